@@ -1,0 +1,122 @@
+"""Draw boxes and labels on an RGB image (our own annotator: RGB in, RGB out, no downloads)."""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from core.types import Detections
+
+
+@lru_cache(maxsize=256)
+def class_color(class_name: str) -> tuple[int, int, int]:
+    """A stable, well-separated colour per class name (golden-ratio hue walk on a hash)."""
+    digest = sum((i + 1) * ord(c) for i, c in enumerate(class_name))
+    hue = (digest * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+@dataclass(frozen=True)
+class BoxStyle:
+    """How one group of boxes is drawn: a fixed colour (or per class), line width, dashes."""
+
+    color: tuple[int, int, int] | None = None
+    width: int | None = None
+    dashed: bool = False
+
+
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def _text_color(fill: tuple[int, int, int]) -> tuple[int, int, int]:
+    luminance = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]
+    return (0, 0, 0) if luminance > 150 else (255, 255, 255)
+
+
+def _dashed_rectangle(
+    draw: ImageDraw.ImageDraw,
+    box: Sequence[float],
+    color: tuple[int, int, int],
+    width: int,
+    dash: int,
+) -> None:
+    x1, y1, x2, y2 = box
+    for (ax, ay), (bx, by) in (
+        ((x1, y1), (x2, y1)),
+        ((x2, y1), (x2, y2)),
+        ((x2, y2), (x1, y2)),
+        ((x1, y2), (x1, y1)),
+    ):
+        length = max(abs(bx - ax), abs(by - ay))
+        steps = max(1, int(length // dash))
+        for i in range(0, steps, 2):
+            t0, t1 = i / steps, min(1.0, (i + 1) / steps)
+            draw.line(
+                [(ax + (bx - ax) * t0, ay + (by - ay) * t0),
+                 (ax + (bx - ax) * t1, ay + (by - ay) * t1)],
+                fill=color,
+                width=width,
+            )
+
+
+def annotate(
+    image: np.ndarray,
+    detections: Detections,
+    labels: Sequence[str] | None = None,
+    style: BoxStyle | None = None,
+) -> np.ndarray:
+    """Draw boxes with labels on a copy of an image.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        detections: boxes in absolute-pixel xyxy.
+        labels: one text per box; defaults to ``"class score"``.
+        style: colour (None: one colour per class), line width (None: scaled to the image),
+            and whether the outline is dashed.
+
+    Returns:
+        (H, W, 3) uint8 RGB with the boxes drawn; the input is not modified.
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    style = style or BoxStyle()
+    if labels is None:
+        labels = [f"{n} {s:.2f}" for n, s in zip(detections.labels, detections.scores)]
+    if len(labels) != len(detections):
+        raise ValueError(f"labels: expected {len(detections)}, got {len(labels)}")
+    height, width = image.shape[:2]
+    scale = max(height, width)
+    line = style.width or max(2, round(scale / 320))
+    font = _font(max(11, round(scale / 50)))
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    # Largest first, so the labels of small boxes stay on top.
+    order = np.argsort(-detections.area, kind="stable")
+    for i in order:
+        box = detections.xyxy[i].tolist()
+        color = style.color or class_color(detections.labels[i])
+        if style.dashed:
+            _dashed_rectangle(draw, box, color, line, dash=max(4, line * 3))
+        else:
+            draw.rectangle(box, outline=color, width=line)
+        text = labels[i]
+        if not text:
+            continue
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        tw, th = right - left, bottom - top
+        pad = max(2, line)
+        x = min(max(0.0, box[0]), max(0.0, width - tw - 2 * pad))
+        y = box[1] - th - 2 * pad
+        if y < 0:  # no room above the box: put the label inside it
+            y = box[1]
+        draw.rectangle([x, y, x + tw + 2 * pad, y + th + 2 * pad], fill=color)
+        draw.text((x + pad - left, y + pad - top), text, fill=_text_color(color), font=font)
+    return np.asarray(canvas)

@@ -1,0 +1,152 @@
+"""torchvision classifiers: preprocessing and category names come from the weights enum."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+from torchvision.models import get_model_builder, get_weight
+
+from core.types import Classification, Prediction, Timing
+from model_zoo import weights as weights_lookup
+from model_zoo._timing import StageTimer
+from model_zoo.device import batch_size, resolve_device, use_half
+from model_zoo.registry import ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+def torchvision_weights_file(spec: ModelSpec) -> str:
+    """The weights file name: the spec's own, or the one in the weights enum's URL."""
+    if spec.weights_file:
+        return spec.weights_file
+    return Path(urlparse(get_weight(spec.weights_enum).url).path).name
+
+
+def _download_torchvision(spec: ModelSpec):
+    def download(target: Path) -> Path:
+        enum = get_weight(spec.weights_enum)
+        torch.hub.load_state_dict_from_url(
+            enum.url, model_dir=str(target.parent), progress=False, check_hash=True
+        )
+        return target
+
+    return download
+
+
+class Classifier:
+    """A loaded torchvision classifier.
+
+    ``predict`` is guarded by a lock: one model object is shared by every browser session.
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model: torch.nn.Module,
+        device: str,
+        weights_path: Path | None,
+    ) -> None:
+        enum = get_weight(spec.weights_enum)
+        self.spec = spec
+        self.model = model
+        self.device = device
+        self.half = use_half(device) and spec.family == "torchvision"
+        self.weights_path = weights_path
+        self.transforms = enum.transforms()
+        self.class_names: tuple[str, ...] = tuple(enum.meta["categories"])
+        self.num_params = sum(p.numel() for p in model.parameters()) or int(
+            enum.meta.get("num_params", 0)
+        )
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        spec: ModelSpec,
+        device: str = "auto",
+        weights_path: str | Path | None = None,
+        random_weights: bool = False,
+    ) -> Classifier:
+        """Build the model and load its weights from disk (or download them).
+
+        Args:
+            spec: a classification spec.
+            device: ``"auto"`` or a device name.
+            weights_path: an explicit weights file that wins over the lookup.
+            random_weights: build with random weights (contract tests; no file, no download).
+
+        Raises:
+            WeightsNotFoundError, DeviceError.
+        """
+        device = resolve_device(device, spec.devices)
+        builder = get_model_builder(spec.builder)
+        path: Path | None = None
+        if spec.family == "torchvision-quantized":
+            # Quantized kernels: QNNPACK matches how these weights were calibrated.
+            torch.backends.quantized.engine = "qnnpack"
+            model = builder(weights=None, quantize=True)
+        else:
+            model = builder(weights=None)
+        if not random_weights:
+            path = weights_lookup.require(
+                torchvision_weights_file(spec),
+                download=None if not spec.downloadable else _download_torchvision(spec),
+                explicit=weights_path,
+            )
+            # weights_only: a state dict is data; refuse anything that would run code.
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+        model.eval().to(device)
+        if use_half(device) and spec.family == "torchvision":
+            model.half()
+        log.info("loaded %s on %s from %s", spec.name, device, path)
+        return cls(spec, model, device, path)
+
+    def predict(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        """Class probabilities for each image.
+
+        Args:
+            images: (H, W, 3) uint8 RGB arrays.
+
+        Returns:
+            One Prediction per image with a ``classification`` and the per-image timing
+            (a batch's time is shared equally by its images).
+        """
+        results: list[Prediction] = []
+        step = batch_size(self.device)
+        for start in range(0, len(images), step):
+            chunk = images[start : start + step]
+            with self._lock, torch.inference_mode():
+                timer = StageTimer(self.device)
+                batch = torch.stack(
+                    [
+                        self.transforms(torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1))
+                        for im in chunk
+                    ]
+                ).to(self.device)
+                if self.half:
+                    batch = batch.half()
+                timer.lap("pre")
+                logits = self.model(batch)
+                timer.lap("inf")
+                probs = logits.float().softmax(dim=1).cpu().numpy()
+                timer.lap("post")
+            n = len(chunk)
+            timing = Timing(timer.ms["pre"] / n, timer.ms["inf"] / n, timer.ms["post"] / n)
+            results.extend(
+                Prediction(
+                    self.spec.name,
+                    self.device,
+                    timing,
+                    classification=Classification(p, self.class_names),
+                )
+                for p in probs
+            )
+        return results
+

@@ -1,0 +1,139 @@
+"""Ultralytics YOLO detectors: any format Ultralytics loads (.pt, .onnx, OpenVINO folder, ...)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.types import Detections, Prediction, Timing
+from model_zoo import weights as weights_lookup
+from model_zoo._timing import StageTimer
+from model_zoo.device import batch_size, resolve_device, use_half
+from model_zoo.registry import ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+def _download_ultralytics(target: Path) -> str:
+    from ultralytics.utils.downloads import attempt_download_asset
+
+    return attempt_download_asset(target)
+
+
+class Detector:
+    """A loaded Ultralytics detector; ``predict`` returns core ``Detections``.
+
+    Ultralytics predictors keep state between calls, so ``predict`` is guarded by a lock:
+    one model object is shared by every browser session.
+    """
+
+    def __init__(self, spec: ModelSpec, model, device: str, weights_path: Path | None) -> None:
+        self.spec = spec
+        self.model = model
+        self.device = device
+        self.half = use_half(device)
+        self.weights_path = weights_path
+        names = model.names
+        self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        spec: ModelSpec,
+        device: str = "auto",
+        weights_path: str | Path | None = None,
+        random_weights: bool = False,
+    ) -> Detector:
+        """Load the weights from disk (or let Ultralytics download the official ones).
+
+        Args:
+            spec: a detection spec.
+            device: ``"auto"`` or a device name.
+            weights_path: an explicit weights file or folder that wins over the lookup.
+            random_weights: build the architecture from its YAML with random weights
+                (contract tests; no file, no download).
+
+        Raises:
+            WeightsNotFoundError, DeviceError.
+        """
+        from ultralytics import YOLO
+
+        device = resolve_device(device, spec.devices)
+        path: Path | None = None
+        if random_weights:
+            model = YOLO(Path(spec.weights_file).stem + ".yaml", task="detect")
+        else:
+            path = weights_lookup.require(
+                spec.weights_file,
+                download=_download_ultralytics if spec.downloadable else None,
+                explicit=weights_path,
+            )
+            model = YOLO(str(path), task="detect")
+        log.info("loaded %s on %s from %s", spec.name, device, path)
+        return cls(spec, model, device, path)
+
+    def predict(
+        self,
+        images: Sequence[np.ndarray],
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 300,
+        imgsz: int | None = None,
+    ) -> list[Prediction]:
+        """Boxes for each image.
+
+        Args:
+            images: (H, W, 3) uint8 RGB arrays.
+            conf: minimum confidence kept by the model's NMS.
+            iou: NMS IoU threshold.
+            max_det: most boxes kept per image.
+            imgsz: inference size (None: the model's own).
+
+        Returns:
+            One Prediction per image with ``detections`` (absolute-pixel xyxy on the
+            original image) and Ultralytics' per-image stage timings.
+        """
+        results: list[Prediction] = []
+        step = batch_size(self.device)
+        for start in range(0, len(images), step):
+            # Ultralytics reads numpy arrays as BGR (OpenCV's order).
+            chunk = [np.ascontiguousarray(im[..., ::-1]) for im in images[start : start + step]]
+            with self._lock:
+                timer = StageTimer(self.device)
+                outputs = self.model.predict(
+                    chunk,
+                    conf=conf,
+                    iou=iou,
+                    max_det=max_det,
+                    imgsz=imgsz or self.spec.input_size,
+                    device=self.device,
+                    half=self.half,
+                    batch=len(chunk),
+                    verbose=False,
+                )
+                timer.lap("call")
+                converted = [
+                    Detections(
+                        r.boxes.xyxy.float().cpu().numpy(),
+                        r.boxes.conf.float().cpu().numpy(),
+                        r.boxes.cls.cpu().numpy().astype(np.int64),
+                        self.class_names,
+                    )
+                    for r in outputs
+                ]
+                timer.lap("convert")
+            share = timer.ms["convert"] / len(chunk)
+            for r, det in zip(outputs, converted):
+                speed = r.speed
+                timing = Timing(
+                    speed.get("preprocess") or 0.0,
+                    speed.get("inference") or 0.0,
+                    (speed.get("postprocess") or 0.0) + share,
+                )
+                results.append(Prediction(self.spec.name, self.device, timing, detections=det))
+        return results
