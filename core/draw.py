@@ -60,8 +60,10 @@ def _dashed_rectangle(
         for i in range(0, steps, 2):
             t0, t1 = i / steps, min(1.0, (i + 1) / steps)
             draw.line(
-                [(ax + (bx - ax) * t0, ay + (by - ay) * t0),
-                 (ax + (bx - ax) * t1, ay + (by - ay) * t1)],
+                [
+                    (ax + (bx - ax) * t0, ay + (by - ay) * t0),
+                    (ax + (bx - ax) * t1, ay + (by - ay) * t1),
+                ],
                 fill=color,
                 width=width,
             )
@@ -86,7 +88,9 @@ def annotate(
         (H, W, 3) uint8 RGB with the boxes drawn; the input is not modified.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
+        raise ValueError(
+            f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}"
+        )
     style = style or BoxStyle()
     if labels is None:
         labels = [f"{n} {s:.2f}" for n, s in zip(detections.labels, detections.scores)]
@@ -118,5 +122,7 @@ def annotate(
         if y < 0:  # no room above the box: put the label inside it
             y = box[1]
         draw.rectangle([x, y, x + tw + 2 * pad, y + th + 2 * pad], fill=color)
-        draw.text((x + pad - left, y + pad - top), text, fill=_text_color(color), font=font)
+        draw.text(
+            (x + pad - left, y + pad - top), text, fill=_text_color(color), font=font
+        )
     return np.asarray(canvas)

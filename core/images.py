@@ -145,8 +145,14 @@ def decode_image(
         )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            # Our own pixel limit below is the gate; Pillow's warning would only repeat it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(io.BytesIO(data))
+            except ImportError as exc:
+                # Ultralytics patches Image.open to try an optional HEIF plugin on files
+                # Pillow cannot identify; without that plugin the file is simply unreadable.
+                raise UnidentifiedImageError(str(exc)) from exc
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageTooLargeError(
@@ -169,7 +175,8 @@ def decode_image(
                 image = ImageOps.exif_transpose(image)
                 notes.append(f"EXIF orientation {orientation} applied")
             rgb = _to_rgb(image, notes)
-            array = np.asarray(rgb, dtype=np.uint8).copy()
+            # Read-only on purpose: decoded images are cached and shared between reruns.
+            array = np.asarray(rgb, dtype=np.uint8)
     except ImageError:
         raise
     except UnidentifiedImageError as exc:
@@ -177,20 +184,29 @@ def decode_image(
             f"{name} is not an image Pillow can read (supported: "
             f"{', '.join(UPLOAD_EXTENSIONS)})."
         ) from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"{name} is too large to decode safely: {exc}") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(
+            f"{name} is too large to decode safely: {exc}"
+        ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         text = str(exc).lower()
-        if "truncated" in text or "premature" in text or isinstance(exc, EOFError) or (
-            "broken" in text
+        if (
+            "truncated" in text
+            or "premature" in text
+            or isinstance(exc, EOFError)
+            or ("broken" in text)
         ):
             raise TruncatedImageError(
                 f"{name} is truncated or damaged and could not be decoded ({exc})."
             ) from exc
         raise UnsupportedImageError(f"{name} could not be decoded: {exc}") from exc
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise UnsupportedImageError(f"{name} decoded to an unexpected shape {array.shape}.")
-    log.debug("decoded %s: %s %s -> %s", name, original_format, original_mode, array.shape)
+        raise UnsupportedImageError(
+            f"{name} decoded to an unexpected shape {array.shape}."
+        )
+    log.debug(
+        "decoded %s: %s %s -> %s", name, original_format, original_mode, array.shape
+    )
     return LoadedImage(name, array, original_mode, original_format, tuple(notes))
 
 

@@ -62,7 +62,8 @@ class Detections:
         class_ids = np.asarray(self.class_ids).reshape(-1)
         _check(len(scores) == n, f"scores: expected shape ({n},), got {scores.shape}")
         _check(
-            len(class_ids) == n, f"class_ids: expected shape ({n},), got {class_ids.shape}"
+            len(class_ids) == n,
+            f"class_ids: expected shape ({n},), got {class_ids.shape}",
         )
         _check(
             class_ids.dtype.kind in "iu" or n == 0,
@@ -84,7 +85,9 @@ class Detections:
         extra = {}
         for key, values in dict(self.extra).items():
             values = np.asarray(values).reshape(-1)
-            _check(len(values) == n, f"extra[{key!r}]: expected ({n},), got {values.shape}")
+            _check(
+                len(values) == n, f"extra[{key!r}]: expected ({n},), got {values.shape}"
+            )
             extra[key] = values
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "scores", scores)
@@ -119,9 +122,11 @@ class Detections:
     @property
     def labels(self) -> list[str]:
         """The class name of every box, in box order."""
-        return [self.class_names[i] for i in self.class_ids] if self.class_names else [
-            str(i) for i in self.class_ids
-        ]
+        return (
+            [self.class_names[i] for i in self.class_ids]
+            if self.class_names
+            else [str(i) for i in self.class_ids]
+        )
 
     @property
     def area(self) -> np.ndarray:

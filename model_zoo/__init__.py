@@ -11,13 +11,13 @@ import os
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 os.environ.setdefault("YOLO_VERBOSE", "false")
 
-from model_zoo.registry import (  # noqa: E402
+from model_zoo.registry import (
     ModelSpec,
     Task,
     get_spec,
     list_models,
 )
-from model_zoo.weights import WeightsNotFoundError  # noqa: E402
+from model_zoo.weights import WeightsNotFoundError
 
 __all__ = [
     "ModelSpec",

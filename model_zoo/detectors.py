@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
+import torch
 
 from core.types import Detections, Prediction, Timing
 from model_zoo import weights as weights_lookup
@@ -16,6 +19,18 @@ from model_zoo.device import batch_size, resolve_device, use_half
 from model_zoo.registry import ModelSpec
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _keep_torch_threads() -> Iterator[None]:
+    """Ultralytics' device setup sets torch's global CPU thread count to cores - 1 (1 on a
+    2-core machine), which would slow every other model in the process; put it back."""
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def _download_ultralytics(target: Path) -> str:
@@ -31,7 +46,9 @@ class Detector:
     one model object is shared by every browser session.
     """
 
-    def __init__(self, spec: ModelSpec, model, device: str, weights_path: Path | None) -> None:
+    def __init__(
+        self, spec: ModelSpec, model, device: str, weights_path: Path | None
+    ) -> None:
         self.spec = spec
         self.model = model
         self.device = device
@@ -65,15 +82,16 @@ class Detector:
 
         device = resolve_device(device, spec.devices)
         path: Path | None = None
-        if random_weights:
-            model = YOLO(Path(spec.weights_file).stem + ".yaml", task="detect")
-        else:
-            path = weights_lookup.require(
-                spec.weights_file,
-                download=_download_ultralytics if spec.downloadable else None,
-                explicit=weights_path,
-            )
-            model = YOLO(str(path), task="detect")
+        with _keep_torch_threads():
+            if random_weights:
+                model = YOLO(Path(spec.weights_file).stem + ".yaml", task="detect")
+            else:
+                path = weights_lookup.require(
+                    spec.weights_file,
+                    download=_download_ultralytics if spec.downloadable else None,
+                    explicit=weights_path,
+                )
+                model = YOLO(str(path), task="detect")
         log.info("loaded %s on %s from %s", spec.name, device, path)
         return cls(spec, model, device, path)
 
@@ -101,9 +119,13 @@ class Detector:
         results: list[Prediction] = []
         step = batch_size(self.device)
         for start in range(0, len(images), step):
-            # Ultralytics reads numpy arrays as BGR (OpenCV's order).
-            chunk = [np.ascontiguousarray(im[..., ::-1]) for im in images[start : start + step]]
-            with self._lock:
+            # Ultralytics reads numpy arrays as BGR (OpenCV's order); cvtColor is ~10x
+            # faster than copying a reversed-channel view.
+            chunk = [
+                cv2.cvtColor(im, cv2.COLOR_RGB2BGR)
+                for im in images[start : start + step]
+            ]
+            with self._lock, _keep_torch_threads():
                 timer = StageTimer(self.device)
                 outputs = self.model.predict(
                     chunk,
@@ -135,5 +157,7 @@ class Detector:
                     speed.get("inference") or 0.0,
                     (speed.get("postprocess") or 0.0) + share,
                 )
-                results.append(Prediction(self.spec.name, self.device, timing, detections=det))
+                results.append(
+                    Prediction(self.spec.name, self.device, timing, detections=det)
+                )
         return results

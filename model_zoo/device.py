@@ -21,7 +21,9 @@ def available_devices() -> list[str]:
     return devices
 
 
-def resolve_device(requested: str = "auto", supported: tuple[str, ...] | None = None) -> str:
+def resolve_device(
+    requested: str = "auto", supported: tuple[str, ...] | None = None
+) -> str:
     """Turn ``"auto"`` or a device name into a device this model can use.
 
     Args:
@@ -41,7 +43,9 @@ def resolve_device(requested: str = "auto", supported: tuple[str, ...] | None = 
     if kind not in present:
         raise DeviceError(f"{requested} is not available here (available: {present})")
     if supported is not None and kind not in supported:
-        raise DeviceError(f"this model runs only on {', '.join(supported)}, not {requested}")
+        raise DeviceError(
+            f"this model runs only on {', '.join(supported)}, not {requested}"
+        )
     return requested
 
 
@@ -61,3 +65,21 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
     elif device.startswith("mps"):
         torch.mps.synchronize()
+
+
+def device_for(
+    requested: str, supported: tuple[str, ...] | None
+) -> tuple[str, str | None]:
+    """The device a model will run on when the user asks for ``requested``.
+
+    A model that cannot run on the requested device falls back to the best device it
+    supports, with a note for the page instead of an error.
+
+    Returns:
+        (device, note): note is None unless the request could not be honoured.
+    """
+    kind = requested.split(":", 1)[0]
+    if requested == "auto" or supported is None or kind in supported:
+        return resolve_device(requested, supported), None
+    device = resolve_device("auto", supported)
+    return device, f"runs on {', '.join(supported)} only, so it ran on {device}"

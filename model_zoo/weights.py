@@ -27,7 +27,9 @@ class WeightsNotFoundError(FileNotFoundError):
 
 def weights_dirs() -> list[Path]:
     """The folders searched for weights, in order."""
-    extra = [Path(p).expanduser() for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
+    extra = [
+        Path(p).expanduser() for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p
+    ]
     return [*extra, PROJECT_WEIGHTS_DIR]
 
 
@@ -90,7 +92,9 @@ def require(
 
 
 def _weight_files(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return (
+        sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    )
 
 
 @lru_cache(maxsize=64)

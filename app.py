@@ -1,0 +1,28 @@
+"""VisionCompare: image classification and object detection, side by side.
+
+Router only: page config, the shared sidebar, and the page list.
+Run with ``streamlit run app.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from components.controls import shared_sidebar_ui
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page(
+            "pages/compare.py", title="Compare", icon=":material/compare:", default=True
+        ),
+        st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
+    ]
+)
+shared_sidebar_ui()
+navigation.run()

@@ -1,0 +1,1 @@
+"""Streamlit building blocks: caches, controls (return plain values) and views (render)."""

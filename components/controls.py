@@ -1,0 +1,157 @@
+"""Widgets. Each ``*_ui()`` helper draws its widgets and returns plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.demo_images import list_demo_images
+from core.images import UPLOAD_EXTENSIONS
+from model_zoo import Task, list_models
+from model_zoo.device import available_devices
+from model_zoo.registry import ModelSpec, weights_on_disk
+
+DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
+DEFAULT_DETECTOR = "yolov8n-int8"
+
+
+@dataclass(frozen=True)
+class SharedChoice:
+    """The sidebar choices every page shares."""
+
+    classifier: str
+    detector: str
+    device: str
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """One image the user asked for, still undecoded."""
+
+    name: str
+    data: bytes
+    caption: str = ""
+
+
+def _model_picker(label: str, task: Task, default: str, key: str) -> str:
+    specs = {s.name: s for s in list_models(task)}
+    names = list(specs)
+
+    def label_of(name: str) -> str:
+        spec: ModelSpec = specs[name]
+        if weights_on_disk(spec):
+            return spec.title
+        return (
+            f"{spec.title} (download)"
+            if spec.downloadable
+            else f"{spec.title} (missing)"
+        )
+
+    return st.selectbox(
+        label,
+        names,
+        index=names.index(default) if default in names else 0,
+        format_func=label_of,
+        key=key,
+        help="Models marked (download) are fetched by their library on first use when "
+        "this machine is online; offline, put the weights in model_zoo/weights/.",
+    )
+
+
+def shared_sidebar_ui() -> SharedChoice:
+    """Device and model pickers, drawn once in the router frame for every page."""
+    with st.sidebar:
+        st.subheader("Models")
+        classifier = _model_picker(
+            "Classifier (torchvision)",
+            Task.CLASSIFY,
+            DEFAULT_CLASSIFIER,
+            "app_classifier",
+        )
+        detector = _model_picker(
+            "Detector (Ultralytics YOLO)", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
+        )
+        device = st.selectbox(
+            "Device",
+            ["auto", *available_devices()],
+            key="app_device",
+            help="auto: CUDA, then Apple MPS, then CPU. fp16 is used on CUDA.",
+        )
+    choice = SharedChoice(classifier, detector, device)
+    st.session_state["shared_choice"] = choice
+    return choice
+
+
+def shared_choice() -> SharedChoice:
+    """What the router's sidebar chose on this run (defaults if a page runs alone)."""
+    return st.session_state.get(
+        "shared_choice", SharedChoice(DEFAULT_CLASSIFIER, DEFAULT_DETECTOR, "auto")
+    )
+
+
+def image_source_ui(prefix: str) -> list[ImageInput]:
+    """Samples, uploads or a camera snapshot; a sample is selected on first load."""
+    source = st.radio(
+        "Images",
+        ["Samples", "Upload", "Camera"],
+        horizontal=True,
+        key=f"{prefix}_source",
+    )
+    if source == "Samples":
+        demos = {d.name: d for d in list_demo_images()}
+        picked = st.multiselect(
+            "Bundled sample images",
+            list(demos),
+            default=list(demos)[:1],
+            format_func=lambda n: demos[n].title,
+            key=f"{prefix}_samples",
+        )
+        return [
+            ImageInput(
+                n, demos[n].path.read_bytes(), f"{demos[n].source} · {demos[n].licence}"
+            )
+            for n in picked
+        ]
+    if source == "Upload":
+        files = st.file_uploader(
+            "Upload images",
+            type=list(UPLOAD_EXTENSIONS),
+            accept_multiple_files=True,
+            key=f"{prefix}_upload",
+            help="JPEG, PNG, WebP, BMP or TIFF, up to 25 MB each. Files are decoded as "
+            "images only; nothing uploaded is ever executed.",
+        )
+        return [ImageInput(f.name, f.getvalue()) for f in files or []]
+    shot = st.camera_input("Take a snapshot", key=f"{prefix}_camera")
+    return [ImageInput("camera.jpg", shot.getvalue())] if shot is not None else []
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    conf: float
+    iou: float
+    topk: int
+    classes: tuple[str, ...] | None
+
+
+def compare_settings_ui(
+    prefix: str, detector_classes: tuple[str, ...]
+) -> CompareSettings:
+    """Thresholds and filters of the Compare page (sliders never reload a model)."""
+    with st.sidebar:
+        st.subheader("Settings")
+        conf = st.slider(
+            "Detector confidence threshold", 0.01, 1.0, 0.25, 0.01, key=f"{prefix}_conf"
+        )
+        iou = st.slider(
+            "NMS IoU threshold", 0.10, 0.95, 0.70, 0.05, key=f"{prefix}_iou"
+        )
+        topk = st.slider("Classifier top-k", 1, 10, 5, key=f"{prefix}_topk")
+        classes = st.multiselect(
+            "Show only these detector classes",
+            list(detector_classes),
+            key=f"{prefix}_classes",
+            placeholder="All classes",
+        )
+    return CompareSettings(conf, iou, topk, tuple(classes) or None)

@@ -1,0 +1,67 @@
+"""What the Compare page shows, as plain data: filtered boxes, tables, counts, latency text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+from core.types import Detections, Timing
+
+DETECT_CONF_FLOOR = 0.01
+"""The detector runs once at this confidence; the page's slider filters above it.
+
+Filtering after NMS gives the same boxes as running NMS at the higher threshold: a box is
+only suppressed by a box with a higher score, which passes any threshold the first passes.
+"""
+
+
+def filter_detections(
+    detections: Detections,
+    min_score: float,
+    classes: Collection[str] | None = None,
+) -> Detections:
+    """Boxes with ``score >= min_score`` whose class is in ``classes`` (None: all)."""
+    keep = detections.scores >= min_score
+    if classes is not None:
+        wanted = np.array(
+            [name in set(classes) for name in detections.labels], dtype=bool
+        )
+        keep &= wanted.reshape(keep.shape)
+    return detections[keep]
+
+
+def detections_frame(detections: Detections) -> pd.DataFrame:
+    """One row per box, best score first: class, score, box corners, size and area (px)."""
+    det = detections.sorted_by_score()
+    xyxy = det.xyxy.astype(np.float64)
+    return pd.DataFrame(
+        {
+            "class": det.labels,
+            "score": det.scores.astype(np.float64).round(3),
+            "x1": xyxy[:, 0].round(1),
+            "y1": xyxy[:, 1].round(1),
+            "x2": xyxy[:, 2].round(1),
+            "y2": xyxy[:, 3].round(1),
+            "width": (xyxy[:, 2] - xyxy[:, 0]).round(1),
+            "height": (xyxy[:, 3] - xyxy[:, 1]).round(1),
+            "area": det.area.astype(np.float64).round(0),
+        }
+    )
+
+
+def class_counts(detections: Detections) -> list[tuple[str, int]]:
+    """(class, boxes) pairs, most frequent first (ties by name)."""
+    counts = Counter(detections.labels)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def timing_text(timing: Timing, device: str) -> str:
+    """``"pre 4.1 ms · inference 18.6 ms · post 1.9 ms · total 24.6 ms on cpu"``."""
+    return (
+        f"preprocess {timing.preprocess_ms:.1f} ms · inference {timing.inference_ms:.1f} ms"
+        f" · postprocess {timing.postprocess_ms:.1f} ms · **total {timing.total_ms:.1f} ms**"
+        f" on `{device}`"
+    )

@@ -1,0 +1,75 @@
+"""Compare: one image, a classifier's class scores and a detector's boxes, side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import cache
+from components.controls import compare_settings_ui, image_source_ui, shared_choice
+from components.views import classification_panel, detection_panel
+from core.compare import DETECT_CONF_FLOOR, filter_detections
+from core.images import ImageError
+from model_zoo import WeightsNotFoundError, get_spec
+from model_zoo.device import DeviceError, device_for
+
+st.title("Classification vs detection")
+st.caption(
+    "The same image through a CNN classifier (torchvision) and a YOLOv8 detector "
+    "(Ultralytics). A classifier names the image; a detector finds every object and says "
+    "where it is."
+)
+
+choice = shared_choice()
+cls_spec, det_spec = get_spec(choice.classifier), get_spec(choice.detector)
+cls_device, cls_note = device_for(choice.device, cls_spec.devices)
+det_device, det_note = device_for(choice.device, det_spec.devices)
+
+try:
+    detector = cache.get_model(det_spec.name, det_device)
+    classifier = cache.get_model(cls_spec.name, cls_device)
+except (WeightsNotFoundError, DeviceError) as exc:
+    st.error(f"Could not load the model: {exc}")
+    st.info(
+        "Pick another model in the sidebar; the bundled offline models always work."
+    )
+    st.stop()
+
+settings = compare_settings_ui("compare", detector.class_names)
+inputs = image_source_ui("compare")
+if not inputs:
+    st.info("Pick a sample, upload images or take a snapshot to start.")
+    st.stop()
+
+for item in inputs:
+    st.divider()
+    st.subheader(item.name)
+    data_digest = cache.digest(item.data)
+    try:
+        loaded = cache.decode_cached(data_digest, item.name, item.data)
+    except ImageError as exc:
+        st.error(str(exc))
+        continue
+    details = f"{loaded.width}×{loaded.height} px, {loaded.original_format} {loaded.original_mode}"
+    if loaded.notes:
+        details += " · " + "; ".join(loaded.notes)
+    st.caption(details + (f" · {item.caption}" if item.caption else ""))
+    try:
+        cls_pred, det_pred = cache.compare_cached(
+            cls_spec.name,
+            cls_device,
+            det_spec.name,
+            det_device,
+            data_digest,
+            DETECT_CONF_FLOOR,
+            settings.iou,
+            loaded.array,
+        )
+    except Exception as exc:  # one failing image must not take the others with it
+        st.error(f"{item.name}: the models could not process this image ({exc}).")
+        continue
+    shown = filter_detections(det_pred.detections, settings.conf, settings.classes)
+    left, right = st.columns(2, gap="large")
+    with left:
+        classification_panel(cls_pred, settings.topk, cls_spec.title, cls_note)
+    with right:
+        detection_panel(loaded.array, det_pred, shown, det_spec.title, det_note)

@@ -1,0 +1,53 @@
+"""Shared test setup: offline mode, the repository on sys.path, and the offline assets."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SHARED_ASSETS = Path(
+    os.environ.get("VISIONCOMPARE_ASSETS", REPO.parent / "shared" / "assets")
+)
+
+
+def require_file(path: Path) -> Path:
+    """A test asset that must exist: a missing one fails the test loudly, never skips it."""
+    if not path.exists():
+        pytest.fail(f"required test asset is missing: {path}", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def bus_jpg() -> Path:
+    from ultralytics.utils import ASSETS
+
+    return require_file(Path(ASSETS) / "bus.jpg")
+
+
+@pytest.fixture(scope="session")
+def chelsea_png() -> Path:
+    return require_file(SHARED_ASSETS / "samples" / "scikit-image" / "chelsea.png")
+
+
+@pytest.fixture(autouse=True)
+def _apptest_uses_st_navigation(monkeypatch):
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run
+    (streamlit/streamlit#14217), and the manager then sets it back to True because our
+    pages live in a ``pages/`` folder, so every run after the first executes the page file
+    alone, skipping the router. The real server keeps the flag False once ``st.navigation``
+    is called; this makes AppTest do the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -1,0 +1,44 @@
+"""End to end: the real app in headless Chromium, driven like a user would."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e_server import browser_page, running_app, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("e2e") / "streamlit.log") as url:
+        yield url
+
+
+def test_upload_shows_the_detection_image_and_the_classification_chart(
+    app_url, tmp_path
+):
+    with browser_page() as page:
+        page.goto(app_url)
+        wait_until_idle(page)
+        # First load: a sample is already analysed.
+        page.get_by_role("heading", name="bus.jpg").wait_for(timeout=120_000)
+        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
+
+        page.get_by_text("Upload", exact=True).click()
+        page.locator("input[type='file']").wait_for(state="attached", timeout=60_000)
+        page.locator("input[type='file']").set_input_files(
+            str(REPO / "sample_images" / "horses.jpg")
+        )
+        page.get_by_role("heading", name="horses.jpg").wait_for(timeout=120_000)
+        wait_until_idle(page)
+        image = page.locator("[data-testid='stImage'] img").first
+        image.wait_for(state="visible", timeout=120_000)
+        chart = page.locator(".js-plotly-plot").first
+        chart.wait_for(state="visible", timeout=120_000)
+        assert image.evaluate("img => img.naturalWidth") > 100
+        assert page.get_by_text("Top-1:").count() == 1
+        assert page.get_by_text("horse ×").count() == 1
+        page.screenshot(path=str(tmp_path / "compare-upload.png"), full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0

@@ -1,0 +1,155 @@
+"""Decoding of every odd image a user can upload (all generated here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.images import (
+    EmptyFileError,
+    ImageTooLargeError,
+    NotAnImageError,
+    TruncatedImageError,
+    UnsupportedImageError,
+    decode_image,
+)
+from tests.helpers import encode, gradient_rgb
+
+
+def test_plain_rgb_round_trips_losslessly():
+    rgb = gradient_rgb()
+    out = decode_image(encode(Image.fromarray(rgb), "PNG"), "a.png")
+    assert out.array.dtype == np.uint8 and out.array.shape == (48, 64, 3)
+    assert np.array_equal(out.array, rgb)
+    assert out.notes == () and out.original_format == "PNG"
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "BMP", "TIFF"])
+def test_every_upload_format_decodes(fmt):
+    out = decode_image(encode(Image.fromarray(gradient_rgb()), fmt), f"a.{fmt.lower()}")
+    assert out.array.shape == (48, 64, 3) and out.original_format == fmt
+
+
+def test_greyscale_becomes_three_equal_channels():
+    grey = Image.fromarray(np.arange(48 * 64, dtype=np.uint8).reshape(48, 64), "L")
+    out = decode_image(encode(grey, "PNG"), "grey.png")
+    assert out.original_mode == "L" and "greyscale converted to RGB" in out.notes
+    assert np.array_equal(out.array[..., 0], np.asarray(grey))
+    assert np.array_equal(out.array[..., 0], out.array[..., 2])
+
+
+def test_cmyk_jpeg_is_converted_to_rgb():
+    cmyk = Image.fromarray(gradient_rgb()).convert("CMYK")
+    out = decode_image(encode(cmyk, "JPEG"), "print.jpg")
+    assert out.original_mode == "CMYK" and "CMYK converted to RGB" in out.notes
+    assert out.array.shape == (48, 64, 3)
+
+
+def test_16_bit_png_uses_the_full_range():
+    values = np.linspace(0, 65535, 48 * 64).astype(np.uint16).reshape(48, 64)
+    image = Image.fromarray(values)
+    out = decode_image(encode(image, "PNG"), "depth.png")
+    assert out.original_mode.startswith("I")
+    assert out.array.min() == 0 and out.array.max() == 255  # scaled, not clipped at 255
+    assert np.all(np.diff(out.array[..., 0].reshape(-1).astype(int)) >= 0)
+
+
+def test_float_tiff_is_scaled_to_8_bits():
+    values = np.linspace(-1.0, 1.0, 48 * 64, dtype=np.float32).reshape(48, 64)
+    out = decode_image(encode(Image.fromarray(values, "F"), "TIFF"), "float.tif")
+    assert out.array.min() == 0 and out.array.max() == 255
+
+
+def test_alpha_is_composited_on_white():
+    rgba = np.zeros((10, 10, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:5, :, 3] = 255  # top half opaque red, bottom half fully transparent
+    out = decode_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"), "alpha.png")
+    assert out.array[0, 0].tolist() == [255, 0, 0]
+    assert out.array[9, 9].tolist() == [255, 255, 255]
+    assert "transparency composited on white" in out.notes
+
+
+def test_palette_with_transparency_and_grey_alpha():
+    palette = Image.fromarray(gradient_rgb()).convert("P")
+    palette.info["transparency"] = 0
+    out = decode_image(encode(palette, "PNG", transparency=0), "pal.png")
+    assert out.array.shape == (48, 64, 3)
+    la = Image.fromarray(np.full((8, 8, 2), 128, np.uint8), "LA")
+    assert decode_image(encode(la, "PNG"), "la.png").array.shape == (8, 8, 3)
+    bilevel = Image.fromarray(np.eye(8, dtype=bool))
+    assert decode_image(encode(bilevel, "PNG"), "1bit.png").array.max() == 255
+
+
+def test_animated_gif_gives_its_first_frame():
+    frames = [Image.new("RGB", (16, 16), c) for c in ((255, 0, 0), (0, 0, 255))]
+    data = encode(
+        frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100
+    )
+    out = decode_image(data, "anim.gif")
+    assert out.array[8, 8].tolist() == [255, 0, 0]
+    assert "first of 2 frames" in out.notes
+
+
+def test_exif_orientation_is_applied():
+    rgb = np.zeros((20, 40, 3), np.uint8)
+    rgb[:, :20] = (255, 0, 0)  # left half red
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: rotate 90 degrees clockwise to display
+    out = decode_image(
+        encode(Image.fromarray(rgb), "JPEG", exif=exif, quality=95), "c.jpg"
+    )
+    assert out.array.shape == (40, 20, 3)
+    assert out.array[2, 10, 0] > 200 and out.array[-3, 10, 0] < 60  # red now on top
+    assert any("EXIF orientation 6" in note for note in out.notes)
+
+
+def test_empty_file():
+    with pytest.raises(EmptyFileError, match=r"empty\.jpg is empty"):
+        decode_image(b"", "empty.jpg")
+
+
+def test_not_an_image():
+    with pytest.raises(NotAnImageError, match=r"notes\.txt is not an image"):
+        decode_image(b"hello, this is text", "notes.txt")
+
+
+def test_truncated_jpeg():
+    data = encode(Image.fromarray(gradient_rgb(256, 256)), "JPEG", quality=95)
+    with pytest.raises(TruncatedImageError, match=r"cut\.jpg is truncated"):
+        decode_image(data[: len(data) // 2], "cut.jpg")
+
+
+def test_truncated_png():
+    data = encode(Image.fromarray(gradient_rgb(256, 256)), "PNG")
+    with pytest.raises((TruncatedImageError, UnsupportedImageError), match=r"cut\.png"):
+        decode_image(data[: len(data) // 2], "cut.png")
+
+
+def test_pixel_bomb_is_refused_before_decoding():
+    data = encode(Image.new("1", (10_000, 10_000)), "PNG")  # 100 MP in a small file
+    assert len(data) < 1_000_000
+    with pytest.raises(ImageTooLargeError, match="100 megapixels"):
+        decode_image(data, "bomb.png")
+
+
+def test_byte_limit():
+    data = encode(Image.fromarray(gradient_rgb()), "PNG")
+    with pytest.raises(ImageTooLargeError, match="the limit is"):
+        decode_image(data, "big.png", max_bytes=100)
+
+
+def test_unsupported_format_is_named():
+    data = encode(Image.fromarray(gradient_rgb()), "PPM")
+    with pytest.raises(UnsupportedImageError, match="is a PPM image"):
+        decode_image(data, "a.ppm")
+
+
+def test_not_an_image_after_ultralytics_patched_pillow():
+    """Ultralytics replaces PIL.Image.open with a version that imports an optional HEIF
+    plugin on unknown files; a non-image must still be a NotAnImageError."""
+    import ultralytics.utils.patches  # noqa: F401
+
+    with pytest.raises(NotAnImageError, match=r"page\.html is not an image"):
+        decode_image(b"<html></html>", "page.html")

@@ -1,0 +1,218 @@
+"""Model zoo contract: every registered model loads and returns core types; the bundled
+offline models give known answers on known images."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.images import load_image_file
+from core.types import Classification, Detections, Prediction
+from model_zoo import Task, WeightsNotFoundError, get_spec, list_models, load_model
+from model_zoo import detectors as detectors_module
+from model_zoo import weights as weights_module
+from model_zoo.device import DeviceError, device_for, resolve_device
+from model_zoo.registry import weights_on_disk
+from tests.conftest import REPO, SHARED_ASSETS, require_file
+from tests.helpers import gradient_rgb
+
+OFFLINE = ("mobilenet_v2_quantized", "yolov8n-int8")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_model("mobilenet_v2_quantized", "cpu")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return load_model("yolov8n-int8", "cpu")
+
+
+def test_registry_schema():
+    specs = list_models()
+    names = [s.name for s in specs]
+    assert len(names) == len(set(names))
+    assert {"resnet50", "mobilenet_v3_large", "efficientnet_b0"} <= set(names)
+    assert {f"yolov8{s}" for s in "nsmlx"} <= set(names)
+    for spec in specs:
+        assert re.fullmatch(r"[a-z0-9_.:-]+", spec.name), spec.name
+        assert spec.task in (Task.CLASSIFY, Task.DETECT)
+        assert spec.family in ("torchvision", "torchvision-quantized", "ultralytics")
+        assert spec.title and spec.licence and spec.input_size > 0
+        if spec.family.startswith("torchvision"):
+            assert spec.task is Task.CLASSIFY and spec.builder and spec.weights_enum
+        else:
+            assert spec.task is Task.DETECT and spec.weights_file
+        assert get_spec(spec.name) is spec or get_spec(spec.name) == spec
+    assert [s.task for s in list_models("detect")] == [Task.DETECT] * len(
+        list_models(Task.DETECT)
+    )
+    with pytest.raises(KeyError, match="unknown model 'nope'; known models: "):
+        get_spec("nope")
+
+
+def test_bundled_weights_are_the_verified_assets():
+    shared = SHARED_ASSETS / "weights"
+    for name in ("mobilenet_v2_qnnpack_imagenet1k.pth", "yolov8n_int8_openvino_model"):
+        bundled = REPO / "model_zoo" / "weights" / name
+        assert weights_module.weights_sha256(bundled) == weights_module.weights_sha256(
+            require_file(shared / name)
+        )
+    for name in OFFLINE:
+        assert weights_on_disk(get_spec(name))
+
+
+def test_offline_classifier_knows_chelsea_is_a_cat(classifier, chelsea_png):
+    pred = classifier.predict([load_image_file(str(chelsea_png)).array])[0]
+    assert isinstance(pred, Prediction) and isinstance(
+        pred.classification, Classification
+    )
+    top3 = [name for name, _ in pred.classification.topk(3)]
+    assert any(name.endswith("cat") or name == "tabby" for name in top3), top3
+    assert pred.classification.top1[0] == "Egyptian cat"
+    assert pred.classification.scores.sum() == pytest.approx(1.0, abs=1e-4)
+    assert pred.device == "cpu" and pred.timing.inference_ms > 0
+
+
+def test_offline_detector_finds_the_bus_and_people(detector, bus_jpg):
+    image = load_image_file(str(bus_jpg)).array
+    pred = detector.predict([image], conf=0.25)[0]
+    det = pred.detections
+    assert isinstance(det, Detections) and det.class_names[5] == "bus"
+    labels = det.labels
+    assert labels.count("bus") == 1 and labels.count("person") >= 3
+    bus = det[np.array(labels) == "bus"]
+    assert bus.scores[0] > 0.8
+    # The bus spans the image width at full resolution (boxes are on the original image).
+    assert bus.xyxy[0, 2] - bus.xyxy[0, 0] > 0.8 * image.shape[1]
+    assert np.all(det.xyxy[:, 2] <= image.shape[1] + 1) and np.all(
+        det.xyxy[:, 3] <= 1081
+    )
+    assert pred.timing.inference_ms > 0
+
+
+def test_detector_reads_rgb_not_bgr(detector, bus_jpg):
+    """Feeding channels in the wrong order changes the answer; our adapter must match
+    Ultralytics reading the file itself."""
+    image = load_image_file(str(bus_jpg)).array
+    ours = detector.predict([image], conf=0.25)[0].detections
+    theirs = detector.model.predict(str(bus_jpg), conf=0.25, verbose=False)[0]
+    assert np.allclose(
+        np.sort(ours.scores), np.sort(theirs.boxes.conf.numpy()), atol=1e-4
+    )
+
+
+def test_confidence_filter_after_nms_equals_nms_at_that_confidence(detector, bus_jpg):
+    from core.compare import DETECT_CONF_FLOOR, filter_detections
+
+    image = load_image_file(str(bus_jpg)).array
+    low = detector.predict([image], conf=DETECT_CONF_FLOOR)[0].detections
+    for conf in (0.1, 0.25, 0.5):
+        direct = detector.predict([image], conf=conf)[0].detections.sorted_by_score()
+        filtered = filter_detections(low, conf).sorted_by_score()
+        assert np.allclose(direct.xyxy, filtered.xyxy, atol=1e-3)
+        assert direct.labels == filtered.labels
+
+
+def test_predictions_of_several_images_keep_their_order(classifier, detector, bus_jpg):
+    bus = load_image_file(str(bus_jpg)).array
+    blank = np.full((240, 320, 3), 127, np.uint8)
+    dets = detector.predict([bus, blank, bus], conf=0.25)
+    assert [len(p.detections) > 0 for p in dets] == [True, False, True]
+    assert len(classifier.predict([bus, blank])) == 2
+
+
+@pytest.mark.parametrize(
+    "name", [s.name for s in list_models() if s.name not in OFFLINE and s.downloadable]
+)
+def test_fp32_entries_build_with_random_weights_and_keep_the_contract(name):
+    model = load_model(name, "cpu", random_weights=True)
+    image = gradient_rgb(96, 80)
+    pred = model.predict([image])[0]
+    assert pred.model == name and pred.device == "cpu"
+    if model.spec.task is Task.CLASSIFY:
+        assert pred.classification.scores.shape == (1000,)
+        assert pred.classification.class_names[0] == "tench"
+        assert model.num_params > 1_000_000
+    else:
+        assert isinstance(pred.detections, Detections)
+        assert len(model.class_names) == 80
+
+
+def test_missing_weights_offline_name_the_file_and_folder(monkeypatch, tmp_path):
+    def offline(target):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(detectors_module, "_download_ultralytics", offline)
+    with pytest.raises(WeightsNotFoundError) as info:
+        load_model("yolov8s", "cpu")
+    message = str(info.value)
+    assert (
+        "'yolov8s.pt'" in message and str(weights_module.PROJECT_WEIGHTS_DIR) in message
+    )
+    assert "no network" in message
+    with pytest.raises(WeightsNotFoundError, match="no download source"):
+        weights_module.require("nothing-here.pt")
+
+
+def test_user_weights_in_a_weights_folder_become_detectors(
+    monkeypatch, tmp_path, bus_jpg
+):
+    src = REPO / "model_zoo" / "weights" / "yolov8n_int8_openvino_model"
+    shutil.copytree(src, tmp_path / "mine_openvino_model")
+    (tmp_path / "notes.txt").write_text("not weights")
+    monkeypatch.setenv(weights_module.ENV_VAR, str(tmp_path))
+    names = [s.name for s in list_models(Task.DETECT)]
+    assert "custom:mine_openvino_model" in names and "custom:notes.txt" not in names
+    model = load_model("custom:mine_openvino_model", "auto")
+    assert model.weights_path == tmp_path / "mine_openvino_model"
+    labels = model.predict([load_image_file(str(bus_jpg)).array])[0].detections.labels
+    assert "bus" in labels
+
+
+class _Evil:
+    def __reduce__(self):
+        return (Path.touch, (Path("/tmp/visioncompare-pwned"),))
+
+
+def test_weights_are_never_unpickled(tmp_path):
+    """A state dict is loaded with weights_only: a pickle that would run code is refused."""
+    marker = Path("/tmp/visioncompare-pwned")
+    marker.unlink(missing_ok=True)
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(pickle.dumps({"weight": _Evil()}))
+    with pytest.raises(pickle.UnpicklingError):
+        load_model("mobilenet_v2_quantized", "cpu", weights_path=evil)
+    assert not marker.exists()
+
+
+def test_device_choice():
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto", ("cpu",)) == "cpu"
+    with pytest.raises(DeviceError, match="not available"):
+        resolve_device("tpu")
+    device, note = device_for("cpu", ("cpu",))
+    assert (device, note) == ("cpu", None)
+    if (
+        resolve_device("auto") != "cpu"
+    ):  # on a GPU machine the quantized model falls back
+        assert device_for("cuda", ("cpu",))[1] == "runs on cpu only, so it ran on cpu"
+
+
+def test_weights_hash_covers_folder_contents(tmp_path):
+    folder = tmp_path / "m_openvino_model"
+    folder.mkdir()
+    (folder / "a.bin").write_bytes(b"1")
+    first = weights_module.weights_sha256(folder)
+    (folder / "a.bin").write_bytes(b"22")
+    assert weights_module.weights_sha256(folder) != first
+    single = tmp_path / "w.pt"
+    single.write_bytes(b"abc")
+    assert weights_module.weights_sha256(single) == hashlib.sha256(b"abc").hexdigest()
