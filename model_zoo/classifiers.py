@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -91,7 +92,11 @@ class Classifier:
         if spec.family == "torchvision-quantized":
             # Quantized kernels: QNNPACK matches how these weights were calibrated.
             torch.backends.quantized.engine = "qnnpack"
-            model = builder(weights=None, quantize=True)
+            with warnings.catch_warnings():
+                # torch.ao deprecation notices about building quantized modules: noise
+                # for a user, and nothing they can act on.
+                warnings.simplefilter("ignore", UserWarning)
+                model = builder(weights=None, quantize=True)
         else:
             model = builder(weights=None)
         if not random_weights:
@@ -101,8 +106,10 @@ class Classifier:
                 explicit=weights_path,
             )
             # weights_only: a state dict is data; refuse anything that would run code.
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            model.load_state_dict(state)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(path, map_location="cpu", weights_only=True)
+                model.load_state_dict(state)
         model.eval().to(device)
         if use_half(device) and spec.family == "torchvision":
             model.half()

@@ -1,0 +1,83 @@
+"""The bundled held-out subsets, and opening any folder in COCO, VOC or YOLO format."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from core.datasets.coco import load_coco
+from core.datasets.types import Dataset, DatasetError
+from core.datasets.voc import VOC_TO_COCO, load_voc
+from core.datasets.yolo import load_yolo
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+BUNDLED: dict[str, str] = {
+    "coco-val2017-first32": "32 COCO val2017 images, 288 official boxes, 80 classes",
+    "voc2012-sample100": "100 PASCAL VOC2012 images, 273 official boxes (38 difficult), "
+    "20 classes under their COCO names; never seen by COCO-trained models",
+}
+
+
+def list_datasets() -> list[str]:
+    return list(BUNDLED)
+
+
+@lru_cache(maxsize=8)
+def load_bundled(name: str) -> Dataset:
+    """One of the bundled subsets by name.
+
+    Raises:
+        KeyError: an unknown name (the message lists the known ones).
+    """
+    if name == "coco-val2017-first32":
+        root = DATA_DIR / name
+        return load_coco(
+            root / "annotations" / "instances_val2017_first32.json",
+            root / "val2017",
+            name=name,
+        )
+    if name == "voc2012-sample100":
+        return load_voc(DATA_DIR / name, "sample", rename=VOC_TO_COCO, name=name)
+    raise KeyError(f"unknown dataset {name!r}; bundled datasets: {', '.join(BUNDLED)}")
+
+
+def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
+    """Open a dataset folder (or file) in whichever of the three formats it is in.
+
+    - COCO: a ``.json`` file (images next to it, or in ``images/`` or ``val2017/``), or a
+      folder holding ``annotations/*.json``.
+    - VOC: a folder with ``Annotations/`` (VOC names become COCO names when
+      ``voc_to_coco``).
+    - YOLO: a ``data.yaml`` file, or a folder holding one.
+
+    Raises:
+        DatasetError: the format cannot be recognised, or the files are malformed.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DatasetError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix in (".yaml", ".yml"):
+        return load_yolo(path)
+    if path.is_file() and path.suffix == ".json":
+        for folder in (path.parent.parent / "images", path.parent.parent / "val2017",
+                       path.parent / "images", path.parent):  # fmt: skip
+            if folder.is_dir() and any(folder.glob("*.jp*g")):
+                return load_coco(path, folder)
+        return load_coco(path, path.parent)
+    if (path / "Annotations").is_dir():
+        return load_voc(path, rename=VOC_TO_COCO if voc_to_coco else None)
+    for yaml_name in ("data.yaml", "dataset.yaml"):
+        if (path / yaml_name).is_file():
+            return load_yolo(path / yaml_name)
+    jsons = (
+        sorted((path / "annotations").glob("*.json"))
+        if (path / "annotations").is_dir()
+        else []
+    )
+    if len(jsons) == 1:
+        return load_folder(jsons[0])
+    raise DatasetError(
+        f"{path}: not a COCO (annotations/*.json), VOC (Annotations/) or YOLO (data.yaml) "
+        "dataset"
+    )

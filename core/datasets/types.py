@@ -1,0 +1,134 @@
+"""The dataset types every loader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.types import Detections
+
+
+class DatasetError(ValueError):
+    """A dataset could not be read. The message names the file and the line or field."""
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One image and its ground truth.
+
+    Attributes:
+        image_id: integer id, unique in the dataset (COCO's own id where there is one).
+        path: the image file.
+        width, height: image size in pixels, as annotated.
+        gt: ground-truth boxes (absolute-pixel xyxy, score 1.0) with ``extra`` arrays
+            ``iscrowd`` (0/1), ``difficult`` (0/1) and ``area`` (the annotated area).
+    """
+
+    image_id: int
+    path: Path
+    width: int
+    height: int
+    gt: Detections
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A held-out set of images with ground truth.
+
+    Attributes:
+        name: registry name or folder name.
+        format: ``coco``, ``voc`` or ``yolo``.
+        root: the folder it was read from.
+        class_names: names of every annotated class (the ``class_ids`` of the samples'
+            ground truth index this tuple).
+        samples: the images, in a fixed order.
+        category_ids: the COCO category id of each class (1-based positions elsewhere).
+        renamed: original class name -> the name used here (VOC -> COCO names), shown to
+            users next to the results.
+        notes: provenance and licence lines.
+    """
+
+    name: str
+    format: str
+    root: Path
+    class_names: tuple[str, ...]
+    samples: tuple[Sample, ...]
+    category_ids: tuple[int, ...] = ()
+    renamed: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.category_ids:
+            object.__setattr__(
+                self, "category_ids", tuple(range(1, len(self.class_names) + 1))
+            )
+        if len(self.category_ids) != len(self.class_names):
+            raise DatasetError(
+                f"{self.name}: {len(self.category_ids)} category ids for "
+                f"{len(self.class_names)} classes"
+            )
+        ids = [s.image_id for s in self.samples]
+        if len(set(ids)) != len(ids):
+            raise DatasetError(f"{self.name}: image ids are not unique")
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @property
+    def num_boxes(self) -> int:
+        return sum(len(s.gt) for s in self.samples)
+
+    def sample(self, image_id: int) -> Sample:
+        for s in self.samples:
+            if s.image_id == image_id:
+                return s
+        raise KeyError(image_id)
+
+    def subset(self, n: int) -> Dataset:
+        """The first n images (for quick runs)."""
+        return Dataset(
+            self.name if n >= len(self) else f"{self.name}[:{n}]",
+            self.format,
+            self.root,
+            self.class_names,
+            self.samples[:n],
+            self.category_ids,
+            self.renamed,
+            self.notes,
+        )
+
+
+def make_gt(
+    xyxy: list[list[float]],
+    class_ids: list[int],
+    class_names: tuple[str, ...],
+    iscrowd: list[int] | None = None,
+    difficult: list[int] | None = None,
+    area: list[float] | None = None,
+) -> Detections:
+    """Ground-truth ``Detections`` with the three ``extra`` arrays every loader fills."""
+    n = len(xyxy)
+    boxes = np.asarray(xyxy, dtype=np.float32).reshape(n, 4)
+    if area is None:
+        area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).tolist()
+    return Detections(
+        boxes,
+        np.ones(n, np.float32),
+        np.asarray(class_ids, dtype=np.int64),
+        class_names,
+        {
+            "iscrowd": np.asarray(
+                iscrowd if iscrowd is not None else [0] * n, np.int64
+            ),
+            "difficult": np.asarray(
+                difficult if difficult is not None else [0] * n, np.int64
+            ),
+            "area": np.asarray(area, np.float64),
+        },
+    )

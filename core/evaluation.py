@@ -1,0 +1,267 @@
+"""Batch inference over a dataset, stored once: the engine behind the CLI and the page.
+
+Models are duck-typed (``predict(images, **settings) -> list[Prediction]``) so this module
+stays free of torch; ``model_zoo`` provides the real ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from core.datasets.types import Dataset, Sample
+from core.images import load_image_file
+from core.store import PredictionStore, run_key
+from core.types import Detections
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (images done, images in total) after every batch."""
+
+
+class Interrupted(RuntimeError):
+    """The caller asked to stop; everything predicted so far is stored."""
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """Detector settings for evaluation: a low confidence and many boxes, as COCO-style
+    evaluation expects (thresholds are applied afterwards, on the stored boxes)."""
+
+    conf: float = 0.001
+    iou: float = 0.7
+    max_det: int = 300
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """Changes when the images or the ground truth of a dataset change."""
+    digest = hashlib.sha256(dataset.name.encode())
+    for s in dataset.samples:
+        digest.update(f"{s.image_id}:{s.path.name}:{s.width}x{s.height}".encode())
+        digest.update(s.gt.xyxy.tobytes() + s.gt.class_ids.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
+    for start in range(0, len(samples), size):
+        yield list(samples[start : start + size])
+
+
+def _load(batch: list[Sample]) -> list[np.ndarray]:
+    return [load_image_file(str(s.path)).array for s in batch]
+
+
+def _run(
+    store: PredictionStore,
+    key: str,
+    kind: str,
+    meta: dict,
+    dataset: Dataset,
+    predict: Callable[[list[np.ndarray]], list],
+    put: Callable[[int, object], None],
+    batch_size: int,
+    progress: Progress | None,
+    should_stop: Callable[[], bool] | None,
+) -> float:
+    """Predict the images not yet stored, committing each batch.
+
+    Returns the seconds spent on the timed images (every batch after the first).
+    """
+    store.begin(key, kind, meta, len(dataset))
+    if store.is_complete(key):
+        return 0.0
+    done = store.done_ids(key)
+    todo = [s for s in dataset.samples if s.image_id not in done]
+    total, finished = len(dataset), len(done)
+    if progress:
+        progress(finished, total)
+    batches = list(_batches(todo, batch_size))
+    started, timed = time.perf_counter(), 0
+    # Decode the next batch while the model works on this one.
+    with ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="visioncompare-decode"
+    ) as pool:
+        pending = pool.submit(_load, batches[0]) if batches else None
+        for n, batch in enumerate(batches):
+            images = pending.result()
+            pending = (
+                pool.submit(_load, batches[n + 1]) if n + 1 < len(batches) else None
+            )
+            for sample, prediction in zip(batch, predict(images)):
+                put(sample.image_id, prediction)
+            if n == 0 and len(batches) > 1:
+                # The first call warms the model up (graph compilation, caches): the time
+                # per image is measured on the batches after it.
+                started = time.perf_counter()
+            else:
+                timed += len(batch)
+            finished += len(batch)
+            if progress:
+                progress(finished, total)
+            if should_stop is not None and should_stop() and finished < total:
+                raise Interrupted(f"stopped after {finished} of {total} images")
+    seconds = time.perf_counter() - started
+    recorded = store.meta(key) or {}
+    store.update_meta(
+        key,
+        model_seconds=recorded.get("model_seconds", 0.0) + seconds,
+        timed_images=recorded.get("timed_images", 0) + timed,
+    )
+    store.mark_complete(key)
+    return seconds
+
+
+@dataclass(frozen=True, eq=False)
+class StoredRun:
+    """What an evaluation run produced or read back."""
+
+    key: str
+    meta: dict
+    seconds: float
+    """Model time spent in this call (0 when everything was already stored)."""
+
+
+def predict_detections(
+    detector,
+    dataset: Dataset,
+    store: PredictionStore,
+    model_id: dict,
+    settings: DetectSettings = DetectSettings(),
+    batch_size: int = 1,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record: dict | None = None,
+) -> tuple[dict[int, Detections], StoredRun]:
+    """Detections for every image, from the store or by running the detector.
+
+    Args:
+        detector: has ``predict(images, conf=, iou=, max_det=)`` and ``class_names``.
+        dataset: the images.
+        store: where predictions live.
+        model_id: what identifies the weights (name and weights SHA-256); part of the key.
+        settings: inference settings (part of the key).
+        batch_size: images per ``predict`` call.
+        progress: progress callback.
+        should_stop: polled after each batch; True stops with ``Interrupted``.
+        record: recorded with the run but not part of its key (library versions, device).
+    """
+    key = run_key(kind="detect", model=model_id, dataset=dataset_fingerprint(dataset),
+                  settings=asdict(settings))  # fmt: skip
+    meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
+            "class_names": list(detector.class_names), **(record or {})}  # fmt: skip
+
+    def predict(images: list[np.ndarray]) -> list:
+        return detector.predict(images, **asdict(settings))
+
+    def put(image_id: int, prediction) -> None:
+        store.put_detections(key, image_id, prediction.detections)
+
+    seconds = _run(store, key, "detect", meta, dataset, predict, put, batch_size,
+                   progress, should_stop)  # fmt: skip
+    stored = store.meta(key) or meta
+    names = tuple(stored["class_names"])
+    return store.get_detections(key, names), StoredRun(key, stored, seconds)
+
+
+def predict_probabilities(
+    classifier,
+    dataset: Dataset,
+    store: PredictionStore,
+    model_id: dict,
+    batch_size: int = 1,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record: dict | None = None,
+) -> tuple[dict[int, np.ndarray], StoredRun]:
+    """The classifier's full softmax for every image, from the store or by running it."""
+    key = run_key(kind="classify", model=model_id, dataset=dataset_fingerprint(dataset))
+    meta = {"model": model_id, "dataset": dataset.name,
+            "class_names": list(classifier.class_names), **(record or {})}  # fmt: skip
+
+    def predict(images: list[np.ndarray]) -> list:
+        return classifier.predict(images)
+
+    def put(image_id: int, prediction) -> None:
+        store.put_probabilities(key, image_id, prediction.classification.scores)
+
+    seconds = _run(store, key, "classify", meta, dataset, predict, put, batch_size,
+                   progress, should_stop)  # fmt: skip
+    return store.get_probabilities(key), StoredRun(
+        key, store.meta(key) or meta, seconds
+    )
+
+
+def load_coco_results(path: str, dataset: Dataset) -> dict[int, Detections]:
+    """A COCO results file made by any tool -> detections per image.
+
+    Each entry needs ``image_id``, ``bbox`` ``[x, y, w, h]``, ``score`` and either
+    ``category_id`` (the dataset's ids) or ``category_name``.
+
+    Raises:
+        ValueError: malformed JSON or an entry that does not fit the dataset, naming the
+            entry's index and field.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entries = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list of detections (a COCO results file)")
+    by_id = {cid: i for i, cid in enumerate(dataset.category_ids)}
+    by_name = {n: i for i, n in enumerate(dataset.class_names)}
+    image_ids = {s.image_id for s in dataset.samples}
+    rows: dict[int, list[tuple[list[float], float, int]]] = {i: [] for i in image_ids}
+    for n, entry in enumerate(entries):
+        at = f"{path}: entry {n}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{at}: expected an object")
+        for field in ("image_id", "bbox", "score"):
+            if field not in entry:
+                raise ValueError(f"{at}: missing field '{field}'")
+        if entry["image_id"] not in image_ids:
+            raise ValueError(
+                f"{at}: image_id {entry['image_id']} is not in {dataset.name}"
+            )
+        if "category_id" in entry:
+            if entry["category_id"] not in by_id:
+                raise ValueError(
+                    f"{at}: category_id {entry['category_id']} is not in {dataset.name}"
+                )
+            cls = by_id[entry["category_id"]]
+        elif entry.get("category_name") in by_name:
+            cls = by_name[entry["category_name"]]
+        else:
+            raise ValueError(f"{at}: needs a known 'category_id' or 'category_name'")
+        bbox = entry["bbox"]
+        if not (isinstance(bbox, list) and len(bbox) == 4):
+            raise ValueError(f"{at}: field 'bbox' should be [x, y, w, h]")
+        try:
+            x, y, w, h = (float(v) for v in bbox)
+            score = float(entry["score"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{at}: 'bbox' and 'score' should be numbers") from exc
+        if w < 0 or h < 0 or not np.isfinite([x, y, w, h, score]).all():
+            raise ValueError(f"{at}: 'bbox' needs finite numbers and w, h >= 0")
+        rows[entry["image_id"]].append(([x, y, x + w, y + h], score, cls))
+    return {
+        image_id: Detections(
+            np.array([r[0] for r in items], np.float32).reshape(-1, 4),
+            np.array([r[1] for r in items], np.float32),
+            np.array([r[2] for r in items], np.int64),
+            dataset.class_names,
+        )
+        for image_id, items in rows.items()
+    }

@@ -1,0 +1,1 @@
+"""Detection and classification metrics on a Dataset and stored predictions."""

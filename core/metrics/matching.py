@@ -1,0 +1,263 @@
+"""Per-image matching at a chosen confidence and IoU: TP / FP / FN with IoU, summary
+counts, the IoU distribution, and a detection confusion matrix with a background class.
+
+Matching is greedy by score within each class (pycocotools' rule): a detection takes the
+highest-IoU ground truth of its class that is still free and overlaps by at least the IoU
+threshold. A detection that instead overlaps a crowd region (intersection over the
+detection's area) or a difficult object is "ignored": neither TP nor FP. Because each
+detection only competes with higher-scoring ones, the matching at a confidence threshold
+is the matching of all detections, filtered by score: one matching per IoU threshold serves
+every confidence threshold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.boxes import box_ioa, box_iou
+from core.datasets.types import Dataset
+from core.metrics.align import align_predictions
+from core.types import Detections
+
+TP, FP, FN, IGNORED = "TP", "FP", "FN", "ignored"
+RECORD_COLUMNS = [
+    "image_id", "kind", "class", "score", "iou", "x1", "y1", "x2", "y2", "gt_index",
+]  # fmt: skip
+
+
+def _match_image(
+    det: Detections, gt: Detections, iou_threshold: float
+) -> tuple[list[tuple], np.ndarray]:
+    """Records for one image's detections, and which ground truths were matched."""
+    order = np.argsort(-det.scores, kind="stable")
+    det = det[order]
+    crowd = gt.extra["iscrowd"] > 0
+    difficult = gt.extra["difficult"] > 0
+    matched = np.zeros(len(gt), dtype=bool)
+    iou = box_iou(det.xyxy, gt.xyxy)
+    ioa = box_ioa(det.xyxy, gt.xyxy)
+    same_class = det.class_ids[:, None] == gt.class_ids[None, :]
+    regular = ~(crowd | difficult)
+    records = []
+    for i in range(len(det)):
+        kind, best_iou, gt_index = FP, 0.0, -1
+        candidates = same_class[i] & regular & ~matched & (iou[i] >= iou_threshold)
+        if candidates.any():
+            gt_index = int(np.argmax(np.where(candidates, iou[i], -1.0)))
+            kind, best_iou = TP, float(iou[i, gt_index])
+            matched[gt_index] = True
+        else:
+            ignorable = same_class[i] & (
+                (crowd & (ioa[i] >= iou_threshold))
+                | (difficult & (iou[i] >= iou_threshold))
+            )
+            if ignorable.any():
+                kind = IGNORED
+            if same_class[i].any():  # report the best overlap it had, for the browser
+                best_iou = float(np.max(np.where(same_class[i] & ~crowd, iou[i], 0.0)))
+        records.append(
+            (kind, int(det.class_ids[i]), float(det.scores[i]), best_iou,
+             *det.xyxy[i].tolist(), gt_index)
+        )  # fmt: skip
+    return records, matched
+
+
+@dataclass(frozen=True, eq=False)
+class MatchResult:
+    """Every detection and every missed ground truth of a dataset at one IoU threshold.
+
+    Attributes:
+        records: one row per detection (TP / FP / ignored) and per missed ground truth
+            (FN, score NaN); columns ``RECORD_COLUMNS``. Detections are all those given
+            (filter with ``at_confidence``).
+        iou_threshold: the IoU a match needs.
+        class_names: the dataset's classes.
+        num_gt: ground-truth objects that count (crowd and difficult excluded).
+        gt_boxes: (image id, ground-truth index) -> its xyxy box.
+    """
+
+    records: pd.DataFrame
+    iou_threshold: float
+    class_names: tuple[str, ...]
+    num_gt: int
+    gt_boxes: dict[tuple[int, int], list[float]]
+
+    def at_confidence(self, conf: float) -> pd.DataFrame:
+        """Records at a confidence threshold: detections below it are dropped and the
+        ground truths they matched become misses (FN)."""
+        rec = self.records
+        det = rec[rec["kind"] != FN]
+        keep = det[det["score"] >= conf]
+        lost = det[(det["score"] < conf) & (det["kind"] == TP)]
+        misses = rec[rec["kind"] == FN]
+        if len(lost):
+            xyxy = np.array(
+                [
+                    self.gt_boxes[(i, g)]
+                    for i, g in zip(lost["image_id"], lost["gt_index"])
+                ]
+            )
+            lost = lost.assign(
+                kind=FN, score=np.nan, iou=np.nan,
+                x1=xyxy[:, 0], y1=xyxy[:, 1], x2=xyxy[:, 2], y2=xyxy[:, 3],
+            )  # fmt: skip
+        frames = [f for f in (keep, misses, lost) if len(f)]
+        if not frames:
+            return rec.iloc[0:0]
+        return pd.concat(frames, ignore_index=True)
+
+
+def match_dataset(
+    dataset: Dataset,
+    predictions: Mapping[int, Detections],
+    iou_threshold: float = 0.5,
+    min_score: float = 0.0,
+) -> MatchResult:
+    """Match every image's detections (score >= ``min_score``) to its ground truth."""
+    aligned = align_predictions(predictions, dataset).predictions
+    rows: list[tuple] = []
+    gt_lookup: dict[tuple[int, int], list[float]] = {}
+    num_gt = 0
+    for sample in dataset.samples:
+        det = aligned[sample.image_id]
+        det = det[det.scores >= min_score]
+        gt = sample.gt
+        records, matched = _match_image(det, gt, iou_threshold)
+        rows.extend((sample.image_id, *r) for r in records)
+        countable = (gt.extra["iscrowd"] == 0) & (gt.extra["difficult"] == 0)
+        num_gt += int(countable.sum())
+        for g in range(len(gt)):
+            gt_lookup[(sample.image_id, g)] = gt.xyxy[g].tolist()
+            if countable[g] and not matched[g]:
+                rows.append(
+                    (sample.image_id, FN, int(gt.class_ids[g]), np.nan, np.nan,
+                     *gt.xyxy[g].tolist(), g)
+                )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    frame["class"] = pd.Categorical.from_codes(
+        frame["class"].to_numpy(dtype=np.int64), categories=list(dataset.class_names)
+    )
+    return MatchResult(frame, iou_threshold, dataset.class_names, num_gt, gt_lookup)
+
+
+@dataclass(frozen=True)
+class Summary:
+    tp: int
+    fp: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+
+
+def summarize(records: pd.DataFrame) -> Summary:
+    """Counts and precision / recall / F1 of records at one threshold (ignored excluded)."""
+    kinds = records["kind"].value_counts()
+    tp, fp, fn = (int(kinds.get(k, 0)) for k in (TP, FP, FN))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Summary(tp, fp, fn, precision, recall, f1)
+
+
+def f1_curve(match: MatchResult, thresholds: np.ndarray | None = None) -> pd.DataFrame:
+    """Precision, recall and F1 at each confidence threshold (one matching, many cuts)."""
+    thresholds = np.linspace(0.0, 1.0, 101) if thresholds is None else thresholds
+    det = match.records[match.records["kind"].isin([TP, FP])]
+    scores = det["score"].to_numpy()
+    is_tp = (det["kind"] == TP).to_numpy()
+    order = np.argsort(-scores, kind="stable")
+    scores, is_tp = scores[order], is_tp[order]
+    tp_cum = np.concatenate(([0], np.cumsum(is_tp)))
+    count = np.searchsorted(-scores, -thresholds, side="right")  # detections >= t
+    tp = tp_cum[count].astype(np.float64)
+    fp = count - tp
+    precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=(tp + fp) > 0)
+    recall = tp / match.num_gt if match.num_gt else np.zeros_like(tp)
+    denom = precision + recall
+    f1 = np.divide(
+        2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0
+    )
+    return pd.DataFrame(
+        {"confidence": thresholds, "precision": precision, "recall": recall, "f1": f1}
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ConfusionResult:
+    """Detection confusion matrix.
+
+    Attributes:
+        matrix: (K + 1, K + 1) counts; rows are predicted classes, columns true classes;
+            the last row and column are "background" (a missed object is in the background
+            row of its true class, a false detection in the background column of its class).
+        labels: the K class names then ``"background"``.
+        cells: (row, column) -> image ids that contribute to that cell.
+        conf, iou: the thresholds it was computed at.
+    """
+
+    matrix: np.ndarray
+    labels: tuple[str, ...]
+    cells: dict[tuple[int, int], list[int]]
+    conf: float
+    iou: float
+
+    def normalized(self) -> np.ndarray:
+        """Each column divided by its total (the share of each true class's outcomes)."""
+        totals = self.matrix.sum(axis=0, keepdims=True)
+        return np.divide(
+            self.matrix, totals, out=np.zeros(self.matrix.shape), where=totals > 0
+        )
+
+
+def confusion_matrix(
+    dataset: Dataset,
+    predictions: Mapping[int, Detections],
+    conf: float = 0.25,
+    iou: float = 0.45,
+) -> ConfusionResult:
+    """Class-agnostic matching, then a count of (predicted class, true class) pairs.
+
+    Pairs of a detection (score >= conf) and a ground truth with IoU >= iou are taken in
+    order of decreasing IoU, each box at most once (Ultralytics' rule). Crowd and difficult
+    objects take no part.
+    """
+    aligned = align_predictions(predictions, dataset).predictions
+    k = len(dataset.class_names)
+    matrix = np.zeros((k + 1, k + 1), dtype=np.int64)
+    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+
+    def add(row: int, col: int, image_id: int) -> None:
+        matrix[row, col] += 1
+        if not cells[(row, col)] or cells[(row, col)][-1] != image_id:
+            cells[(row, col)].append(image_id)
+
+    for sample in dataset.samples:
+        det = aligned[sample.image_id]
+        det = det[det.scores >= conf]
+        gt = sample.gt
+        gt = gt[(gt.extra["iscrowd"] == 0) & (gt.extra["difficult"] == 0)]
+        overlap = box_iou(det.xyxy, gt.xyxy)
+        d_idx, g_idx = np.nonzero(overlap >= iou)
+        used_d, used_g = set(), set()
+        for n in np.argsort(-overlap[d_idx, g_idx], kind="stable"):
+            d, g = int(d_idx[n]), int(g_idx[n])
+            if d in used_d or g in used_g:
+                continue
+            used_d.add(d)
+            used_g.add(g)
+            add(int(det.class_ids[d]), int(gt.class_ids[g]), sample.image_id)
+        for g in range(len(gt)):
+            if g not in used_g:
+                add(k, int(gt.class_ids[g]), sample.image_id)
+        for d in range(len(det)):
+            if d not in used_d:
+                add(int(det.class_ids[d]), k, sample.image_id)
+    return ConfusionResult(
+        matrix, (*dataset.class_names, "background"), dict(cells), conf, iou
+    )

@@ -1,0 +1,1 @@
+"""VisionCompare's services: what the command line and the pages share."""

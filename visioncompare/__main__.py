@@ -1,0 +1,180 @@
+"""Command line: ``python -m visioncompare evaluate --dataset voc2012-sample100 ...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+
+
+class ProgressBar:
+    """One progress line per model on stderr: done/total, rate and time left.
+
+    Redrawn at most ten times a second on a terminal; elsewhere (a log) only at the end.
+    """
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.stage: str | None = None
+        self.start = 0.0
+        self.first = 0
+        self.drawn = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            self.stage, self.start, self.first = stage, now, done
+        finished = done >= total
+        if not finished and (now - self.drawn < 0.1 or not self.stream.isatty()):
+            return
+        self.drawn = now
+        elapsed = now - self.start
+        rate = (
+            (done - self.first) / elapsed if elapsed > 0 and done > self.first else 0.0
+        )
+        left = f"{(total - done) / rate:.0f}s left" if rate else "--"
+        filled = int(30 * done / total) if total else 30
+        self.stream.write(
+            f"\r{stage} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
+            f"{rate:.1f} img/s {left}   " + ("\n" if finished else "")
+        )
+        self.stream.flush()
+
+
+def _format(value: float) -> str:
+    return "n/a" if value != value or value < 0 else f"{value:.3f}"  # NaN or COCO's -1
+
+
+def print_summary(report, paths: dict[str, Path]) -> None:
+    stats = report.coco.stats
+    ms = report.ms_per_image
+    point = f"conf {report.conf}, IoU {report.iou}"
+    lines = [
+        f"dataset     {report.dataset.name}: {len(report.dataset)} images, "
+        f"{report.dataset.num_boxes} boxes",
+        f"detections  {report.source}"
+        + (f" on {report.device}, {ms:.1f} ms/image" if ms else ""),
+        "",
+        "| metric | value |",
+        "|---|---:|",
+        *(f"| {name} | {_format(v)} |" for name, v in stats.items()),
+        f"| VOC AP50 (11-point) | {_format(report.voc.map_11pt)} |",
+        f"| VOC AP50 (all-point) | {_format(report.voc.map_all)} |",
+        f"| precision @ {point} | {_format(report.summary.precision)} |",
+        f"| recall @ {point} | {_format(report.summary.recall)} |",
+        f"| F1 | {_format(report.summary.f1)} |",
+        f"| TP / FP / FN | {report.summary.tp} / {report.summary.fp} / {report.summary.fn} |",
+    ]
+    if report.dataset.renamed:
+        lines.append("")
+        lines.append(
+            "classes renamed: "
+            + ", ".join(f"{a} -> {b}" for a, b in report.dataset.renamed.items())
+        )
+    if report.dropped:
+        lines.append(
+            f"left out: {sum(report.dropped.values())} predicted boxes of classes the "
+            f"dataset does not annotate ({', '.join(list(report.dropped)[:8])}"
+            f"{', ...' if len(report.dropped) > 8 else ''})"
+        )
+    if report.tagging is not None:
+        t = report.tagging
+        lines += [
+            "",
+            f"classifier {report.classifier} as an image-level tagger "
+            f"({len(t.per_class)} classes it can name, coverage {t.coverage:.0%}):",
+            f"  tagging mAP {_format(t.classifier_map)} vs detector image-level mAP "
+            f"{_format(t.detector_map)}",
+            f"  cannot name: {', '.join(t.unnameable) or 'none'}",
+        ]
+    lines += ["", *(f"wrote {path}" for path in paths.values())]
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m visioncompare", description=__doc__
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser(
+        "evaluate", help="evaluate a detector (and a classifier) on a dataset"
+    )
+    ev.add_argument(
+        "--dataset", required=True, help="a bundled subset name or a COCO/VOC/YOLO path"
+    )
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--detector", help="a model-zoo detector name (e.g. yolov8n-int8)"
+    )
+    source.add_argument("--predictions", help="a COCO results JSON made by any tool")
+    ev.add_argument(
+        "--classifier", help="a model-zoo classifier to score as an image tagger"
+    )
+    ev.add_argument("--device", default="auto")
+    ev.add_argument(
+        "--conf", type=float, default=0.25, help="operating-point confidence"
+    )
+    ev.add_argument("--iou", type=float, default=0.5, help="operating-point IoU")
+    ev.add_argument(
+        "--out", type=Path, help="output folder (default runs/<dataset>/<source>)"
+    )
+    sub.add_parser("datasets", help="list the bundled datasets")
+    sub.add_parser("models", help="list the model zoo")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+    from core.datasets import DatasetError
+    from core.datasets.registry import BUNDLED
+
+    if args.command == "datasets":
+        for name, text in BUNDLED.items():
+            print(f"{name:24} {text}")
+        return 0
+    from model_zoo import WeightsNotFoundError, list_models
+
+    if args.command == "models":
+        for spec in list_models():
+            print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
+        return 0
+
+    from visioncompare.evaluate import RUNS_DIR, open_dataset, run_evaluation
+
+    try:
+        dataset = open_dataset(args.dataset)
+        label = args.detector or Path(args.predictions).stem
+        report = run_evaluation(
+            dataset,
+            detector=args.detector,
+            predictions=args.predictions,
+            classifier=args.classifier,
+            device=args.device,
+            conf=args.conf,
+            iou=args.iou,
+            progress=ProgressBar(),
+        )
+    except (
+        KeyError,
+        DatasetError,
+        WeightsNotFoundError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    out = args.out or RUNS_DIR / dataset.name / label.replace(":", "_").replace(
+        "/", "_"
+    )
+    print_summary(report, report.write(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

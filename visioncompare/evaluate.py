@@ -1,0 +1,293 @@
+"""One evaluation, end to end: dataset -> stored predictions -> every metric -> files.
+
+The Evaluate page and ``python -m visioncompare evaluate`` both call ``run_evaluation``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from core.datasets import Dataset, DatasetError
+from core.datasets.registry import BUNDLED, load_bundled, load_folder
+from core.evaluation import (
+    DetectSettings,
+    Progress,
+    StoredRun,
+    load_coco_results,
+    predict_detections,
+    predict_probabilities,
+)
+from core.metrics.align import align_predictions
+from core.metrics.coco import CocoResult, coco_results, evaluate_coco
+from core.metrics.matching import MatchResult, Summary, match_dataset, summarize
+from core.metrics.tagging import TaggingResult, evaluate_tagging
+from core.metrics.voc import VocResult, evaluate_voc
+from core.store import PredictionStore
+from core.types import Detections
+
+log = logging.getLogger(__name__)
+
+RUNS_DIR = Path(
+    os.environ.get("VISIONCOMPARE_RUNS", Path(__file__).resolve().parents[1] / "runs")
+)
+
+
+def open_dataset(name_or_path: str) -> Dataset:
+    """A bundled subset by name, or a COCO / VOC / YOLO folder or file by path."""
+    if name_or_path in BUNDLED:
+        return load_bundled(name_or_path)
+    if not Path(name_or_path).expanduser().exists():
+        raise DatasetError(
+            f"unknown dataset {name_or_path!r}: not a bundled dataset "
+            f"({', '.join(BUNDLED)}) and no such file or folder"
+        )
+    return load_folder(name_or_path)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in (
+        "torch",
+        "torchvision",
+        "ultralytics",
+        "openvino",
+        "faster-coco-eval",
+        "numpy",
+    ):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationReport:
+    """Everything one evaluation computed."""
+
+    dataset: Dataset
+    source: str
+    """The detector's registry name, or the predictions file."""
+    detections: dict[int, Detections]
+    coco: CocoResult
+    voc: VocResult
+    match: MatchResult
+    summary: Summary
+    conf: float
+    iou: float
+    dropped: dict[str, int]
+    detector_run: StoredRun | None = None
+    tagging: TaggingResult | None = None
+    classifier: str | None = None
+    classifier_run: StoredRun | None = None
+    device: str = "cpu"
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def ms_per_image(self) -> float | None:
+        run = self.detector_run
+        if run is None or not run.meta.get("timed_images"):
+            return None
+        return 1000.0 * run.meta["model_seconds"] / run.meta["timed_images"]
+
+    def metrics_dict(self) -> dict:
+        """The JSON-ready summary written to metrics.json."""
+        out = {
+            "dataset": self.dataset.name,
+            "images": len(self.dataset),
+            "boxes": self.dataset.num_boxes,
+            "source": self.source,
+            "coco": self.coco.stats,
+            "voc": {
+                "mAP_11pt": self.voc.map_11pt,
+                "mAP_all": self.voc.map_all,
+                "iou": 0.5,
+            },
+            "at_threshold": {
+                "conf": self.conf,
+                "iou": self.iou,
+                **asdict(self.summary),
+            },
+            "classes_renamed": self.dataset.renamed,
+            "predictions_dropped_by_class": self.dropped,
+            "device": self.device,
+            "ms_per_image": self.ms_per_image,
+        }
+        if self.detector_run is not None:
+            out["detector_run"] = {
+                "key": self.detector_run.key,
+                **self.detector_run.meta,
+            }
+            out["detector_run"].pop("class_names", None)
+        if self.tagging is not None:
+            out["classifier"] = {
+                "name": self.classifier,
+                "tagging_mAP": self.tagging.classifier_map,
+                "detector_tagging_mAP": self.tagging.detector_map,
+                "top_k": self.tagging.k,
+                "coverage": self.tagging.coverage,
+                "unnameable_classes": list(self.tagging.unnameable),
+            }
+        return out
+
+    def per_class_frame(self):
+        frame = self.coco.per_class.merge(
+            self.voc.per_class[["class", "AP_11pt", "AP_all"]], on="class", how="left"
+        )
+        return frame.rename(columns={"AP_11pt": "VOC_AP_11pt", "AP_all": "VOC_AP_all"})
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """COCO results JSON, metrics JSON and per-class CSV into ``out_dir``."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "results": out_dir / "coco_results.json",
+            "metrics": out_dir / "metrics.json",
+            "per_class": out_dir / "per_class.csv",
+        }
+        paths["results"].write_text(
+            json.dumps(coco_results(self.detections, self.dataset))
+        )
+        paths["metrics"].write_text(
+            json.dumps(self.metrics_dict(), indent=2, default=_json)
+        )
+        self.per_class_frame().to_csv(paths["per_class"], index=False)
+        if self.tagging is not None:
+            paths["tagging"] = out_dir / "classifier_tagging.csv"
+            self.tagging.per_class.to_csv(paths["tagging"], index=False)
+        return paths
+
+
+def _json(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return str(value)
+
+
+def evaluate_predictions(
+    dataset: Dataset,
+    detections: dict[int, Detections],
+    source: str,
+    conf: float = 0.25,
+    iou: float = 0.5,
+    **extra,
+) -> EvaluationReport:
+    """Every detection metric from stored predictions (no model involved)."""
+    match = match_dataset(dataset, detections, iou_threshold=iou)
+    return EvaluationReport(
+        dataset=dataset,
+        source=source,
+        detections=detections,
+        coco=evaluate_coco(dataset, detections),
+        voc=evaluate_voc(dataset, detections),
+        match=match,
+        summary=summarize(match.at_confidence(conf)),
+        conf=conf,
+        iou=iou,
+        dropped=align_predictions(detections, dataset).dropped,
+        **extra,
+    )
+
+
+def run_evaluation(
+    dataset: Dataset,
+    detector: str | None = None,
+    predictions: str | None = None,
+    classifier: str | None = None,
+    device: str = "auto",
+    store: PredictionStore | None = None,
+    conf: float = 0.25,
+    iou: float = 0.5,
+    progress: Callable[[str, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    models: dict | None = None,
+) -> EvaluationReport:
+    """Evaluate a detector (or a predictions file) and optionally a classifier.
+
+    Args:
+        dataset: the held-out images.
+        detector: a model-zoo name; or ``predictions``: a COCO results file.
+        classifier: a model-zoo name to score as an image-level tagger (optional).
+        device: ``auto`` or a device name.
+        store: the predictions store (default ``runs/predictions.sqlite``).
+        conf, iou: the operating point for TP/FP/FN, precision and recall.
+        progress: (model name, images done, images in total) callback.
+        should_stop: polled between batches; True stops with ``core.evaluation.Interrupted``.
+        models: already-loaded models by name (the page passes its cached ones).
+
+    Raises:
+        KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file).
+    """
+    if (detector is None) == (predictions is None):
+        raise ValueError("give exactly one of a detector or a predictions file")
+    store = store or PredictionStore(RUNS_DIR / "predictions.sqlite")
+    versions = library_versions()
+    models = models or {}
+    run = None
+    used_device = "cpu"
+    if predictions is not None:
+        detections = load_coco_results(predictions, dataset)
+        source = str(predictions)
+    else:
+        model = models.get(detector) or _load(detector, device)
+        detections, run = predict_detections(
+            model, dataset, store, _model_id(model), DetectSettings(),
+            batch_size=_batch(model.device), progress=_stage(progress, detector),
+            should_stop=should_stop, record={"versions": versions, "device": model.device},
+        )  # fmt: skip
+        source, used_device = detector, model.device
+    tagging = classifier_run = None
+    if classifier is not None:
+        model = models.get(classifier) or _load(classifier, device)
+        probabilities, classifier_run = predict_probabilities(
+            model, dataset, store, _model_id(model), batch_size=_batch(model.device),
+            progress=_stage(progress, classifier), should_stop=should_stop,
+            record={"versions": versions, "device": model.device},
+        )  # fmt: skip
+        tagging = evaluate_tagging(
+            dataset, probabilities, model.class_names, detections, conf=conf
+        )
+    return evaluate_predictions(
+        dataset, detections, source, conf=conf, iou=iou, detector_run=run, tagging=tagging,
+        classifier=classifier, classifier_run=classifier_run, device=used_device,
+    )  # fmt: skip
+
+
+def _stage(
+    progress: Callable[[str, int, int], None] | None, name: str
+) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def _load(name: str, device: str):
+    from model_zoo import get_spec, load_model
+    from model_zoo.device import device_for
+
+    spec = get_spec(name)
+    return load_model(name, device_for(device, spec.devices)[0])
+
+
+def _batch(device: str) -> int:
+    from model_zoo.device import batch_size
+
+    return batch_size(device)
+
+
+def _model_id(model) -> dict:
+    from model_zoo.weights import weights_sha256
+
+    path = model.weights_path
+    return {
+        "name": model.spec.name,
+        "weights_sha256": weights_sha256(path) if path else None,
+    }
