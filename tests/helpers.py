@@ -45,3 +45,84 @@ def gradient_rgb(width: int = 64, height: int = 48) -> np.ndarray:
     return np.stack([x * 255 // width, y * 255 // height, (x + y) % 256], -1).astype(
         np.uint8
     )
+
+
+def make_dataset(samples_spec, class_names=("a", "b", "c"), name="synthetic"):
+    """A Dataset from [(gt_boxes, gt_class_ids, iscrowd or None, difficult or None), ...]."""
+    from pathlib import Path
+
+    from core.datasets.types import Dataset, Sample, make_gt
+
+    samples = []
+    for image_id, spec in enumerate(samples_spec):
+        boxes, ids, *flags = spec
+        crowd = flags[0] if len(flags) > 0 else None
+        difficult = flags[1] if len(flags) > 1 else None
+        gt = make_gt(boxes, ids, tuple(class_names), iscrowd=crowd, difficult=difficult)
+        samples.append(
+            Sample(image_id, Path(f"/nonexistent/{image_id}.jpg"), 640, 480, gt)
+        )
+    return Dataset(
+        name, "coco", Path("/nonexistent"), tuple(class_names), tuple(samples)
+    )
+
+
+def random_coco_case(seed: int, images: int = 300, classes: int = 12):
+    """A seeded random dataset and predictions with every COCO edge case: all three area
+    ranges, crowd regions, annotated areas that differ from the box, duplicates, misses,
+    false positives, score ties, images without ground truth or without predictions."""
+    from pathlib import Path
+
+    from core.datasets.types import Dataset, Sample, make_gt
+
+    rng = np.random.default_rng(seed)
+    names = tuple(f"class{i}" for i in range(classes))
+    samples, predictions = [], {}
+    for image_id in range(images):
+        n = int(rng.integers(0, 12)) if image_id % 17 else 0
+        side = rng.choice([12, 24, 48, 80, 150, 300], size=n) * rng.uniform(0.7, 1.3, n)
+        aspect = rng.uniform(0.5, 2.0, n)
+        w, h = side * np.sqrt(aspect), side / np.sqrt(aspect)
+        x, y = (
+            rng.uniform(0, 640 - w.clip(max=600)),
+            rng.uniform(0, 480 - h.clip(max=440)),
+        )
+        boxes = np.stack([x, y, x + w, y + h], axis=1) if n else np.zeros((0, 4))
+        ids = rng.integers(0, classes, n)
+        crowd = (rng.uniform(size=n) < 0.05).astype(int)
+        area = (
+            w * h * np.where(rng.uniform(size=n) < 0.3, rng.uniform(0.3, 1.0, n), 1.0)
+        )
+        gt = make_gt(boxes.tolist(), ids.tolist(), names, iscrowd=crowd.tolist(),
+                     area=area.tolist())  # fmt: skip
+        samples.append(
+            Sample(image_id, Path(f"/synthetic/{image_id}.jpg"), 640, 480, gt)
+        )
+        if image_id % 23 == 0:
+            continue  # an image without predictions
+        keep = rng.uniform(size=n) < 0.8
+        jitter = (
+            rng.normal(0, 0.08, (n, 4)) * np.stack([w, h, w, h], axis=1) if n else 0
+        )
+        pred = (boxes + jitter)[keep]
+        pred_ids = np.where(
+            rng.uniform(size=n) < 0.9, ids, rng.integers(0, classes, n)
+        )[keep]
+        dup = pred[: int(keep.sum() // 4)] + rng.normal(0, 2, (int(keep.sum() // 4), 4))
+        m = int(rng.integers(0, 6))
+        fx, fy = rng.uniform(0, 600, m), rng.uniform(0, 440, m)
+        fp = np.stack(
+            [fx, fy, fx + rng.uniform(5, 200, m), fy + rng.uniform(5, 200, m)], 1
+        )
+        all_boxes = np.concatenate([pred, dup, fp.reshape(-1, 4)])
+        all_boxes[:, 2:] = np.maximum(all_boxes[:, 2:], all_boxes[:, :2] + 1)
+        all_ids = np.concatenate(
+            [pred_ids, pred_ids[: len(dup)], rng.integers(0, classes, m)]
+        ).astype(int)
+        scores = rng.uniform(0.01, 1.0, len(all_boxes))
+        scores[::5] = np.round(scores[::5], 1)  # ties
+        predictions[image_id] = Detections(all_boxes, scores, all_ids, names)
+    dataset = Dataset(
+        f"random{seed}", "coco", Path("/synthetic"), names, tuple(samples)
+    )
+    return dataset, predictions

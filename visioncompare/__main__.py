@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
 
-    from visioncompare.evaluate import RUNS_DIR, open_dataset, run_evaluation
+    from visioncompare.evaluate import open_dataset, run_evaluation, runs_dir
 
     try:
         dataset = open_dataset(args.dataset)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
-    out = args.out or RUNS_DIR / dataset.name / label.replace(":", "_").replace(
+    out = args.out or runs_dir() / dataset.name / label.replace(":", "_").replace(
         "/", "_"
     )
     print_summary(report, report.write(out))

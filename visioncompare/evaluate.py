@@ -36,9 +36,11 @@ from core.types import Detections
 
 log = logging.getLogger(__name__)
 
-RUNS_DIR = Path(
-    os.environ.get("VISIONCOMPARE_RUNS", Path(__file__).resolve().parents[1] / "runs")
-)
+
+def runs_dir() -> Path:
+    """Where stored predictions and reports go: ``$VISIONCOMPARE_RUNS`` or ``runs/``."""
+    default = Path(__file__).resolve().parents[1] / "runs"
+    return Path(os.environ.get("VISIONCOMPARE_RUNS", default))
 
 
 def open_dataset(name_or_path: str) -> Dataset:
@@ -228,7 +230,7 @@ def run_evaluation(
     """
     if (detector is None) == (predictions is None):
         raise ValueError("give exactly one of a detector or a predictions file")
-    store = store or PredictionStore(RUNS_DIR / "predictions.sqlite")
+    store = store or PredictionStore(runs_dir() / "predictions.sqlite")
     versions = library_versions()
     models = models or {}
     run = None

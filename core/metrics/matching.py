@@ -92,8 +92,9 @@ class MatchResult:
         ground truths they matched become misses (FN)."""
         rec = self.records
         det = rec[rec["kind"] != FN]
-        keep = det[det["score"] >= conf]
-        lost = det[(det["score"] < conf) & (det["kind"] == TP)]
+        above = det["score"].to_numpy() >= np.float32(conf)
+        keep = det[above]
+        lost = det[~above & (det["kind"] == TP).to_numpy()]
         misses = rec[rec["kind"] == FN]
         if len(lost):
             xyxy = np.array(
@@ -139,6 +140,9 @@ def match_dataset(
                      *gt.xyxy[g].tolist(), g)
                 )  # fmt: skip
     frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    # Scores stay float32, as the model gave them, so a threshold compares the same way
+    # here as on the Detections (float32(0.9) >= 0.9 must not depend on the container).
+    frame["score"] = frame["score"].astype(np.float32)
     frame["class"] = pd.Categorical.from_codes(
         frame["class"].to_numpy(dtype=np.int64), categories=list(dataset.class_names)
     )
@@ -174,7 +178,8 @@ def f1_curve(match: MatchResult, thresholds: np.ndarray | None = None) -> pd.Dat
     order = np.argsort(-scores, kind="stable")
     scores, is_tp = scores[order], is_tp[order]
     tp_cum = np.concatenate(([0], np.cumsum(is_tp)))
-    count = np.searchsorted(-scores, -thresholds, side="right")  # detections >= t
+    # detections with score >= t, compared in float32 like everywhere else
+    count = np.searchsorted(-scores, -thresholds.astype(np.float32), side="right")
     tp = tp_cum[count].astype(np.float64)
     fp = count - tp
     precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=(tp + fp) > 0)
