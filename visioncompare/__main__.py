@@ -41,7 +41,7 @@ class ProgressBar:
         filled = int(30 * done / total) if total else 30
         self.stream.write(
             f"\r{stage} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
-            f"{rate:.1f} img/s {left}   " + ("\n" if finished else "")
+            f"{rate:.1f}/s {left}   " + ("\n" if finished else "")
         )
         self.stream.flush()
 
@@ -96,6 +96,27 @@ def print_summary(report, paths: dict[str, Path]) -> None:
     print("\n".join(lines))
 
 
+def _fetch(args) -> int:
+    from visioncompare import fetch
+
+    bar = ProgressBar()
+    extra = {"base_url": args.base_url} if args.base_url else {}
+    try:
+        if args.source == "coco":
+            path = fetch.fetch_coco_subset(
+                args.dest, args.n, args.seed, progress=bar, **extra
+            )
+        else:
+            path = fetch.fetch_voc2007_test(args.dest, progress=bar, **extra)
+    except fetch.FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"ready: python -m visioncompare evaluate --dataset {path} --detector yolov8n-int8"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m visioncompare", description=__doc__
@@ -123,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument(
         "--out", type=Path, help="output folder (default runs/<dataset>/<source>)"
     )
+    fetch = sub.add_parser(
+        "fetch", help="download an evaluation subset (needs the internet)"
+    )
+    fetch.add_argument("source", choices=["coco", "voc2007-test"])
+    fetch.add_argument("--dest", type=Path, required=True, help="the folder to fill")
+    fetch.add_argument("--n", type=int, default=100, help="COCO: how many images")
+    fetch.add_argument("--seed", type=int, default=0, help="COCO: which images")
+    fetch.add_argument("--base-url", help="a mirror of the official server")
     sub.add_parser("datasets", help="list the bundled datasets")
     sub.add_parser("models", help="list the model zoo")
     args = parser.parse_args(argv)
@@ -137,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, text in BUNDLED.items():
             print(f"{name:24} {text}")
         return 0
+    if args.command == "fetch":
+        return _fetch(args)
     from model_zoo import WeightsNotFoundError, list_models
 
     if args.command == "models":
