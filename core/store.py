@@ -12,9 +12,10 @@ import hashlib
 import io
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable
-from contextlib import closing
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +59,36 @@ def _unpack(payload: bytes) -> dict[str, np.ndarray]:
 
 
 class PredictionStore:
-    """Stored detector boxes and classifier probabilities, per run and image."""
+    """Stored detector boxes and classifier probabilities, per run and image.
+
+    One connection per store, shared by threads under a lock (the page and its worker).
+    WAL with ``synchronous=NORMAL``: a commit survives the process being killed; only an
+    operating-system crash may lose the last few images, which a resumed run re-predicts.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock, self._db:
+            self._db.executescript(SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The shared connection, locked, inside a transaction."""
+        with self._lock, self._db:
+            yield self._db
 
     def begin(self, key: str, kind: str, meta: dict[str, Any], total: int) -> None:
         """Register a run (idempotent: an existing run keeps its stored images)."""
-        with closing(self._connect()) as db, db:
+        with self._connect() as db:
             db.execute(
                 "INSERT OR IGNORE INTO runs (key, kind, meta, total, created) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -87,7 +102,7 @@ class PredictionStore:
             )
 
     def meta(self, key: str) -> dict[str, Any] | None:
-        with closing(self._connect()) as db:
+        with self._connect() as db:
             row = db.execute("SELECT meta FROM runs WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -95,25 +110,25 @@ class PredictionStore:
         """Merge fields into a run's recorded metadata."""
         meta = self.meta(key) or {}
         meta.update(fields)
-        with closing(self._connect()) as db, db:
+        with self._connect() as db:
             db.execute(
                 "UPDATE runs SET meta = ? WHERE key = ?",
                 (json.dumps(meta, sort_keys=True, default=str), key),
             )
 
     def is_complete(self, key: str) -> bool:
-        with closing(self._connect()) as db:
+        with self._connect() as db:
             row = db.execute(
                 "SELECT complete FROM runs WHERE key = ?", (key,)
             ).fetchone()
         return bool(row and row[0])
 
     def mark_complete(self, key: str) -> None:
-        with closing(self._connect()) as db, db:
+        with self._connect() as db:
             db.execute("UPDATE runs SET complete = 1 WHERE key = ?", (key,))
 
     def done_ids(self, key: str) -> set[int]:
-        with closing(self._connect()) as db:
+        with self._connect() as db:
             return {
                 r[0]
                 for r in db.execute("SELECT image_id FROM items WHERE key = ?", (key,))
@@ -127,14 +142,14 @@ class PredictionStore:
         self._put(key, [(image_id, _pack(probs=np.asarray(probs, np.float32)))])
 
     def _put(self, key: str, rows: Iterable[tuple[int, bytes]]) -> None:
-        with closing(self._connect()) as db, db:
+        with self._connect() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO items (key, image_id, payload) VALUES (?, ?, ?)",
                 [(key, image_id, payload) for image_id, payload in rows],
             )
 
     def _items(self, key: str) -> Iterable[tuple[int, dict[str, np.ndarray]]]:
-        with closing(self._connect()) as db:
+        with self._connect() as db:
             rows = db.execute(
                 "SELECT image_id, payload FROM items WHERE key = ? ORDER BY image_id",
                 (key,),

@@ -58,6 +58,13 @@ class Detector:
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
         self._lock = threading.Lock()
 
+    def _to_detections(self, data) -> Detections:
+        """Ultralytics' (N, 6) ``x1 y1 x2 y2 conf cls`` tensor -> Detections (one copy)."""
+        rows = data.float().cpu().numpy()
+        return Detections(
+            rows[:, :4], rows[:, 4], rows[:, 5].astype(np.int64), self.class_names
+        )
+
     @classmethod
     def load(
         cls,
@@ -139,15 +146,7 @@ class Detector:
                     verbose=False,
                 )
                 timer.lap("call")
-                converted = [
-                    Detections(
-                        r.boxes.xyxy.float().cpu().numpy(),
-                        r.boxes.conf.float().cpu().numpy(),
-                        r.boxes.cls.cpu().numpy().astype(np.int64),
-                        self.class_names,
-                    )
-                    for r in outputs
-                ]
+                converted = [self._to_detections(r.boxes.data) for r in outputs]
                 timer.lap("convert")
             share = timer.ms["convert"] / len(chunk)
             for r, det in zip(outputs, converted):
