@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page(
             "pages/compare.py", title="Compare", icon=":material/compare:", default=True
         ),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     ]
 )

@@ -53,3 +53,43 @@ def compare_cached(
         conf=conf,
         iou=iou,
     )
+
+
+@st.cache_resource(show_spinner="Reading the dataset…", max_entries=8)
+def load_dataset(name_or_path: str):
+    """A dataset, read once per server (immutable; a DatasetError is not cached)."""
+    from visioncompare.evaluate import open_dataset
+
+    return open_dataset(name_or_path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def matching(report_id: str, iou: float, _report):
+    """The matching of a report's detections at one IoU threshold (every confidence
+    threshold is a filter on it, so the confidence slider never re-matches)."""
+    from core.metrics.matching import match_dataset
+
+    return match_dataset(_report.dataset, _report.detections, iou_threshold=iou)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def confusion(report_id: str, conf: float, iou: float, _report):
+    from core.metrics.matching import confusion_matrix
+
+    return confusion_matrix(_report.dataset, _report.detections, conf=conf, iou=iou)
+
+
+@st.cache_resource(
+    show_spinner="Scoring the same predictions five ways…", max_entries=8
+)
+def disagreement(report_id: str, _report):
+    from core.metrics.disagreement import why_map_differs
+
+    return why_map_differs(_report.dataset, _report.detections)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def image_array(path: str) -> np.ndarray:
+    from core.images import load_image_file
+
+    return load_image_file(path).array

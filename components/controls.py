@@ -155,3 +155,68 @@ def compare_settings_ui(
             placeholder="All classes",
         )
     return CompareSettings(conf, iou, topk, tuple(classes) or None)
+
+
+BUNDLED_LABELS = {
+    "coco-val2017-first32": "COCO val2017, first 32 images",
+    "voc2012-sample100": "PASCAL VOC2012, 100 images (held out)",
+}
+YOUR_FOLDER = "Your folder (COCO, VOC or YOLO)…"
+
+
+@dataclass(frozen=True)
+class EvaluateChoice:
+    dataset: str
+    detectors: tuple[str, ...]
+    classifier: str | None
+
+
+def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | None:
+    """Dataset, one or two detectors and the classifier option. None until a folder path
+    is typed when the user picks their own folder."""
+    left, right = st.columns([1, 1])
+    with left:
+        options = [*BUNDLED_LABELS, YOUR_FOLDER]
+        picked = st.selectbox(
+            "Dataset",
+            options,
+            format_func=lambda o: BUNDLED_LABELS.get(o, o),
+            key=f"{prefix}_dataset",
+        )
+        if picked == YOUR_FOLDER:
+            path = st.text_input(
+                "Dataset path on the server",
+                key=f"{prefix}_folder",
+                placeholder="/data/my_set (VOC folder, COCO json, or YOLO data.yaml)",
+            ).strip()
+            if not path:
+                return None
+            picked = path
+    with right:
+        detectors = st.multiselect(
+            "Detectors (one or two)",
+            [s.name for s in list_models(Task.DETECT)],
+            default=[shared.detector],
+            max_selections=2,
+            key=f"{prefix}_detectors",
+        )
+        with_classifier = st.toggle(
+            f"Also score the classifier ({shared.classifier}) as an image tagger",
+            value=True,
+            key=f"{prefix}_with_classifier",
+        )
+    return EvaluateChoice(
+        picked, tuple(detectors), shared.classifier if with_classifier else None
+    )
+
+
+def thresholds_ui(prefix: str) -> tuple[float, float]:
+    """The threshold explorer's confidence and IoU sliders."""
+    left, right = st.columns(2)
+    with left:
+        conf = st.slider(
+            "Confidence threshold", 0.05, 0.95, 0.25, 0.05, key=f"{prefix}_conf"
+        )
+    with right:
+        iou = st.slider("IoU threshold", 0.3, 0.95, 0.5, 0.05, key=f"{prefix}_iou")
+    return conf, iou

@@ -50,6 +50,19 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     return digest.hexdigest()[:16]
 
 
+def detection_key(model_id: dict, dataset: Dataset, settings: DetectSettings) -> str:
+    """The store key of a detector's predictions on a dataset."""
+    return run_key(kind="detect", model=model_id, dataset=dataset_fingerprint(dataset),
+                   settings=asdict(settings))  # fmt: skip
+
+
+def classification_key(model_id: dict, dataset: Dataset) -> str:
+    """The store key of a classifier's probabilities on a dataset."""
+    return run_key(
+        kind="classify", model=model_id, dataset=dataset_fingerprint(dataset)
+    )
+
+
 def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
     for start in range(0, len(samples), size):
         yield list(samples[start : start + size])
@@ -129,6 +142,27 @@ class StoredRun:
     """Model time spent in this call (0 when everything was already stored)."""
 
 
+def stored_detections(
+    store: PredictionStore, key: str
+) -> tuple[dict[int, Detections], StoredRun] | None:
+    """A finished detection run read back from the store (None: not stored)."""
+    if not store.is_complete(key):
+        return None
+    meta = store.meta(key) or {}
+    return store.get_detections(key, tuple(meta["class_names"])), StoredRun(
+        key, meta, 0.0
+    )
+
+
+def stored_probabilities(
+    store: PredictionStore, key: str
+) -> tuple[dict[int, np.ndarray], StoredRun] | None:
+    """A finished classification run read back from the store (None: not stored)."""
+    if not store.is_complete(key):
+        return None
+    return store.get_probabilities(key), StoredRun(key, store.meta(key) or {}, 0.0)
+
+
 def predict_detections(
     detector,
     dataset: Dataset,
@@ -153,8 +187,7 @@ def predict_detections(
         should_stop: polled after each batch; True stops with ``Interrupted``.
         record: recorded with the run but not part of its key (library versions, device).
     """
-    key = run_key(kind="detect", model=model_id, dataset=dataset_fingerprint(dataset),
-                  settings=asdict(settings))  # fmt: skip
+    key = detection_key(model_id, dataset, settings)
     meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
             "class_names": list(detector.class_names), **(record or {})}  # fmt: skip
 
@@ -182,7 +215,7 @@ def predict_probabilities(
     record: dict | None = None,
 ) -> tuple[dict[int, np.ndarray], StoredRun]:
     """The classifier's full softmax for every image, from the store or by running it."""
-    key = run_key(kind="classify", model=model_id, dataset=dataset_fingerprint(dataset))
+    key = classification_key(model_id, dataset)
     meta = {"model": model_id, "dataset": dataset.name,
             "class_names": list(classifier.class_names), **(record or {})}  # fmt: skip
 

@@ -6,11 +6,14 @@ import streamlit as st
 
 from components import cache
 from components.controls import compare_settings_ui, image_source_ui, shared_choice
+from components.router import require_router
 from components.views import classification_panel, detection_panel
 from core.compare import DETECT_CONF_FLOOR, filter_detections
 from core.images import ImageError
 from model_zoo import WeightsNotFoundError, get_spec
 from model_zoo.device import DeviceError, device_for
+
+require_router()
 
 st.title("Classification vs detection")
 st.caption(
@@ -18,6 +21,7 @@ st.caption(
     "(Ultralytics). A classifier names the image; a detector finds every object and says "
     "where it is."
 )
+
 
 choice = shared_choice()
 cls_spec, det_spec = get_spec(choice.classifier), get_spec(choice.detector)

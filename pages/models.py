@@ -5,10 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.router import require_router
 from model_zoo import list_models
 from model_zoo.device import available_devices
 from model_zoo.registry import weights_on_disk
 from model_zoo.weights import ENV_VAR, weights_dirs
+
+require_router()
 
 st.title("Model zoo")
 st.caption(f"Devices on this machine: {', '.join(available_devices())}.")

@@ -11,7 +11,9 @@ import pytest
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 # Stored predictions and reports of the tests go to a temporary folder, not runs/.
-os.environ.setdefault("VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-runs-"))
+os.environ.setdefault(
+    "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-runs-")
+)
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 SHARED_ASSETS = Path(

@@ -22,9 +22,13 @@ from core.evaluation import (
     DetectSettings,
     Progress,
     StoredRun,
+    classification_key,
+    detection_key,
     load_coco_results,
     predict_detections,
     predict_probabilities,
+    stored_detections,
+    stored_probabilities,
 )
 from core.metrics.align import align_predictions
 from core.metrics.coco import CocoResult, coco_results, evaluate_coco
@@ -210,7 +214,7 @@ def run_evaluation(
     iou: float = 0.5,
     progress: Callable[[str, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    models: dict | None = None,
+    get_model: Callable[[str], object] | None = None,
 ) -> EvaluationReport:
     """Evaluate a detector (or a predictions file) and optionally a classifier.
 
@@ -223,7 +227,8 @@ def run_evaluation(
         conf, iou: the operating point for TP/FP/FN, precision and recall.
         progress: (model name, images done, images in total) callback.
         should_stop: polled between batches; True stops with ``core.evaluation.Interrupted``.
-        models: already-loaded models by name (the page passes its cached ones).
+        get_model: model name -> loaded model (the page passes its cached loader); called
+            only when predictions are not already stored.
 
     Raises:
         KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file).
@@ -232,31 +237,47 @@ def run_evaluation(
         raise ValueError("give exactly one of a detector or a predictions file")
     store = store or PredictionStore(runs_dir() / "predictions.sqlite")
     versions = library_versions()
-    models = models or {}
+    get_model = get_model or (lambda name: _load(name, device))
+    settings = DetectSettings()
     run = None
     used_device = "cpu"
     if predictions is not None:
         detections = load_coco_results(predictions, dataset)
         source = str(predictions)
     else:
-        model = models.get(detector) or _load(detector, device)
-        detections, run = predict_detections(
-            model, dataset, store, _model_id(model), DetectSettings(),
-            batch_size=_batch(model.device), progress=_stage(progress, detector),
-            should_stop=should_stop, record={"versions": versions, "device": model.device},
-        )  # fmt: skip
-        source, used_device = detector, model.device
+        identity = model_identity(detector)
+        hit = identity and stored_detections(
+            store, detection_key(identity, dataset, settings)
+        )
+        if hit:
+            detections, run = hit
+        else:
+            model = get_model(detector)
+            detections, run = predict_detections(
+                model, dataset, store, _model_id(model), settings,
+                batch_size=_batch(model.device), progress=_stage(progress, detector),
+                should_stop=should_stop, record={"versions": versions, "device": model.device},
+            )  # fmt: skip
+        source, used_device = detector, run.meta.get("device", "cpu")
     tagging = classifier_run = None
     if classifier is not None:
-        model = models.get(classifier) or _load(classifier, device)
-        probabilities, classifier_run = predict_probabilities(
-            model, dataset, store, _model_id(model), batch_size=_batch(model.device),
-            progress=_stage(progress, classifier), should_stop=should_stop,
-            record={"versions": versions, "device": model.device},
-        )  # fmt: skip
-        tagging = evaluate_tagging(
-            dataset, probabilities, model.class_names, detections, conf=conf
+        identity = model_identity(classifier)
+        hit = identity and stored_probabilities(
+            store, classification_key(identity, dataset)
         )
+        if hit:
+            probabilities, classifier_run = hit
+        else:
+            model = get_model(classifier)
+            probabilities, classifier_run = predict_probabilities(
+                model, dataset, store, _model_id(model), batch_size=_batch(model.device),
+                progress=_stage(progress, classifier), should_stop=should_stop,
+                record={"versions": versions, "device": model.device},
+            )  # fmt: skip
+        tagging = evaluate_tagging(
+            dataset, probabilities, tuple(classifier_run.meta["class_names"]), detections,
+            conf=conf,
+        )  # fmt: skip
     return evaluate_predictions(
         dataset, detections, source, conf=conf, iou=iou, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
@@ -293,3 +314,43 @@ def _model_id(model) -> dict:
         "name": model.spec.name,
         "weights_sha256": weights_sha256(path) if path else None,
     }
+
+
+def model_identity(name: str) -> dict | None:
+    """What identifies a model's stored predictions, without loading it (None: its weights
+    are not on this machine). Equal to ``_model_id`` of the loaded model."""
+    from model_zoo import get_spec
+    from model_zoo.classifiers import torchvision_weights_file
+    from model_zoo.weights import locate, weights_sha256
+
+    spec = get_spec(name)
+    if spec.family.startswith("torchvision"):
+        file = torchvision_weights_file(spec)
+    else:
+        file = spec.weights_file
+    path = locate(file)
+    return (
+        None if path is None else {"name": name, "weights_sha256": weights_sha256(path)}
+    )
+
+
+def is_stored(
+    dataset: Dataset,
+    detector: str | None,
+    classifier: str | None,
+    store: PredictionStore | None = None,
+) -> bool:
+    """True when every prediction these models would make on the dataset is stored."""
+    store = store or PredictionStore(runs_dir() / "predictions.sqlite")
+    keys = []
+    if detector is not None:
+        identity = model_identity(detector)
+        if identity is None:
+            return False
+        keys.append(detection_key(identity, dataset, DetectSettings()))
+    if classifier is not None:
+        identity = model_identity(classifier)
+        if identity is None:
+            return False
+        keys.append(classification_key(identity, dataset))
+    return all(store.is_complete(k) for k in keys)

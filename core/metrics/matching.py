@@ -266,3 +266,42 @@ def confusion_matrix(
     return ConfusionResult(
         matrix, (*dataset.class_names, "background"), dict(cells), conf, iou
     )
+
+
+def pr_curve(
+    match: MatchResult, class_name: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The raw precision-recall curve of ranked detections at the matching's IoU.
+
+    Args:
+        match: a matching of all detections.
+        class_name: one class, or None for every class pooled (micro average).
+
+    Returns:
+        (recall, precision, scores), each (N,), best score first.
+    """
+    rec = match.records
+    if class_name is not None:
+        rec = rec[rec["class"] == class_name]
+    det = rec[rec["kind"].isin([TP, FP])]
+    order = np.argsort(-det["score"].to_numpy(), kind="stable")
+    scores = det["score"].to_numpy(np.float64)[order]
+    tp = (det["kind"] == TP).to_numpy()[order]
+    if class_name is None:
+        num_gt = match.num_gt
+    else:
+        num_gt = int(tp.sum() + (rec["kind"] == FN).sum())
+    tp_cum = np.cumsum(tp, dtype=np.float64)
+    recall = tp_cum / num_gt if num_gt else np.zeros_like(tp_cum)
+    precision = tp_cum / np.arange(1, len(tp) + 1)
+    return recall, precision, scores
+
+
+def operating_point(
+    recall: np.ndarray, precision: np.ndarray, scores: np.ndarray, conf: float
+) -> tuple[float, float] | None:
+    """(recall, precision) of the detections kept at ``conf`` (None: none kept)."""
+    kept = int(
+        np.searchsorted(-scores.astype(np.float32), -np.float32(conf), side="right")
+    )
+    return (float(recall[kept - 1]), float(precision[kept - 1])) if kept else None

@@ -1,0 +1,173 @@
+"""Evaluate: detectors (and the classifier) on held-out COCO and VOC subsets, with IoU and
+mAP charts, a threshold explorer and an error browser."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components import cache
+from components import evaluate_views as views
+from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
+from components.router import require_router
+from core.datasets import DatasetError
+from core.metrics.matching import summarize
+from model_zoo import WeightsNotFoundError, get_spec
+from model_zoo.device import DeviceError, device_for
+from visioncompare.evaluate import is_stored, run_evaluation
+
+require_router()
+
+st.title("Evaluate on held-out data")
+st.caption(
+    "COCO-style AP/AR, VOC AP, per-class AP, precision-recall, IoU and confusion, computed "
+    "once from stored predictions: moving a threshold never runs a model."
+)
+
+
+shared = shared_choice()
+choice = evaluate_inputs_ui("evaluate", shared)
+if choice is None:
+    st.info("Type the path of a COCO, VOC or YOLO dataset on this server.")
+    st.stop()
+try:
+    dataset = cache.load_dataset(choice.dataset)
+except DatasetError as exc:
+    st.error(f"This dataset cannot be read: {exc}")
+    st.stop()
+if not len(dataset):
+    st.error(f"{choice.dataset} holds no images.")
+    st.stop()
+if not choice.detectors:
+    st.info("Pick at least one detector.")
+    st.stop()
+
+state_key = (choice.dataset, choice.detectors, choice.classifier)
+reports = st.session_state.setdefault("evaluate_reports", {})
+stored = all(
+    is_stored(dataset, d, choice.classifier if n == 0 else None)
+    for n, d in enumerate(choice.detectors)
+)
+pressed = st.button(
+    "Evaluate" if not stored else "Evaluate (stored: instant)",
+    type="primary",
+    key="evaluate_run",
+)
+if pressed or (state_key not in reports and stored):
+    progress = st.progress(0.0, text="Starting…")
+    started: dict[str, float] = {}
+
+    def report_progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        first = started.setdefault(stage, now)
+        rate = done / (now - first) if now > first and done else 0.0
+        left = (
+            f", about {(total - done) / rate:.0f} s left"
+            if rate and done < total
+            else ""
+        )
+        progress.progress(
+            done / max(total, 1), text=f"{stage}: {done} / {total} images{left}"
+        )
+
+    def load_cached(name: str):
+        """The server-wide cached model on the device the sidebar asks for."""
+        return cache.get_model(
+            name, device_for(shared.device, get_spec(name).devices)[0]
+        )
+
+    try:
+        results = []
+        for n, detector in enumerate(choice.detectors):
+            classifier = choice.classifier if n == 0 else None
+            results.append(
+                run_evaluation(
+                    dataset,
+                    detector=detector,
+                    classifier=classifier,
+                    device=shared.device,
+                    progress=report_progress,
+                    get_model=load_cached,
+                )
+            )
+        reports[state_key] = results
+        progress.empty()
+    except (WeightsNotFoundError, DeviceError, KeyError, ValueError) as exc:
+        progress.empty()
+        st.error(f"The evaluation could not run: {exc}")
+        st.stop()
+
+results = reports.get(state_key)
+if results is None:
+    st.info(
+        f"{len(dataset)} images, {dataset.num_boxes} boxes, {len(dataset.class_names)} "
+        "classes. Press Evaluate: predictions are made once and stored."
+    )
+    st.stop()
+
+report = results[0]
+report_id = report.detector_run.key if report.detector_run else report.source
+notes = []
+if dataset.renamed:
+    notes.append(
+        "classes renamed: "
+        + ", ".join(f"{a} → {b}" for a, b in dataset.renamed.items())
+    )
+if report.dropped:
+    notes.append(
+        f"{sum(report.dropped.values())} predicted boxes of classes this dataset does not "
+        "annotate were left out"
+    )
+st.subheader(f"{report.source} on {dataset.name}")
+if notes:
+    st.caption("; ".join(notes) + ".")
+views.summary_cards(report)
+
+st.subheader("Threshold explorer")
+conf, iou = thresholds_ui("evaluate")
+match = cache.matching(report_id, iou, report)
+records = match.at_confidence(conf)
+views.threshold_metrics(summarize(records))
+
+tabs = st.tabs(
+    [
+        "Precision-recall",
+        "Per class",
+        "IoU",
+        "Confusion matrix",
+        "Error browser",
+        "COCO table",
+        *(["Two detectors"] if len(results) > 1 else []),
+        *(["Classification vs detection"] if report.tagging is not None else []),
+        "Why mAP differs",
+        "Downloads",
+    ]
+)
+tab = iter(tabs)
+with next(tab):
+    views.pr_section(report, match, conf, "evaluate")
+with next(tab):
+    views.per_class_section(report, "evaluate")
+with next(tab):
+    views.iou_section(records, iou, "evaluate")
+with next(tab):
+    names = {s.image_id: s.name for s in dataset.samples}
+    views.confusion_section(
+        cache.confusion(report_id, conf, iou, report), names, "evaluate"
+    )
+with next(tab):
+    views.errors_section(records, dataset, "evaluate")
+with next(tab):
+    views.coco_table(report)
+if len(results) > 1:
+    with next(tab):
+        views.compare_section(results[0], results[1], "evaluate")
+if report.tagging is not None:
+    with next(tab):
+        views.tagging_section(report)
+with next(tab):
+    st.caption("The same stored predictions, scored the ways different tools do:")
+    views.disagreement_section(cache.disagreement(report_id, report))
+with next(tab):
+    views.downloads(report, records, "evaluate")
