@@ -93,3 +93,13 @@ def image_array(path: str) -> np.ndarray:
     from core.images import load_image_file
 
     return load_image_file(path).array
+
+
+@st.cache_resource(show_spinner=False)
+def prediction_store(folder: str):
+    """One predictions store (one SQLite connection) per runs folder, for the server."""
+    from pathlib import Path
+
+    from core.store import PredictionStore
+
+    return PredictionStore(Path(folder) / "predictions.sqlite")

@@ -292,25 +292,27 @@ def disagreement_section(frame: pd.DataFrame) -> None:
 
 
 def downloads(report, records: pd.DataFrame, key: str) -> None:
+    """Three downloads, each built only when clicked."""
+    stem = f"{report.dataset.name}_{report.source}".replace("/", "_").replace(":", "_")
     left, middle, right = st.columns(3)
     left.download_button(
         "Metrics (CSV)",
-        report.per_class_frame().to_csv(index=False),
-        file_name=f"{report.dataset.name}_{report.source}_per_class.csv",
+        lambda: report.per_class_frame().to_csv(index=False),
+        file_name=f"{stem}_per_class.csv",
         mime="text/csv",
         key=f"{key}_dl_metrics",
     )
     middle.download_button(
         "Per-image results (CSV)",
-        records.to_csv(index=False),
-        file_name=f"{report.dataset.name}_{report.source}_per_image.csv",
+        lambda: records.to_csv(index=False),
+        file_name=f"{stem}_per_image.csv",
         mime="text/csv",
         key=f"{key}_dl_records",
     )
     right.download_button(
         "COCO results (JSON)",
-        json.dumps(coco_results(report.detections, report.dataset)),
-        file_name=f"{report.dataset.name}_{report.source}_coco_results.json",
+        lambda: json.dumps(coco_results(report.detections, report.dataset)),
+        file_name=f"{stem}_coco_results.json",
         mime="application/json",
         key=f"{key}_dl_json",
     )

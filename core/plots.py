@@ -69,6 +69,17 @@ def per_class_ap_figure(per_class: pd.DataFrame, column: str = "AP50-95") -> go.
     return fig
 
 
+def thin_curve(
+    x: np.ndarray, y: np.ndarray, max_points: int = 400
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of a long curve for display, evenly spread along it and
+    always keeping both ends (a ranked list of 10,000 detections needs no 10,000 points)."""
+    if len(x) <= max_points:
+        return np.asarray(x), np.asarray(y)
+    keep = np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(int))
+    return np.asarray(x)[keep], np.asarray(y)[keep]
+
+
 def pr_figure(
     curves: list[tuple[str, np.ndarray, np.ndarray]],
     point: tuple[float, float] | None = None,
@@ -78,6 +89,7 @@ def pr_figure(
     of the current confidence threshold as a marker."""
     fig = go.Figure()
     for n, (name, recall, precision) in enumerate(curves):
+        recall, precision = thin_curve(recall, precision)
         fig.add_trace(
             go.Scatter(
                 x=recall, y=precision, mode="lines", name=name,

@@ -15,7 +15,7 @@ from core.datasets import DatasetError
 from core.metrics.matching import summarize
 from model_zoo import WeightsNotFoundError, get_spec
 from model_zoo.device import DeviceError, device_for
-from visioncompare.evaluate import is_stored, run_evaluation
+from visioncompare.evaluate import is_stored, run_evaluation, runs_dir
 
 require_router()
 
@@ -45,8 +45,9 @@ if not choice.detectors:
 
 state_key = (choice.dataset, choice.detectors, choice.classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
+store = cache.prediction_store(str(runs_dir()))
 stored = all(
-    is_stored(dataset, d, choice.classifier if n == 0 else None)
+    is_stored(dataset, d, choice.classifier if n == 0 else None, store)
     for n, d in enumerate(choice.detectors)
 )
 pressed = st.button(
@@ -87,6 +88,7 @@ if pressed or (state_key not in reports and stored):
                     detector=detector,
                     classifier=classifier,
                     device=shared.device,
+                    store=store,
                     progress=report_progress,
                     get_model=load_cached,
                 )
@@ -124,50 +126,57 @@ if notes:
     st.caption("; ".join(notes) + ".")
 views.summary_cards(report)
 
-st.subheader("Threshold explorer")
-conf, iou = thresholds_ui("evaluate")
-match = cache.matching(report_id, iou, report)
-records = match.at_confidence(conf)
-views.threshold_metrics(summarize(records))
 
-tabs = st.tabs(
-    [
-        "Precision-recall",
-        "Per class",
-        "IoU",
-        "Confusion matrix",
-        "Error browser",
-        "COCO table",
-        *(["Two detectors"] if len(results) > 1 else []),
-        *(["Classification vs detection"] if report.tagging is not None else []),
-        "Why mAP differs",
-        "Downloads",
-    ]
-)
-tab = iter(tabs)
-with next(tab):
-    views.pr_section(report, match, conf, "evaluate")
-with next(tab):
-    views.per_class_section(report, "evaluate")
-with next(tab):
-    views.iou_section(records, iou, "evaluate")
-with next(tab):
-    names = {s.image_id: s.name for s in dataset.samples}
-    views.confusion_section(
-        cache.confusion(report_id, conf, iou, report), names, "evaluate"
+@st.fragment
+def explorer() -> None:
+    """Everything that depends on the thresholds: a slider reruns only this part."""
+    st.subheader("Threshold explorer")
+    conf, iou = thresholds_ui("evaluate")
+    match = cache.matching(report_id, iou, report)
+    records = match.at_confidence(conf)
+    views.threshold_metrics(summarize(records))
+
+    tabs = st.tabs(
+        [
+            "Precision-recall",
+            "Per class",
+            "IoU",
+            "Confusion matrix",
+            "Error browser",
+            "COCO table",
+            *(["Two detectors"] if len(results) > 1 else []),
+            *(["Classification vs detection"] if report.tagging is not None else []),
+            "Why mAP differs",
+            "Downloads",
+        ]
     )
-with next(tab):
-    views.errors_section(records, dataset, "evaluate")
-with next(tab):
-    views.coco_table(report)
-if len(results) > 1:
+    tab = iter(tabs)
     with next(tab):
-        views.compare_section(results[0], results[1], "evaluate")
-if report.tagging is not None:
+        views.pr_section(report, match, conf, "evaluate")
     with next(tab):
-        views.tagging_section(report)
-with next(tab):
-    st.caption("The same stored predictions, scored the ways different tools do:")
-    views.disagreement_section(cache.disagreement(report_id, report))
-with next(tab):
-    views.downloads(report, records, "evaluate")
+        views.per_class_section(report, "evaluate")
+    with next(tab):
+        views.iou_section(records, iou, "evaluate")
+    with next(tab):
+        names = {s.image_id: s.name for s in dataset.samples}
+        views.confusion_section(
+            cache.confusion(report_id, conf, iou, report), names, "evaluate"
+        )
+    with next(tab):
+        views.errors_section(records, dataset, "evaluate")
+    with next(tab):
+        views.coco_table(report)
+    if len(results) > 1:
+        with next(tab):
+            views.compare_section(results[0], results[1], "evaluate")
+    if report.tagging is not None:
+        with next(tab):
+            views.tagging_section(report)
+    with next(tab):
+        st.caption("The same stored predictions, scored the ways different tools do:")
+        views.disagreement_section(cache.disagreement(report_id, report))
+    with next(tab):
+        views.downloads(report, records, "evaluate")
+
+
+explorer()

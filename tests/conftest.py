@@ -40,8 +40,8 @@ def chelsea_png() -> Path:
     return require_file(SHARED_ASSETS / "samples" / "scikit-image" / "chelsea.png")
 
 
-@pytest.fixture(autouse=True)
-def _apptest_uses_st_navigation(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _apptest_uses_st_navigation():
     """AppTest resets ``PagesManager.uses_pages_directory`` before every run
     (streamlit/streamlit#14217), and the manager then sets it back to True because our
     pages live in a ``pages/`` folder, so every run after the first executes the page file
@@ -55,4 +55,6 @@ def _apptest_uses_st_navigation(monkeypatch):
         original_init(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PagesManager, "__init__", init)
+        yield

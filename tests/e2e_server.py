@@ -108,3 +108,26 @@ def browser_page() -> Iterator[object]:
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait for Streamlit to start and then finish a script run."""
     page.wait_for_selector(READY, timeout=timeout_ms)
+
+
+def metric_value(page, label: str) -> str:
+    """The value shown by the st.metric with this label."""
+    card = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def nudge_slider(page, index: int, changed, key: str = "ArrowRight") -> float:
+    """Move the index-th slider one step with the keyboard and wait until ``changed()``
+    is true with the app idle again; returns the seconds that took."""
+    import time
+
+    thumb = page.locator("[data-testid='stSlider'] input[type='range']").nth(index)
+    thumb.focus()
+    start = time.perf_counter()
+    thumb.press(key)
+    deadline = start + 60
+    while time.perf_counter() < deadline:
+        if page.locator(READY).count() and changed():
+            return time.perf_counter() - start
+        time.sleep(0.01)
+    raise AssertionError("the page did not update after the slider moved")

@@ -1,0 +1,126 @@
+"""AppTest: the Evaluate page end to end on the bundled VOC subset with the offline models."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import cache
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory) -> AppTest:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VISIONCOMPARE_RUNS", str(tmp_path_factory.mktemp("runs")))
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+        at.switch_page("pages/evaluate.py").run()
+        at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
+        assert not at.exception
+        at.button(key="evaluate_run").click().run()
+        yield at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_evaluation_shows_cards_table_and_charts(evaluated):
+    at = evaluated
+    assert not at.exception and not at.error
+    cards = _metrics(at)
+    for label in (
+        "mAP50-95",
+        "mAP50",
+        "mAP75",
+        "AR100",
+        "VOC AP (11-pt)",
+        "VOC AP (all-pt)",
+    ):
+        assert 0.0 < float(cards[label]) <= 1.0, label
+    assert cards["Images / boxes"] == "100 / 273"
+    assert cards["Device, time/image"].startswith("cpu")
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    for needle in (
+        "Precision-recall",
+        "F1, precision and recall",
+        "IoU of the",
+        "Confusion matrix",
+    ):
+        assert any(needle in t for t in titles), needle
+    assert any("per class" in t for t in titles)
+    per_class = at.dataframe[0].value
+    assert {"class", "AP50", "AP50-95"} <= set(per_class.columns) or len(
+        at.dataframe
+    ) > 1
+    assert any("aeroplane → airplane" in c.value for c in at.caption)
+
+
+def test_sliders_change_counts_without_loading_a_model(evaluated):
+    at = evaluated
+    before = _metrics(at)
+    loads = dict(cache.LOAD_COUNTS)
+    start = time.perf_counter()
+    at.slider(key="evaluate_conf").set_value(0.6).run()
+    seconds = time.perf_counter() - start
+    after = _metrics(at)
+    assert not at.exception
+    assert int(after["FP"]) < int(before["FP"]) and int(after["TP"]) < int(before["TP"])
+    at.slider(key="evaluate_iou").set_value(0.75).run()
+    stricter = _metrics(at)
+    assert int(stricter["TP"]) < int(after["TP"])
+    assert any("conf 0.60, IoU 0.75" in c.proto.spec for c in at.get("plotly_chart"))
+    assert dict(cache.LOAD_COUNTS) == loads
+    assert (
+        seconds < 30
+    )  # generous bound for CI; the measured number is in docs/benchmarks.md
+
+
+def test_classifier_comparison_and_mAP_recipes(evaluated):
+    at = evaluated
+    text = " ".join(md.value for md in at.markdown)
+    assert "Image-level mAP: classifier" in text
+    captions = " ".join(c.value for c in at.caption)
+    assert "Cannot be named by ImageNet at all: person" in captions
+    recipes = [df.value for df in at.dataframe if "recipe" in df.value.columns]
+    assert recipes and len(recipes[0]) == 6
+    assert len(at.get("download_button")) == 3
+
+
+def test_error_browser_and_confusion_cell_list_images(evaluated):
+    at = evaluated
+    at.radio(key="evaluate_err_sort").set_value("misses").run()
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
+    assert table["FN"].is_monotonic_decreasing
+    assert len(at.image) >= 1
+    assert at.selectbox(key="evaluate_cm_cell").value is not None
+
+
+def test_second_visit_reads_stored_predictions(evaluated):
+    """A new session on the same store shows the results at once, with no model run."""
+    loads = dict(cache.LOAD_COUNTS)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
+    assert not at.exception
+    assert at.button(key="evaluate_run").label == "Evaluate (stored: instant)"
+    assert _metrics(at)["mAP50"] == _metrics(evaluated)["mAP50"]  # without a click
+    assert dict(cache.LOAD_COUNTS) == loads
+
+
+def test_malformed_dataset_folder_gives_a_message(tmp_path):
+    (tmp_path / "Annotations").mkdir()
+    (tmp_path / "Annotations" / "a.xml").write_text("<annotation><size>")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="evaluate_dataset").set_value(
+        "Your folder (COCO, VOC or YOLO)…"
+    ).run()
+    at.text_input(key="evaluate_folder").input(str(tmp_path)).run()
+    assert not at.exception
+    assert any("malformed XML at line 1" in e.value for e in at.error)
+    at.text_input(key="evaluate_folder").input("/no/such/folder").run()
+    assert any("no such file or folder" in e.value for e in at.error)
