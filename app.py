@@ -22,6 +22,7 @@ navigation = st.navigation(
             "pages/compare.py", title="Compare", icon=":material/compare:", default=True
         ),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
         st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     ]
 )

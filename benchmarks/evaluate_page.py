@@ -21,7 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("YOLO_OFFLINE", "1")
-os.environ.setdefault("VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-"))
+os.environ.setdefault(
+    "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-")
+)
 
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -53,7 +55,9 @@ def main() -> None:
         at.slider(key="evaluate_iou").set_value(u).run()
         timings["IoU"].append(time.perf_counter() - start)
     assert not at.exception
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPU threads; voc2012-sample100")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPU threads; voc2012-sample100"
+    )
     print("| slider | median ms (AppTest) | target |\n|---|---:|---|")
     for name, values in timings.items():
         print(f"| {name} | {statistics.median(values) * 1000:.0f} | < 300 ms |")

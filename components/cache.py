@@ -103,3 +103,43 @@ def prediction_store(folder: str):
     from core.store import PredictionStore
 
     return PredictionStore(Path(folder) / "predictions.sqlite")
+
+
+@st.cache_data(show_spinner="Finding where each model looks…", max_entries=32)
+def saliency(model: str, device: str, image_digest: str, _image: np.ndarray):
+    from model_zoo.explain import classifier_saliency
+
+    return classifier_saliency(get_model(model, device), _image)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def detector_head(model: str, device: str, image_digest: str, _image: np.ndarray):
+    from model_zoo.explain import detector_head
+
+    return detector_head(get_model(model, device), _image)
+
+
+@st.cache_data(show_spinner="Timing both models on this machine…", max_entries=32)
+def latency(model: str, device: str, image_digest: str, _image: np.ndarray) -> float:
+    from model_zoo.explain import median_latency_ms
+
+    return median_latency_ms(get_model(model, device), _image)
+
+
+@st.cache_resource(show_spinner="Counting parameters and multiply-accumulates…")
+def complexity(model: str):
+    from model_zoo import Task, get_spec
+    from model_zoo.explain import classifier_complexity, detector_complexity
+
+    spec = get_spec(model)
+    if spec.task is Task.CLASSIFY:
+        return classifier_complexity(spec.builder, spec.input_size)
+    return detector_complexity(spec.architecture, spec.input_size)
+
+
+@st.cache_data(show_spinner="Classifying every detected box…", max_entries=32)
+def classify_crops(
+    model: str, device: str, key: str, _crops: list[np.ndarray]
+) -> list[Prediction]:
+    """The classifier on each crop (key: image digest + detector settings)."""
+    return get_model(model, device).predict(_crops) if _crops else []

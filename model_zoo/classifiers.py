@@ -65,6 +65,9 @@ class Classifier:
         self.num_params = sum(p.numel() for p in model.parameters()) or int(
             enum.meta.get("num_params", 0)
         )
+        linears = [m for m in model.modules() if hasattr(m, "in_features")]
+        self.feature_dim: int = int(linears[-1].in_features) if linears else 0
+        """Length of the pooled feature vector the classification head reads."""
         self._lock = threading.Lock()
 
     @classmethod

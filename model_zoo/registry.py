@@ -52,6 +52,8 @@ class ModelSpec:
     devices: tuple[str, ...] | None = None
     downloadable: bool = True
     note: str = ""
+    architecture: str = ""
+    """Ultralytics architecture YAML (``yolov8n.yaml``) for parameter and MAC counts."""
 
 
 _BUILTIN: tuple[ModelSpec, ...] = (
@@ -110,6 +112,7 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         devices=("cpu",),
         downloadable=False,
         note="Bundled offline: an INT8 OpenVINO export of YOLOv8n; OpenVINO runs on the CPU.",
+        architecture="yolov8n.yaml",
     ),
     *(
         ModelSpec(
@@ -122,6 +125,7 @@ _BUILTIN: tuple[ModelSpec, ...] = (
             categories="coco-80",
             licence="AGPL-3.0",
             note="Downloaded by Ultralytics when online.",
+            architecture=f"yolov8{size}.yaml",
         )
         for size in "nsmlx"
     ),

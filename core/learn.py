@@ -1,0 +1,157 @@
+"""The Learn page's teaching computations: plain data from real predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.boxes import box_iou
+from core.metrics.ap import APMethod, average_precision, precision_recall
+from core.taxonomy import IMAGENET_TO_COCO, resolve_mapping
+from core.types import Classification, Detections
+
+
+def multilabel(
+    classification: Classification, threshold: float
+) -> list[tuple[str, float]]:
+    """Every class whose probability reaches ``threshold``, best first."""
+    order = np.argsort(-classification.scores, kind="stable")
+    return [
+        (classification.class_names[i], float(classification.scores[i]))
+        for i in order
+        if classification.scores[i] >= threshold
+    ]
+
+
+def detector_label_set(detections: Detections) -> list[tuple[str, int, float]]:
+    """The detector's answer as an image-level multi-label set: (class, boxes, best score),
+    most boxes first."""
+    out = []
+    for name in sorted(set(detections.labels)):
+        mask = np.array(detections.labels) == name
+        out.append((name, int(mask.sum()), float(detections.scores[mask].max())))
+    return sorted(out, key=lambda r: (-r[1], -r[2], r[0]))
+
+
+def imagenet_to_coco(imagenet_names: Sequence[str]) -> dict[str, str]:
+    """ImageNet class name -> the COCO class it is a kind of (only mapped classes)."""
+    mapping = resolve_mapping(imagenet_names, list(IMAGENET_TO_COCO))
+    return {
+        imagenet_names[i]: coco for coco, indices in mapping.items() for i in indices
+    }
+
+
+def image_level_label(gt: Detections) -> str | None:
+    """What an image-classification dataset would store for an image: one label, here the
+    class covering the largest total box area (None for an image without boxes)."""
+    if not len(gt):
+        return None
+    areas: dict[str, float] = {}
+    for name, area in zip(gt.labels, gt.area):
+        areas[name] = areas.get(name, 0.0) + float(area)
+    return max(areas, key=lambda n: (areas[n], n))
+
+
+def overlap_box(
+    a: Sequence[float], b: Sequence[float]
+) -> tuple[float, float, float, float] | None:
+    """The intersection of two xyxy boxes (None when they do not overlap)."""
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
+
+
+def iou_of(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(box_iou(np.array([a]), np.array([b]))[0, 0])
+
+
+@dataclass(frozen=True)
+class APSteps:
+    """A ranked list of detections turned into a precision-recall curve, step by step.
+
+    Attributes:
+        is_tp: (N,) True for a true positive at the IoU threshold, in rank order.
+        scores: (N,) confidences in rank order.
+        labels: (N,) class names.
+        ious: (N,) best IoU with a ground truth of the same class.
+        recall, precision: (N,) cumulative values after each detection.
+        num_gt: ground-truth objects.
+    """
+
+    is_tp: np.ndarray
+    scores: np.ndarray
+    labels: list[str]
+    ious: np.ndarray
+    recall: np.ndarray
+    precision: np.ndarray
+    num_gt: int
+
+    def ap_after(self, k: int, method: APMethod = APMethod.VOC_ALL) -> float:
+        """AP of the first k detections (the curve so far)."""
+        return average_precision(self.recall[:k], self.precision[:k], method)
+
+
+def ap_steps(det: Detections, gt: Detections, iou_threshold: float = 0.5) -> APSteps:
+    """Rank one image's detections and mark each TP or FP (greedy, class-aware), for the
+    'AP built step by step' demonstration. All classes are pooled into one ranking."""
+    order = np.argsort(-det.scores, kind="stable")
+    det = det[order]
+    iou = box_iou(det.xyxy, gt.xyxy)
+    same = (
+        det.class_ids[:, None] == gt.class_ids[None, :]
+        if len(gt)
+        else np.zeros((len(det), 0), bool)
+    )
+    taken = np.zeros(len(gt), bool)
+    is_tp, best = [], []
+    for i in range(len(det)):
+        candidates = np.where(same[i] & ~taken, iou[i], -1.0)
+        j = int(np.argmax(candidates)) if candidates.size else -1
+        hit = j >= 0 and candidates[j] >= iou_threshold
+        if hit:
+            taken[j] = True
+        is_tp.append(hit)
+        best.append(
+            float(np.max(np.where(same[i], iou[i], 0.0))) if same[i].any() else 0.0
+        )
+    is_tp_arr = np.array(is_tp, bool)
+    recall, precision = precision_recall(is_tp_arr, det.scores, len(gt))
+    return APSteps(is_tp_arr, det.scores.astype(np.float64), det.labels, np.array(best),
+                   recall, precision, len(gt))  # fmt: skip
+
+
+def crop_boxes(
+    image: np.ndarray, detections: Detections, margin: float = 0.1, min_side: int = 8
+) -> list[tuple[int, np.ndarray]]:
+    """Crops of each box (with a margin on every side, clipped to the image) for the
+    classifier; boxes smaller than ``min_side`` pixels are skipped.
+
+    Returns:
+        (box index, (h, w, 3) uint8 crop) pairs.
+    """
+    h, w = image.shape[:2]
+    out = []
+    for i, (x1, y1, x2, y2) in enumerate(detections.xyxy.tolist()):
+        mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+        a, b = int(max(0, x1 - mx)), int(max(0, y1 - my))
+        c, d = int(min(w, np.ceil(x2 + mx))), int(min(h, np.ceil(y2 + my)))
+        if c - a >= min_side and d - b >= min_side:
+            out.append((i, np.ascontiguousarray(image[b:d, a:c])))
+    return out
+
+
+def heatmap_overlay(
+    image: np.ndarray, heat: np.ndarray, alpha: float = 0.5
+) -> np.ndarray:
+    """Blend an (H, W) map in [0, 1] over an RGB image with a blue-to-red ramp."""
+    heat = np.clip(np.asarray(heat, np.float32), 0, 1)[..., None]
+    cold, hot = np.array([40, 60, 220], np.float32), np.array([240, 40, 30], np.float32)
+    colour = cold * (1 - heat) + hot * heat
+    weight = alpha * (0.25 + 0.75 * heat)
+    return (
+        (image.astype(np.float32) * (1 - weight) + colour * weight)
+        .round()
+        .astype(np.uint8)
+    )

@@ -1,0 +1,407 @@
+"""Learn: what separates classification from detection, shown live with the real models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import cache
+from components.controls import image_source_ui, shared_choice
+from components.router import require_router
+from core.compare import DETECT_CONF_FLOOR, class_counts, filter_detections
+from core.datasets import DatasetError
+from core.draw import annotate
+from core.images import ImageError
+from core.learn import (
+    ap_steps,
+    crop_boxes,
+    detector_label_set,
+    heatmap_overlay,
+    image_level_label,
+    imagenet_to_coco,
+    iou_of,
+    multilabel,
+)
+from core.learn_plots import (
+    ap_steps_figure,
+    architecture_figure,
+    complexity_figure,
+    iou_demo_figure,
+)
+from core.types import Detections
+from model_zoo import WeightsNotFoundError, get_spec
+from model_zoo.device import DeviceError, device_for
+
+require_router()
+
+CHART = {"displayModeBar": False}
+st.title("Learn: classification vs detection")
+st.caption(
+    "Every number on this page is computed now, by the real models, on the image you pick."
+)
+
+shared = shared_choice()
+cls_spec, det_spec = get_spec(shared.classifier), get_spec(shared.detector)
+cls_device = device_for(shared.device, cls_spec.devices)[0]
+det_device = device_for(shared.device, det_spec.devices)[0]
+try:
+    classifier = cache.get_model(cls_spec.name, cls_device)
+    detector = cache.get_model(det_spec.name, det_device)
+except (WeightsNotFoundError, DeviceError) as exc:
+    st.error(f"Could not load the model: {exc}")
+    st.stop()
+
+inputs = image_source_ui("learn")
+if not inputs:
+    st.info("Pick a sample, upload an image or take a snapshot.")
+    st.stop()
+item = inputs[0]
+digest = cache.digest(item.data)
+try:
+    image = cache.decode_cached(digest, item.name, item.data).array
+except ImageError as exc:
+    st.error(str(exc))
+    st.stop()
+if len(inputs) > 1:
+    st.caption(f"Showing {item.name}, the first of the {len(inputs)} images picked.")
+conf = st.slider(
+    "Detector confidence threshold", 0.05, 0.95, 0.25, 0.05, key="learn_conf"
+)
+cls_pred, det_pred = cache.compare_cached(
+    cls_spec.name,
+    cls_device,
+    det_spec.name,
+    det_device,
+    digest,
+    DETECT_CONF_FLOOR,
+    0.7,
+    image,
+)
+classification = cls_pred.classification
+shown = filter_detections(det_pred.detections, conf)
+top_name, top_p = classification.top1
+to_coco = imagenet_to_coco(classification.class_names)
+
+# 1 -------------------------------------------------------------------------------------
+st.header("1 · Task and output", divider="gray")
+left, right = st.columns(2)
+with left:
+    st.image(image, caption=f"Classifier: “{top_name}” ({top_p:.0%})", width="stretch")
+with right:
+    st.image(
+        annotate(image, shown), caption=f"Detector: {len(shown)} boxes", width="stretch"
+    )
+st.markdown(
+    f"The **classifier** ({cls_spec.title}) returns {len(classification.scores):,} "
+    f"probabilities that sum to 1, one per ImageNet class: the answer is **one label for the "
+    f"whole image**, here “{top_name}”. The **detector** ({det_spec.title}) returns a list of "
+    f"**{len(shown)} boxes**, each with 4 coordinates, a class and a score "
+    f"({len(shown) * 6} numbers at confidence ≥ {conf:.2f}): **what is where**."
+)
+
+# 2 -------------------------------------------------------------------------------------
+st.header("2 · Goal: the main subject vs every object", divider="gray")
+found = detector_label_set(shown)
+top_coco = to_coco.get(top_name)
+named = f"a kind of **{top_coco}**" if top_coco else "not one of the detector's classes"
+found_text = ", ".join(f"{name} × {n}" for name, n, _ in found) or "nothing"
+missed = [name for name, _, _ in found if name != top_coco]
+st.markdown(
+    f"The classifier's “{top_name}” is {named}. The detector found {found_text}."
+    + (
+        f" The single label leaves out **{', '.join(missed)}**: a classifier names the main "
+        "subject, a detector lists every object it knows."
+        if missed
+        else " Here the two agree: the image has one main subject."
+        " Pick “Bus and people” to see them disagree."
+    )
+)
+
+# 3 -------------------------------------------------------------------------------------
+st.header("3 · Single-label vs multi-label", divider="gray")
+threshold = st.slider(
+    "Multi-label threshold (every class with at least this probability)",
+    0.01,
+    0.5,
+    0.05,
+    0.01,
+    key="learn_multilabel",
+)
+several = multilabel(classification, threshold)
+a, b, c = st.columns(3)
+with a:
+    st.markdown("**Single-label (softmax top-1)**")
+    st.write(f"{top_name} — {top_p:.1%}")
+with b:
+    st.markdown(f"**Multi-label (p ≥ {threshold:.2f})**")
+    st.write("\n".join(f"- {n} — {p:.1%}" for n, p in several) or "no class reaches it")
+with c:
+    st.markdown("**The detector's classes, as an image-level answer**")
+    st.write("\n".join(f"- {n} × {k} (best {s:.2f})" for n, k, s in found) or "none")
+st.caption(
+    "A softmax spreads one unit of probability over all classes, so several present objects "
+    "compete for it; a multi-label answer needs a threshold per class. A detector's set of "
+    "classes is a multi-label answer for free."
+)
+
+# 4 -------------------------------------------------------------------------------------
+st.header("4 · Training labels", divider="gray")
+try:
+    coco = cache.load_dataset("coco-val2017-first32")
+except DatasetError as exc:
+    st.error(f"The bundled COCO subset cannot be read: {exc}")
+    st.stop()
+by_name = {s.name: s for s in coco.samples}
+picked = st.selectbox(
+    "A COCO val2017 image with its official annotation",
+    list(by_name),
+    key="learn_gt_image",
+)
+sample = by_name[picked]
+gt_image = cache.image_array(str(sample.path))
+label = image_level_label(sample.gt)
+left, right = st.columns(2)
+with left:
+    st.image(gt_image, caption=f"Classification label: “{label}”", width="stretch")
+with right:
+    st.image(
+        annotate(gt_image, sample.gt, labels=sample.gt.labels),
+        caption=f"Detection labels: {len(sample.gt)} boxes",
+        width="stretch",
+    )
+st.markdown(
+    f"To train a classifier, this image needs **one label** (“{label}”, the class covering "
+    f"the most area). To train a detector it needs **{len(sample.gt)} boxes** with a class "
+    f"each ({len(sample.gt) * 5} numbers): "
+    + ", ".join(f"{n} × {k}" for n, k in class_counts(sample.gt))
+    + ". Box labels cost far more to make; that is why there are more classification images."
+)
+
+# 5 -------------------------------------------------------------------------------------
+st.header("5 · Evaluation metrics", divider="gray")
+st.markdown(
+    "**Classification** is right or wrong per image: *accuracy* = correct / all images; per "
+    "class, *precision* = correct / predicted as that class, *recall* = correct / truly that "
+    "class. **Detection** must also say *where*: a box counts only if its class is right and "
+    "it overlaps a true box enough, measured by **IoU** (intersection over union). Ranking "
+    "all boxes by score gives a precision-recall curve; **AP** is the area under it, **mAP** "
+    "its mean over classes (COCO also averages IoU thresholds 0.50 to 0.95)."
+)
+st.subheader("IoU, by hand")
+cols = st.columns(4)
+defaults = {"A": (10, 15, 50, 45), "B": (35, 30, 50, 50)}
+boxes = {}
+for n, (name, (x, y, w, h)) in enumerate(defaults.items()):
+    with cols[2 * n]:
+        bx = st.slider(f"{name}: x", 0, 90, x, key=f"learn_{name}_x")
+        by = st.slider(f"{name}: y", 0, 90, y, key=f"learn_{name}_y")
+    with cols[2 * n + 1]:
+        bw = st.slider(f"{name}: width", 5, 100, w, key=f"learn_{name}_w")
+        bh = st.slider(f"{name}: height", 5, 100, h, key=f"learn_{name}_h")
+    boxes[name] = (bx, by, min(100, bx + bw), min(100, by + bh))
+iou = iou_of(boxes["A"], boxes["B"])
+st.plotly_chart(
+    iou_demo_figure(boxes["A"], boxes["B"], iou), config=CHART, key="learn_iou"
+)
+st.subheader("AP, one detection at a time")
+gt_det = cache.compare_cached(
+    cls_spec.name,
+    cls_device,
+    det_spec.name,
+    det_device,
+    f"gt:{sample.path}",
+    DETECT_CONF_FLOOR,
+    0.7,
+    gt_image,
+)[1].detections
+index = {n: i for i, n in enumerate(sample.gt.class_names)}
+ranked = gt_det[np.array([n in index for n in gt_det.labels], bool)]
+ranked = ranked[ranked.scores >= 0.05]
+ranked = Detections(
+    ranked.xyxy,
+    ranked.scores,
+    np.array([index[n] for n in ranked.labels], np.int64),
+    sample.gt.class_names,
+)
+steps = ap_steps(ranked, sample.gt, 0.5)
+k = st.slider(
+    "Detections taken, best score first",
+    0,
+    len(steps.recall),
+    min(5, len(steps.recall)),
+    key="learn_ap_k",
+)
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(ap_steps_figure(steps, k), config=CHART, key="learn_ap")
+with right:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "rank": np.arange(1, k + 1),
+                "class": steps.labels[:k],
+                "score": steps.scores[:k].round(3),
+                "IoU": steps.ious[:k].round(2),
+                "result": np.where(steps.is_tp[:k], "TP", "FP"),
+                "precision": steps.precision[:k].round(3),
+                "recall": steps.recall[:k].round(3),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=330,
+    )
+st.caption(
+    f"{picked}: {steps.num_gt} true objects; the detector's boxes (score ≥ 0.05) ranked by "
+    "score. A true positive raises recall; a false positive lowers precision."
+)
+
+# 6 -------------------------------------------------------------------------------------
+st.header("6 · Complexity and speed", divider="gray")
+cplx = {
+    cls_spec.name: cache.complexity(cls_spec.name),
+    det_spec.name: cache.complexity(det_spec.name),
+}
+lat = {
+    cls_spec.name: cache.latency(cls_spec.name, cls_device, digest, image),
+    det_spec.name: cache.latency(det_spec.name, det_device, digest, image),
+}
+rows = []
+for spec, device in ((cls_spec, cls_device), (det_spec, det_device)):
+    info = cplx[spec.name]
+    rows.append(
+        {
+            "model": spec.title,
+            "task": spec.task.value,
+            "device": device,
+            "parameters (M)": info.params / 1e6 if info else np.nan,
+            "MACs per image (G)": info.macs / 1e9 if info else np.nan,
+            "input (px)": f"{spec.input_size}×{spec.input_size}",
+            "latency here (ms)": lat[spec.name],
+        }
+    )
+table = pd.DataFrame(rows)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "parameters (M)": st.column_config.NumberColumn(format="%.2f"),
+        "MACs per image (G)": st.column_config.NumberColumn(format="%.2f"),
+        "latency here (ms)": st.column_config.NumberColumn(format="%.1f"),
+    },
+)
+names = [r["model"] for r in rows]
+for column, (title, key) in zip(
+    st.columns(3),
+    (
+        ("parameters (M)", "params"),
+        ("MACs per image (G)", "macs"),
+        ("latency here (ms)", "ms"),
+    ),
+):
+    with column:
+        st.plotly_chart(
+            complexity_figure(names, table[title].tolist(), title),
+            config=CHART,
+            key=f"learn_cost_{key}",
+        )
+st.caption(
+    "Parameters and multiply-accumulates are counted by thop on the fp32 architectures at "
+    "each model's input size (quantized or exported weights run the same operations). "
+    "Latency: median of 5 runs of the whole predict call on this image, on this machine."
+)
+
+# 7 -------------------------------------------------------------------------------------
+st.header("7 · Architectures: what the heads output", divider="gray")
+head = cache.detector_head(det_spec.name, det_device, digest, image)
+st.plotly_chart(
+    architecture_figure(
+        len(classification.scores),
+        classifier.feature_dim,
+        cls_spec.input_size,
+        head.input_size,
+        len(head.class_names),
+    ),
+    config=CHART,
+    key="learn_arch",
+)
+above = int((head.scores.max(axis=1) >= conf).sum())
+st.markdown(
+    f"On this image the detection head produced **{len(head.points):,} points × "
+    f"{4 + len(head.class_names)} numbers**; **{above}** points had a class score ≥ "
+    f"{conf:.2f}, and non-maximum suppression merged them into **{len(shown)} boxes**. The "
+    f"classifier's head produced **{len(classification.scores):,} numbers**."
+)
+
+# 8 -------------------------------------------------------------------------------------
+st.header("8 · Where each model looks", divider="gray")
+heat, class_index, method = cache.saliency(cls_spec.name, cls_device, digest, image)
+left, right = st.columns(2)
+with left:
+    st.image(
+        heatmap_overlay(image, heat),
+        width="stretch",
+        caption=f"Classifier, {method} for “{classification.class_names[class_index]}”",
+    )
+with right:
+    st.image(
+        heatmap_overlay(image, head.heatmap / max(head.heatmap.max(), 1e-6)),
+        width="stretch",
+        caption="Detector: best class score of the head at every grid point, before NMS",
+    )
+st.caption(
+    f"{method}: the classifier's last feature maps weighted by how much they raise the top "
+    "class (one map for the whole image). The detector's map lights up wherever an object "
+    "of any class is, at three scales."
+)
+
+# 9 -------------------------------------------------------------------------------------
+st.header("9 · Detect, then classify", divider="gray")
+crops = crop_boxes(image, shown)
+crop_preds = cache.classify_crops(
+    cls_spec.name, cls_device, f"{digest}:{conf}", [c for _, c in crops]
+)
+records = []
+for (box, _crop), pred in zip(crops, crop_preds):
+    top3 = pred.classification.topk(3)
+    det_class = shown.labels[box]
+    if det_class not in to_coco.values():
+        verdict = "n/a: ImageNet has no such class"
+    else:
+        verdict = "yes" if any(to_coco.get(n) == det_class for n, _ in top3) else "no"
+    records.append(
+        {
+            "box": box + 1,
+            "detector": f"{det_class} {shown.scores[box]:.2f}",
+            "classifier top-3": ", ".join(f"{n} {p:.0%}" for n, p in top3),
+            "agree": verdict,
+        }
+    )
+if records:
+    comparable = [r for r in records if not r["agree"].startswith("n/a")]
+    agree = sum(r["agree"] == "yes" for r in comparable)
+    summary = (
+        f"the classifier agrees with the detector on **{agree} of {len(comparable)}** crops "
+        "whose class ImageNet can name (agreement: one of its top-3 ImageNet classes is a "
+        "kind of the detector's class)"
+        if comparable
+        else "none of the detected classes exists in ImageNet, so no crop can agree"
+    )
+    skipped = len(records) - len(comparable)
+    st.markdown(
+        f"Each detected box is cropped (10 % margin) and classified on its own: {summary}"
+        + (f"; {skipped} crops are of classes ImageNet cannot name" if skipped else "")
+        + ". This is how the field sub-classifies detections, e.g. the breed of a detected dog."
+    )
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+    cols = st.columns(6)
+    for n, ((box, crop), r) in enumerate(zip(crops, records)):
+        with cols[n % 6]:
+            first = r["classifier top-3"].split(",")[0]
+            st.image(crop, caption=f"#{r['box']} {r['detector']} → {first}", width=150)
+else:
+    st.info(
+        "No box above the confidence threshold to crop: lower it or pick another image."
+    )
