@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.compare import class_counts, detections_frame, timing_text
 from core.draw import annotate
+from core.images import fit_for_display
 from core.plots import topk_bar_figure
 from core.types import Detections, Prediction
 
@@ -41,7 +42,7 @@ def detection_panel(
     """The detector's answer: boxes drawn, a table of boxes, counts per class, latency."""
     st.markdown(f"#### Detection · {title}")
     st.caption("A label and a box for every object found: what is where?")
-    st.image(annotate(image, shown), width="stretch")
+    st.image(fit_for_display(annotate(image, shown)), width="stretch")
     if len(shown):
         counts = ", ".join(f"{name} × {n}" for name, n in class_counts(shown))
         st.markdown(f"**{len(shown)} objects**: {counts}")

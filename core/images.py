@@ -215,3 +215,14 @@ def load_image_file(path: str, **limits: int) -> LoadedImage:
     with open(path, "rb") as handle:
         data = handle.read()
     return decode_image(data, name=str(path).rsplit("/", 1)[-1], **limits)
+
+
+def fit_for_display(image: np.ndarray, max_side: int = 1600) -> np.ndarray:
+    """A copy no larger than ``max_side`` on its long side, for the browser (a 24-megapixel
+    photo is decoded and analysed at full size, but shown at screen size)."""
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))

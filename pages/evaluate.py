@@ -55,7 +55,15 @@ pressed = st.button(
     type="primary",
     key="evaluate_run",
 )
+if st.session_state.get("evaluate_stop"):
+    st.info(
+        "Stopped. Every image predicted so far is stored; press Evaluate to continue "
+        "from there."
+    )
 if pressed or (state_key not in reports and stored):
+    # Any rerun interrupts this script: the Stop button (or any other widget) ends the run
+    # after the image in progress, and everything already predicted stays in the store.
+    st.button("Stop", key="evaluate_stop")
     progress = st.progress(0.0, text="Starting…")
     started: dict[str, float] = {}
 

@@ -12,7 +12,7 @@ from components.router import require_router
 from core.compare import DETECT_CONF_FLOOR, class_counts, filter_detections
 from core.datasets import DatasetError
 from core.draw import annotate
-from core.images import ImageError
+from core.images import ImageError, fit_for_display
 from core.learn import (
     ap_steps,
     crop_boxes,
@@ -87,10 +87,16 @@ to_coco = imagenet_to_coco(classification.class_names)
 st.header("1 · Task and output", divider="gray")
 left, right = st.columns(2)
 with left:
-    st.image(image, caption=f"Classifier: “{top_name}” ({top_p:.0%})", width="stretch")
+    st.image(
+        fit_for_display(image),
+        caption=f"Classifier: “{top_name}” ({top_p:.0%})",
+        width="stretch",
+    )
 with right:
     st.image(
-        annotate(image, shown), caption=f"Detector: {len(shown)} boxes", width="stretch"
+        fit_for_display(annotate(image, shown)),
+        caption=f"Detector: {len(shown)} boxes",
+        width="stretch",
     )
 st.markdown(
     f"The **classifier** ({cls_spec.title}) returns {len(classification.scores):,} "
@@ -341,13 +347,15 @@ heat, class_index, method = cache.saliency(cls_spec.name, cls_device, digest, im
 left, right = st.columns(2)
 with left:
     st.image(
-        heatmap_overlay(image, heat),
+        fit_for_display(heatmap_overlay(image, heat)),
         width="stretch",
         caption=f"Classifier, {method} for “{classification.class_names[class_index]}”",
     )
 with right:
     st.image(
-        heatmap_overlay(image, head.heatmap / max(head.heatmap.max(), 1e-6)),
+        fit_for_display(
+            heatmap_overlay(image, head.heatmap / max(head.heatmap.max(), 1e-6))
+        ),
         width="stretch",
         caption="Detector: best class score of the head at every grid point, before NMS",
     )

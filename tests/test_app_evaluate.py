@@ -124,3 +124,33 @@ def test_malformed_dataset_folder_gives_a_message(tmp_path):
     assert any("malformed XML at line 1" in e.value for e in at.error)
     at.text_input(key="evaluate_folder").input("/no/such/folder").run()
     assert any("no such file or folder" in e.value for e in at.error)
+
+
+def test_two_detectors_side_by_side(tmp_path, monkeypatch):
+    """A second detector (the bundled weights under another name, from a weights folder)
+    on the COCO subset: metrics side by side and a per-class AP difference chart."""
+    import shutil
+
+    from model_zoo.weights import ENV_VAR, PROJECT_WEIGHTS_DIR
+
+    shutil.copytree(PROJECT_WEIGHTS_DIR / "yolov8n_int8_openvino_model",
+                    tmp_path / "weights" / "twin_openvino_model")  # fmt: skip
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    at.multiselect(key="evaluate_detectors").set_value(
+        ["yolov8n-int8", "custom:twin_openvino_model"]
+    ).run()
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error
+    side = next(
+        df.value
+        for df in at.dataframe
+        if "custom:twin_openvino_model" in df.value.columns
+    )
+    assert side["yolov8n-int8"].equals(
+        side["custom:twin_openvino_model"]
+    )  # same weights
+    assert any("minus yolov8n-int8" in c.proto.spec for c in at.get("plotly_chart"))

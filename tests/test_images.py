@@ -13,6 +13,7 @@ from core.images import (
     TruncatedImageError,
     UnsupportedImageError,
     decode_image,
+    fit_for_display,
 )
 from tests.helpers import encode, gradient_rgb
 
@@ -153,3 +154,10 @@ def test_not_an_image_after_ultralytics_patched_pillow():
 
     with pytest.raises(NotAnImageError, match=r"page\.html is not an image"):
         decode_image(b"<html></html>", "page.html")
+
+
+def test_fit_for_display_only_shrinks():
+    big = np.zeros((3000, 4000, 3), np.uint8)
+    assert fit_for_display(big, 1600).shape == (1200, 1600, 3)
+    small = gradient_rgb()
+    assert fit_for_display(small, 1600) is small
