@@ -8,8 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.learn import APSteps, overlap_box
-
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+from core.plots import MARGIN, PR_LAYOUT
 
 
 def iou_demo_figure(
@@ -64,7 +63,7 @@ def iou_demo_figure(
             "scaleanchor": "x",
         },
         height=360,
-        margin=_MARGIN,
+        margin=MARGIN,
         plot_bgcolor="#f4f4f4",
     )
     return fig
@@ -109,11 +108,7 @@ def ap_steps_figure(steps: APSteps, k: int) -> go.Figure:
         )
     fig.update_layout(
         title=f"After {k} of {len(steps.recall)} detections: AP = {steps.ap_after(k):.3f}",
-        xaxis={"range": [0, 1.02], "title": "recall"},
-        yaxis={"range": [0, 1.05], "title": "precision"},
-        height=380,
-        margin=_MARGIN,
-        legend={"orientation": "h", "y": -0.2},
+        **PR_LAYOUT,
     )
     return fig
 
@@ -179,25 +174,18 @@ def architecture_figure(
                     arrowhead=2,
                     text="",
                 )
-    fig.add_annotation(
-        x=-0.45,
-        y=1.42,
-        text="<b>Classification (CNN)</b>",
-        showarrow=False,
-        xanchor="left",
-    )
-    fig.add_annotation(
-        x=-0.45,
-        y=0.42,
-        text="<b>Detection (YOLOv8, anchor-free)</b>",
-        showarrow=False,
-        xanchor="left",
-    )
+    for y, title in (
+        (1.42, "Classification (CNN)"),
+        (0.42, "Detection (YOLOv8, anchor-free)"),
+    ):
+        fig.add_annotation(
+            x=-0.45, y=y, text=f"<b>{title}</b>", showarrow=False, xanchor="left"
+        )
     fig.update_layout(
         xaxis={"visible": False, "range": [-0.5, 3.5]},
         yaxis={"visible": False, "range": [-0.45, 1.55]},
         height=330,
-        margin=_MARGIN,
+        margin=MARGIN,
         plot_bgcolor="white",
         showlegend=False,
     )
@@ -217,5 +205,5 @@ def complexity_figure(
             marker_color=["#F58518", "#4C78A8"],
         )
     )
-    fig.update_layout(title=unit, height=260, margin=_MARGIN, yaxis={"title": unit})
+    fig.update_layout(title=unit, height=260, margin=MARGIN, yaxis={"title": unit})
     return fig

@@ -43,7 +43,15 @@ def topk_bar_figure(classification: Classification, k: int = 5) -> go.Figure:
     return fig
 
 
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+PR_LAYOUT = {
+    "xaxis": {"range": [0, 1.02], "title": "recall"},
+    "yaxis": {"range": [0, 1.05], "title": "precision"},
+    "height": 380,
+    "margin": MARGIN,
+    "legend": {"orientation": "h", "y": -0.2},
+}
+"""The axes every precision-recall figure shares."""
 
 
 def per_class_ap_figure(per_class: pd.DataFrame, column: str = "AP50-95") -> go.Figure:
@@ -64,7 +72,7 @@ def per_class_ap_figure(per_class: pd.DataFrame, column: str = "AP50-95") -> go.
         xaxis={"range": [0, 1], "title": column},
         yaxis={"automargin": True, "dtick": 1},
         height=max(260, 18 * len(rows) + 90),
-        margin=_MARGIN,
+        margin=MARGIN,
     )
     return fig
 
@@ -104,14 +112,7 @@ def pr_figure(
                 marker={"size": 13, "color": "#E45756", "symbol": "x"},
             )
         )  # fmt: skip
-    fig.update_layout(
-        title="Precision-recall",
-        xaxis={"range": [0, 1.02], "title": "recall"},
-        yaxis={"range": [0, 1.05], "title": "precision"},
-        height=380,
-        margin=_MARGIN,
-        legend={"orientation": "h", "y": -0.2},
-    )
+    fig.update_layout(title="Precision-recall", **PR_LAYOUT)
     return fig
 
 
@@ -133,7 +134,7 @@ def f1_confidence_figure(curve: pd.DataFrame, conf: float) -> go.Figure:
         xaxis={"range": [0, 1], "title": "confidence threshold"},
         yaxis={"range": [0, 1.05]},
         height=340,
-        margin=_MARGIN,
+        margin=MARGIN,
         legend={"orientation": "h", "y": -0.25},
     )
     return fig
@@ -161,7 +162,7 @@ def iou_histogram_figure(
         xaxis={"range": [0, 1], "title": "IoU with the matched ground truth"},
         yaxis={"title": "detections"},
         height=320,
-        margin=_MARGIN,
+        margin=MARGIN,
         bargap=0.05,
     )
     return fig
@@ -189,7 +190,7 @@ def confusion_figure(result: ConfusionResult, normalize: bool = False) -> go.Fig
         xaxis={"title": "true class", "tickangle": -45},
         yaxis={"title": "predicted class", "autorange": "reversed"},
         height=max(420, 22 * len(labels) + 160),
-        margin=_MARGIN,
+        margin=MARGIN,
     )
     return fig
 
@@ -217,7 +218,7 @@ def ap_difference_figure(
         xaxis={"title": f"{column} difference", "zeroline": True},
         yaxis={"automargin": True, "dtick": 1},
         height=max(260, 18 * len(merged) + 90),
-        margin=_MARGIN,
+        margin=MARGIN,
     )
     return fig
 
@@ -240,7 +241,7 @@ def tagging_figure(per_class: pd.DataFrame) -> go.Figure:
         xaxis={"range": [0, 1], "title": "AP over images"},
         yaxis={"automargin": True, "dtick": 1},
         height=max(280, 30 * len(rows) + 120),
-        margin=_MARGIN,
+        margin=MARGIN,
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
