@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -143,3 +144,36 @@ def classify_crops(
 ) -> list[Prediction]:
     """The classifier on each crop (key: image digest + detector settings)."""
     return get_model(model, device).predict(_crops) if _crops else []
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model from the server-wide cache, with its spec and the device it runs on."""
+
+    spec: object
+    device: str
+    note: str | None
+    model: object
+
+
+def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
+    """The sidebar's classifier and detector, loaded (or a message and a stopped page).
+
+    A model that cannot run on the chosen device runs on one it supports, with a note.
+    """
+    from model_zoo import WeightsNotFoundError, get_spec
+    from model_zoo.device import DeviceError, device_for
+
+    loaded = []
+    for name in (choice.classifier, choice.detector):
+        spec = get_spec(name)
+        device, note = device_for(choice.device, spec.devices)
+        try:
+            loaded.append(LoadedModel(spec, device, note, get_model(name, device)))
+        except (WeightsNotFoundError, DeviceError) as exc:
+            st.error(f"Could not load the model: {exc}")
+            st.info(
+                "Pick another model in the sidebar; the bundled offline models always work."
+            )
+            st.stop()
+    return loaded[0], loaded[1]

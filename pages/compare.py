@@ -10,8 +10,6 @@ from components.router import require_router
 from components.views import classification_panel, detection_panel
 from core.compare import DETECT_CONF_FLOOR, filter_detections
 from core.images import ImageError
-from model_zoo import WeightsNotFoundError, get_spec
-from model_zoo.device import DeviceError, device_for
 
 require_router()
 
@@ -23,20 +21,9 @@ st.caption(
 )
 
 
-choice = shared_choice()
-cls_spec, det_spec = get_spec(choice.classifier), get_spec(choice.detector)
-cls_device, cls_note = device_for(choice.device, cls_spec.devices)
-det_device, det_note = device_for(choice.device, det_spec.devices)
-
-try:
-    detector = cache.get_model(det_spec.name, det_device)
-    classifier = cache.get_model(cls_spec.name, cls_device)
-except (WeightsNotFoundError, DeviceError) as exc:
-    st.error(f"Could not load the model: {exc}")
-    st.info(
-        "Pick another model in the sidebar; the bundled offline models always work."
-    )
-    st.stop()
+cls, det = cache.shared_models(shared_choice())
+cls_spec, cls_device, det_spec, det_device = cls.spec, cls.device, det.spec, det.device
+detector = det.model
 
 settings = compare_settings_ui("compare", detector.class_names)
 inputs = image_source_ui("compare")
@@ -74,6 +61,6 @@ for item in inputs:
     shown = filter_detections(det_pred.detections, settings.conf, settings.classes)
     left, right = st.columns(2, gap="large")
     with left:
-        classification_panel(cls_pred, settings.topk, cls_spec.title, cls_note)
+        classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note)
     with right:
-        detection_panel(loaded.array, det_pred, shown, det_spec.title, det_note)
+        detection_panel(loaded.array, det_pred, shown, det_spec.title, det.note)

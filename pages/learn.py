@@ -30,8 +30,6 @@ from core.learn_plots import (
     iou_demo_figure,
 )
 from core.types import Detections
-from model_zoo import WeightsNotFoundError, get_spec
-from model_zoo.device import DeviceError, device_for
 
 require_router()
 
@@ -41,16 +39,9 @@ st.caption(
     "Every number on this page is computed now, by the real models, on the image you pick."
 )
 
-shared = shared_choice()
-cls_spec, det_spec = get_spec(shared.classifier), get_spec(shared.detector)
-cls_device = device_for(shared.device, cls_spec.devices)[0]
-det_device = device_for(shared.device, det_spec.devices)[0]
-try:
-    classifier = cache.get_model(cls_spec.name, cls_device)
-    detector = cache.get_model(det_spec.name, det_device)
-except (WeightsNotFoundError, DeviceError) as exc:
-    st.error(f"Could not load the model: {exc}")
-    st.stop()
+cls, det = cache.shared_models(shared_choice())
+cls_spec, cls_device, classifier = cls.spec, cls.device, cls.model
+det_spec, det_device = det.spec, det.device
 
 inputs = image_source_ui("learn")
 if not inputs:
