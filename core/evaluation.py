@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.datasets.types import Dataset, Sample
-from core.images import load_image_file
+from core.datasets.types import Dataset, DatasetError, Sample
+from core.images import ImageError, load_image_file
 from core.store import PredictionStore, run_key
 from core.types import Detections
 
@@ -69,7 +69,18 @@ def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
 
 
 def _load(batch: list[Sample]) -> list[np.ndarray]:
-    return [load_image_file(str(s.path)).array for s in batch]
+    images = []
+    for sample in batch:
+        try:
+            images.append(load_image_file(str(sample.path)).array)
+        except (OSError, ImageError) as exc:
+            # A dataset image that is missing or broken stops the run with its name; the
+            # images before it are already stored.
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise DatasetError(
+                f"{sample.path}: cannot read this image ({reason})"
+            ) from exc
+    return images
 
 
 def _run(

@@ -244,3 +244,12 @@ def test_cli_errors_are_clear(capsys):
         == 2
     )
     assert "/no/file.json: cannot read" in capsys.readouterr().err
+
+
+def test_a_missing_dataset_image_is_named(tmp_path):
+    from core.datasets import DatasetError
+
+    dataset = make_dataset([([[0, 0, 9, 9]], [0])])  # its image path does not exist
+    with pytest.raises(DatasetError, match=r"0\.jpg: cannot read this image"):
+        predict_detections(CountingDetector(), dataset, PredictionStore(tmp_path / "p.sqlite"),
+                           {"name": "x"})  # fmt: skip
