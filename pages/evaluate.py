@@ -65,12 +65,13 @@ if pressed or (state_key not in reports and stored):
     # after the image in progress, and everything already predicted stays in the store.
     st.button("Stop", key="evaluate_stop")
     progress = st.progress(0.0, text="Starting…")
-    started: dict[str, float] = {}
+    started: dict[str, tuple[float, int]] = {}
 
     def report_progress(stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        first = started.setdefault(stage, now)
-        rate = done / (now - first) if now > first and done else 0.0
+        # The rate counts only this run's images (a resumed run starts part-way).
+        first, first_done = started.setdefault(stage, (now, done))
+        rate = (done - first_done) / (now - first) if now > first else 0.0
         left = (
             f", about {(total - done) / rate:.0f} s left"
             if rate and done < total
