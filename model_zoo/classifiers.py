@@ -17,7 +17,7 @@ from torchvision.models import get_model_builder, get_weight
 from core.types import Classification, Prediction, Timing
 from model_zoo import weights as weights_lookup
 from model_zoo._timing import StageTimer
-from model_zoo.device import batch_size, resolve_device, use_half
+from model_zoo.device import batch_size, fp16_for, resolve_device
 from model_zoo.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class Classifier:
         self.spec = spec
         self.model = model
         self.device = device
-        self.half = use_half(device) and spec.family == "torchvision"
+        self.half = fp16_for(spec.family, device)
         self.weights_path = weights_path
         self.transforms = enum.transforms()
         self.class_names: tuple[str, ...] = tuple(enum.meta["categories"])
@@ -114,7 +114,7 @@ class Classifier:
                 state = torch.load(path, map_location="cpu", weights_only=True)
                 model.load_state_dict(state)
         model.eval().to(device)
-        if use_half(device) and spec.family == "torchvision":
+        if fp16_for(spec.family, device):
             model.half()
         log.info("loaded %s on %s from %s", spec.name, device, path)
         return cls(spec, model, device, path)

@@ -15,7 +15,7 @@ import torch
 from core.types import Detections, Prediction, Timing
 from model_zoo import weights as weights_lookup
 from model_zoo._timing import StageTimer
-from model_zoo.device import batch_size, resolve_device, use_half
+from model_zoo.device import batch_size, fp16_for, resolve_device
 from model_zoo.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Detector:
         self.spec = spec
         self.model = model
         self.device = device
-        self.half = use_half(device)
+        self.half = fp16_for(spec.family, device)
         self.weights_path = weights_path
         names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))

@@ -54,6 +54,12 @@ def use_half(device: str) -> bool:
     return device.startswith("cuda")
 
 
+def fp16_for(family: str, device: str) -> bool:
+    """Whether a model of this family runs in fp16 on this device (quantized models keep
+    their int8 kernels). The one rule the loaders and the predictions store share."""
+    return use_half(device) and family != "torchvision-quantized"
+
+
 def batch_size(device: str) -> int:
     """Images per forward pass: batch on a GPU, one at a time on the CPU (lowest latency)."""
     return 16 if device.startswith(("cuda", "mps")) else 1

@@ -78,7 +78,9 @@ def classifier_saliency(classifier, image: np.ndarray, class_index: int | None =
             method = "CAM"
         else:
             # fp16 models on CUDA take fp16 input (the classifier's own setting).
-            heat, index = _grad_cam(model, x.half() if classifier.half else x, class_index)
+            heat, index = _grad_cam(
+                model, x.half() if classifier.half else x, class_index
+            )
             method = "Grad-CAM"
     heat = cv2.resize(
         heat, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR

@@ -47,7 +47,7 @@ state_key = (choice.dataset, choice.detectors, choice.classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
 store = cache.prediction_store(str(runs_dir()))
 stored = all(
-    is_stored(dataset, d, choice.classifier if n == 0 else None, store)
+    is_stored(dataset, d, choice.classifier if n == 0 else None, store, shared.device)
     for n, d in enumerate(choice.detectors)
 )
 pressed = st.button(

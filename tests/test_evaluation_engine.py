@@ -253,3 +253,13 @@ def test_a_missing_dataset_image_is_named(tmp_path):
     with pytest.raises(DatasetError, match=r"0\.jpg: cannot read this image"):
         predict_detections(CountingDetector(), dataset, PredictionStore(tmp_path / "p.sqlite"),
                            {"name": "x"})  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["yolov8n-int8", "mobilenet_v2_quantized"])
+def test_identity_without_loading_equals_the_loaded_models(name):
+    """The page checks the store before loading a model: both must name the same key."""
+    from model_zoo import load_model
+    from visioncompare.evaluate import _model_id, model_identity
+
+    assert model_identity(name, "auto") == _model_id(load_model(name, "auto"))
+    assert model_identity("yolov8x") is None  # weights not on this machine

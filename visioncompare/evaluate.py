@@ -245,7 +245,7 @@ def run_evaluation(
         detections = load_coco_results(predictions, dataset)
         source = str(predictions)
     else:
-        identity = model_identity(detector)
+        identity = model_identity(detector, device)
         hit = identity and stored_detections(
             store, detection_key(identity, dataset, settings)
         )
@@ -261,7 +261,7 @@ def run_evaluation(
         source, used_device = detector, run.meta.get("device", "cpu")
     tagging = classifier_run = None
     if classifier is not None:
-        identity = model_identity(classifier)
+        identity = model_identity(classifier, device)
         hit = identity and stored_probabilities(
             store, classification_key(identity, dataset)
         )
@@ -313,14 +313,16 @@ def _model_id(model) -> dict:
     return {
         "name": model.spec.name,
         "weights_sha256": weights_sha256(path) if path else None,
+        "fp16": bool(model.half),  # fp16 on CUDA predicts (slightly) differently
     }
 
 
-def model_identity(name: str) -> dict | None:
+def model_identity(name: str, device: str = "auto") -> dict | None:
     """What identifies a model's stored predictions, without loading it (None: its weights
-    are not on this machine). Equal to ``_model_id`` of the loaded model."""
+    are not on this machine). Equal to ``_model_id`` of the model loaded on ``device``."""
     from model_zoo import get_spec
     from model_zoo.classifiers import torchvision_weights_file
+    from model_zoo.device import device_for, fp16_for
     from model_zoo.weights import locate, weights_sha256
 
     spec = get_spec(name)
@@ -329,9 +331,10 @@ def model_identity(name: str) -> dict | None:
     else:
         file = spec.weights_file
     path = locate(file)
-    return (
-        None if path is None else {"name": name, "weights_sha256": weights_sha256(path)}
-    )
+    if path is None:
+        return None
+    half = fp16_for(spec.family, device_for(device, spec.devices)[0])
+    return {"name": name, "weights_sha256": weights_sha256(path), "fp16": half}
 
 
 def is_stored(
@@ -339,17 +342,18 @@ def is_stored(
     detector: str | None,
     classifier: str | None,
     store: PredictionStore | None = None,
+    device: str = "auto",
 ) -> bool:
     """True when every prediction these models would make on the dataset is stored."""
     store = store or PredictionStore(runs_dir() / "predictions.sqlite")
     keys = []
     if detector is not None:
-        identity = model_identity(detector)
+        identity = model_identity(detector, device)
         if identity is None:
             return False
         keys.append(detection_key(identity, dataset, DetectSettings()))
     if classifier is not None:
-        identity = model_identity(classifier)
+        identity = model_identity(classifier, device)
         if identity is None:
             return False
         keys.append(classification_key(identity, dataset))
