@@ -126,3 +126,14 @@ def test_models_page_lists_the_zoo(app):
     table = app.dataframe[0].value
     assert {"mobilenet_v2_quantized", "yolov8n-int8", "resnet50"} <= set(table["name"])
     assert table.set_index("name").loc["yolov8n-int8", "on this machine"] == "yes"
+
+
+def test_a_camera_snapshot_shows_both_panels(app, bus_jpg):
+    app.radio(key="compare_source").set_value("Camera").run()
+    assert not app.exception
+    app.camera_input(key="compare_camera").set_value(
+        ("camera.jpg", bus_jpg.read_bytes(), "image/jpeg")
+    ).run()
+    assert not app.exception
+    assert [h.value for h in app.main.subheader] == ["camera.jpg"]
+    assert _has_both_panels(app)
