@@ -9,6 +9,7 @@ import numpy as np
 
 from core.boxes import box_iou
 from core.metrics.ap import APMethod, average_precision, precision_recall
+from core.metrics.matching import IGNORED, TP, match_image
 from core.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from core.types import Classification, Detections
 
@@ -94,32 +95,34 @@ class APSteps:
 
 
 def ap_steps(det: Detections, gt: Detections, iou_threshold: float = 0.5) -> APSteps:
-    """Rank one image's detections and mark each TP or FP (greedy, class-aware), for the
-    'AP built step by step' demonstration. All classes are pooled into one ranking."""
-    order = np.argsort(-det.scores, kind="stable")
-    det = det[order]
-    iou = box_iou(det.xyxy, gt.xyxy)
-    same = (
-        det.class_ids[:, None] == gt.class_ids[None, :]
-        if len(gt)
-        else np.zeros((len(det), 0), bool)
+    """Rank one image's detections and mark each TP or FP, for the 'AP built step by step'
+    demonstration, by the evaluation's own rule (``core.metrics.matching.match_image``):
+    greedy by score within each class; a detection on a crowd region or a difficult object
+    is ignored and left out of the ranking. All classes are pooled into one ranking.
+
+    Args:
+        det: detections, class ids in the ground truth's class list.
+        gt: the image's ground truth.
+    """
+    records, _ = match_image(det, gt, iou_threshold)
+    counted = [r for r in records if r[0] != IGNORED]
+    is_tp = np.array([r[0] == TP for r in counted], dtype=bool)
+    scores = np.array([r[2] for r in counted], dtype=np.float64)
+    none = np.zeros(len(gt), dtype=np.int64)
+    ignored = (gt.extra.get("iscrowd", none) > 0) | (
+        gt.extra.get("difficult", none) > 0
     )
-    taken = np.zeros(len(gt), bool)
-    is_tp, best = [], []
-    for i in range(len(det)):
-        candidates = np.where(same[i] & ~taken, iou[i], -1.0)
-        j = int(np.argmax(candidates)) if candidates.size else -1
-        hit = j >= 0 and candidates[j] >= iou_threshold
-        if hit:
-            taken[j] = True
-        is_tp.append(hit)
-        best.append(
-            float(np.max(np.where(same[i], iou[i], 0.0))) if same[i].any() else 0.0
-        )
-    is_tp_arr = np.array(is_tp, bool)
-    recall, precision = precision_recall(is_tp_arr, det.scores, len(gt))
-    return APSteps(is_tp_arr, det.scores.astype(np.float64), det.labels, np.array(best),
-                   recall, precision, len(gt))  # fmt: skip
+    num_gt = int((~ignored).sum())
+    recall, precision = precision_recall(is_tp, scores, num_gt)
+    return APSteps(
+        is_tp,
+        scores,
+        [det.class_names[r[1]] for r in counted],
+        np.array([r[3] for r in counted], dtype=np.float64),
+        recall,
+        precision,
+        num_gt,
+    )
 
 
 def crop_boxes(

@@ -29,7 +29,7 @@ from core.learn_plots import (
     complexity_figure,
     iou_demo_figure,
 )
-from core.types import Detections
+from core.metrics.align import align_predictions
 
 require_router()
 
@@ -212,15 +212,8 @@ gt_det = cache.compare_cached(
     0.7,
     gt_image,
 )[1].detections
-index = {n: i for i, n in enumerate(sample.gt.class_names)}
-ranked = gt_det[np.array([n in index for n in gt_det.labels], bool)]
+ranked = align_predictions({sample.image_id: gt_det}, coco).predictions[sample.image_id]
 ranked = ranked[ranked.scores >= 0.05]
-ranked = Detections(
-    ranked.xyxy,
-    ranked.scores,
-    np.array([index[n] for n in ranked.labels], np.int64),
-    sample.gt.class_names,
-)
 steps = ap_steps(ranked, sample.gt, 0.5)
 k = st.slider(
     "Detections taken, best score first",

@@ -30,14 +30,25 @@ RECORD_COLUMNS = [
 ]  # fmt: skip
 
 
-def _match_image(
+def match_image(
     det: Detections, gt: Detections, iou_threshold: float
 ) -> tuple[list[tuple], np.ndarray]:
-    """Records for one image's detections, and which ground truths were matched."""
+    """One image's matching, best score first.
+
+    Args:
+        det: detections, class ids in the ground truth's class list.
+        gt: ground truth; ``extra`` ``iscrowd`` / ``difficult`` mark boxes to ignore
+            (absent: none are).
+
+    Returns:
+        (records, matched): one ``(kind, class id, score, iou, x1, y1, x2, y2, gt index)``
+        per detection in score order, and which ground truths a detection took.
+    """
     order = np.argsort(-det.scores, kind="stable")
     det = det[order]
-    crowd = gt.extra["iscrowd"] > 0
-    difficult = gt.extra["difficult"] > 0
+    none = np.zeros(len(gt), dtype=np.int64)
+    crowd = gt.extra.get("iscrowd", none) > 0
+    difficult = gt.extra.get("difficult", none) > 0
     matched = np.zeros(len(gt), dtype=bool)
     iou = box_iou(det.xyxy, gt.xyxy)
     ioa = box_ioa(det.xyxy, gt.xyxy)
@@ -128,7 +139,7 @@ def match_dataset(
         det = aligned[sample.image_id]
         det = det[det.scores >= min_score]
         gt = sample.gt
-        records, matched = _match_image(det, gt, iou_threshold)
+        records, matched = match_image(det, gt, iou_threshold)
         rows.extend((sample.image_id, *r) for r in records)
         countable = (gt.extra["iscrowd"] == 0) & (gt.extra["difficult"] == 0)
         num_gt += int(countable.sum())
