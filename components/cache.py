@@ -156,24 +156,29 @@ class LoadedModel:
     model: object
 
 
+def model_on(name: str, requested: str) -> LoadedModel:
+    """A model from the server-wide cache on the device the sidebar asks for; one that
+    cannot run there runs on a device it supports, with a note."""
+    from model_zoo import get_spec
+    from model_zoo.device import device_for
+
+    spec = get_spec(name)
+    device, note = device_for(requested, spec.devices)
+    return LoadedModel(spec, device, note, get_model(name, device))
+
+
 def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
-    """The sidebar's classifier and detector, loaded (or a message and a stopped page).
+    """The sidebar's classifier and detector, loaded (or a message and a stopped page)."""
+    from model_zoo import WeightsNotFoundError
+    from model_zoo.device import DeviceError
 
-    A model that cannot run on the chosen device runs on one it supports, with a note.
-    """
-    from model_zoo import WeightsNotFoundError, get_spec
-    from model_zoo.device import DeviceError, device_for
-
-    loaded = []
-    for name in (choice.classifier, choice.detector):
-        spec = get_spec(name)
-        device, note = device_for(choice.device, spec.devices)
-        try:
-            loaded.append(LoadedModel(spec, device, note, get_model(name, device)))
-        except (WeightsNotFoundError, DeviceError) as exc:
-            st.error(f"Could not load the model: {exc}")
-            st.info(
-                "Pick another model in the sidebar; the bundled offline models always work."
-            )
-            st.stop()
-    return loaded[0], loaded[1]
+    try:
+        return model_on(choice.classifier, choice.device), model_on(
+            choice.detector, choice.device
+        )
+    except (WeightsNotFoundError, DeviceError) as exc:
+        st.error(f"Could not load the model: {exc}")
+        st.info(
+            "Pick another model in the sidebar; the bundled offline models always work."
+        )
+        st.stop()

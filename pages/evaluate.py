@@ -13,8 +13,8 @@ from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
 from components.router import require_router
 from core.datasets import DatasetError
 from core.metrics.matching import summarize
-from model_zoo import WeightsNotFoundError, get_spec
-from model_zoo.device import DeviceError, device_for
+from model_zoo import WeightsNotFoundError
+from model_zoo.device import DeviceError
 from visioncompare.evaluate import is_stored, run_evaluation, runs_dir
 
 require_router()
@@ -81,12 +81,6 @@ if pressed or (state_key not in reports and stored):
             done / max(total, 1), text=f"{stage}: {done} / {total} images{left}"
         )
 
-    def load_cached(name: str):
-        """The server-wide cached model on the device the sidebar asks for."""
-        return cache.get_model(
-            name, device_for(shared.device, get_spec(name).devices)[0]
-        )
-
     try:
         results = []
         for n, detector in enumerate(choice.detectors):
@@ -99,7 +93,7 @@ if pressed or (state_key not in reports and stored):
                     device=shared.device,
                     store=store,
                     progress=report_progress,
-                    get_model=load_cached,
+                    get_model=lambda name: cache.model_on(name, shared.device).model,
                 )
             )
         reports[state_key] = results
