@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -210,9 +210,8 @@ def predict_detections(
 
     seconds = _run(store, key, "detect", meta, dataset, predict, put, batch_size,
                    progress, should_stop)  # fmt: skip
-    stored = store.meta(key) or meta
-    names = tuple(stored["class_names"])
-    return store.get_detections(key, names), StoredRun(key, stored, seconds)
+    detections, run = stored_detections(store, key)
+    return detections, replace(run, seconds=seconds)
 
 
 def predict_probabilities(
@@ -238,9 +237,8 @@ def predict_probabilities(
 
     seconds = _run(store, key, "classify", meta, dataset, predict, put, batch_size,
                    progress, should_stop)  # fmt: skip
-    return store.get_probabilities(key), StoredRun(
-        key, store.meta(key) or meta, seconds
-    )
+    probabilities, run = stored_probabilities(store, key)
+    return probabilities, replace(run, seconds=seconds)
 
 
 def load_coco_results(path: str, dataset: Dataset) -> dict[int, Detections]:
