@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from core.images import LoadedImage, decode_image
+from core.images import LoadedImage, decode_image, load_image_file
+from core.metrics.disagreement import why_map_differs
+from core.metrics.matching import confusion_matrix, match_dataset
+from core.store import PredictionStore
 from core.types import Prediction
-from model_zoo import load_model
+from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
+from model_zoo.device import DeviceError, device_for
 from model_zoo.pipeline import predict_pair
+from visioncompare.evaluate import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
@@ -59,8 +65,6 @@ def compare_cached(
 @st.cache_resource(show_spinner="Reading the dataset…", max_entries=8)
 def load_dataset(name_or_path: str):
     """A dataset, read once per server (immutable; a DatasetError is not cached)."""
-    from visioncompare.evaluate import open_dataset
-
     return open_dataset(name_or_path)
 
 
@@ -68,15 +72,11 @@ def load_dataset(name_or_path: str):
 def matching(report_id: str, iou: float, _report):
     """The matching of a report's detections at one IoU threshold (every confidence
     threshold is a filter on it, so the confidence slider never re-matches)."""
-    from core.metrics.matching import match_dataset
-
     return match_dataset(_report.dataset, _report.detections, iou_threshold=iou)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def confusion(report_id: str, conf: float, iou: float, _report):
-    from core.metrics.matching import confusion_matrix
-
     return confusion_matrix(_report.dataset, _report.detections, conf=conf, iou=iou)
 
 
@@ -84,25 +84,17 @@ def confusion(report_id: str, conf: float, iou: float, _report):
     show_spinner="Scoring the same predictions five ways…", max_entries=8
 )
 def disagreement(report_id: str, _report):
-    from core.metrics.disagreement import why_map_differs
-
     return why_map_differs(_report.dataset, _report.detections)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def image_array(path: str) -> np.ndarray:
-    from core.images import load_image_file
-
     return load_image_file(path).array
 
 
 @st.cache_resource(show_spinner=False)
 def prediction_store(folder: str):
     """One predictions store (one SQLite connection) per runs folder, for the server."""
-    from pathlib import Path
-
-    from core.store import PredictionStore
-
     return PredictionStore(Path(folder) / "predictions.sqlite")
 
 
@@ -129,7 +121,6 @@ def latency(model: str, device: str, image_digest: str, _image: np.ndarray) -> f
 
 @st.cache_resource(show_spinner="Counting parameters and multiply-accumulates…")
 def complexity(model: str):
-    from model_zoo import Task, get_spec
     from model_zoo.explain import classifier_complexity, detector_complexity
 
     spec = get_spec(model)
@@ -159,9 +150,6 @@ class LoadedModel:
 def model_on(name: str, requested: str) -> LoadedModel:
     """A model from the server-wide cache on the device the sidebar asks for; one that
     cannot run there runs on a device it supports, with a note."""
-    from model_zoo import get_spec
-    from model_zoo.device import device_for
-
     spec = get_spec(name)
     device, note = device_for(requested, spec.devices)
     return LoadedModel(spec, device, note, get_model(name, device))
@@ -169,9 +157,6 @@ def model_on(name: str, requested: str) -> LoadedModel:
 
 def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
     """The sidebar's classifier and detector, loaded (or a message and a stopped page)."""
-    from model_zoo import WeightsNotFoundError
-    from model_zoo.device import DeviceError
-
     try:
         return model_on(choice.classifier, choice.device), model_on(
             choice.detector, choice.device

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components.cache import image_array
 from core.errors import draw_errors, per_image_table
 from core.metrics.coco import coco_results
 from core.metrics.matching import (
@@ -216,8 +217,6 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
         key=f"{key}_err_image",
     )
     sample = dataset.sample(image_id)
-    from components.cache import image_array
-
     mine = records[records["image_id"] == image_id]
     st.image(
         draw_errors(image_array(str(sample.path)), mine, dataset.class_names),
