@@ -21,6 +21,8 @@ navigation = st.navigation(
         st.Page(
             "pages/compare.py", title="Compare", icon=":material/compare:", default=True
         ),
+        st.Page("pages/live.py", title="Live", icon=":material/videocam:"),
+        st.Page("pages/video.py", title="Video", icon=":material/movie:"),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
         st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),

@@ -167,3 +167,23 @@ def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
             "Pick another model in the sidebar; the bundled offline models always work."
         )
         st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def video_results():
+    """Finished video analyses for the whole server, keyed by content, models and
+    settings, within a byte budget (``VISIONCOMPARE_VIDEO_CACHE_MB``, default 256)."""
+    import os
+
+    from core.bounded_cache import ByteBoundedCache
+
+    budget = float(os.environ.get("VISIONCOMPARE_VIDEO_CACHE_MB", "256") or 256)
+    return ByteBoundedCache(int(budget * 2**20), lambda result: result.nbytes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
+    """One frame of an annotated video (the scrubber's picture)."""
+    from core.video_io import read_frame
+
+    return read_frame(_video, index, fps)

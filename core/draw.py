@@ -126,3 +126,39 @@ def annotate(
             (x + pad - left, y + pad - top), text, fill=_text_color(color), font=font
         )
     return np.asarray(canvas)
+
+
+def caption_band(image: np.ndarray, text: str) -> np.ndarray:
+    """Write one line of text in a dark band along the bottom of a copy of an image.
+
+    The image keeps its size (a video's frames must), so the band covers the bottom
+    rows; text that does not fit is cut with an ellipsis.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        text: the caption.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    height, width = image.shape[:2]
+    font = _font(max(11, round(max(height, width) / 45)))
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    pad = max(3, round(height / 120))
+
+    def size(s: str) -> tuple[int, int, int, int]:
+        return probe.textbbox((0, 0), s, font=font)
+
+    shown = text
+    while shown and size(shown)[2] - size(shown)[0] > width - 2 * pad:
+        shown = shown[:-2] + "…" if len(shown) > 2 else ""
+    left, top, _right, bottom = size(shown or " ")
+    band = min(height, bottom - top + 2 * pad)
+    out = image.copy()
+    region = out[height - band :].astype(np.uint16)
+    out[height - band :] = (region * 3 // 10).astype(np.uint8)  # darken, keep context
+    canvas = Image.fromarray(out)
+    ImageDraw.Draw(canvas).text(
+        (pad - left, height - band + pad - top), shown, fill=(255, 255, 255), font=font
+    )
+    return np.asarray(canvas)

@@ -1,0 +1,121 @@
+"""The live camera: streamlit-webrtc glue between browser frames and ``core.live``.
+
+Frames arrive as ``av.VideoFrame`` in streamlit-webrtc's worker thread; only the newest
+of those queued since the last call is processed (``core.live.LiveProcessor``). Nothing
+here calls ``st.*`` from that thread: the page reads the processor's counters.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import av
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from core.compare import DETECT_CONF_FLOOR
+from core.live import LiveProcessor, LiveReadout
+from core.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
+
+
+def frames_callback(processor: LiveProcessor):
+    """streamlit-webrtc's queued-frames callback for one viewer's processor."""
+
+    async def callback(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        images = [frames[-1].to_ndarray(format="rgb24")]
+        # Older frames are only counted: converting them would cost time for nothing.
+        out = processor.process_newest([None] * (len(frames) - 1) + images)
+        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+
+    return callback
+
+
+def session_processor(detector, classifier) -> LiveProcessor:
+    """This session's processor (one per browser session), pointed at the given models."""
+
+    def detect(image, iou):
+        return detector.predict([image], conf=DETECT_CONF_FLOOR, iou=iou)[0].detections
+
+    def classify(image):
+        return classifier.predict([image])[0].classification
+
+    processor = st.session_state.get("live_processor")
+    if processor is None:
+        processor = LiveProcessor(detect, classify)
+        st.session_state["live_processor"] = processor
+    else:
+        processor.set_models(detect, classify)
+    return processor
+
+
+def ice_servers() -> tuple[list[dict], str | None]:
+    """The operator's STUN/TURN servers, or none and a message when misconfigured."""
+    try:
+        return ice_servers_from_env(os.environ), None
+    except ValueError as exc:
+        return [], f"The STUN/TURN settings are not valid ({exc}); using none."
+
+
+def camera_streamer(processor: LiveProcessor, servers: list[dict]):
+    """The camera widget (START / STOP live in its frame); returns its context."""
+    return webrtc_streamer(
+        key="live_camera",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": servers},
+        media_stream_constraints={
+            "video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+            "audio": False,
+        },
+        queued_video_frames_callback=frames_callback(processor),
+        async_processing=True,
+    )
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.0f} ms" if value is not None else "–"
+
+
+@st.fragment(run_every=1.0)
+def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> None:
+    """Frames per second, dropped frames, each model's median latency: once a second."""
+    readout: LiveReadout = processor.readout()
+    cols = st.columns(5)
+    cols[0].metric("Processed frames/s", f"{readout.fps:.1f}")
+    cols[1].metric("Processed frames", readout.processed)
+    cols[2].metric("Dropped frames", readout.dropped)
+    cols[3].metric("Detector (median)", _ms(readout.detector_ms))
+    cols[4].metric("Classifier (median)", _ms(readout.classifier_ms))
+    found = (
+        ", ".join(f"{name} × {n}" for name, n in readout.classes)
+        if readout.classes
+        else "none"
+    )
+    top1 = f"{readout.top1[0]} ({readout.top1[1]:.0%})" if readout.top1 else "–"
+    st.markdown(f"**Detector sees:** {found} &nbsp;·&nbsp; **Classifier says:** {top1}")
+    st.caption(
+        f"Device `{device}` · time from a frame's arrival to its annotated copy "
+        f"{_ms(readout.frame_ms)} · frames received {readout.received}. Frames that "
+        "arrive while one is processed are dropped, so the video never falls behind."
+    )
+    if readout.error:
+        st.error(f"A frame could not be processed: {readout.error}")
+    since = st.session_state.get("live_connecting_since")
+    if since and readout.received == 0 and time.monotonic() - since > 15:
+        st.warning(connection_hint(servers))
+
+
+def connection_hint(servers: list[dict]) -> str:
+    """Why a camera stream may not connect, in plain words."""
+    turn = (
+        "A TURN server is configured."
+        if has_turn(servers)
+        else "No TURN server is configured: when this app runs behind NAT or in the "
+        "cloud, your browser and the server cannot reach each other directly, and the "
+        f"operator must set one ({ENV_HELP})."
+    )
+    return (
+        "The camera stream has not connected after 15 seconds. Browsers give a page "
+        "the camera only over HTTPS or on localhost, and only after you allow it. "
+        + turn
+    )

@@ -1,0 +1,134 @@
+"""Renderers of the Video page: the annotated video, timeline, counts, scrubber, files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import cache
+from core.video_analysis import VideoAnalysis
+from core.video_plots import video_timeline_figure
+from core.video_summary import (
+    classifier_csv,
+    classifier_top1,
+    detections_csv,
+    distinct_objects,
+    distinct_objects_text,
+    frame_table,
+    last_topk,
+    latency_summary,
+    objects_per_frame,
+)
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.0f} ms" if value is not None else "–"
+
+
+def video_summary_view(analysis: VideoAnalysis) -> None:
+    """Counters, the annotated video and the distinct objects."""
+    info = analysis.info
+    if not analysis.complete:
+        st.warning(
+            f"Stopped after {len(analysis.frames)} of about {info.frames} frames: what "
+            "was analysed is below. Press Analyse to run the whole video."
+        )
+    for message in analysis.warnings:
+        st.warning(message)
+    latency = latency_summary(analysis.frames)
+    cols = st.columns(4)
+    cols[0].metric("Frames analysed", len(analysis.frames))
+    cols[1].metric("Frames per second", f"{analysis.fps_processed:.1f}")
+    cols[2].metric("Detector + tracker (median)", _ms(latency["detector_ms"]))
+    cols[3].metric("Classifier (median)", _ms(latency["classifier_ms"]))
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.video(analysis.video, format="video/mp4")
+        st.download_button(
+            "Download the annotated video (MP4, H.264)",
+            analysis.video,
+            file_name=analysis.name.rsplit(".", 1)[0] + "-annotated.mp4",
+            mime="video/mp4",
+            key="video_download_mp4",
+        )
+    with right:
+        st.markdown("#### Distinct objects")
+        st.markdown(f"**{distinct_objects_text(analysis.frames)}**")
+        st.caption(
+            "Each tracked object keeps one id from frame to frame, so it is counted "
+            f"once ({analysis.settings.tracker}). The classifier has no such count: it "
+            "gives each frame one label."
+        )
+        pairs = distinct_objects(analysis.frames)
+        if pairs:
+            st.dataframe(
+                pd.DataFrame(pairs, columns=["class", "distinct objects"]),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def video_timeline_view(analysis: VideoAnalysis, marker: float | None = None) -> None:
+    st.markdown("#### Timeline: every object vs one label per frame")
+    st.plotly_chart(
+        video_timeline_figure(
+            objects_per_frame(analysis.frames), classifier_top1(analysis.frames), marker
+        ),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+
+
+@st.fragment
+def frame_scrubber_view(analysis: VideoAnalysis, key: str) -> None:
+    """Pick any frame: its picture with boxes, its box table, the classifier's top-k."""
+    st.markdown("#### Frame by frame")
+    frames = analysis.frames
+    index = st.slider(
+        "Frame", 0, len(frames) - 1, 0, key="video_frame", help="Drag or use ← →"
+    )
+    frame = frames[index]
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        image = cache.video_frame(key, index, analysis.video, analysis.info.fps)
+        st.image(
+            image, caption=f"Frame {index} at {frame.seconds:.2f} s", width="stretch"
+        )
+    with right:
+        st.markdown(f"**Detector:** {len(frame.detections)} tracked boxes")
+        if len(frame.detections):
+            st.dataframe(frame_table(frame), hide_index=True, width="stretch")
+        classified = last_topk(frames, index)
+        if classified is None:
+            st.markdown("**Classifier:** not run on this video.")
+        else:
+            at, topk = classified
+            where = "this frame" if at == index else f"frame {at} (the last it ran on)"
+            st.markdown(f"**Classifier**, on {where}:")
+            st.dataframe(
+                pd.DataFrame(
+                    [(n, f"{p:.1%}") for n, p in topk], columns=["class", "probability"]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def video_downloads_view(analysis: VideoAnalysis) -> None:
+    stem = analysis.name.rsplit(".", 1)[0]
+    left, right = st.columns(2)
+    left.download_button(
+        "Detections per frame (CSV, with track ids)",
+        detections_csv(analysis.frames),
+        file_name=f"{stem}-detections.csv",
+        mime="text/csv",
+        key="video_download_detections",
+    )
+    if analysis.classifier:
+        right.download_button(
+            "Classifier top-k per frame (CSV)",
+            classifier_csv(analysis.frames),
+            file_name=f"{stem}-classifier.csv",
+            mime="text/csv",
+            key="video_download_classifier",
+        )

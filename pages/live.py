@@ -1,0 +1,58 @@
+"""Live: the viewer's own camera through the detector and the classifier, in real time."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components import cache
+from components.controls import shared_choice
+from components.live import (
+    camera_streamer,
+    connection_hint,
+    ice_servers,
+    live_readout,
+    session_processor,
+)
+from components.router import require_router
+from components.video_controls import live_settings_ui
+
+require_router()
+
+st.title("Live camera")
+st.caption(
+    "Your own camera, from any machine that opens this page: every frame that the "
+    "models can keep up with goes through the detector (boxes, labels, scores) and the "
+    "classifier (its top-3 for the whole frame, in the band at the bottom). Press "
+    "START and allow the camera."
+)
+
+cls, det = cache.shared_models(shared_choice())
+settings = live_settings_ui("live", det.model.class_names)
+processor = session_processor(det.model, cls.model)
+processor.update_settings(settings)
+
+servers, config_error = ice_servers()
+if config_error:
+    st.warning(config_error)
+ctx = camera_streamer(processor, servers)
+
+state = ctx.state
+if state.playing or state.signalling:
+    if "live_connecting_since" not in st.session_state:  # a new stream: fresh counters
+        processor.reset_counters()
+        st.session_state["live_connecting_since"] = time.monotonic()
+else:
+    st.session_state.pop("live_connecting_since", None)
+
+live_readout(processor, det.device, servers)
+
+with st.expander("The camera does not start?"):
+    st.markdown(connection_hint(servers).replace("after 15 seconds", "yet"))
+    st.markdown(
+        "- Allow the camera when the browser asks (the camera icon in the address bar "
+        "changes the choice).\n"
+        "- Another program (a video call) may hold the camera.\n"
+        "- The page must be served over HTTPS, or opened as `localhost`."
+    )

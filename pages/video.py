@@ -1,0 +1,109 @@
+"""Video: a file through the tracking detector and the classifier, frame by frame."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import cache
+from components.controls import shared_choice
+from components.router import require_router
+from components.video_controls import video_settings_ui, video_source_ui
+from components.video_views import (
+    frame_scrubber_view,
+    video_downloads_view,
+    video_summary_view,
+    video_timeline_view,
+)
+from core.video_analysis import video_key
+from core.video_io import VideoError, VideoLimits, probe_video
+from visioncompare.video import run_video_analysis
+
+require_router()
+
+st.title("Video")
+st.caption(
+    "A video through both models: the detector tracks every object (each keeps its id "
+    "from frame to frame), the classifier gives each frame one label. The annotated "
+    "video plays in the browser and can be downloaded."
+)
+
+cls, det = cache.shared_models(shared_choice())
+limits = VideoLimits.from_env()
+settings = video_settings_ui("video", det.model.class_names)
+picked = video_source_ui("video", limits)
+if picked is None:
+    st.info(f"Upload a video ({limits.describe()}) or pick the sample clip.")
+    st.stop()
+name, data = picked
+try:
+    info = probe_video(data, name, limits)
+except VideoError as exc:
+    st.error(str(exc))
+    st.stop()
+width, height = info.process_size(limits)
+scaled = (
+    f", analysed at {width}×{height}"
+    if (width, height) != (info.width, info.height)
+    else ""
+)
+st.caption(f"{name}: {info.describe()}{scaled}.")
+
+classifier = cls if settings.classify_every else None
+key = video_key(
+    cache.digest(data),
+    f"{det.spec.name}@{det.device}",
+    f"{cls.spec.name}@{cls.device}" if classifier else None,
+    (settings, limits.process_side),
+)
+results = cache.video_results()
+analysis = results.get(key)
+last = st.session_state.get("video_last")
+if analysis is None and last is not None and last[0] == key:
+    analysis = last[1]
+
+if analysis is None or not analysis.complete:
+    pressed = st.button("Analyse video", type="primary", key="video_run")
+    if pressed:
+        st.caption(
+            "Press **Stop analysing** to end the run: the frames done so far are kept."
+        )
+        st.button("Stop analysing", key="video_stop")
+        progress = st.progress(0.0, text="Starting…")
+
+        def report(done: int, total: int, seconds: float) -> None:
+            total = max(total, done)
+            left = (total - done) * seconds / done if done else 0.0
+            progress.progress(
+                done / total if total else 1.0,
+                text=f"{done} / {total} frames · {done / seconds:.1f} frames/s · "
+                f"about {left:.0f} s left",
+            )
+
+        def keep(result) -> None:
+            # Runs also when a rerun (Stop, any widget) interrupts the analysis.
+            st.session_state["video_last"] = (key, result)
+
+        try:
+            analysis = run_video_analysis(
+                data,
+                name,
+                det.model,
+                classifier.model if classifier else None,
+                settings,
+                limits,
+                progress=report,
+                keep=keep,
+            )
+        except VideoError as exc:
+            progress.empty()
+            st.error(str(exc))
+            st.stop()
+        progress.empty()
+        results.put(key, analysis)
+    elif analysis is None:
+        st.stop()
+
+video_summary_view(analysis)
+video_timeline_view(analysis)
+frame_scrubber_view(analysis, key)
+video_downloads_view(analysis)
