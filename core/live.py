@@ -19,7 +19,7 @@ from enum import Enum
 
 import numpy as np
 
-from core.compare import filter_detections
+from core.compare import class_counts, filter_detections
 from core.draw import annotate, caption_band
 from core.types import Classification, Detections
 
@@ -189,10 +189,7 @@ class LiveProcessor:
             det_ms = (self.clock() - start) * 1000.0
             shown = filter_detections(detections, settings.conf, settings.classes)
             out = annotate(image, shown)
-            counts: dict[str, int] = {}
-            for name in shown.labels:
-                counts[name] = counts.get(name, 0) + 1
-            classes = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+            classes = tuple(class_counts(shown))
         if settings.mode.classifies:
             start = self.clock()
             classification = classify(image)

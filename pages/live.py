@@ -36,7 +36,9 @@ processor.update_settings(settings)
 servers, config_error = ice_servers()
 if config_error:
     st.warning(config_error)
-ctx = camera_streamer(processor, servers)
+left, right = st.columns([3, 2], gap="large")
+with left:
+    ctx = camera_streamer(processor, servers)
 
 state = ctx.state
 if state.playing or state.signalling:
@@ -46,7 +48,8 @@ if state.playing or state.signalling:
 else:
     st.session_state.pop("live_connecting_since", None)
 
-live_readout(processor, det.device, servers)
+with right:
+    live_readout(processor, det.device, servers)
 
 with st.expander("The camera does not start?"):
     st.markdown(connection_hint(servers).replace("after 15 seconds", "yet"))

@@ -25,6 +25,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
@@ -36,10 +37,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path) -> Iterator[str]:
+def running_app(log_path: Path, **env_vars: str) -> Iterator[str]:
     """``streamlit run app.py`` on 127.0.0.1; yields its URL, stops it afterwards."""
     port = free_port()
-    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env_vars}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [
@@ -89,14 +90,16 @@ def running_app(log_path: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page() -> Iterator[object]:
+def browser_page(extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
     """A Playwright page in Debian's headless Chromium (Playwright cannot fetch its own)."""
     from playwright.sync_api import sync_playwright
 
     require_file(CHROMIUM)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_FLAGS, *extra_flags],
+            headless=True,
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})

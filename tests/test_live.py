@@ -1,0 +1,161 @@
+"""The live path: newest frame only, counters, settings applied to a running stream,
+and streamlit-webrtc's frame callback on real frames with the bundled models."""
+
+from __future__ import annotations
+
+import asyncio
+
+import av
+import numpy as np
+import pytest
+
+from core.bounded_cache import ByteBoundedCache
+from core.demo_video import panned_frames
+from core.live import LiveMode, LiveProcessor, LiveSettings
+from core.rtc_config import DEFAULT_STUN, has_turn, ice_servers_from_env
+from core.types import Classification
+from tests.helpers import make_detections
+
+NAMES = ("person", "bus", "car")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 0.01
+        return self.now
+
+
+def fake_models(calls: list):
+    def detect(image, iou):
+        calls.append(("detect", int(image[0, 0, 0]), iou))
+        return make_detections(
+            [[10, 10, 50, 50], [60, 60, 90, 90], [5, 5, 20, 20]],
+            [0.9, 0.4, 0.1],
+            [0, 1, 2],
+            NAMES,
+        )
+
+    def classify(image):
+        calls.append(("classify", int(image[0, 0, 0])))
+        return Classification(
+            np.array([0.7, 0.2, 0.1]), ("school bus", "minibus", "van")
+        )
+
+    return detect, classify
+
+
+def frames(*values: int) -> list[np.ndarray]:
+    return [np.full((120, 160, 3), v, np.uint8) for v in values]
+
+
+def test_only_the_newest_frame_is_processed_and_the_rest_are_counted_as_dropped():
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), clock=FakeClock())
+    out = processor.process_newest(frames(1, 2, 3))
+    processor.process_newest(frames(4))
+    assert [c[1] for c in calls if c[0] == "detect"] == [3, 4]
+    readout = processor.readout()
+    assert (readout.received, readout.processed, readout.dropped) == (4, 2, 2)
+    assert out.shape == (120, 160, 3) and not np.array_equal(out, frames(3)[0])
+    assert readout.classes == (("bus", 1), ("person", 1))  # conf 0.25 drops the car
+    assert readout.top1 == ("school bus", pytest.approx(0.7))
+    assert readout.detector_ms is not None and readout.classifier_ms is not None
+
+
+def test_settings_apply_to_the_running_stream_without_a_restart():
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), clock=FakeClock())
+    processor.process_newest(frames(1))
+    processor.update_settings(
+        LiveSettings(LiveMode.DETECT, conf=0.05, iou=0.5, classes=("car", "bus"))
+    )
+    processor.process_newest(frames(2))
+    readout = processor.readout()
+    assert readout.classes == (("bus", 1), ("car", 1))
+    assert calls[-1] == ("detect", 2, 0.5)  # no classifier call in detector mode
+    assert readout.classifier_ms is None
+    processor.update_settings(LiveSettings(LiveMode.CLASSIFY))
+    out = processor.process_newest(frames(3))
+    assert calls[-1] == ("classify", 3)
+    assert processor.readout().classes == ()
+    # Only the caption band at the bottom changed: no boxes were drawn.
+    changed_rows = np.flatnonzero((out != frames(3)[0]).any(axis=(1, 2)))
+    assert changed_rows.min() > 120 * 0.7
+
+
+def test_a_failing_model_returns_the_frame_and_reports_the_error():
+    def broken(image, iou):
+        raise RuntimeError("out of memory")
+
+    processor = LiveProcessor(broken, lambda im: None, clock=FakeClock())
+    processor.update_settings(LiveSettings(LiveMode.DETECT))
+    image = frames(7)[0]
+    assert np.array_equal(processor.process_newest([image]), image)
+    assert processor.readout().error == "RuntimeError: out of memory"
+    processor.reset_counters()
+    assert processor.readout().processed == 0 and processor.readout().error is None
+
+
+def test_processed_frames_per_second_comes_from_the_clock():
+    ticks = iter(np.arange(0, 100, 0.05))
+    processor = LiveProcessor(*fake_models([]), clock=lambda: float(next(ticks)))
+    for _ in range(10):
+        processor.process_newest(frames(1))
+    # Each frame takes three ticks (arrival, detector, classifier ...); the rate is
+    # what the clock says, not a constant.
+    readout = processor.readout()
+    assert readout.processed == 10
+    assert readout.fps == pytest.approx(1 / (0.05 * 6), rel=1e-6)
+
+
+def test_the_webrtc_callback_annotates_the_newest_frame_with_the_real_models():
+    from components.live import frames_callback, session_processor_for
+    from model_zoo import load_model
+
+    processor = session_processor_for(
+        load_model("yolov8n-int8", "cpu"), load_model("mobilenet_v2_quantized", "cpu")
+    )
+    images = panned_frames("bus.jpg", frames=3, size=(640, 480))
+    queued = [av.VideoFrame.from_ndarray(im, format="rgb24") for im in images]
+    out = asyncio.run(frames_callback(processor)(queued))
+    assert len(out) == 1 and isinstance(out[0], av.VideoFrame)
+    annotated = out[0].to_ndarray(format="rgb24")
+    assert annotated.shape == images[-1].shape
+    assert not np.array_equal(annotated, images[-1])
+    readout = processor.readout()
+    assert (readout.received, readout.processed, readout.dropped) == (3, 1, 2)
+    assert {"bus", "person"} & {name for name, _ in readout.classes}
+    assert readout.top1 is not None
+
+
+def test_ice_servers_from_the_environment():
+    assert ice_servers_from_env({}) == [{"urls": [DEFAULT_STUN]}]
+    assert ice_servers_from_env({"VISIONCOMPARE_STUN_URLS": "none"}) == []
+    servers = ice_servers_from_env(
+        {
+            "VISIONCOMPARE_STUN_URLS": "stun:a:3478, stun:b:3478",
+            "VISIONCOMPARE_TURN_URLS": "turn:t:3478?transport=udp,turns:t:5349",
+            "VISIONCOMPARE_TURN_USERNAME": "user",
+            "VISIONCOMPARE_TURN_CREDENTIAL": "secret",
+        }
+    )
+    assert servers[0] == {"urls": ["stun:a:3478", "stun:b:3478"]}
+    assert servers[1]["urls"] == ["turn:t:3478?transport=udp", "turns:t:5349"]
+    assert has_turn(servers) and not has_turn(servers[:1])
+    with pytest.raises(ValueError, match="USERNAME or VISIONCOMPARE_TURN_CREDENTIAL"):
+        ice_servers_from_env({"VISIONCOMPARE_TURN_URLS": "turn:t:3478"})
+    with pytest.raises(ValueError, match="'http://x' is not a stun:"):
+        ice_servers_from_env({"VISIONCOMPARE_STUN_URLS": "http://x"})
+
+
+def test_byte_bounded_cache_evicts_the_least_recently_used():
+    cache = ByteBoundedCache(100, len)
+    assert cache.put("a", b"x" * 40) and cache.put("b", b"x" * 40)
+    assert cache.get("a") is not None  # a is now the most recent
+    assert cache.put("c", b"x" * 40)
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    assert cache.nbytes == 80 and len(cache) == 2
+    assert not cache.put("huge", b"x" * 101) and cache.get("huge") is None
