@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,42 +178,54 @@ def analyse_video(
     writer = H264Writer(width, height, info.fps)
     classify_every = settings.classify_every if classify else 0
     last_topk: tuple[tuple[str, float], ...] | None = None
-    try:
-        for frame in iter_frames(data, name, info, limits, errors=result.warnings):
-            image = frame.image
-            t0 = time.perf_counter()
-            tracked = track(detect(image), image)
-            t1 = time.perf_counter()
-            shown = filter_detections(tracked, settings.conf, settings.classes)
-            topk = classify_ms = None
-            if classify_every and frame.index % classify_every == 0:
-                topk = last_topk = tuple(classify(image))
-                classify_ms = (time.perf_counter() - t1) * 1000.0
-            drawn = annotate(image, shown, track_labels(shown))
-            if last_topk is not None:
-                # Between classified frames the caption keeps the last answer.
-                drawn = caption_band(drawn, frame_caption(last_topk))
-            writer.write(drawn)
-            result.frames.append(
-                FrameResult(
-                    frame.index,
-                    frame.seconds,
-                    shown,
-                    topk,
-                    (t1 - t0) * 1000.0,
-                    classify_ms,
-                )
-            )
-            result.seconds = time.perf_counter() - started
-            if progress is not None:
-                progress(len(result.frames), info.frames, result.seconds)
-        result.complete = True
-    finally:
-        result.seconds = time.perf_counter() - started
+
+    def draw_and_write(image, shown, topk) -> None:
+        drawn = annotate(image, shown, track_labels(shown))
+        if topk is not None:
+            # Between classified frames the caption keeps the last answer.
+            drawn = caption_band(drawn, frame_caption(topk))
+        writer.write(drawn)
+
+    # Drawing and H.264 encoding run one frame behind the models on a second thread
+    # (PIL and libx264 release the GIL), in frame order; two frames in flight at most.
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-writer") as pool:
         try:
-            result.video = writer.getvalue()
-        except Exception:  # an empty or broken encoder must not hide the real error
-            log.exception("could not finish the annotated video")
-        if keep is not None:
-            keep(result)
+            for frame in iter_frames(data, name, info, limits, errors=result.warnings):
+                image = frame.image
+                t0 = time.perf_counter()
+                tracked = track(detect(image), image)
+                t1 = time.perf_counter()
+                shown = filter_detections(tracked, settings.conf, settings.classes)
+                topk = classify_ms = None
+                if classify_every and frame.index % classify_every == 0:
+                    topk = last_topk = tuple(classify(image))
+                    classify_ms = (time.perf_counter() - t1) * 1000.0
+                pending.append(pool.submit(draw_and_write, image, shown, last_topk))
+                while len(pending) > 2:
+                    pending.popleft().result()
+                result.frames.append(
+                    FrameResult(
+                        frame.index,
+                        frame.seconds,
+                        shown,
+                        topk,
+                        (t1 - t0) * 1000.0,
+                        classify_ms,
+                    )
+                )
+                result.seconds = time.perf_counter() - started
+                if progress is not None:
+                    progress(len(result.frames), info.frames, result.seconds)
+            result.complete = True
+        finally:
+            while pending:
+                pending.popleft().result()
+            result.seconds = time.perf_counter() - started
+            try:
+                result.video = writer.getvalue()
+            except Exception:  # an empty or broken encoder must not hide the real error
+                log.exception("could not finish the annotated video")
+            if keep is not None:
+                keep(result)
     return result
