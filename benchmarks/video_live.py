@@ -29,14 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-import av  # noqa: E402
+import av
 
-from components.live import frames_callback, session_processor_for  # noqa: E402
-from core.demo_video import encode_h264, panned_frames  # noqa: E402
-from core.live import LiveMode, LiveSettings  # noqa: E402
-from core.video_analysis import VideoSettings  # noqa: E402
-from model_zoo import load_model  # noqa: E402
-from visioncompare.video import run_video_analysis  # noqa: E402
+from components.live import frames_callback, session_processor_for
+from core.demo_video import encode_h264, panned_frames
+from core.live import LiveMode, LiveSettings
+from core.video_analysis import VideoSettings
+from model_zoo import load_model
+from visioncompare.video import run_video_analysis
 
 
 def rss_mb() -> float:
@@ -71,7 +71,10 @@ def video(detector, classifier, frames: int) -> list[str]:
         def ours(with_classifier: bool):
             settings = VideoSettings(classify_every=1 if with_classifier else 0)
             result = run_video_analysis(
-                clip, "clip.mp4", detector, classifier if with_classifier else None,
+                clip,
+                "clip.mp4",
+                detector,
+                classifier if with_classifier else None,
                 settings,
             )
             return len(result.frames)
@@ -190,7 +193,9 @@ def main() -> None:
     args = parser.parse_args()
     detector = load_model("yolov8n-int8", "cpu")
     classifier = load_model("mobilenet_v2_quantized", "cpu")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    )
     print("| case | result | ratio / detail |")
     print("|---|---:|---|")
     for row in video(detector, classifier, args.frames):

@@ -98,8 +98,8 @@ if analysis is None or not analysis.complete:
             progress.empty()
             st.error(str(exc))
             st.stop()
-        progress.empty()
         results.put(key, analysis)
+        st.rerun()  # show the results without the run's buttons and progress bar
     elif analysis is None:
         st.stop()
 
