@@ -29,13 +29,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-import av
-
 from components.live import frames_callback, session_processor_for
 from core.demo_video import encode_h264, panned_frames
 from core.live import LiveMode, LiveSettings
 from core.video_analysis import VideoSettings
 from model_zoo import load_model
+from tests.webrtc_loopback import run_loopback
 from visioncompare.video import run_video_analysis
 
 
@@ -102,61 +101,26 @@ def video(detector, classifier, frames: int) -> list[str]:
     ]
 
 
-async def live_stream(processor, seconds: float):
-    from aiortc.mediastreams import VideoStreamTrack
-    from streamlit_webrtc.models import CallbackAttachableProcessor
-    from streamlit_webrtc.process import AsyncVideoProcessTrack
-
-    images = panned_frames("bus.jpg", 60, (640, 480))
-    captured: dict[int, float] = {}
-    origin: dict[int, float] = {}
-
-    class Camera(VideoStreamTrack):
-        index = 0
-
-        async def recv(self):
-            pts, time_base = await self.next_timestamp()  # paced at 30 fps
-            frame = av.VideoFrame.from_ndarray(
-                images[self.index % len(images)], format="rgb24"
-            )
-            frame.pts, frame.time_base = pts, time_base
-            captured[pts] = time.perf_counter()
-            self.index += 1
-            return frame
-
-    callback = frames_callback(processor)
-
-    async def traced(frames):
-        out = await callback(frames)
-        origin[id(out[0])] = captured[frames[-1].pts]
-        return out
-
-    track = AsyncVideoProcessTrack(
-        Camera(), CallbackAttachableProcessor(None, traced, None)
-    )
-    latencies: list[tuple[float, float]] = []
-    seen: set[int] = set()
-    start = time.perf_counter()
-    rss = [rss_mb()]
-    while time.perf_counter() - start < seconds:
-        frame = await track.recv()
-        key = id(frame)
-        if key in origin and key not in seen:
-            seen.add(key)
-            now = time.perf_counter()
-            latencies.append((now - start, (now - origin.pop(key)) * 1000))
-        if len(rss) < (time.perf_counter() - start) // 10 + 1:
-            rss.append(rss_mb())
-    track.stop()
-    return latencies, rss
-
-
 def live(detector, classifier, seconds: float) -> list[str]:
     rows = []
     for mode in (LiveMode.DETECT, LiveMode.BOTH):
         processor = session_processor_for(detector, classifier)
         processor.update_settings(LiveSettings(mode))
-        latencies, rss = asyncio.run(live_stream(processor, seconds))
+        rss = [rss_mb()]
+
+        def sample(elapsed: float) -> None:
+            if len(rss) < elapsed // 10 + 1:  # every 10 s
+                rss.append(rss_mb())
+
+        latencies = asyncio.run(
+            run_loopback(
+                frames_callback(processor),
+                panned_frames("bus.jpg", 60, (640, 480)),
+                seconds,
+                on_tick=sample,
+            )
+        )
+        rss.append(rss_mb())
         readout = processor.readout()
         ms = [m for _, m in latencies]
         third = max(1, len(ms) // 3)

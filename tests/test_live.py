@@ -4,6 +4,7 @@ and streamlit-webrtc's frame callback on real frames with the bundled models."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import av
 import numpy as np
@@ -159,3 +160,27 @@ def test_byte_bounded_cache_evicts_the_least_recently_used():
     assert cache.get("b") is None and cache.get("a") and cache.get("c")
     assert cache.nbytes == 80 and len(cache) == 2
     assert not cache.put("huge", b"x" * 101) and cache.get("huge") is None
+
+
+def test_through_streamlit_webrtcs_own_track_only_the_newest_frame_waits():
+    """A model slower than the camera: frames are dropped, not queued, so the delay
+    from capture to the annotated frame stays bounded instead of growing."""
+    from components.live import frames_callback
+    from tests.webrtc_loopback import run_loopback
+
+    def slow_detect(image, iou):
+        time.sleep(0.08)  # about 12 frames/s against a 30 frames/s camera
+        return make_detections([[10, 10, 50, 50]], [0.9], [1], NAMES)
+
+    processor = LiveProcessor(slow_detect, fake_models([])[1])
+    processor.update_settings(LiveSettings(LiveMode.DETECT))
+    latencies = asyncio.run(
+        run_loopback(frames_callback(processor), frames(1, 2, 3), seconds=4.0)
+    )
+    readout = processor.readout()
+    assert readout.processed >= 10 and readout.dropped >= readout.processed
+    assert readout.received >= 90
+    late = [ms for at, ms in latencies if at > 2.0]
+    # Each sent frame is at most about two processing times old; a queue would make the
+    # delay grow by ~50 ms every frame (over 2 s by the end).
+    assert late and max(late) < 400, late
