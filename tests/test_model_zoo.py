@@ -19,7 +19,7 @@ from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
 from model_zoo.device import DeviceError, device_for, resolve_device
 from model_zoo.registry import weights_on_disk
-from tests.conftest import REPO, SHARED_ASSETS, require_file
+from tests.conftest import REPO, bundled_checksums
 from tests.helpers import gradient_rgb
 
 OFFLINE = ("mobilenet_v2_quantized", "yolov8n-int8")
@@ -59,12 +59,15 @@ def test_registry_schema():
 
 
 def test_bundled_weights_are_the_verified_assets():
-    shared = SHARED_ASSETS / "weights"
-    for name in ("mobilenet_v2_qnnpack_imagenet1k.pth", "yolov8n_int8_openvino_model"):
-        bundled = REPO / "model_zoo" / "weights" / name
-        assert weights_module.weights_sha256(bundled) == weights_module.weights_sha256(
-            require_file(shared / name)
-        )
+    sums = bundled_checksums()
+    weights = {p: d for p, d in sums.items() if p.startswith("model_zoo/weights/")}
+    assert len(weights) == 4
+    for path, digest in weights.items():
+        assert hashlib.sha256((REPO / path).read_bytes()).hexdigest() == digest, path
+    # The published checksums in PROVENANCE.md are the same ones.
+    provenance = (REPO / "model_zoo" / "weights" / "PROVENANCE.md").read_text()
+    for path, digest in weights.items():
+        assert f"{digest}  {path.removeprefix('model_zoo/weights/')}" in provenance
     for name in OFFLINE:
         assert weights_on_disk(get_spec(name))
 
