@@ -71,10 +71,13 @@ def library_versions() -> dict[str, str]:
         "faster-coco-eval",
         "numpy",
     ):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+        # The headless build of Ultralytics is the same module under another name.
+        for distribution in (package, f"{package}-opencv-headless"):
+            try:
+                versions[package] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                pass
     return versions
 
 
