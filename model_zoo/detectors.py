@@ -53,6 +53,15 @@ class Detector:
         self.model = model
         self.device = device
         self.half = fp16_for(spec.family, device)
+        from ultralytics.cfg import DEFAULT_CFG_DICT
+
+        # Ultralytics 8.4 replaced the deprecated `half` by `quantize` (16: fp16, None:
+        # fp32); earlier releases know only `half`.
+        self._precision = (
+            {"quantize": 16 if self.half else None}
+            if "quantize" in DEFAULT_CFG_DICT
+            else {"half": self.half}
+        )
         self.weights_path = weights_path
         names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
@@ -141,7 +150,7 @@ class Detector:
                     max_det=max_det,
                     imgsz=imgsz or self.spec.input_size,
                     device=self.device,
-                    half=self.half,
+                    **self._precision,
                     batch=len(chunk),
                     verbose=False,
                 )

@@ -219,3 +219,29 @@ def test_weights_hash_covers_folder_contents(tmp_path):
     single = tmp_path / "w.pt"
     single.write_bytes(b"abc")
     assert weights_module.weights_sha256(single) == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_detector_load_and_predict_use_no_deprecated_ultralytics_argument():
+    """Ultralytics 8.4 replaced ``half`` by ``quantize``; its deprecation notice is a log
+    warning on the ``ultralytics`` logger (quiet at ERROR with YOLO_VERBOSE=false, so the
+    test lowers the level to see it, after the import that sets it)."""
+    import logging
+
+    import ultralytics  # noqa: F401  (its import sets the logger's level)
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("ultralytics")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        model = load_model("yolov8n-int8", "cpu")
+        model.predict([gradient_rgb(96, 128)], conf=0.25)
+        model.predict([gradient_rgb(64, 64)], conf=0.5, iou=0.5)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    messages = [r.getMessage() for r in records]
+    assert not [m for m in messages if "deprecated" in m], messages
