@@ -119,8 +119,8 @@ def image_source_ui(prefix: str) -> list[ImageInput]:
             type=list(UPLOAD_EXTENSIONS),
             accept_multiple_files=True,
             key=f"{prefix}_upload",
-            help="JPEG, PNG, WebP, BMP or TIFF, up to 25 MB each. Files are decoded as "
-            "images only; nothing uploaded is ever executed.",
+            help="JPEG, PNG, WebP, BMP, TIFF or GIF (its first frame), up to 25 MB each. "
+            "Files are decoded as images only; nothing uploaded is ever executed.",
         )
         return [ImageInput(f.name, f.getvalue()) for f in files or []]
     shot = st.camera_input("Take a snapshot", key=f"{prefix}_camera")

@@ -137,3 +137,21 @@ def test_a_camera_snapshot_shows_both_panels(app, bus_jpg):
     assert not app.exception
     assert [h.value for h in app.main.subheader] == ["camera.jpg"]
     assert _has_both_panels(app)
+
+
+def test_an_animated_gif_upload_shows_its_first_frame(app):
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (64, 48), c) for c in ((200, 30, 30), (30, 30, 200))]
+    frames += [Image.new("RGB", (64, 48), (30, 200, 30))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=80)
+    app.radio(key="compare_source").set_value("Upload").run()
+    uploader = app.file_uploader(key="compare_upload")
+    assert ".gif" in uploader.proto.type
+    uploader.set_value(("loop.gif", buffer.getvalue(), "image/gif")).run()
+    assert not app.exception and not app.error
+    assert any("GIF" in c.value and "first frame of 3" in c.value for c in app.caption)
+    assert _has_both_panels(app)
