@@ -65,7 +65,8 @@ class Detector:
         self.weights_path = weights_path
         names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        """The one lock of this model object, held by every caller that runs it."""
 
     def _to_detections(self, data) -> Detections:
         """Ultralytics' (N, 6) ``x1 y1 x2 y2 conf cls`` tensor -> Detections (one copy)."""
@@ -141,7 +142,7 @@ class Detector:
                 cv2.cvtColor(im, cv2.COLOR_RGB2BGR)
                 for im in images[start : start + step]
             ]
-            with self._lock, _keep_torch_threads():
+            with self.lock, _keep_torch_threads():
                 timer = StageTimer(self.device)
                 outputs = self.model.predict(
                     chunk,
