@@ -63,7 +63,8 @@ class Detector:
             else {"half": self.half}
         )
         self.weights_path = weights_path
-        names = model.names
+        with _keep_torch_threads():  # reading names sets up a predictor (and threads)
+            names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
         self.lock = threading.Lock()
         """The one lock of this model object, held by every caller that runs it."""

@@ -204,6 +204,22 @@ def detector_head(detector, image: np.ndarray) -> HeadOutput:
     )  # fmt: skip
 
 
+def runtime_description(model) -> str:
+    """What runs a loaded model's arithmetic, in words (kernels, precision, threads): the
+    things that decide its latency besides its multiply-accumulates."""
+    threads = torch.get_num_threads()
+    torch_threads = f"{threads} torch thread{'s' if threads != 1 else ''}"
+    if model.spec.family == "torchvision-quantized":
+        return f"PyTorch INT8 QNNPACK kernels (written for phone ARM CPUs), {torch_threads}"
+    path = str(getattr(model, "weights_path", "") or "")
+    if path.endswith("_openvino_model"):
+        precision = "INT8" if "int8" in model.spec.name else "fp32"
+        return f"OpenVINO {precision} kernels (x86 vector instructions, all cores)"
+    precision = "fp16" if model.half else "fp32"
+    on = torch_threads if model.device == "cpu" else model.device
+    return f"PyTorch {precision} kernels, {on}"
+
+
 def median_latency_ms(model, image: np.ndarray, runs: int = 5) -> float:
     """Median wall time of ``predict`` on one image after one warm-up call, in ms."""
     import statistics

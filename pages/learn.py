@@ -14,6 +14,7 @@ from core.datasets import DatasetError
 from core.draw import annotate
 from core.images import ImageError, fit_for_display
 from core.learn import (
+    ModelCost,
     ap_steps,
     crop_boxes,
     detector_label_set,
@@ -21,6 +22,7 @@ from core.learn import (
     image_level_label,
     imagenet_to_coco,
     iou_of,
+    latency_note,
     multilabel,
 )
 from core.learn_plots import (
@@ -59,15 +61,9 @@ if len(inputs) > 1:
 conf = st.slider(
     "Detector confidence threshold", 0.05, 0.95, 0.25, 0.05, key="learn_conf"
 )
-cls_pred, det_pred = cache.compare_cached(
-    cls_spec.name,
-    cls_device,
-    det_spec.name,
-    det_device,
-    digest,
-    DETECT_CONF_FLOOR,
-    0.7,
-    image,
+cls_pred = cache.classify_cached(cls_spec.name, cls_device, digest, image)
+det_pred = cache.detect_cached(
+    det_spec.name, det_device, digest, DETECT_CONF_FLOOR, 0.7, image
 )
 classification = cls_pred.classification
 shown = filter_detections(det_pred.detections, conf)
@@ -202,16 +198,9 @@ st.plotly_chart(
     iou_demo_figure(boxes["A"], boxes["B"], iou), config=CHART, key="learn_iou"
 )
 st.subheader("AP, one detection at a time")
-gt_det = cache.compare_cached(
-    cls_spec.name,
-    cls_device,
-    det_spec.name,
-    det_device,
-    f"gt:{sample.path}",
-    DETECT_CONF_FLOOR,
-    0.7,
-    gt_image,
-)[1].detections
+gt_det = cache.detect_cached(
+    det_spec.name, det_device, f"gt:{sample.path}", DETECT_CONF_FLOOR, 0.7, gt_image
+).detections
 ranked = align_predictions({sample.image_id: gt_det}, coco).predictions[sample.image_id]
 ranked = ranked[ranked.scores >= 0.05]
 steps = ap_steps(ranked, sample.gt, 0.5)
@@ -300,8 +289,21 @@ for column, (title, key) in zip(
 st.caption(
     "Parameters and multiply-accumulates are counted by thop on the fp32 architectures at "
     "each model's input size (quantized or exported weights run the same operations). "
-    "Latency: median of 5 runs of the whole predict call on this image, on this machine."
+    "Latency: median of 5 runs of the whole predict call on this image, on this machine, "
+    "each model timed alone."
 )
+costs = [
+    ModelCost(
+        r["model"],
+        r["MACs per image (G)"],
+        r["latency here (ms)"],
+        cache.runtime(spec.name, device),
+    )
+    for r, (spec, device) in zip(rows, ((cls_spec, cls_device), (det_spec, det_device)))
+]
+note = latency_note(*costs)
+if note:
+    st.info(note)
 
 # 7 -------------------------------------------------------------------------------------
 st.header("7 · Architectures: what the heads output", divider="gray")

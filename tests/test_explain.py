@@ -15,6 +15,7 @@ from model_zoo.explain import (
     detector_complexity,
     detector_head,
     median_latency_ms,
+    runtime_description,
 )
 
 
@@ -153,3 +154,14 @@ def test_detector_head_runs_under_the_detectors_lock(models, bus_jpg):
     finally:
         del predictor.inference
     assert seen == [True]
+
+
+def test_runtime_descriptions_name_kernels_and_threads(models):
+    import torch
+
+    classifier, detector = models
+    text = runtime_description(classifier)
+    assert "INT8 QNNPACK" in text and f"{torch.get_num_threads()} torch thread" in text
+    assert runtime_description(detector).startswith("OpenVINO INT8 kernels")
+    fp32 = load_model("efficientnet_b0", "cpu", random_weights=True)
+    assert runtime_description(fp32).startswith("PyTorch fp32 kernels")

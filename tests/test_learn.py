@@ -7,6 +7,7 @@ import pytest
 from torchvision.models import get_weight
 
 from core.learn import (
+    ModelCost,
     ap_steps,
     crop_boxes,
     detector_label_set,
@@ -14,6 +15,7 @@ from core.learn import (
     image_level_label,
     imagenet_to_coco,
     iou_of,
+    latency_note,
     multilabel,
     overlap_box,
 )
@@ -116,3 +118,19 @@ def test_learn_figures():
     assert "8,400 points" in text and "1000 class scores" in text and "705,600" in text
     bars = complexity_figure(["cls", "det"], [3.5, 3.2], "parameters (M)").data[0]
     assert list(bars.y) == [3.5, 3.2]
+
+
+def test_latency_note_explains_a_ratio_the_macs_do_not_predict():
+    small = ModelCost("MobileNetV2", 0.3, 45.0, "PyTorch INT8 QNNPACK kernels, 1 torch thread")
+    big = ModelCost("YOLOv8n", 4.4, 40.0, "OpenVINO INT8 kernels")
+    note = latency_note(small, big)
+    assert note is not None and note == latency_note(big, small)
+    assert note.startswith("MobileNetV2 does 15× fewer multiply-accumulates than YOLOv8n")
+    assert "is 1.1× slower here" in note and "QNNPACK" in note and "OpenVINO" in note
+    # Faster roughly in proportion to the MACs: nothing to explain.
+    assert latency_note(small, ModelCost("YOLOv8n", 4.4, 300.0, "x")) is None
+    # Similar sizes, or a missing number: no note.
+    assert latency_note(small, ModelCost("twin", 0.4, 200.0, "x")) is None
+    assert latency_note(small, ModelCost("?", float("nan"), 40.0, "x")) is None
+    only = latency_note(small, ModelCost("YOLOv8n", 4.4, 90.0, "x"))
+    assert only is not None and "is only 2.0× faster here" in only

@@ -245,3 +245,19 @@ def test_detector_load_and_predict_use_no_deprecated_ultralytics_argument():
         logger.setLevel(level)
     messages = [r.getMessage() for r in records]
     assert not [m for m in messages if "deprecated" in m], messages
+
+
+def test_loading_a_detector_keeps_torchs_thread_count():
+    """Ultralytics' device setup (run even by reading ``model.names``) sets torch's CPU
+    threads to cores - 1; the classifier in the same process must keep all of them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = load_model("yolov8n-int8", "cpu")
+        assert torch.get_num_threads() == 2
+        model.predict([gradient_rgb(64, 64)])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
