@@ -198,3 +198,30 @@ def latency_note(a: ModelCost, b: ModelCost, tolerance: float = 3.0) -> str | No
         f"but {speed} here: latency follows the kernels and threads, not the count "
         f"({small.title}: {small.runtime}; {big.title}: {big.runtime})."
     )
+
+
+NOT_IN_IMAGENET = "n/a: ImageNet has no such class"
+
+
+def crop_agreement(
+    classification: Classification, detector_class: str, to_coco: dict[str, str]
+) -> tuple[str, str]:
+    """Whether a crop's classifier output agrees with the detector's class for the box.
+
+    Args:
+        classification: the classifier's output on the crop.
+        detector_class: the detector's (COCO) class for the box.
+        to_coco: ImageNet class -> the COCO class it is a kind of.
+
+    Returns:
+        (top-1, top-3): "yes" when the classifier's top-1 class (any of its top 3) maps to
+        the detector's class, "no" otherwise, ``NOT_IN_IMAGENET`` for both when no
+        ImageNet class maps to the detector's class.
+    """
+    if detector_class not in to_coco.values():
+        return NOT_IN_IMAGENET, NOT_IN_IMAGENET
+    mapped = [to_coco.get(name) for name, _ in classification.topk(3)]
+    return (
+        "yes" if mapped[:1] == [detector_class] else "no",
+        "yes" if detector_class in mapped else "no",
+    )

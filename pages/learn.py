@@ -14,8 +14,10 @@ from core.datasets import DatasetError
 from core.draw import annotate
 from core.images import ImageError, fit_for_display
 from core.learn import (
+    NOT_IN_IMAGENET,
     ModelCost,
     ap_steps,
+    crop_agreement,
     crop_boxes,
     detector_label_set,
     heatmap_overlay,
@@ -361,25 +363,24 @@ records = []
 for (box, _crop), pred in zip(crops, crop_preds):
     top3 = pred.classification.topk(3)
     det_class = shown.labels[box]
-    if det_class not in to_coco.values():
-        verdict = "n/a: ImageNet has no such class"
-    else:
-        verdict = "yes" if any(to_coco.get(n) == det_class for n, _ in top3) else "no"
+    top1_agrees, top3_agrees = crop_agreement(pred.classification, det_class, to_coco)
     records.append(
         {
             "box": box + 1,
             "detector": f"{det_class} {shown.scores[box]:.2f}",
             "classifier top-3": ", ".join(f"{n} {p:.0%}" for n, p in top3),
-            "agree": verdict,
+            "agree (top-1)": top1_agrees,
+            "in top-3": top3_agrees,
         }
     )
 if records:
-    comparable = [r for r in records if not r["agree"].startswith("n/a")]
-    agree = sum(r["agree"] == "yes" for r in comparable)
+    comparable = [r for r in records if r["agree (top-1)"] != NOT_IN_IMAGENET]
+    agree = sum(r["agree (top-1)"] == "yes" for r in comparable)
+    in_top3 = sum(r["in top-3"] == "yes" for r in comparable)
     summary = (
         f"the classifier agrees with the detector on **{agree} of {len(comparable)}** crops "
-        "whose class ImageNet can name (agreement: one of its top-3 ImageNet classes is a "
-        "kind of the detector's class)"
+        "whose class ImageNet can name (agreement: its top-1 ImageNet class is a kind of "
+        f"the detector's class; {in_top3} of {len(comparable)} have it among the top 3)"
         if comparable
         else "none of the detected classes exists in ImageNet, so no crop can agree"
     )
