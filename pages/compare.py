@@ -67,4 +67,6 @@ for item in inputs:
     with left:
         classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note)
     with right:
-        detection_panel(loaded.array, det_pred, shown, det_spec.title, det.note)
+        detection_panel(
+            loaded.array, det_pred, shown, det_spec.title, det.note, settings.classes
+        )

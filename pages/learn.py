@@ -9,7 +9,12 @@ import streamlit as st
 from components import cache
 from components.controls import image_source_ui, shared_choice
 from components.router import require_router
-from core.compare import DETECT_CONF_FLOOR, class_counts, filter_detections
+from core.compare import (
+    DETECT_CONF_FLOOR,
+    class_counts,
+    count_noun,
+    filter_detections,
+)
 from core.datasets import DatasetError
 from core.draw import annotate
 from core.images import ImageError, fit_for_display
@@ -84,14 +89,14 @@ with left:
 with right:
     st.image(
         fit_for_display(annotate(image, shown)),
-        caption=f"Detector: {len(shown)} boxes",
+        caption=f"Detector: {count_noun(len(shown), 'box', 'boxes')}",
         width="stretch",
     )
 st.markdown(
     f"The **classifier** ({cls_spec.title}) returns {len(classification.scores):,} "
     f"probabilities that sum to 1, one per ImageNet class: the answer is **one label for the "
     f"whole image**, here “{top_name}”. The **detector** ({det_spec.title}) returns a list of "
-    f"**{len(shown)} boxes**, each with 4 coordinates, a class and a score "
+    f"**{count_noun(len(shown), 'box', 'boxes')}**, each with 4 coordinates, a class and a score "
     f"({len(shown) * 6} numbers at confidence ≥ {conf:.2f}): **what is where**."
 )
 
@@ -162,12 +167,13 @@ with left:
 with right:
     st.image(
         annotate(gt_image, sample.gt, labels=sample.gt.labels),
-        caption=f"Detection labels: {len(sample.gt)} boxes",
+        caption=f"Detection labels: {count_noun(len(sample.gt), 'box', 'boxes')}",
         width="stretch",
     )
 st.markdown(
     f"To train a classifier, this image needs **one label** (“{label}”, the class covering "
-    f"the most area). To train a detector it needs **{len(sample.gt)} boxes** with a class "
+    f"the most area). To train a detector it needs "
+    f"**{count_noun(len(sample.gt), 'box', 'boxes')}** with a class "
     f"each ({len(sample.gt) * 5} numbers): "
     + ", ".join(f"{n} × {k}" for n, k in class_counts(sample.gt))
     + ". Box labels cost far more to make; that is why there are more classification images."
@@ -325,7 +331,8 @@ above = int((head.scores.max(axis=1) >= conf).sum())
 st.markdown(
     f"On this image the detection head produced **{len(head.points):,} points × "
     f"{4 + len(head.class_names)} numbers**; **{above}** points had a class score ≥ "
-    f"{conf:.2f}, and non-maximum suppression merged them into **{len(shown)} boxes**. The "
+    f"{conf:.2f}, and non-maximum suppression merged them into "
+    f"**{count_noun(len(shown), 'box', 'boxes')}**. The "
     f"classifier's head produced **{len(classification.scores):,} numbers**."
 )
 
@@ -387,7 +394,12 @@ if records:
     skipped = len(records) - len(comparable)
     st.markdown(
         f"Each detected box is cropped (10 % margin) and classified on its own: {summary}"
-        + (f"; {skipped} crops are of classes ImageNet cannot name" if skipped else "")
+        + (
+            f"; {count_noun(skipped, 'crop')} {'is' if skipped == 1 else 'are'} of "
+            "classes ImageNet cannot name"
+            if skipped
+            else ""
+        )
         + ". This is how the field sub-classifies detections, e.g. the breed of a detected dog."
     )
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")

@@ -21,7 +21,7 @@ def app() -> AppTest:
 
 def _box_count(at: AppTest) -> int:
     for md in at.markdown:
-        match = re.match(r"\*\*(\d+) objects\*\*", md.value)
+        match = re.match(r"\*\*(\d+) objects?\*\*", md.value)
         if match:
             return int(match.group(1))
     return 0
@@ -171,3 +171,18 @@ def test_a_new_nms_iou_reruns_only_the_detector():
     assert cache.RUN_COUNTS[detector] == runs[detector] + 2
     # Each panel's latency is that model's own: the page says what is measured.
     assert any("one after the other" in c.value for c in at.caption)
+
+
+def test_counts_are_singular_and_the_empty_message_fits_the_filter(app):
+    app.multiselect(key="compare_samples").set_value(["chelsea.png"]).run()
+    assert not app.exception
+    assert _box_count(app) == 1
+    assert any(md.value.startswith("**1 object**:") for md in app.markdown)
+    app.slider(key="compare_conf").set_value(1.0).run()
+    assert [i.value for i in app.info] == ["No objects above the confidence threshold."]
+    app.slider(key="compare_conf").set_value(0.25).run()
+    app.multiselect(key="compare_classes").set_value(["bus"]).run()
+    assert [i.value for i in app.info] == [
+        "No objects of the chosen classes above the confidence threshold."
+    ]
+    assert not app.exception
