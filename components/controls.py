@@ -92,12 +92,20 @@ def shared_choice() -> SharedChoice:
 
 def image_source_ui(prefix: str) -> list[ImageInput]:
     """Samples, uploads or a camera snapshot; a sample is selected on first load."""
-    source = st.radio(
-        "Images",
-        ["Samples", "Upload", "Camera"],
-        horizontal=True,
-        key=f"{prefix}_source",
-    )
+    # One row (the source, then its picker) so the first results start on the first screen.
+    left, right = st.columns([2, 5], vertical_alignment="bottom")
+    with left:
+        source = st.radio(
+            "Images",
+            ["Samples", "Upload", "Camera"],
+            horizontal=True,
+            key=f"{prefix}_source",
+        )
+    with right:
+        return _images_from(source, prefix)
+
+
+def _images_from(source: str, prefix: str) -> list[ImageInput]:
     if source == "Samples":
         demos = {d.name: d for d in list_demo_images()}
         picked = st.multiselect(

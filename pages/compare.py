@@ -15,10 +15,8 @@ require_router()
 
 st.title("Classification vs detection")
 st.caption(
-    "The same image through a CNN classifier (torchvision) and a YOLOv8 detector "
-    "(Ultralytics). A classifier names the image; a detector finds every object and says "
-    "where it is. The two models run one after the other, so each panel's latency is that "
-    "model's own."
+    "A classifier names the image; a detector finds every object and says where it is. "
+    "The two models run one after the other, so each panel's latency is that model's own."
 )
 
 
@@ -32,8 +30,9 @@ if not inputs:
     st.info("Pick a sample, upload images or take a snapshot to start.")
     st.stop()
 
-for item in inputs:
-    st.divider()
+for n, item in enumerate(inputs):
+    if n:
+        st.divider()
     st.subheader(item.name)
     data_digest = cache.digest(item.data)
     try:
