@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from core.images import LoadedImage, decode_image, load_image_file
+from core.metrics.coco import coco_results
 from core.metrics.disagreement import why_map_differs
 from core.metrics.matching import confusion_matrix, match_dataset
 from core.store import PredictionStore
@@ -182,3 +184,11 @@ def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
             "Pick another model in the sidebar; the bundled offline models always work."
         )
         st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def report_files(report_id: str, _report) -> tuple[str, str]:
+    """The report's downloads that no threshold changes: per-class CSV, COCO results JSON."""
+    return _report.per_class_frame().to_csv(index=False), json.dumps(
+        coco_results(_report.detections, _report.dataset)
+    )

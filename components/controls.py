@@ -34,19 +34,19 @@ class ImageInput:
     caption: str = ""
 
 
+def _availability(spec: ModelSpec) -> str:
+    """Empty when the weights are on this machine, else " (download)" or " (missing)"."""
+    if weights_on_disk(spec):
+        return ""
+    return " (download)" if spec.downloadable else " (missing)"
+
+
 def _model_picker(label: str, task: Task, default: str, key: str) -> str:
     specs = {s.name: s for s in list_models(task)}
     names = list(specs)
 
     def label_of(name: str) -> str:
-        spec: ModelSpec = specs[name]
-        if weights_on_disk(spec):
-            return spec.title
-        return (
-            f"{spec.title} (download)"
-            if spec.downloadable
-            else f"{spec.title} (missing)"
-        )
+        return specs[name].title + _availability(specs[name])
 
     return st.selectbox(
         label,
@@ -201,13 +201,21 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
                 return None
             picked = path
     with right:
+        specs = {s.name: s for s in list_models(Task.DETECT)}
         detectors = st.multiselect(
             "Detectors (one or two)",
-            [s.name for s in list_models(Task.DETECT)],
+            list(specs),
             default=[shared.detector],
             max_selections=2,
+            select_all=False,  # at most two: "Select all" could never apply
+            format_func=lambda name: name + _availability(specs[name]),
             key=f"{prefix}_detectors",
+            help="Models marked (download) have no weights on this machine yet: their "
+            "library downloads them first, which needs the internet.",
         )
+        absent = [specs[d] for d in detectors if _availability(specs[d])]
+        if absent:
+            st.warning(download_warning(absent))
         with_classifier = st.toggle(
             f"Also score the classifier ({shared.classifier}) as an image tagger",
             value=True,
@@ -215,6 +223,16 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
         )
     return EvaluateChoice(
         picked, tuple(detectors), shared.classifier if with_classifier else None
+    )
+
+
+def download_warning(specs: list[ModelSpec]) -> str:
+    """One sentence, before the run, for detectors whose weights are not on this machine."""
+    files = ", ".join(f"{s.name} ({s.weights_file})" for s in specs)
+    return (
+        f"No weights on this machine for {files}: Evaluate first downloads them, which "
+        "needs the internet (offline, put the files in model_zoo/weights/ or pick a model "
+        "without a mark)."
     )
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.cache import image_array
+from components.cache import image_array, report_files
 from core.errors import draw_errors, per_image_table
-from core.metrics.coco import coco_results
 from core.metrics.matching import (
     FN,
     FP,
@@ -290,28 +287,34 @@ def disagreement_section(frame: pd.DataFrame) -> None:
     )
 
 
-def downloads(report, records: pd.DataFrame, key: str) -> None:
-    """Three downloads, each built only when clicked."""
+def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
+    """Three downloads. The files are built before the click (cached per report) and a
+    click does not rerun the page, so every click delivers its file: a deferred file is
+    dropped by the next rerun, and a second click within a second then got nothing."""
     stem = f"{report.dataset.name}_{report.source}".replace("/", "_").replace(":", "_")
+    per_class_csv, coco_json = report_files(report_id, report)
     left, middle, right = st.columns(3)
     left.download_button(
         "Metrics (CSV)",
-        lambda: report.per_class_frame().to_csv(index=False),
+        per_class_csv,
         file_name=f"{stem}_per_class.csv",
         mime="text/csv",
         key=f"{key}_dl_metrics",
+        on_click="ignore",
     )
     middle.download_button(
         "Per-image results (CSV)",
-        lambda: records.to_csv(index=False),
+        records.to_csv(index=False),
         file_name=f"{stem}_per_image.csv",
         mime="text/csv",
         key=f"{key}_dl_records",
+        on_click="ignore",
     )
     right.download_button(
         "COCO results (JSON)",
-        lambda: json.dumps(coco_results(report.detections, report.dataset)),
+        coco_json,
         file_name=f"{stem}_coco_results.json",
         mime="application/json",
         key=f"{key}_dl_json",
+        on_click="ignore",
     )

@@ -154,3 +154,34 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
         side["custom:twin_openvino_model"]
     )  # same weights
     assert any("minus yolov8n-int8" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_the_stop_button_is_gone_once_the_run_has_finished(evaluated):
+    at = evaluated
+    assert [b.key for b in at.button if b.key == "evaluate_stop"] == []
+    assert not any("Stopped" in i.value for i in at.info)
+
+
+def test_every_download_is_ready_before_the_click_and_does_not_rerun(evaluated):
+    buttons = evaluated.get("download_button")
+    assert len(buttons) == 3
+    for button in buttons:
+        # Not a deferred file (a rerun between two clicks dropped those) and no rerun.
+        assert button.proto.deferred_file_id == "" and button.proto.url
+        assert button.proto.ignore_rerun
+
+
+def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(tmp_path):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/evaluate.py").run()
+    picker = at.multiselect(key="evaluate_detectors")
+    assert "yolov8s (download)" in picker.proto.options
+    assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
+    assert not picker.proto.select_all  # at most two detectors: no "Select all"
+    assert picker.proto.max_selections == 2
+    assert not at.warning
+    picker.set_value(["yolov8n-int8", "yolov8s"]).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert "yolov8s (yolov8s.pt)" in warning and "needs the internet" in warning
+    assert "yolov8n-int8" not in warning
