@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import image_array, report_files
+from core.compare import table_height
 from core.errors import draw_errors, per_image_table
 from core.metrics.matching import (
     FN,
@@ -28,6 +29,7 @@ from core.plots import (
     pr_figure,
     tagging_figure,
 )
+from core.tables import per_class_table, with_missing_as_na
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"
@@ -89,7 +91,7 @@ def coco_table(report) -> None:
             ],
         }
     ).replace(-1.0, np.nan)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(with_missing_as_na(frame), hide_index=True, width="stretch")
     st.caption(
         f"AP50 {_fmt(s['AP50'])} · AP75 {_fmt(s['AP75'])} · AR1 {_fmt(s['AR1'])} · "
         f"AR10 {_fmt(s['AR10'])}. Small < 32² px, medium < 96² px, large above, by annotated "
@@ -129,16 +131,19 @@ def per_class_section(report, key: str) -> None:
     column = st.radio(
         "Bar chart of", ["AP50-95", "AP50"], horizontal=True, key=f"{key}_apcol"
     )
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(
-            per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar"
-        )
-    with right:
-        st.dataframe(
-            frame.replace(-1.0, np.nan), hide_index=True, width="stretch", height=460
-        )
-        st.caption("Click a column header to sort. n/a: no ground truth of that class.")
+    st.plotly_chart(per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar")
+    # Full width below the chart, so every column (VOC AP included) fits on the screen.
+    table = per_class_table(frame, by=column)
+    st.dataframe(
+        with_missing_as_na(table),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table), max_rows=12),
+    )
+    st.caption(
+        f"Best {column} first; classes with no ground truth last. Click a column header "
+        "to sort. n/a: no ground truth of that class."
+    )
 
 
 def iou_section(records: pd.DataFrame, iou: float, key: str) -> None:
@@ -279,12 +284,8 @@ def tagging_section(report) -> None:
 
 
 def disagreement_section(frame: pd.DataFrame) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={"value": st.column_config.NumberColumn(format="%.3f")},
-    )
+    # A static table wraps the one-sentence causes instead of cutting them off.
+    st.table(with_missing_as_na(frame).hide(axis="index"))
 
 
 def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
