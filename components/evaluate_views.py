@@ -212,6 +212,12 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     st.dataframe(
         table.drop(columns="image_id"), hide_index=True, width="stretch", height=220
     )
+    # A new order (another threshold, sort or class) selects its new top row; otherwise
+    # the selectbox would keep showing the image picked under the old order.
+    first = int(table["image_id"].iloc[0])
+    if st.session_state.get(f"{key}_err_first") != first:
+        st.session_state[f"{key}_err_first"] = first
+        st.session_state[f"{key}_err_image"] = first
     image_id = st.selectbox(
         "Image",
         table["image_id"].tolist(),
@@ -225,7 +231,9 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
         width="stretch",
     )
     st.caption(
-        "Green: true positive · red: false positive · orange dashed: missed object."
+        "Green: true positive · red: false positive · orange dashed: missed object. "
+        "Ignored (in the table, not drawn): a detection matched to a crowd or difficult "
+        "object, counted neither as a true nor as a false positive."
     )
     st.dataframe(
         mine.drop(columns=["image_id", "gt_index"]).sort_values(

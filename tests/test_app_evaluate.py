@@ -187,3 +187,19 @@ def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(tmp_p
     (warning,) = [w.value for w in at.warning]
     assert "yolov8s (yolov8s.pt)" in warning and "needs the internet" in warning
     assert "yolov8n-int8" not in warning
+
+
+def test_error_browser_follows_the_new_top_row_and_explains_ignored(evaluated):
+    at = evaluated
+    at.radio(key="evaluate_err_sort").set_value("false positives").run()
+    picker = at.selectbox(key="evaluate_err_image")
+    top = picker.options[0]
+    picker.select_index(3).run()
+    assert at.selectbox(key="evaluate_err_image").index == 3
+    at.slider(key="evaluate_conf").set_value(0.05).run()  # many more false positives
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
+    picker = at.selectbox(key="evaluate_err_image")
+    assert table["image"].iloc[0] != top  # the order changed...
+    assert picker.index == 0 and picker.options[0] == table["image"].iloc[0]  # ...followed
+    assert any("Ignored (in the table, not drawn)" in c.value for c in at.caption)
