@@ -92,8 +92,10 @@ def main() -> None:
     steps = {
         "raw classifier": raw_classifier,
         "raw detector": raw_detector,
-        "page, models one after the other": page_with(sequential_pair),
-        "page, models concurrently (what the app does)": page_with(predict_pair),
+        "page, models one after the other (what the app does)": page_with(
+            sequential_pair
+        ),
+        "page, models concurrently": page_with(predict_pair),
     }
     for fn in steps.values():  # warm-up: first calls build predictors and caches
         for _ in range(3):

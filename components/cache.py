@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,17 +12,19 @@ import numpy as np
 import streamlit as st
 
 from core.images import LoadedImage, decode_image, load_image_file
+from core.metrics.coco import coco_results
 from core.metrics.disagreement import why_map_differs
 from core.metrics.matching import confusion_matrix, match_dataset
 from core.store import PredictionStore
 from core.types import Prediction
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
-from model_zoo.pipeline import predict_pair
 from visioncompare.evaluate import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
+RUN_COUNTS: Counter[str] = Counter()
+"""How many times each model ran on a Compare/Learn image, past the cache (tests read it)."""
 
 
 def digest(data: bytes) -> str:
@@ -42,24 +45,31 @@ def decode_cached(data_digest: str, name: str, _data: bytes) -> LoadedImage:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def compare_cached(
-    classifier: str,
-    classifier_device: str,
+def classify_cached(
+    classifier: str, device: str, image_digest: str, _image: np.ndarray
+) -> Prediction:
+    """The classifier on one image, keyed by model and image only: the detector's
+    settings (NMS IoU, confidence) never re-run it."""
+    RUN_COUNTS[classifier] += 1
+    return get_model(classifier, device).predict([_image])[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def detect_cached(
     detector: str,
-    detector_device: str,
+    device: str,
     image_digest: str,
     conf: float,
     iou: float,
     _image: np.ndarray,
-) -> tuple[Prediction, Prediction]:
-    """Both models on one image, run concurrently; keyed by models, image and NMS settings."""
-    return predict_pair(
-        get_model(classifier, classifier_device),
-        get_model(detector, detector_device),
-        _image,
-        conf=conf,
-        iou=iou,
-    )
+) -> Prediction:
+    """The detector on one image, keyed by model, image and NMS settings.
+
+    The page calls the two models one after the other, so each prediction's timing is that
+    model's own (run together, they would share the CPU cores and each would look slower).
+    """
+    RUN_COUNTS[detector] += 1
+    return get_model(detector, device).predict([_image], conf=conf, iou=iou)[0]
 
 
 @st.cache_resource(show_spinner="Reading the dataset…", max_entries=8)
@@ -117,6 +127,13 @@ def latency(model: str, device: str, image_digest: str, _image: np.ndarray) -> f
     from model_zoo.explain import median_latency_ms
 
     return median_latency_ms(get_model(model, device), _image)
+
+
+def runtime(model: str, device: str) -> str:
+    """What runs a cached model's arithmetic (kernels, precision, threads), in words."""
+    from model_zoo.explain import runtime_description
+
+    return runtime_description(get_model(model, device))
 
 
 @st.cache_resource(show_spinner="Counting parameters and multiply-accumulates…")
@@ -187,3 +204,11 @@ def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
     from core.video_io import read_frame
 
     return read_frame(_video, index, fps)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def report_files(report_id: str, _report) -> tuple[str, str]:
+    """The report's downloads that no threshold changes: per-class CSV, COCO results JSON."""
+    return _report.per_class_frame().to_csv(index=False), json.dumps(
+        coco_results(_report.detections, _report.dataset)
+    )

@@ -34,19 +34,19 @@ class ImageInput:
     caption: str = ""
 
 
+def _availability(spec: ModelSpec) -> str:
+    """Empty when the weights are on this machine, else " (download)" or " (missing)"."""
+    if weights_on_disk(spec):
+        return ""
+    return " (download)" if spec.downloadable else " (missing)"
+
+
 def _model_picker(label: str, task: Task, default: str, key: str) -> str:
     specs = {s.name: s for s in list_models(task)}
     names = list(specs)
 
     def label_of(name: str) -> str:
-        spec: ModelSpec = specs[name]
-        if weights_on_disk(spec):
-            return spec.title
-        return (
-            f"{spec.title} (download)"
-            if spec.downloadable
-            else f"{spec.title} (missing)"
-        )
+        return specs[name].title + _availability(specs[name])
 
     return st.selectbox(
         label,
@@ -92,12 +92,20 @@ def shared_choice() -> SharedChoice:
 
 def image_source_ui(prefix: str) -> list[ImageInput]:
     """Samples, uploads or a camera snapshot; a sample is selected on first load."""
-    source = st.radio(
-        "Images",
-        ["Samples", "Upload", "Camera"],
-        horizontal=True,
-        key=f"{prefix}_source",
-    )
+    # One row (the source, then its picker) so the first results start on the first screen.
+    left, right = st.columns([2, 5], vertical_alignment="bottom")
+    with left:
+        source = st.radio(
+            "Images",
+            ["Samples", "Upload", "Camera"],
+            horizontal=True,
+            key=f"{prefix}_source",
+        )
+    with right:
+        return _images_from(source, prefix)
+
+
+def _images_from(source: str, prefix: str) -> list[ImageInput]:
     if source == "Samples":
         demos = {d.name: d for d in list_demo_images()}
         picked = st.multiselect(
@@ -119,8 +127,8 @@ def image_source_ui(prefix: str) -> list[ImageInput]:
             type=list(UPLOAD_EXTENSIONS),
             accept_multiple_files=True,
             key=f"{prefix}_upload",
-            help="JPEG, PNG, WebP, BMP or TIFF, up to 25 MB each. Files are decoded as "
-            "images only; nothing uploaded is ever executed.",
+            help="JPEG, PNG, WebP, BMP, TIFF or GIF (its first frame), up to 25 MB each. "
+            "Files are decoded as images only; nothing uploaded is ever executed.",
         )
         return [ImageInput(f.name, f.getvalue()) for f in files or []]
     shot = st.camera_input("Take a snapshot", key=f"{prefix}_camera")
@@ -193,13 +201,21 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
                 return None
             picked = path
     with right:
+        specs = {s.name: s for s in list_models(Task.DETECT)}
         detectors = st.multiselect(
             "Detectors (one or two)",
-            [s.name for s in list_models(Task.DETECT)],
+            list(specs),
             default=[shared.detector],
             max_selections=2,
+            select_all=False,  # at most two: "Select all" could never apply
+            format_func=lambda name: name + _availability(specs[name]),
             key=f"{prefix}_detectors",
+            help="Models marked (download) have no weights on this machine yet: their "
+            "library downloads them first, which needs the internet.",
         )
+        absent = [specs[d] for d in detectors if _availability(specs[d])]
+        if absent:
+            st.warning(download_warning(absent))
         with_classifier = st.toggle(
             f"Also score the classifier ({shared.classifier}) as an image tagger",
             value=True,
@@ -207,6 +223,16 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
         )
     return EvaluateChoice(
         picked, tuple(detectors), shared.classifier if with_classifier else None
+    )
+
+
+def download_warning(specs: list[ModelSpec]) -> str:
+    """One sentence, before the run, for detectors whose weights are not on this machine."""
+    files = ", ".join(f"{s.name} ({s.weights_file})" for s in specs)
+    return (
+        f"No weights on this machine for {files}: Evaluate first downloads them, which "
+        "needs the internet (offline, put the files in model_zoo/weights/ or pick a model "
+        "without a mark)."
     )
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.cache import image_array
+from components.cache import image_array, report_files
+from core.compare import table_height
 from core.errors import draw_errors, per_image_table
-from core.metrics.coco import coco_results
 from core.metrics.matching import (
     FN,
     FP,
@@ -31,6 +29,7 @@ from core.plots import (
     pr_figure,
     tagging_figure,
 )
+from core.tables import per_class_table, with_missing_as_na
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"
@@ -92,7 +91,7 @@ def coco_table(report) -> None:
             ],
         }
     ).replace(-1.0, np.nan)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(with_missing_as_na(frame), hide_index=True, width="stretch")
     st.caption(
         f"AP50 {_fmt(s['AP50'])} · AP75 {_fmt(s['AP75'])} · AR1 {_fmt(s['AR1'])} · "
         f"AR10 {_fmt(s['AR10'])}. Small < 32² px, medium < 96² px, large above, by annotated "
@@ -132,16 +131,19 @@ def per_class_section(report, key: str) -> None:
     column = st.radio(
         "Bar chart of", ["AP50-95", "AP50"], horizontal=True, key=f"{key}_apcol"
     )
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(
-            per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar"
-        )
-    with right:
-        st.dataframe(
-            frame.replace(-1.0, np.nan), hide_index=True, width="stretch", height=460
-        )
-        st.caption("Click a column header to sort. n/a: no ground truth of that class.")
+    st.plotly_chart(per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar")
+    # Full width below the chart, so every column (VOC AP included) fits on the screen.
+    table = per_class_table(frame, by=column)
+    st.dataframe(
+        with_missing_as_na(table),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table), max_rows=12),
+    )
+    st.caption(
+        f"Best {column} first; classes with no ground truth last. Click a column header "
+        "to sort. n/a: no ground truth of that class."
+    )
 
 
 def iou_section(records: pd.DataFrame, iou: float, key: str) -> None:
@@ -210,6 +212,12 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     st.dataframe(
         table.drop(columns="image_id"), hide_index=True, width="stretch", height=220
     )
+    # A new order (another threshold, sort or class) selects its new top row; otherwise
+    # the selectbox would keep showing the image picked under the old order.
+    first = int(table["image_id"].iloc[0])
+    if st.session_state.get(f"{key}_err_first") != first:
+        st.session_state[f"{key}_err_first"] = first
+        st.session_state[f"{key}_err_image"] = first
     image_id = st.selectbox(
         "Image",
         table["image_id"].tolist(),
@@ -223,7 +231,9 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
         width="stretch",
     )
     st.caption(
-        "Green: true positive · red: false positive · orange dashed: missed object."
+        "Green: true positive · red: false positive · orange dashed: missed object. "
+        "Ignored (in the table, not drawn): a detection matched to a crowd or difficult "
+        "object, counted neither as a true nor as a false positive."
     )
     st.dataframe(
         mine.drop(columns=["image_id", "gt_index"]).sort_values(
@@ -282,36 +292,38 @@ def tagging_section(report) -> None:
 
 
 def disagreement_section(frame: pd.DataFrame) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={"value": st.column_config.NumberColumn(format="%.3f")},
-    )
+    # A static table wraps the one-sentence causes instead of cutting them off.
+    st.table(with_missing_as_na(frame).hide(axis="index"))
 
 
-def downloads(report, records: pd.DataFrame, key: str) -> None:
-    """Three downloads, each built only when clicked."""
+def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
+    """Three downloads. The files are built before the click (cached per report) and a
+    click does not rerun the page, so every click delivers its file: a deferred file is
+    dropped by the next rerun, and a second click within a second then got nothing."""
     stem = f"{report.dataset.name}_{report.source}".replace("/", "_").replace(":", "_")
+    per_class_csv, coco_json = report_files(report_id, report)
     left, middle, right = st.columns(3)
     left.download_button(
         "Metrics (CSV)",
-        lambda: report.per_class_frame().to_csv(index=False),
+        per_class_csv,
         file_name=f"{stem}_per_class.csv",
         mime="text/csv",
         key=f"{key}_dl_metrics",
+        on_click="ignore",
     )
     middle.download_button(
         "Per-image results (CSV)",
-        lambda: records.to_csv(index=False),
+        records.to_csv(index=False),
         file_name=f"{stem}_per_image.csv",
         mime="text/csv",
         key=f"{key}_dl_records",
+        on_click="ignore",
     )
     right.download_button(
         "COCO results (JSON)",
-        lambda: json.dumps(coco_results(report.detections, report.dataset)),
+        coco_json,
         file_name=f"{stem}_coco_results.json",
         mime="application/json",
         key=f"{key}_dl_json",
+        on_click="ignore",
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.compare import class_counts, detections_frame, timing_text
+from core.compare import (
+    class_counts,
+    count_noun,
+    detections_frame,
+    no_boxes_text,
+    table_height,
+    timing_text,
+)
 from core.draw import annotate
 from core.images import fit_for_display
 from core.plots import topk_bar_figure
@@ -38,19 +45,36 @@ def detection_panel(
     shown: Detections,
     title: str,
     note: str | None,
+    class_filter: tuple[str, ...] | None = None,
 ) -> None:
-    """The detector's answer: boxes drawn, a table of boxes, counts per class, latency."""
+    """The detector's answer: boxes drawn, a table of boxes, counts per class, latency.
+
+    ``class_filter``: the classes the user chose to show (None: all), named when empty.
+    """
     st.markdown(f"#### Detection · {title}")
     st.caption("A label and a box for every object found: what is where?")
     st.image(fit_for_display(annotate(image, shown)), width="stretch")
     if len(shown):
         counts = ", ".join(f"{name} × {n}" for name, n in class_counts(shown))
-        st.markdown(f"**{len(shown)} objects**: {counts}")
+        st.markdown(f"**{count_noun(len(shown), 'object')}**: {counts}")
+        small = {"width": "small"}
         st.dataframe(
-            detections_frame(shown), hide_index=True, width="stretch", height=220
+            detections_frame(shown),
+            hide_index=True,
+            width="stretch",
+            # As tall as its rows (no empty padding), scrolling beyond six.
+            height=table_height(len(shown), max_rows=6),
+            column_config={
+                "class": st.column_config.TextColumn(width="small"),
+                "score": st.column_config.NumberColumn(format="%.2f", **small),
+                **{
+                    c: st.column_config.NumberColumn(format="%d", **small)
+                    for c in ("x1", "y1", "x2", "y2", "width", "height", "area")
+                },
+            },
         )
     else:
-        st.info("No objects above the confidence threshold for the chosen classes.")
+        st.info(no_boxes_text(class_filter))
     st.caption(timing_text(prediction.timing, prediction.device))
     if note:
         st.caption(f"Note: {title} {note}.")

@@ -58,6 +58,24 @@ def class_counts(detections: Detections) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """``"1 object"``, ``"3 objects"``, ``"0 boxes"`` (plural defaults to singular + s)."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def no_boxes_text(class_filter: Collection[str] | None) -> str:
+    """What an empty detection panel says: it names the class filter only when one is set."""
+    if class_filter:
+        return "No objects of the chosen classes above the confidence threshold."
+    return "No objects above the confidence threshold."
+
+
+def table_height(rows: int, max_rows: int = 6, row_px: int = 35) -> int:
+    """Pixel height of a Streamlit table showing its header and up to ``max_rows`` rows
+    (a fixed height pads a short table with empty rows)."""
+    return (min(max(rows, 1), max_rows) + 1) * row_px + 3
+
+
 def timing_text(timing: Timing, device: str) -> str:
     """``"pre 4.1 ms · inference 18.6 ms · post 1.9 ms · total 24.6 ms on cpu"``."""
     return (

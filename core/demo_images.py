@@ -6,7 +6,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_images"
+from core.paths import bundled_dir
+
+SAMPLE_DIR = bundled_dir("sample_images")
 
 
 @dataclass(frozen=True)

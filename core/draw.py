@@ -102,28 +102,36 @@ def annotate(
     font = _font(max(11, round(scale / 50)))
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
-    # Largest first, so the labels of small boxes stay on top.
+    # Largest first, so small boxes stay visible on top of large ones.
     order = np.argsort(-detections.area, kind="stable")
+    colors = [style.color or class_color(name) for name in detections.labels]
     for i in order:
         box = detections.xyxy[i].tolist()
-        color = style.color or class_color(detections.labels[i])
         if style.dashed:
-            _dashed_rectangle(draw, box, color, line, dash=max(4, line * 3))
+            _dashed_rectangle(draw, box, colors[i], line, dash=max(4, line * 3))
         else:
-            draw.rectangle(box, outline=color, width=line)
-        text = labels[i]
-        if not text:
-            continue
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        tw, th = right - left, bottom - top
-        pad = max(2, line)
-        x = min(max(0.0, box[0]), max(0.0, width - tw - 2 * pad))
-        y = box[1] - th - 2 * pad
-        if y < 0:  # no room above the box: put the label inside it
-            y = box[1]
-        draw.rectangle([x, y, x + tw + 2 * pad, y + th + 2 * pad], fill=color)
+            draw.rectangle(box, outline=colors[i], width=line)
+    # Labels after every box (no outline crosses a label), placed so they do not overlap;
+    # the best-scoring boxes choose their place first.
+    pad = max(2, line)
+    sizes, offsets = [], []
+    for text in labels:
+        left, top, right, bottom = draw.textbbox((0, 0), text or " ", font=font)
+        sizes.append((right - left + 2 * pad, bottom - top + 2 * pad))
+        offsets.append((left, top))
+    wanted = [i for i in np.argsort(-detections.scores, kind="stable") if labels[i]]
+    places = place_labels(
+        detections.xyxy[wanted], [sizes[i] for i in wanted], width, height
+    )
+    for i, (x, y) in zip(wanted, places):
+        w, h = sizes[i]
+        left, top = offsets[i]
+        draw.rectangle([x, y, x + w, y + h], fill=colors[i])
         draw.text(
-            (x + pad - left, y + pad - top), text, fill=_text_color(color), font=font
+            (x + pad - left, y + pad - top),
+            labels[i],
+            fill=_text_color(colors[i]),
+            font=font,
         )
     return np.asarray(canvas)
 
@@ -162,3 +170,52 @@ def caption_band(image: np.ndarray, text: str) -> np.ndarray:
         (pad - left, height - band + pad - top), shown, fill=(255, 255, 255), font=font
     )
     return np.asarray(canvas)
+
+
+def place_labels(
+    boxes: np.ndarray,
+    sizes: Sequence[tuple[float, float]],
+    width: int,
+    height: int,
+    max_shift: int = 8,
+) -> list[tuple[float, float]]:
+    """Top-left corners for box labels that do not overlap one another.
+
+    Each label tries, in order: above its box, inside its top edge, below its box, inside
+    its bottom edge (each at the box's left, then right-aligned); then the same spots moved
+    down or up by one label height at a time, up to ``max_shift`` heights. The first place
+    inside the image that overlaps no label already placed wins; a label with no free place
+    keeps its first spot. Labels are placed in the order given: put the important first.
+
+    Args:
+        boxes: (N, 4) xyxy, absolute pixels.
+        sizes: (width, height) of each label in pixels.
+        width, height: the image size.
+        max_shift: how many label heights a label may move away from its box.
+
+    Returns:
+        N (x, y) top-left corners, each label inside the image when it fits.
+    """
+    placed = np.empty((0, 4))
+    corners: list[tuple[float, float]] = []
+    shifts = [0] + [sign * k for k in range(1, max_shift + 1) for sign in (1, -1)]
+    for (x1, y1, x2, y2), (w, h) in zip(np.asarray(boxes, float).tolist(), sizes):
+        base = [(x, y) for y in (y1 - h, y1, y2, y2 - h) for x in (x1, x2 - w)]
+        spots = np.array([(x, y + k * h) for k in shifts for x, y in base], float)
+        spots[:, 0] = np.clip(spots[:, 0], 0, max(0.0, width - w))
+        inside = (spots[:, 1] >= 0) & (spots[:, 1] + h <= height)
+        rects = np.column_stack([spots, spots[:, 0] + w, spots[:, 1] + h])
+        clash = (
+            (rects[:, None, 0] < placed[None, :, 2])
+            & (placed[None, :, 0] < rects[:, None, 2])
+            & (rects[:, None, 1] < placed[None, :, 3])
+            & (placed[None, :, 1] < rects[:, None, 3])
+        ).any(axis=1)
+        free = np.flatnonzero(inside & ~clash)
+        if len(free):
+            x, y = spots[free[0]]
+        else:
+            x, y = spots[0, 0], min(max(0.0, spots[0, 1]), max(0.0, height - h))
+        placed = np.vstack([placed, (x, y, x + w, y + h)])
+        corners.append((float(x), float(y)))
+    return corners

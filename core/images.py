@@ -21,7 +21,7 @@ MAX_PIXELS = 40_000_000
 """Largest decoded image (width * height); beyond it decoding is refused (decompression bombs)."""
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
-UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff")
+UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif")
 
 
 class ImageError(ValueError):
@@ -167,7 +167,7 @@ def decode_image(
             original_mode, original_format = image.mode, image.format
             notes: list[str] = []
             if getattr(image, "n_frames", 1) > 1:
-                notes.append(f"first of {image.n_frames} frames")
+                notes.append(f"first frame of {image.n_frames}")
             image.seek(0)
             image.load()
             orientation = image.getexif().get(0x0112, 1)

@@ -158,3 +158,70 @@ def heatmap_overlay(
         .round()
         .astype(np.uint8)
     )
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """One model's size and speed as the Learn page shows them."""
+
+    title: str
+    macs: float
+    """Multiply-accumulates per image (NaN when unknown)."""
+    latency_ms: float
+    runtime: str
+    """What runs its arithmetic, in words (kernels, precision, threads)."""
+
+
+def latency_note(a: ModelCost, b: ModelCost, tolerance: float = 3.0) -> str | None:
+    """One line explaining a latency ratio the multiply-accumulates do not predict.
+
+    None when the model with fewer MACs is faster by at least ``1 / tolerance`` of the MAC
+    ratio (nothing surprising), or when a number is missing.
+    """
+    values = (a.macs, b.macs, a.latency_ms, b.latency_ms)
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        return None
+    small, big = (a, b) if a.macs <= b.macs else (b, a)
+    mac_ratio = big.macs / small.macs
+    speedup = big.latency_ms / small.latency_ms
+    if mac_ratio < 2 or speedup * tolerance >= mac_ratio:
+        return None
+    speed = (
+        f"is only {speedup:.1f}× faster"
+        if speedup >= 1.05
+        else "takes about as long"
+        if speedup > 1 / 1.05
+        else f"is {1 / speedup:.1f}× slower"
+    )
+    return (
+        f"{small.title} does {mac_ratio:.0f}× fewer multiply-accumulates than {big.title} "
+        f"but {speed} here: latency follows the kernels and threads, not the count "
+        f"({small.title}: {small.runtime}; {big.title}: {big.runtime})."
+    )
+
+
+NOT_IN_IMAGENET = "n/a: ImageNet has no such class"
+
+
+def crop_agreement(
+    classification: Classification, detector_class: str, to_coco: dict[str, str]
+) -> tuple[str, str]:
+    """Whether a crop's classifier output agrees with the detector's class for the box.
+
+    Args:
+        classification: the classifier's output on the crop.
+        detector_class: the detector's (COCO) class for the box.
+        to_coco: ImageNet class -> the COCO class it is a kind of.
+
+    Returns:
+        (top-1, top-3): "yes" when the classifier's top-1 class (any of its top 3) maps to
+        the detector's class, "no" otherwise, ``NOT_IN_IMAGENET`` for both when no
+        ImageNet class maps to the detector's class.
+    """
+    if detector_class not in to_coco.values():
+        return NOT_IN_IMAGENET, NOT_IN_IMAGENET
+    mapped = [to_coco.get(name) for name, _ in classification.topk(3)]
+    return (
+        "yes" if mapped[:1] == [detector_class] else "no",
+        "yes" if detector_class in mapped else "no",
+    )

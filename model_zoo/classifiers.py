@@ -44,7 +44,8 @@ def _download_torchvision(spec: ModelSpec):
 class Classifier:
     """A loaded torchvision classifier.
 
-    ``predict`` is guarded by a lock: one model object is shared by every browser session.
+    One model object is shared by every browser session: ``lock`` guards it, and every
+    caller that runs the model (``predict``, the saliency maps in ``explain``) holds it.
     """
 
     def __init__(
@@ -68,7 +69,8 @@ class Classifier:
         linears = [m for m in model.modules() if hasattr(m, "in_features")]
         self.feature_dim: int = int(linears[-1].in_features) if linears else 0
         """Length of the pooled feature vector the classification head reads."""
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        """The one lock of this model object, held by every caller that runs it."""
 
     @classmethod
     def load(
@@ -133,7 +135,7 @@ class Classifier:
         step = batch_size(self.device)
         for start in range(0, len(images), step):
             chunk = images[start : start + step]
-            with self._lock, torch.inference_mode():
+            with self.lock, torch.inference_mode():
                 timer = StageTimer(self.device)
                 # Through PIL, exactly as the weights' transforms were designed: PIL's
                 # resize is also faster here than resizing a permuted uint8 tensor.

@@ -53,10 +53,21 @@ class Detector:
         self.model = model
         self.device = device
         self.half = fp16_for(spec.family, device)
+        from ultralytics.cfg import DEFAULT_CFG_DICT
+
+        # Ultralytics 8.4 replaced the deprecated `half` by `quantize` (16: fp16, None:
+        # fp32); earlier releases know only `half`.
+        self._precision = (
+            {"quantize": 16 if self.half else None}
+            if "quantize" in DEFAULT_CFG_DICT
+            else {"half": self.half}
+        )
         self.weights_path = weights_path
-        names = model.names
+        with _keep_torch_threads():  # reading names sets up a predictor (and threads)
+            names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        """The one lock of this model object, held by every caller that runs it."""
 
     def _to_detections(self, data) -> Detections:
         """Ultralytics' (N, 6) ``x1 y1 x2 y2 conf cls`` tensor -> Detections (one copy)."""
@@ -132,7 +143,7 @@ class Detector:
                 cv2.cvtColor(im, cv2.COLOR_RGB2BGR)
                 for im in images[start : start + step]
             ]
-            with self._lock, _keep_torch_threads():
+            with self.lock, _keep_torch_threads():
                 timer = StageTimer(self.device)
                 outputs = self.model.predict(
                     chunk,
@@ -141,7 +152,7 @@ class Detector:
                     max_det=max_det,
                     imgsz=imgsz or self.spec.input_size,
                     device=self.device,
-                    half=self.half,
+                    **self._precision,
                     batch=len(chunk),
                     verbose=False,
                 )

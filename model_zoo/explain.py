@@ -15,7 +15,9 @@ from PIL import Image
 from torchvision.models import get_model_builder
 
 log = logging.getLogger(__name__)
-_LOCK = threading.Lock()
+# Counting runs on private copies of the architectures, never on a shared model object
+# (those are guarded by their own ``lock``); this only keeps two counts from overlapping.
+_COUNT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ def _count(model: torch.nn.Module, size: int) -> tuple[int, float]:
     import thop  # ultralytics-thop, installed with Ultralytics
 
     params = sum(p.numel() for p in model.parameters())
-    with _LOCK, torch.inference_mode():
+    with _COUNT_LOCK, torch.inference_mode():
         macs, _ = thop.profile(
             model, inputs=(torch.zeros(1, 3, size, size),), verbose=False
         )
@@ -72,7 +74,9 @@ def classifier_saliency(classifier, image: np.ndarray, class_index: int | None =
     """
     model = classifier.model
     x = classifier.transforms(Image.fromarray(image)).unsqueeze(0).to(classifier.device)
-    with _LOCK:
+    # The model's own lock, as predict takes it: a hook must not fire inside another
+    # session's predict on the same shared model.
+    with classifier.lock:
         if classifier.spec.family == "torchvision-quantized":
             heat, index = _cam_quantized(model, x, class_index)
             method = "CAM"
@@ -166,7 +170,7 @@ def detector_head(detector, image: np.ndarray) -> HeadOutput:
     """Run the detector's preprocessing and network, stopping before NMS."""
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     size = detector.spec.input_size
-    with detector._lock:
+    with detector.lock:
         if detector.model.predictor is None:
             detector.model.predict(bgr, verbose=False, device=detector.device)
         predictor = detector.model.predictor
@@ -198,6 +202,22 @@ def detector_head(detector, image: np.ndarray) -> HeadOutput:
         np.concatenate(points), np.concatenate(strides), scores, detector.class_names,
         heatmap.astype(np.float32), size,
     )  # fmt: skip
+
+
+def runtime_description(model) -> str:
+    """What runs a loaded model's arithmetic, in words (kernels, precision, threads): the
+    things that decide its latency besides its multiply-accumulates."""
+    threads = torch.get_num_threads()
+    torch_threads = f"{threads} torch thread{'s' if threads != 1 else ''}"
+    if model.spec.family == "torchvision-quantized":
+        return f"PyTorch INT8 QNNPACK kernels (written for phone ARM CPUs), {torch_threads}"
+    path = str(getattr(model, "weights_path", "") or "")
+    if path.endswith("_openvino_model"):
+        precision = "INT8" if "int8" in model.spec.name else "fp32"
+        return f"OpenVINO {precision} kernels (x86 vector instructions, all cores)"
+    precision = "fp16" if model.half else "fp32"
+    on = torch_threads if model.device == "cpu" else model.device
+    return f"PyTorch {precision} kernels, {on}"
 
 
 def median_latency_ms(model, image: np.ndarray, runs: int = 5) -> float:

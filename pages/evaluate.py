@@ -63,7 +63,16 @@ if st.session_state.get("evaluate_stop"):
 if pressed or (state_key not in reports and stored):
     # Any rerun interrupts this script: the Stop button (or any other widget) ends the run
     # after the image in progress, and everything already predicted stays in the store.
-    st.button("Stop", key="evaluate_stop")
+    # The button lives in a placeholder that is emptied when the run ends.
+    stop_slot = st.empty()
+    stop_slot.button(
+        "Stop evaluating",
+        key="evaluate_stop",
+        icon=":material/stop_circle:",
+        help="Stops after the image in progress; every image predicted so far is stored "
+        "and the next Evaluate continues from there. (Streamlit's own Stop, top right, "
+        "does the same.)",
+    )
     progress = st.progress(0.0, text="Starting…")
     started: dict[str, tuple[float, int]] = {}
 
@@ -98,8 +107,10 @@ if pressed or (state_key not in reports and stored):
             )
         reports[state_key] = results
         progress.empty()
+        stop_slot.empty()
     except (WeightsNotFoundError, DeviceError, KeyError, ValueError) as exc:
         progress.empty()
+        stop_slot.empty()
         st.error(f"The evaluation could not run: {exc}")
         st.stop()
 
@@ -179,7 +190,7 @@ def explorer() -> None:
         st.caption("The same stored predictions, scored the ways different tools do:")
         views.disagreement_section(cache.disagreement(report_id, report))
     with next(tab):
-        views.downloads(report, records, "evaluate")
+        views.downloads(report, records, "evaluate", report_id)
 
 
 explorer()

@@ -9,18 +9,27 @@ import streamlit as st
 from components import cache
 from components.controls import image_source_ui, shared_choice
 from components.router import require_router
-from core.compare import DETECT_CONF_FLOOR, class_counts, filter_detections
+from core.compare import (
+    DETECT_CONF_FLOOR,
+    class_counts,
+    count_noun,
+    filter_detections,
+)
 from core.datasets import DatasetError
 from core.draw import annotate
 from core.images import ImageError, fit_for_display
 from core.learn import (
+    NOT_IN_IMAGENET,
+    ModelCost,
     ap_steps,
+    crop_agreement,
     crop_boxes,
     detector_label_set,
     heatmap_overlay,
     image_level_label,
     imagenet_to_coco,
     iou_of,
+    latency_note,
     multilabel,
 )
 from core.learn_plots import (
@@ -59,15 +68,9 @@ if len(inputs) > 1:
 conf = st.slider(
     "Detector confidence threshold", 0.05, 0.95, 0.25, 0.05, key="learn_conf"
 )
-cls_pred, det_pred = cache.compare_cached(
-    cls_spec.name,
-    cls_device,
-    det_spec.name,
-    det_device,
-    digest,
-    DETECT_CONF_FLOOR,
-    0.7,
-    image,
+cls_pred = cache.classify_cached(cls_spec.name, cls_device, digest, image)
+det_pred = cache.detect_cached(
+    det_spec.name, det_device, digest, DETECT_CONF_FLOOR, 0.7, image
 )
 classification = cls_pred.classification
 shown = filter_detections(det_pred.detections, conf)
@@ -86,14 +89,14 @@ with left:
 with right:
     st.image(
         fit_for_display(annotate(image, shown)),
-        caption=f"Detector: {len(shown)} boxes",
+        caption=f"Detector: {count_noun(len(shown), 'box', 'boxes')}",
         width="stretch",
     )
 st.markdown(
     f"The **classifier** ({cls_spec.title}) returns {len(classification.scores):,} "
     f"probabilities that sum to 1, one per ImageNet class: the answer is **one label for the "
     f"whole image**, here “{top_name}”. The **detector** ({det_spec.title}) returns a list of "
-    f"**{len(shown)} boxes**, each with 4 coordinates, a class and a score "
+    f"**{count_noun(len(shown), 'box', 'boxes')}**, each with 4 coordinates, a class and a score "
     f"({len(shown) * 6} numbers at confidence ≥ {conf:.2f}): **what is where**."
 )
 
@@ -164,12 +167,13 @@ with left:
 with right:
     st.image(
         annotate(gt_image, sample.gt, labels=sample.gt.labels),
-        caption=f"Detection labels: {len(sample.gt)} boxes",
+        caption=f"Detection labels: {count_noun(len(sample.gt), 'box', 'boxes')}",
         width="stretch",
     )
 st.markdown(
     f"To train a classifier, this image needs **one label** (“{label}”, the class covering "
-    f"the most area). To train a detector it needs **{len(sample.gt)} boxes** with a class "
+    f"the most area). To train a detector it needs "
+    f"**{count_noun(len(sample.gt), 'box', 'boxes')}** with a class "
     f"each ({len(sample.gt) * 5} numbers): "
     + ", ".join(f"{n} × {k}" for n, k in class_counts(sample.gt))
     + ". Box labels cost far more to make; that is why there are more classification images."
@@ -202,16 +206,9 @@ st.plotly_chart(
     iou_demo_figure(boxes["A"], boxes["B"], iou), config=CHART, key="learn_iou"
 )
 st.subheader("AP, one detection at a time")
-gt_det = cache.compare_cached(
-    cls_spec.name,
-    cls_device,
-    det_spec.name,
-    det_device,
-    f"gt:{sample.path}",
-    DETECT_CONF_FLOOR,
-    0.7,
-    gt_image,
-)[1].detections
+gt_det = cache.detect_cached(
+    det_spec.name, det_device, f"gt:{sample.path}", DETECT_CONF_FLOOR, 0.7, gt_image
+).detections
 ranked = align_predictions({sample.image_id: gt_det}, coco).predictions[sample.image_id]
 ranked = ranked[ranked.scores >= 0.05]
 steps = ap_steps(ranked, sample.gt, 0.5)
@@ -300,8 +297,21 @@ for column, (title, key) in zip(
 st.caption(
     "Parameters and multiply-accumulates are counted by thop on the fp32 architectures at "
     "each model's input size (quantized or exported weights run the same operations). "
-    "Latency: median of 5 runs of the whole predict call on this image, on this machine."
+    "Latency: median of 5 runs of the whole predict call on this image, on this machine, "
+    "each model timed alone."
 )
+costs = [
+    ModelCost(
+        r["model"],
+        r["MACs per image (G)"],
+        r["latency here (ms)"],
+        cache.runtime(spec.name, device),
+    )
+    for r, (spec, device) in zip(rows, ((cls_spec, cls_device), (det_spec, det_device)))
+]
+note = latency_note(*costs)
+if note:
+    st.info(note)
 
 # 7 -------------------------------------------------------------------------------------
 st.header("7 · Architectures: what the heads output", divider="gray")
@@ -321,7 +331,8 @@ above = int((head.scores.max(axis=1) >= conf).sum())
 st.markdown(
     f"On this image the detection head produced **{len(head.points):,} points × "
     f"{4 + len(head.class_names)} numbers**; **{above}** points had a class score ≥ "
-    f"{conf:.2f}, and non-maximum suppression merged them into **{len(shown)} boxes**. The "
+    f"{conf:.2f}, and non-maximum suppression merged them into "
+    f"**{count_noun(len(shown), 'box', 'boxes')}**. The "
     f"classifier's head produced **{len(classification.scores):,} numbers**."
 )
 
@@ -359,32 +370,36 @@ records = []
 for (box, _crop), pred in zip(crops, crop_preds):
     top3 = pred.classification.topk(3)
     det_class = shown.labels[box]
-    if det_class not in to_coco.values():
-        verdict = "n/a: ImageNet has no such class"
-    else:
-        verdict = "yes" if any(to_coco.get(n) == det_class for n, _ in top3) else "no"
+    top1_agrees, top3_agrees = crop_agreement(pred.classification, det_class, to_coco)
     records.append(
         {
             "box": box + 1,
             "detector": f"{det_class} {shown.scores[box]:.2f}",
             "classifier top-3": ", ".join(f"{n} {p:.0%}" for n, p in top3),
-            "agree": verdict,
+            "agree (top-1)": top1_agrees,
+            "in top-3": top3_agrees,
         }
     )
 if records:
-    comparable = [r for r in records if not r["agree"].startswith("n/a")]
-    agree = sum(r["agree"] == "yes" for r in comparable)
+    comparable = [r for r in records if r["agree (top-1)"] != NOT_IN_IMAGENET]
+    agree = sum(r["agree (top-1)"] == "yes" for r in comparable)
+    in_top3 = sum(r["in top-3"] == "yes" for r in comparable)
     summary = (
         f"the classifier agrees with the detector on **{agree} of {len(comparable)}** crops "
-        "whose class ImageNet can name (agreement: one of its top-3 ImageNet classes is a "
-        "kind of the detector's class)"
+        "whose class ImageNet can name (agreement: its top-1 ImageNet class is a kind of "
+        f"the detector's class; {in_top3} of {len(comparable)} have it among the top 3)"
         if comparable
         else "none of the detected classes exists in ImageNet, so no crop can agree"
     )
     skipped = len(records) - len(comparable)
     st.markdown(
         f"Each detected box is cropped (10 % margin) and classified on its own: {summary}"
-        + (f"; {skipped} crops are of classes ImageNet cannot name" if skipped else "")
+        + (
+            f"; {count_noun(skipped, 'crop')} {'is' if skipped == 1 else 'are'} of "
+            "classes ImageNet cannot name"
+            if skipped
+            else ""
+        )
         + ". This is how the field sub-classifies detections, e.g. the breed of a detected dog."
     )
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")

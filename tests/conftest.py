@@ -1,4 +1,7 @@
-"""Shared test setup: offline mode, the repository on sys.path, and the offline assets."""
+"""Shared test setup: offline mode, the repository on sys.path, and the bundled assets.
+
+Tests read only what the repository holds (plus what pip installs): the bundled weights,
+``data/``, ``sample_images/`` and their checksums in ``SHA256SUMS``."""
 
 from __future__ import annotations
 
@@ -16,9 +19,16 @@ os.environ.setdefault(
 )
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-SHARED_ASSETS = Path(
-    os.environ.get("VISIONCOMPARE_ASSETS", REPO.parent / "shared" / "assets")
-)
+CHECKSUMS = REPO / "SHA256SUMS"
+
+
+def bundled_checksums() -> dict[str, str]:
+    """The repository's ``SHA256SUMS``: repository-relative path -> SHA-256 hex digest."""
+    sums = {}
+    for line in require_file(CHECKSUMS).read_text().splitlines():
+        digest, path = line.split(maxsplit=1)
+        sums[path] = digest
+    return sums
 
 
 def require_file(path: Path) -> Path:
@@ -37,7 +47,7 @@ def bus_jpg() -> Path:
 
 @pytest.fixture(scope="session")
 def chelsea_png() -> Path:
-    return require_file(SHARED_ASSETS / "samples" / "scikit-image" / "chelsea.png")
+    return require_file(REPO / "sample_images" / "chelsea.png")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -51,10 +51,11 @@ def test_evaluation_shows_cards_table_and_charts(evaluated):
     ):
         assert any(needle in t for t in titles), needle
     assert any("per class" in t for t in titles)
-    per_class = at.dataframe[0].value
-    assert {"class", "AP50", "AP50-95"} <= set(per_class.columns) or len(
-        at.dataframe
-    ) > 1
+    (per_class,) = [df.value for df in at.dataframe if "VOC AP 11-pt" in df.value.columns]
+    assert list(per_class.columns) == [
+        "class", "gt", "AP50", "AP50-95", "VOC AP 11-pt", "VOC AP all-pt"
+    ]  # fmt: skip
+    assert len(per_class) == 20 and per_class["AP50-95"].is_monotonic_decreasing
     assert any("aeroplane → airplane" in c.value for c in at.caption)
 
 
@@ -84,8 +85,9 @@ def test_classifier_comparison_and_mAP_recipes(evaluated):
     assert "Image-level mAP: classifier" in text
     captions = " ".join(c.value for c in at.caption)
     assert "Cannot be named by ImageNet at all: person" in captions
-    recipes = [df.value for df in at.dataframe if "recipe" in df.value.columns]
-    assert recipes and len(recipes[0]) == 6
+    # A static table: the one-sentence causes wrap instead of being cut.
+    recipes = [t.value for t in at.table if "recipe" in t.value.columns]
+    assert recipes and len(recipes[0]) == 6 and "cause" in recipes[0].columns
     assert len(at.get("download_button")) == 3
 
 
@@ -154,3 +156,50 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
         side["custom:twin_openvino_model"]
     )  # same weights
     assert any("minus yolov8n-int8" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_the_stop_button_is_gone_once_the_run_has_finished(evaluated):
+    at = evaluated
+    assert [b.key for b in at.button if b.key == "evaluate_stop"] == []
+    assert not any("Stopped" in i.value for i in at.info)
+
+
+def test_every_download_is_ready_before_the_click_and_does_not_rerun(evaluated):
+    buttons = evaluated.get("download_button")
+    assert len(buttons) == 3
+    for button in buttons:
+        # Not a deferred file (a rerun between two clicks dropped those) and no rerun.
+        assert button.proto.deferred_file_id == "" and button.proto.url
+        assert button.proto.ignore_rerun
+
+
+def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(tmp_path):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/evaluate.py").run()
+    picker = at.multiselect(key="evaluate_detectors")
+    assert "yolov8s (download)" in picker.proto.options
+    assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
+    assert not picker.proto.select_all  # at most two detectors: no "Select all"
+    assert picker.proto.max_selections == 2
+    assert not at.warning
+    picker.set_value(["yolov8n-int8", "yolov8s"]).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert "yolov8s (yolov8s.pt)" in warning and "needs the internet" in warning
+    assert "yolov8n-int8" not in warning
+
+
+def test_error_browser_follows_the_new_top_row_and_explains_ignored(evaluated):
+    at = evaluated
+    at.radio(key="evaluate_err_sort").set_value("false positives").run()
+    picker = at.selectbox(key="evaluate_err_image")
+    top = picker.options[0]
+    picker.select_index(3).run()
+    assert at.selectbox(key="evaluate_err_image").index == 3
+    at.slider(key="evaluate_conf").set_value(0.05).run()  # many more false positives
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
+    picker = at.selectbox(key="evaluate_err_image")
+    assert table["image"].iloc[0] != top  # the order changed...
+    assert picker.index == 0 and picker.options[0] == table["image"].iloc[0]  # ...followed
+    assert any("Ignored (in the table, not drawn)" in c.value for c in at.caption)

@@ -96,6 +96,8 @@ def test_a_single_subject_image_agrees(learn):
     text = _text(at)
     assert "a kind of **cat**" in text and "Here the two agree" in text
     assert "agrees with the detector on **1 of 1**" in text
+    (crops,) = [df.value for df in at.dataframe if "in top-3" in df.value.columns]
+    assert crops["agree (top-1)"].tolist() == ["yes"] and crops["in top-3"].tolist() == ["yes"]
 
 
 def test_a_bad_upload_gets_a_message(learn):

@@ -15,20 +15,35 @@ from core.datasets.coco import load_coco
 from core.datasets.registry import DATA_DIR, load_bundled, load_folder
 from core.datasets.voc import load_voc
 from core.datasets.yolo import load_yolo
-from tests.conftest import SHARED_ASSETS, require_file
+from tests.conftest import REPO, bundled_checksums
 
 
 def test_bundled_files_are_the_verified_assets():
-    sums = require_file(SHARED_ASSETS / "SHA256SUMS").read_text().splitlines()
-    checked = 0
-    for line in sums:
-        digest, path = line.split(maxsplit=1)
-        if not path.startswith("./datasets/"):
-            continue
-        ours = DATA_DIR / path.removeprefix("./datasets/")
+    sums = {p: d for p, d in bundled_checksums().items() if p.startswith("data/")}
+    for path, digest in sums.items():
+        ours = DATA_DIR / path.removeprefix("data/")
         assert hashlib.sha256(ours.read_bytes()).hexdigest() == digest, ours
-        checked += 1
-    assert checked == 32 + 1 + 2 * 100 + 1
+    assert len(sums) == 32 + 1 + 2 * 100 + 1
+    # Every file of the subsets is checked (a new file needs its checksum).
+    on_disk = {
+        f"data/{p.relative_to(DATA_DIR).as_posix()}"
+        for p in DATA_DIR.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    }
+    assert on_disk == set(sums)
+
+
+def test_sample_images_are_the_verified_assets():
+    sums = {
+        p: d for p, d in bundled_checksums().items() if p.startswith("sample_images/")
+    }
+    listed = {
+        f"sample_images/{line.split(',', 1)[0]}"
+        for line in (REPO / "sample_images" / "index.csv").read_text().splitlines()[1:]
+    }
+    assert listed == set(sums) and len(sums) == 8
+    for path, digest in sums.items():
+        assert hashlib.sha256((REPO / path).read_bytes()).hexdigest() == digest, path
 
 
 def test_bundled_coco_subset():

@@ -3,9 +3,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.compare import class_counts, detections_frame, filter_detections, timing_text
+from core.compare import (
+    class_counts,
+    count_noun,
+    detections_frame,
+    filter_detections,
+    no_boxes_text,
+    table_height,
+    timing_text,
+)
 from core.demo_images import list_demo_images
-from core.draw import BoxStyle, annotate, class_color
+from core.draw import BoxStyle, annotate, class_color, place_labels
 from core.plots import topk_bar_figure
 from core.types import Classification, Timing
 from tests.helpers import make_detections
@@ -89,3 +97,83 @@ def test_bundled_demo_images_have_provenance():
     demos = list_demo_images()
     assert len(demos) >= 5 and demos[0].name == "bus.jpg"
     assert all(d.source and d.licence and d.path.is_file() for d in demos)
+
+
+def _rects(corners, sizes):
+    return [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes)]
+
+
+def _any_overlap(rects) -> bool:
+    return any(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        for i, a in enumerate(rects)
+        for b in rects[i + 1 :]
+    )
+
+
+def test_labels_of_a_crowd_do_not_overlap():
+    # Eight people side by side, boxes overlapping, all starting at the same height: the
+    # labels "above the box" would all collide.
+    boxes = np.array([[20 + 25 * i, 100, 80 + 25 * i, 260] for i in range(8)], float)
+    sizes = [(70.0, 16.0)] * 8
+    corners = place_labels(boxes, sizes, 400, 300)
+    rects = _rects(corners, sizes)
+    assert not _any_overlap(rects)
+    assert all(0 <= r[0] and r[2] <= 400 and 0 <= r[1] and r[3] <= 300 for r in rects)
+    # The first label (the best box) keeps the usual place: above its box, at its left.
+    assert corners[0] == (20.0, 84.0)
+
+
+def test_label_positions_follow_the_preference_order():
+    sizes = [(40.0, 10.0)] * 2
+    # At the top edge there is no room above: the label goes inside the top of the box.
+    assert place_labels(np.array([[5, 0, 90, 50]], float), sizes[:1], 100, 100) == [
+        (5.0, 0.0)
+    ]
+    # A second box with the same top: its label moves to the right-aligned spot.
+    two = place_labels(np.array([[10, 40, 95, 90], [10, 40, 95, 90]], float), sizes, 100, 100)
+    assert two[0] == (10.0, 30.0) and two[1] == (55.0, 30.0)
+    # No free place at all (tiny image): the label keeps its first spot, inside the image.
+    many = place_labels(np.array([[0, 0, 10, 10]] * 3, float), [(10.0, 10.0)] * 3, 10, 10)
+    assert many == [(0.0, 0.0)] * 3
+
+
+def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
+    import core.draw
+
+    calls = []
+
+    def recording(boxes, sizes, width, height):
+        corners = place_labels(boxes, sizes, width, height)
+        calls.append((sizes, corners))
+        return corners
+
+    monkeypatch.setattr(core.draw, "place_labels", recording)
+    image = np.zeros((300, 400, 3), np.uint8)
+    boxes = [[20 + 25 * i, 100, 80 + 25 * i, 260] for i in range(8)]
+    scores = [0.9 - 0.05 * i for i in range(8)]
+    det = make_detections(boxes, scores, [i % 3 for i in range(8)])
+    out = annotate(image, det)
+    ((sizes, corners),) = calls
+    assert len(corners) == 8 and not _any_overlap(_rects(corners, sizes))
+    # Best score first: label k belongs to box k here; each is drawn where it was placed
+    # (its padding corner holds its class colour, on top of every box outline).
+    for k, (x, y) in enumerate(corners):
+        assert out[int(y) + 1, int(x) + 1].tolist() == list(class_color(det.labels[k]))
+
+
+def test_count_noun_and_empty_panel_text():
+    assert count_noun(1, "object") == "1 object"
+    assert count_noun(0, "object") == "0 objects"
+    assert count_noun(2, "box", "boxes") == "2 boxes"
+    assert count_noun(1, "box", "boxes") == "1 box"
+    assert count_noun(1200, "image") == "1,200 images"
+    assert "chosen classes" not in no_boxes_text(None)
+    assert "chosen classes" not in no_boxes_text(())
+    assert "chosen classes" in no_boxes_text(("bus",))
+
+
+def test_table_height_fits_short_tables_and_caps_long_ones():
+    assert table_height(1) == table_height(0) == 2 * 35 + 3
+    assert table_height(3) == 4 * 35 + 3
+    assert table_height(50, max_rows=6) == table_height(6) == 7 * 35 + 3

@@ -42,3 +42,21 @@ def test_upload_shows_the_detection_image_and_the_classification_chart(
         assert page.get_by_text("horse ×").count() == 1
         page.screenshot(path=str(tmp_path / "compare-upload.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_first_results_are_above_the_fold_at_1440_by_900(app_url, tmp_path):
+    with browser_page() as page:
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(app_url)
+        wait_until_idle(page)
+        image = page.locator("[data-testid='stImage'] img").first
+        image.wait_for(state="visible", timeout=120_000)
+        top1 = page.get_by_text("Top-1:").first
+        top1.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        page.screenshot(path=str(tmp_path / "compare-fold.png"))
+        # Both panels start on the first screen: the classifier's answer and the top
+        # half of the detector's image are visible without scrolling.
+        assert top1.bounding_box()["y"] + 30 < 900
+        box = image.bounding_box()
+        assert box["y"] + box["height"] / 2 < 900, box

@@ -15,6 +15,7 @@ from model_zoo.explain import (
     detector_complexity,
     detector_head,
     median_latency_ms,
+    runtime_description,
 )
 
 
@@ -86,3 +87,81 @@ def test_median_latency_is_positive(models, bus_jpg):
     assert (
         median_latency_ms(classifier, load_image_file(str(bus_jpg)).array, runs=3) > 0
     )
+
+
+def _record_lock_during_forward(model, lock, seen: list[bool]):
+    """A forward hook that notes whether ``lock`` is held while the network runs."""
+    return model.register_forward_hook(lambda *_: seen.append(lock.locked()))
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2_quantized", "efficientnet_b0"])
+def test_saliency_and_predict_hold_the_classifiers_one_lock(name, chelsea_png):
+    """One lock per model object: predict and both saliency methods (CAM's hook-free
+    pass and Grad-CAM's hook) run the shared network only while holding ``model.lock``,
+    so a hook cannot fire inside another session's predict."""
+    classifier = load_model(name, "cpu", random_weights=name != "mobilenet_v2_quantized")
+    image = load_image_file(str(chelsea_png)).array
+    seen: list[bool] = []
+    handle = _record_lock_during_forward(classifier.model, classifier.lock, seen)
+    try:
+        classifier.predict([image])
+        classifier_saliency(classifier, image)
+    finally:
+        handle.remove()
+    assert len(seen) >= 2 and all(seen), seen
+    assert not classifier.lock.locked()
+
+
+def test_saliency_waits_for_a_predict_in_another_thread(models, chelsea_png):
+    """While another thread holds the classifier's lock (as predict does), saliency
+    cannot start; it finishes once the lock is released."""
+    import threading
+
+    classifier, _ = models
+    image = load_image_file(str(chelsea_png)).array
+    started, done = threading.Event(), threading.Event()
+
+    def explain():
+        started.set()
+        classifier_saliency(classifier, image)
+        done.set()
+
+    with classifier.lock:
+        worker = threading.Thread(target=explain)
+        worker.start()
+        started.wait()
+        # Blocked on the lock: it cannot finish while this thread holds it.
+        assert not done.wait(0.5)
+    worker.join()
+    assert done.is_set()
+
+
+def test_detector_head_runs_under_the_detectors_lock(models, bus_jpg):
+    _, detector = models
+    image = load_image_file(str(bus_jpg)).array
+    detector.predict([image])  # a predictor exists
+    predictor = detector.model.predictor
+    seen: list[bool] = []
+    inference = predictor.inference
+
+    def recording(*args, **kwargs):
+        seen.append(detector.lock.locked())
+        return inference(*args, **kwargs)
+
+    predictor.inference = recording
+    try:
+        detector_head(detector, image)
+    finally:
+        del predictor.inference
+    assert seen == [True]
+
+
+def test_runtime_descriptions_name_kernels_and_threads(models):
+    import torch
+
+    classifier, detector = models
+    text = runtime_description(classifier)
+    assert "INT8 QNNPACK" in text and f"{torch.get_num_threads()} torch thread" in text
+    assert runtime_description(detector).startswith("OpenVINO INT8 kernels")
+    fp32 = load_model("efficientnet_b0", "cpu", random_weights=True)
+    assert runtime_description(fp32).startswith("PyTorch fp32 kernels")

@@ -50,8 +50,10 @@ class RangeHandler(SimpleHTTPRequestHandler):
         body = data[start:]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # Counted before writing: the client may finish reading (and the test assert)
+        # before this thread returns from the write.
         RangeHandler.sent.append(len(body))
+        self.wfile.write(body)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from core.images import (
+    UPLOAD_EXTENSIONS,
     EmptyFileError,
     ImageTooLargeError,
     NotAnImageError,
@@ -90,7 +91,14 @@ def test_animated_gif_gives_its_first_frame():
     )
     out = decode_image(data, "anim.gif")
     assert out.array[8, 8].tolist() == [255, 0, 0]
-    assert "first of 2 frames" in out.notes
+    assert "first frame of 2" in out.notes
+    assert "gif" in UPLOAD_EXTENSIONS
+
+
+def test_a_still_gif_has_no_frame_note():
+    out = decode_image(encode(Image.new("RGB", (8, 8), (0, 255, 0)), "GIF"), "one.gif")
+    assert out.original_format == "GIF" and out.array[4, 4].tolist() == [0, 255, 0]
+    assert not any("frame" in note for note in out.notes)
 
 
 def test_exif_orientation_is_applied():

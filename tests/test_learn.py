@@ -7,13 +7,17 @@ import pytest
 from torchvision.models import get_weight
 
 from core.learn import (
+    NOT_IN_IMAGENET,
+    ModelCost,
     ap_steps,
+    crop_agreement,
     crop_boxes,
     detector_label_set,
     heatmap_overlay,
     image_level_label,
     imagenet_to_coco,
     iou_of,
+    latency_note,
     multilabel,
     overlap_box,
 )
@@ -116,3 +120,34 @@ def test_learn_figures():
     assert "8,400 points" in text and "1000 class scores" in text and "705,600" in text
     bars = complexity_figure(["cls", "det"], [3.5, 3.2], "parameters (M)").data[0]
     assert list(bars.y) == [3.5, 3.2]
+
+
+def test_latency_note_explains_a_ratio_the_macs_do_not_predict():
+    small = ModelCost("MobileNetV2", 0.3, 45.0, "PyTorch INT8 QNNPACK kernels, 1 torch thread")
+    big = ModelCost("YOLOv8n", 4.4, 40.0, "OpenVINO INT8 kernels")
+    note = latency_note(small, big)
+    assert note is not None and note == latency_note(big, small)
+    assert note.startswith("MobileNetV2 does 15× fewer multiply-accumulates than YOLOv8n")
+    assert "is 1.1× slower here" in note and "QNNPACK" in note and "OpenVINO" in note
+    # Faster roughly in proportion to the MACs: nothing to explain.
+    assert latency_note(small, ModelCost("YOLOv8n", 4.4, 300.0, "x")) is None
+    # Similar sizes, or a missing number: no note.
+    assert latency_note(small, ModelCost("twin", 0.4, 200.0, "x")) is None
+    assert latency_note(small, ModelCost("?", float("nan"), 40.0, "x")) is None
+    only = latency_note(small, ModelCost("YOLOv8n", 4.4, 90.0, "x"))
+    assert only is not None and "is only 2.0× faster here" in only
+
+
+def test_crop_agreement_is_top1_with_top3_apart():
+    names = ("malamute", "Tibetan mastiff", "mountain bike", "tabby")
+    to_coco = {"malamute": "dog", "Tibetan mastiff": "dog", "mountain bike": "bicycle"}
+    to_coco["tabby"] = "cat"
+    crop = Classification(np.array([0.43, 0.23, 0.08, 0.26]), names)
+    assert crop_agreement(crop, "bicycle", to_coco) == ("no", "no")  # not in the top 3
+    # The case: "malamute 43%, Tibetan mastiff 23%, mountain bike 8%" for a
+    # bicycle: the top-1 is a dog, so no agreement; the bicycle is only in the top 3.
+    bike_crop = Classification(np.array([0.43, 0.23, 0.08, 0.06]), names)
+    assert crop_agreement(bike_crop, "bicycle", to_coco) == ("no", "yes")
+    assert crop_agreement(bike_crop, "dog", to_coco) == ("yes", "yes")
+    assert crop_agreement(bike_crop, "cat", to_coco) == ("no", "no")
+    assert crop_agreement(bike_crop, "person", to_coco) == (NOT_IN_IMAGENET,) * 2

@@ -19,7 +19,7 @@ from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
 from model_zoo.device import DeviceError, device_for, resolve_device
 from model_zoo.registry import weights_on_disk
-from tests.conftest import REPO, SHARED_ASSETS, require_file
+from tests.conftest import REPO, bundled_checksums
 from tests.helpers import gradient_rgb
 
 OFFLINE = ("mobilenet_v2_quantized", "yolov8n-int8")
@@ -59,12 +59,15 @@ def test_registry_schema():
 
 
 def test_bundled_weights_are_the_verified_assets():
-    shared = SHARED_ASSETS / "weights"
-    for name in ("mobilenet_v2_qnnpack_imagenet1k.pth", "yolov8n_int8_openvino_model"):
-        bundled = REPO / "model_zoo" / "weights" / name
-        assert weights_module.weights_sha256(bundled) == weights_module.weights_sha256(
-            require_file(shared / name)
-        )
+    sums = bundled_checksums()
+    weights = {p: d for p, d in sums.items() if p.startswith("model_zoo/weights/")}
+    assert len(weights) == 4
+    for path, digest in weights.items():
+        assert hashlib.sha256((REPO / path).read_bytes()).hexdigest() == digest, path
+    # The published checksums in PROVENANCE.md are the same ones.
+    provenance = (REPO / "model_zoo" / "weights" / "PROVENANCE.md").read_text()
+    for path, digest in weights.items():
+        assert f"{digest}  {path.removeprefix('model_zoo/weights/')}" in provenance
     for name in OFFLINE:
         assert weights_on_disk(get_spec(name))
 
@@ -216,3 +219,45 @@ def test_weights_hash_covers_folder_contents(tmp_path):
     single = tmp_path / "w.pt"
     single.write_bytes(b"abc")
     assert weights_module.weights_sha256(single) == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_detector_load_and_predict_use_no_deprecated_ultralytics_argument():
+    """Ultralytics 8.4 replaced ``half`` by ``quantize``; its deprecation notice is a log
+    warning on the ``ultralytics`` logger (quiet at ERROR with YOLO_VERBOSE=false, so the
+    test lowers the level to see it, after the import that sets it)."""
+    import logging
+
+    import ultralytics  # noqa: F401  (its import sets the logger's level)
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("ultralytics")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        model = load_model("yolov8n-int8", "cpu")
+        model.predict([gradient_rgb(96, 128)], conf=0.25)
+        model.predict([gradient_rgb(64, 64)], conf=0.5, iou=0.5)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    messages = [r.getMessage() for r in records]
+    assert not [m for m in messages if "deprecated" in m], messages
+
+
+def test_loading_a_detector_keeps_torchs_thread_count():
+    """Ultralytics' device setup (run even by reading ``model.names``) sets torch's CPU
+    threads to cores - 1; the classifier in the same process must keep all of them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = load_model("yolov8n-int8", "cpu")
+        assert torch.get_num_threads() == 2
+        model.predict([gradient_rgb(64, 64)])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

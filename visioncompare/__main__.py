@@ -1,4 +1,5 @@
-"""Command line: ``python -m visioncompare evaluate --dataset voc2012-sample100 ...``."""
+"""Command line: ``visioncompare evaluate --dataset voc2012-sample100 ...`` (installed) or
+``python -m visioncompare ...`` (from a checkout)."""
 
 from __future__ import annotations
 
@@ -118,9 +119,10 @@ def _fetch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m visioncompare", description=__doc__
-    )
+    # ``visioncompare`` when run as the installed command, else ``python -m visioncompare``.
+    command = Path(sys.argv[0]).name
+    prog = "visioncompare" if command == "visioncompare" else "python -m visioncompare"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser(
         "evaluate", help="evaluate a detector (and a classifier) on a dataset"

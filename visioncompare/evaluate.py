@@ -35,6 +35,7 @@ from core.metrics.coco import CocoResult, coco_results, evaluate_coco
 from core.metrics.matching import MatchResult, Summary, match_dataset, summarize
 from core.metrics.tagging import TaggingResult, evaluate_tagging
 from core.metrics.voc import VocResult, evaluate_voc
+from core.paths import default_runs_dir
 from core.store import PredictionStore
 from core.types import Detections
 
@@ -42,8 +43,9 @@ log = logging.getLogger(__name__)
 
 
 def runs_dir() -> Path:
-    """Where stored predictions and reports go: ``$VISIONCOMPARE_RUNS`` or ``runs/``."""
-    default = Path(__file__).resolve().parents[1] / "runs"
+    """Where stored predictions and reports go: ``$VISIONCOMPARE_RUNS`` or ``runs/``
+    (the checkout's, or the working directory's when installed)."""
+    default = default_runs_dir()
     return Path(os.environ.get("VISIONCOMPARE_RUNS", default))
 
 
@@ -69,10 +71,13 @@ def library_versions() -> dict[str, str]:
         "faster-coco-eval",
         "numpy",
     ):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+        # The headless build of Ultralytics is the same module under another name.
+        for distribution in (package, f"{package}-opencv-headless"):
+            try:
+                versions[package] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                pass
     return versions
 
 

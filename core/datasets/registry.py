@@ -9,8 +9,9 @@ from core.datasets.coco import load_coco
 from core.datasets.types import Dataset, DatasetError
 from core.datasets.voc import VOC_TO_COCO, load_voc
 from core.datasets.yolo import load_yolo
+from core.paths import bundled_dir
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = bundled_dir("data")
 
 BUNDLED: dict[str, str] = {
     "coco-val2017-first32": "32 COCO val2017 images, 288 official boxes, 80 classes",
