@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
+from core.metrics.cocoeval import STAT_NAMES as STAT_NAMES  # re-exported
 from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
 from core.types import Detections
 
