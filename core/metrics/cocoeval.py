@@ -176,6 +176,30 @@ def pair_iou(
     return np.where((w > 0) & (h > 0), iou, 0.0)
 
 
+def group_pairs(
+    dt_key: np.ndarray, gt_key: np.ndarray, dets: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (detection, ground truth) pair with equal keys, vectorised.
+
+    Args:
+        dt_key: (D,) int key per detection (e.g. image * classes + class).
+        gt_key: (G,) int key per ground truth.
+        dets: the detections to pair, ascending (None: all).
+
+    Returns:
+        (det index, gt index), sorted by detection, then ground truth (ascending index).
+    """
+    dets = np.arange(len(dt_key)) if dets is None else dets
+    gt_order = np.argsort(gt_key, kind="stable")
+    gt_sorted = gt_key[gt_order]
+    lo = np.searchsorted(gt_sorted, dt_key[dets], side="left")
+    hi = np.searchsorted(gt_sorted, dt_key[dets], side="right")
+    per = hi - lo
+    pair_dt = np.repeat(dets, per)
+    offsets = np.arange(len(pair_dt)) - np.repeat(np.cumsum(per) - per, per)
+    return pair_dt, gt_order[np.repeat(lo, per) + offsets]
+
+
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     """Everything one evaluation computed (the arrays are read, never recomputed).
@@ -193,6 +217,8 @@ class Evaluation:
             ground truth (pycocotools' ``eval['precision']``).
         recall: (T, K, A, M) final recall, -1 likewise.
         stats: COCO's 12 numbers by name.
+        dt_best_iou: (D,) each detection's best IoU with a same-class object that is not
+            a crowd region (0 for none).
     """
 
     params: EvalParams
@@ -204,6 +230,7 @@ class Evaluation:
     precision: np.ndarray
     recall: np.ndarray
     stats: dict[str, float]
+    dt_best_iou: np.ndarray
 
     def class_ap(self, t: int | slice = slice(None), m: int = -1) -> np.ndarray:
         """(K,) AP per class at IoU index/slice ``t``, area "all", maxDets index ``m``
@@ -249,17 +276,14 @@ def evaluate(
     )
 
     # every (detection, ground truth) pair of the same image and class
-    gt_order = np.argsort(gt_group, kind="stable")  # keeps annotation order in a group
-    gt_sorted_groups = gt_group[gt_order]
-    lo = np.searchsorted(gt_sorted_groups, dt_group, side="left")
-    hi = np.searchsorted(gt_sorted_groups, dt_group, side="right")
-    lo, hi = lo[counted], hi[counted]
-    dets = np.flatnonzero(counted)
-    per = hi - lo
-    pair_dt = np.repeat(dets, per)
-    offsets = np.arange(len(pair_dt)) - np.repeat(np.cumsum(per) - per, per)
-    pair_gt = gt_order[np.repeat(lo, per) + offsets]
+    pair_dt, pair_gt = group_pairs(dt_group, gt_group, np.flatnonzero(counted))
     iou = pair_iou(flat.dt_xywh[pair_dt], flat.gt_xywh[pair_gt], flat.gt_crowd[pair_gt])
+    # best overlap with a same-class object that is not a crowd region (error browser)
+    dt_best_iou = np.zeros(n_dt)
+    if len(pair_dt):
+        seg = np.flatnonzero(np.r_[True, pair_dt[1:] != pair_dt[:-1]])
+        plain = np.where(flat.gt_crowd[pair_gt], 0.0, iou)
+        dt_best_iou[pair_dt[seg]] = np.maximum.reduceat(plain, seg)
     keep = iou >= min(thr[0], 1 - 1e-10)
     pair_dt, pair_gt, iou = pair_dt[keep], pair_gt[keep], iou[keep]
 
@@ -316,7 +340,7 @@ def evaluate(
     precision, recall = _accumulate(flat, params, dt_rank, dt_match, dt_ignore, gt_ignore)
     return Evaluation(
         params, flat, dt_rank, dt_match, dt_ignore, gt_ignore, precision, recall,
-        summarize(precision, recall, params),
+        summarize(precision, recall, params), dt_best_iou,
     )  # fmt: skip
 
 
