@@ -1,6 +1,6 @@
 """Evaluation engine speed, three measurements in one run, each on the same inputs.
 
-1. Batch inference: our evaluation loop (``core.evaluation.predict_detections``, images
+1. Batch inference: our evaluation loop (``core.prediction_runs.predict_detections``, images
    decoded one batch ahead) vs Ultralytics' own ``predict`` loop over the same image files,
    same detector, same settings (conf 0.001, iou 0.7, max_det 300), median of 3 passes.
 2. COCO metrics on a synthetic 5,000-image COCO-sized set: ``core.metrics.coco.evaluate_coco``
@@ -29,9 +29,9 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from core.datasets.registry import load_bundled  # noqa: E402
-from core.evaluation import DetectSettings, predict_detections  # noqa: E402
 from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results, evaluate_coco  # noqa: E402
 from core.metrics.matching import confusion_matrix, match_dataset, summarize  # noqa: E402
+from core.prediction_runs import DetectSettings, predict_detections  # noqa: E402
 from core.store import PredictionStore  # noqa: E402
 from tests.helpers import random_coco_case  # noqa: E402
 from tests.reference import pycocotools_eval  # noqa: E402

@@ -165,7 +165,7 @@ def iou_section(records: pd.DataFrame, iou: float, key: str) -> None:
 def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> None:
     normalize = st.toggle("Normalise each true class to 1", key=f"{key}_cm_norm")
     st.plotly_chart(confusion_figure(cm, normalize), config=CHART, key=f"{key}_cm")
-    cells = sorted(cm.cells, key=lambda rc: -cm.matrix[rc])
+    cells = cm.nonzero_cells()
     if not cells:
         return
     labels = cm.labels
@@ -177,7 +177,7 @@ def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> N
     cell = st.selectbox(
         "Images in the cell", cells, format_func=describe, key=f"{key}_cm_cell"
     )
-    st.write(", ".join(names[i] for i in cm.cells[cell]))
+    st.write(", ".join(names[i] for i in cm.images_in(cell)))
 
 
 def errors_section(records: pd.DataFrame, dataset, key: str) -> None:

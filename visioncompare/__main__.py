@@ -138,9 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--device", default="auto")
     ev.add_argument(
-        "--conf", type=float, default=0.25, help="operating-point confidence"
+        "--conf", type=float, help="operating-point confidence (default 0.25)"
     )
-    ev.add_argument("--iou", type=float, default=0.5, help="operating-point IoU")
+    ev.add_argument(
+        "--iou", type=float,
+        help="operating-point IoU, snapped to 0.50:0.05:0.95 (default 0.5)",
+    )  # fmt: skip
     ev.add_argument(
         "--out", type=Path, help="output folder (default runs/<dataset>/<source>)"
     )
@@ -175,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
 
-    from visioncompare.evaluate import open_dataset, run_evaluation, runs_dir
+    from core.metrics.cocoeval import EvalParams
+    from visioncompare.report import open_dataset, run_evaluation, runs_dir
+
+    params = EvalParams()
+    params = params.with_thresholds(
+        params.conf if args.conf is None else args.conf,
+        params.iou if args.iou is None else args.iou,
+    )
 
     try:
         dataset = open_dataset(args.dataset)
@@ -186,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             predictions=args.predictions,
             classifier=args.classifier,
             device=args.device,
-            conf=args.conf,
-            iou=args.iou,
+            params=params,
             progress=ProgressBar(),
         )
     except (

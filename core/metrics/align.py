@@ -38,6 +38,9 @@ def align_predictions(
         if det is None or not len(det):
             out[sample.image_id] = Detections.empty(dataset.class_names)
             continue
+        if tuple(det.class_names) == tuple(dataset.class_names):
+            out[sample.image_id] = det  # already aligned: nothing to map
+            continue
         labels = det.labels
         mapped = np.array([index_of.get(label, -1) for label in labels], dtype=np.int64)
         for label, m in zip(labels, mapped):
@@ -45,6 +48,7 @@ def align_predictions(
                 dropped[label] = dropped.get(label, 0) + 1
         keep = mapped >= 0
         out[sample.image_id] = Detections(
-            det.xyxy[keep], det.scores[keep], mapped[keep], dataset.class_names
-        )
+            det.xyxy[keep], det.scores[keep], mapped[keep], dataset.class_names,
+            {k: v[keep] for k, v in det.extra.items()},
+        )  # fmt: skip
     return Aligned(out, dict(sorted(dropped.items(), key=lambda kv: -kv[1])))

@@ -17,7 +17,13 @@ import pandas as pd
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.cocoeval import STAT_NAMES as STAT_NAMES  # re-exported
-from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
+from core.metrics.cocoeval import (
+    EvalParams,
+    Evaluation,
+    _file_score,
+    _file_xywh,
+    evaluate,
+)
 from core.types import Detections
 
 log = logging.getLogger(__name__)
@@ -64,17 +70,18 @@ def coco_results(predictions: Mapping[int, Detections], dataset: Dataset) -> lis
     aligned = align_predictions(predictions, dataset).predictions
     results = []
     for image_id, det in aligned.items():
+        # float64 from the float32 boxes (or the file's own numbers): exactly what the
+        # evaluation used, so the file re-scores to the numbers shown
         xyxy = det.xyxy.astype(np.float64)
-        for j in range(len(det)):
-            x1, y1, x2, y2 = xyxy[j].tolist()
-            results.append(
-                {
-                    "image_id": image_id,
-                    "category_id": dataset.category_ids[int(det.class_ids[j])],
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "score": float(det.scores[j]),
-                }
-            )
+        xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+        own = _file_xywh(det)
+        xywh = np.where(np.isnan(own), xywh, own).tolist()
+        categories = [dataset.category_ids[int(c)] for c in det.class_ids]
+        scores = _file_score(det).tolist()
+        results.extend(
+            {"image_id": image_id, "category_id": c, "bbox": b, "score": s}
+            for c, b, s in zip(categories, xywh, scores)
+        )
     return results
 
 

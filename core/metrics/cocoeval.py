@@ -143,6 +143,7 @@ def flatten(
 
     g_xyxy = [gt.xyxy[k] for _, gt, k in g_parts]
     d_xyxy = [det.xyxy for _, det in d_parts]
+    d_xywh = [_file_xywh(det) for _, det in d_parts]
     return Flat(
         image_ids=np.array([s.image_id for s in samples], np.int64),
         gt_image=cat([np.full(len(k), n) for n, _, k in g_parts], np.int64),
@@ -153,11 +154,38 @@ def flatten(
         gt_index=cat([k for _, _, k in g_parts], np.int64),
         dt_image=cat([np.full(len(d), n) for n, d in d_parts], np.int64),
         dt_class=cat([d.class_ids for _, d in d_parts], np.int64),
-        dt_xywh=xywh(cat(d_xyxy, np.float32, 4)),
-        dt_score=cat([d.scores for _, d in d_parts], np.float32).astype(np.float64),
+        dt_xywh=np.where(
+            np.isnan(cat(d_xywh, np.float64, 4)),
+            xywh(cat(d_xyxy, np.float32, 4)),
+            cat(d_xywh, np.float64, 4),
+        ),
+        dt_score=cat([_file_score(d) for _, d in d_parts], np.float64),
         dt_index=cat([np.arange(len(d)) for _, d in d_parts], np.int64),
         num_classes=len(dataset.class_names),
     )
+
+
+FILE_BOX = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
+"""``Detections.extra`` keys holding a results file's own float64 ``[x, y, w, h]``: the
+COCO evaluation uses them, so a file scores exactly as pycocotools scores it (no float32
+rounding; negative widths and heights kept, as pycocotools keeps them)."""
+
+
+FILE_SCORE = "file_score"
+"""``Detections.extra`` key of a results file's own float64 score (ranked as pycocotools
+ranks it; ``scores`` holds its float32 rounding)."""
+
+
+def _file_score(det: Detections) -> np.ndarray:
+    if FILE_SCORE in det.extra:
+        return det.extra[FILE_SCORE].astype(np.float64)
+    return det.scores.astype(np.float32).astype(np.float64)
+
+
+def _file_xywh(det: Detections) -> np.ndarray:
+    if all(k in det.extra for k in FILE_BOX):
+        return np.stack([det.extra[k] for k in FILE_BOX], axis=1).astype(np.float64)
+    return np.full((len(det), 4), np.nan)
 
 
 def pair_iou(
@@ -351,8 +379,10 @@ def _accumulate(
     dt_match: np.ndarray,
     dt_ignore: np.ndarray,
     gt_ignore: np.ndarray,
+    kept: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' accumulate over the stored matches."""
+    """pycocotools' accumulate over the stored matches (of the ``kept`` detections only,
+    when given: a score cut keeps a prefix of every ranking, so its matches stand)."""
     rec_thr = np.asarray(params.recall_thresholds, np.float64)
     n_t, n_r = len(params.iou_thresholds), len(rec_thr)
     n_k, n_a, n_m = flat.num_classes, len(params.area_ranges), len(params.max_dets)
@@ -364,6 +394,8 @@ def _accumulate(
     )
     cls = flat.dt_class[order]
     rank = dt_rank[order]
+    if kept is not None:
+        rank = np.where(kept[order], rank, np.iinfo(np.int64).max)
     counts = ~dt_ignore[order]  # (D, A, T)
     tp_all = np.ascontiguousarray(((dt_match[order] >= 0) & counts).transpose(1, 2, 0))
     fp_all = np.ascontiguousarray(((dt_match[order] < 0) & counts).transpose(1, 2, 0))

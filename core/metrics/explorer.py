@@ -36,7 +36,10 @@ from core.metrics.matching import (
 
 
 def _xyxy(xywh: np.ndarray) -> np.ndarray:
-    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    corner = xywh[:, :2] + xywh[:, 2:]
+    return np.concatenate(
+        [np.minimum(xywh[:, :2], corner), np.maximum(xywh[:, :2], corner)], axis=1
+    )
 
 
 def greedy_pairs(
@@ -94,6 +97,10 @@ class Explorer:
 
     def snap(self, iou: float) -> int:
         return self.evaluation.params.snap_iou(iou)
+
+    def warm(self) -> None:
+        """Compute what every threshold change reads (once, with the report)."""
+        _ = self._kinds, self._pairs, self._num_gt
 
     @cached_property
     def _scores32(self) -> np.ndarray:
