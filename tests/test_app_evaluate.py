@@ -85,7 +85,9 @@ def test_classifier_comparison_and_mAP_recipes(evaluated):
     captions = " ".join(c.value for c in at.caption)
     assert "Cannot be named by ImageNet at all: person" in captions
     recipes = [df.value for df in at.dataframe if "recipe" in df.value.columns]
-    assert recipes and len(recipes[0]) == 6
+    assert recipes and len(recipes[0]) == 8
+    assert "Ultralytics mAP50-95" in recipes[0]["recipe"].tolist()
+    assert "tools" in recipes[0].columns
     assert len(at.get("download_button")) == 3
 
 
