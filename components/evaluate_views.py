@@ -281,6 +281,25 @@ def tagging_section(report) -> None:
         )  # fmt: skip
 
 
+def class_table_section(table: pd.DataFrame) -> None:
+    """Say loudly when the detector's classes and the dataset's do not line up."""
+    status = table["status"]
+    renamed = int(status.str.startswith("renamed").sum())
+    unmatched = int((status == "unmatched: left out").sum())
+    never = int((status == "never predicted: AP 0").sum())
+    if never:
+        st.warning(
+            f"{never} dataset classes have no detector class of that name and score AP 0 "
+            "(see the class table)."
+        )
+    with st.expander(
+        f"Classes: {int((status == 'matched').sum())} matched, {renamed} renamed, "
+        f"{unmatched} detector classes not in the dataset, {never} never predicted",
+        expanded=bool(never),
+    ):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
 def disagreement_section(frame: pd.DataFrame) -> None:
     st.dataframe(
         frame,

@@ -126,6 +126,7 @@ if report.dropped:
 st.subheader(f"{report.source} on {dataset.name}")
 if notes:
     st.caption("; ".join(notes) + ".")
+views.class_table_section(report.class_table)
 views.summary_cards(report)
 
 

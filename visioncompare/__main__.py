@@ -82,6 +82,13 @@ def print_summary(report, paths: dict[str, Path]) -> None:
             f"dataset does not annotate ({', '.join(list(report.dropped)[:8])}"
             f"{', ...' if len(report.dropped) > 8 else ''})"
         )
+    table = report.class_table
+    never = table.loc[table["status"] == "never predicted: AP 0", "dataset class"]
+    if len(never):
+        lines.append(
+            f"WARNING: {len(never)} dataset classes match no detector class and score "
+            f"AP 0: {', '.join(never.tolist()[:8])}{', ...' if len(never) > 8 else ''}"
+        )
     if report.tagging is not None:
         t = report.tagging
         lines += [

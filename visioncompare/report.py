@@ -20,7 +20,7 @@ import pandas as pd
 
 from core.datasets import Dataset, DatasetError
 from core.datasets.registry import BUNDLED, load_bundled, load_folder
-from core.metrics.align import Aligned, align_predictions
+from core.metrics.align import Aligned, align_predictions, class_table
 from core.metrics.coco import CocoResult, coco_result, coco_results
 from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
 from core.metrics.disagreement import why_map_differs
@@ -107,6 +107,17 @@ class EvaluationReport:
     skipped: dict[str, int] = field(default_factory=dict)
     """Entries of a predictions file left out (category not in the dataset, ...)."""
     extras: dict = field(default_factory=dict)
+
+    @property
+    def class_table(self) -> pd.DataFrame:
+        """The detector's classes matched, renamed and unmatched against the dataset's
+        (``core.metrics.align.class_table``); a predictions file names the dataset's."""
+        names = (
+            self.detector_run.meta.get("class_names", self.dataset.class_names)
+            if self.detector_run is not None
+            else self.dataset.class_names
+        )
+        return class_table(tuple(names), self.dataset)
 
     @property
     def conf(self) -> float:
