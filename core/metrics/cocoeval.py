@@ -57,6 +57,9 @@ class EvalParams:
         area_ranges: (A, 2) COCO's all / small / medium / large, in pixels squared.
         conf: the explorer's confidence (TP / FP / FN, precision, recall, confusion).
         iou: the explorer's IoU, one of ``iou_thresholds`` (also the confusion matrix's).
+        min_conf: the lowest confidence the explorer offers; the confusion matrix keeps
+            candidate pairs for detections at or above it (lower ones are paired on
+            demand).
         voc_iou: the VOC devkit's IoU (a match needs IoU strictly above it).
         cut: the confidence cut of the "why mAP differs" row.
     """
@@ -73,6 +76,7 @@ class EvalParams:
     )  # fmt: skip
     conf: float = 0.25
     iou: float = 0.5
+    min_conf: float = 0.05
     voc_iou: float = 0.5
     cut: float = 0.25
 

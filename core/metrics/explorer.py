@@ -203,11 +203,15 @@ class Explorer:
 
     @cached_property
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._pairs_above(self.evaluation.params.min_conf)
+
+    def _pairs_above(self, conf: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (detection, object) pair of an image, any classes, crowd regions left
-        out, with IoU >= the lowest threshold."""
+        out, with IoU >= the lowest threshold, for detections scoring >= ``conf``."""
         flat = self.evaluation.flat
         gt_key = np.where(flat.gt_crowd, -1, flat.gt_image)  # crowd regions: no image
-        det, gt = group_pairs(flat.dt_image, gt_key)
+        dets = np.flatnonzero(self._scores32 >= np.float32(conf))
+        det, gt = group_pairs(flat.dt_image, gt_key, dets)
         iou = pair_iou(flat.dt_xywh[det], flat.gt_xywh[gt], np.zeros(len(gt), bool))
         keep = iou >= min(self.iou_thresholds)
         return det[keep], gt[keep], iou[keep]
@@ -217,7 +221,10 @@ class Explorer:
         iou = self.iou_thresholds[self.snap(iou)]
         flat = self.evaluation.flat
         k = len(self.class_names)
-        det, gt, overlap = self._pairs
+        if np.float32(conf) >= np.float32(self.evaluation.params.min_conf):
+            det, gt, overlap = self._pairs
+        else:
+            det, gt, overlap = self._pairs_above(conf)
         kept = self._scores32 >= np.float32(conf)
         use = kept[det] & (overlap >= iou)
         d, g = greedy_pairs(det[use], gt[use], overlap[use])
