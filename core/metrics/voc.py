@@ -41,10 +41,12 @@ class BoxConvention(str, Enum):
     CONTINUOUS = "continuous"
     """``width = x2 - x1`` on continuous pixel coordinates (COCO, Ultralytics)."""
     DEVKIT = "devkit"
-    """The VOC devkit's inclusive pixels: ``width = x2 - x1 + 1`` on 1-based pixel
-    indices. Our VOC loader stores ``x1 = xmin - 1, y1 = ymin - 1`` (continuous), so the
-    devkit's boxes are ours with ``x1 + 1, y1 + 1``; detections are written the same way
-    (as detectron2 writes VOC results)."""
+    """The VOC devkit's inclusive pixels: boxes are 1-based pixel indices and
+    ``width = x2 - x1 + 1``. On VOC-format data our continuous boxes (the loader stores
+    ``x1 = xmin - 1, y1 = ymin - 1``) are turned back into the devkit's indices
+    (``x1 + 1, y1 + 1``: the XML's own numbers for the ground truth, and detections the
+    way detectron2 writes VOC results) before the devkit's formula; on other data the
+    boxes are taken as indices as they are."""
 
 
 def pair_iou_voc(
@@ -99,11 +101,11 @@ def devkit_matching(
     g_img, g_cls, g_box, g_ign, d_img, d_cls, d_box, d_score, d_idx = (
         [], [], [], [], [], [], [], [], []
     )  # fmt: skip
-    shift = (
-        np.array([1.0, 1.0, 0.0, 0.0])
-        if BoxConvention(convention) is BoxConvention.DEVKIT
-        else np.zeros(4)
+    # continuous -> the devkit's 1-based pixel indices, for VOC-format data only
+    to_indices = (
+        BoxConvention(convention) is BoxConvention.DEVKIT and dataset.format == "voc"
     )
+    shift = np.array([1.0, 1.0, 0.0, 0.0]) if to_indices else np.zeros(4)
     for n, sample in enumerate(dataset.samples):
         gt = sample.gt
         g_img.append(np.full(len(gt), n))
