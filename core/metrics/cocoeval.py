@@ -400,12 +400,15 @@ def _accumulate(
     rank = dt_rank[order]
     if kept is not None:
         rank = np.where(kept[order], rank, np.iinfo(np.int64).max)
-    counts = ~dt_ignore[order]  # (D, A, T)
-    tp_all = np.ascontiguousarray(((dt_match[order] >= 0) & counts).transpose(1, 2, 0))
-    fp_all = np.ascontiguousarray(((dt_match[order] < 0) & counts).transpose(1, 2, 0))
+    counts = ~dt_ignore  # (D, A, T)
+    matched = dt_match >= 0
+    # (A, T, D) in ranking order, so every row below is contiguous
+    tp_all = np.ascontiguousarray((matched & counts).transpose(1, 2, 0))[:, :, order]
+    fp_all = np.ascontiguousarray((~matched & counts).transpose(1, 2, 0))[:, :, order]
     npig = np.zeros((n_k, n_a), np.int64)
     for a in range(n_a):
         npig[:, a] = np.bincount(flat.gt_class[~gt_ignore[:, a]], minlength=n_k)
+    counted_k = npig > 0  # (K, A)
     previous = None
     for m, max_det in enumerate(params.max_dets):
         inc = rank < max_det
@@ -420,38 +423,68 @@ def _accumulate(
         c = cls if whole else cls[inc]
         bounds = np.searchsorted(c, np.arange(n_k + 1))
         for a in range(n_a):
-            tp_a = tp_all[a] if whole else tp_all[a][:, inc]
-            fp_a = fp_all[a] if whole else fp_all[a][:, inc]
-            tp_cum = tp_a.astype(np.int32)  # (T, N)
-            fp_cum = fp_a.astype(np.int32)
-            np.cumsum(tp_cum, axis=1, out=tp_cum)
-            np.cumsum(fp_cum, axis=1, out=fp_cum)
-            for k in range(n_k):
-                if npig[k, a] == 0:
-                    continue
-                lo, hi = bounds[k], bounds[k + 1]
-                nd = hi - lo
-                if nd == 0:
-                    recall[:, k, a, m] = 0
-                    precision[:, :, k, a, m] = 0
-                    continue
-                tp = tp_cum[:, lo:hi]
-                fp = fp_cum[:, lo:hi]
-                if lo:
-                    tp = tp - tp_cum[:, lo - 1 : lo]
-                    fp = fp - fp_cum[:, lo - 1 : lo]
-                tp = tp.astype(np.float64)
-                fp = fp.astype(np.float64)
-                rc = tp / npig[k, a]
-                pr = tp / (fp + tp + np.spacing(1))
-                recall[:, k, a, m] = rc[:, -1]
-                env = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-                for t in range(n_t):
-                    idx = np.searchsorted(rc[t], rec_thr, side="left")
-                    inside = idx < nd
-                    q = np.zeros(n_r)
-                    q[inside] = env[t, idx[inside]]
-                    precision[t, :, k, a, m] = q
+            for t in range(n_t):
+                tp_row = tp_all[a, t] if whole else tp_all[a, t][inc]
+                fp_row = fp_all[a, t] if whole else fp_all[a, t][inc]
+                p_tk, r_k = _precision_at_recalls(
+                    c, bounds, tp_row, fp_row, npig[:, a], rec_thr
+                )
+                precision[t, :, :, a, m] = np.where(counted_k[:, a], p_tk.T, -1.0)
+                recall[t, :, a, m] = np.where(counted_k[:, a], r_k, -1.0)
+    return precision, recall
+
+
+def _precision_at_recalls(
+    cls: np.ndarray,
+    bounds: np.ndarray,
+    tp: np.ndarray,
+    fp: np.ndarray,
+    npig: np.ndarray,
+    rec_thr: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """pycocotools' interpolated precision at the recall points, for every class at once.
+
+    Recall only rises at a true positive and precision only falls between two, so the
+    first detection reaching a recall point is a true positive and the precision
+    envelope there is a maximum over true positives: only the true positives' running
+    counts are needed, computed with the same float operations as pycocotools.
+
+    Args:
+        cls: (N,) class of each detection, sorted by class (then rank).
+        bounds: (K + 1,) where each class starts in ``cls``.
+        tp, fp: (N,) bool, true and false positives (ignored detections neither).
+        npig: (K,) objects that count per class.
+        rec_thr: (R,) recall points.
+
+    Returns:
+        (precision (K, R), recall (K,)); rows of classes without objects are undefined.
+    """
+    n_k = len(bounds) - 1
+    fp_cum = fp.astype(np.int32)
+    np.cumsum(fp_cum, out=fp_cum)
+    fp_base = np.where(bounds[:-1] > 0, fp_cum[np.maximum(bounds[:-1] - 1, 0)], 0)
+    pos = np.flatnonzero(tp)
+    pc = cls[pos]
+    tp_start = np.searchsorted(pc, np.arange(n_k + 1))
+    n_tp = np.diff(tp_start)
+    tpc = (np.arange(len(pos)) - tp_start[pc] + 1).astype(np.float64)
+    fpc = (fp_cum[pos] - fp_base[pc]).astype(np.float64)
+    pr = tpc / (fpc + tpc + np.spacing(1))
+    width = int(n_tp.max()) if len(n_tp) and n_tp.max() > 0 else 1
+    env = np.zeros((n_k, width))
+    env[pc, tpc.astype(np.int64) - 1] = pr
+    env = np.maximum.accumulate(env[:, ::-1], axis=1)[:, ::-1]
+    denom = np.maximum(npig, 1).astype(np.float64)[:, None]  # (K, 1)
+    # the first count j with j / npig >= the recall point, found with the same division
+    # pycocotools makes (the estimate from a product is off by at most one)
+    j = np.maximum(np.ceil(rec_thr[None, :] * denom) - 2, 1)
+    for _ in range(4):
+        j = np.where(j / denom >= rec_thr[None, :], j, j + 1)
+    j = j.astype(np.int64)
+    inside = j <= n_tp[:, None]
+    rows = np.broadcast_to(np.arange(n_k)[:, None], j.shape)
+    precision = np.where(inside, env[rows, np.minimum(j, width) - 1], 0.0)
+    recall = n_tp / denom[:, 0]
     return precision, recall
 
 
