@@ -145,6 +145,8 @@ class Explorer:
         t = self.snap(iou)
         cache = self.__dict__.setdefault("_matches", {})
         if t not in cache:
+            while len(cache) >= 2:  # records of 500,000 boxes: keep the last two
+                cache.pop(next(iter(cache)))
             cache[t] = self._match(t)
         return cache[t]
 
