@@ -49,8 +49,10 @@ def summary_cards(report) -> None:
         ("mAP50", _fmt(stats["AP50"]), "COCO AP at IoU 0.5 (101-point)"),
         ("mAP75", _fmt(stats["AP75"]), "COCO AP at IoU 0.75"),
         ("AR100", _fmt(stats["AR100"]), "COCO recall with up to 100 boxes per image"),
-        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt), "PASCAL VOC2007, IoU > 0.5"),
-        ("VOC AP (all-pt)", _fmt(report.voc.map_all), "PASCAL VOC2010+, IoU > 0.5"),
+        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt),
+         f"PASCAL VOC2007, IoU > 0.5, {report.voc.convention} pixels"),
+        ("VOC AP (all-pt)", _fmt(report.voc.map_all),
+         f"PASCAL VOC2010+, IoU > 0.5, {report.voc.convention} pixels"),
         ("Images / boxes", f"{len(report.dataset)} / {report.dataset.num_boxes}", None),
         (
             "Device, time/image",

@@ -63,8 +63,10 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         "| metric | value |",
         "|---|---:|",
         *(f"| {name} | {_format(v)} |" for name, v in stats.items()),
-        f"| VOC AP50 (11-point) | {_format(report.voc.map_11pt)} |",
-        f"| VOC AP50 (all-point) | {_format(report.voc.map_all)} |",
+        f"| VOC AP50 (11-point, {report.voc.convention} pixels) | "
+        f"{_format(report.voc.map_11pt)} |",
+        f"| VOC AP50 (all-point, {report.voc.convention} pixels) | "
+        f"{_format(report.voc.map_all)} |",
         f"| precision @ {point} | {_format(report.summary.precision)} |",
         f"| recall @ {point} | {_format(report.summary.recall)} |",
         f"| F1 | {_format(report.summary.f1)} |",

@@ -233,12 +233,13 @@ def evaluate_predictions(
     detections: dict[int, Detections],
     source: str,
     params: EvalParams | None = None,
+    aligned: Aligned | None = None,
     **extra,
 ) -> EvaluationReport:
     """Every detection metric from stored predictions (no model involved): aligned once,
     evaluated once, every view read from that evaluation."""
     params = params or EvalParams()
-    aligned = align_predictions(detections, dataset)
+    aligned = aligned or align_predictions(detections, dataset)
     evaluation = evaluate(dataset, aligned.predictions, params)
     explorer = Explorer(evaluation, dataset.class_names)
     explorer.warm()
@@ -313,6 +314,7 @@ def run_evaluation(
                 should_stop=should_stop, record={"versions": versions, "device": model.device},
             )  # fmt: skip
         source, used_device = detector, run.meta.get("device", "cpu")
+    aligned = align_predictions(detections, dataset)  # once, for every metric
     tagging = classifier_run = None
     if classifier is not None:
         identity = model_identity(classifier, device)
@@ -329,11 +331,11 @@ def run_evaluation(
                 record={"versions": versions, "device": model.device},
             )  # fmt: skip
         tagging = evaluate_tagging(
-            dataset, probabilities, tuple(classifier_run.meta["class_names"]), detections,
-            conf=params.conf,
+            dataset, probabilities, tuple(classifier_run.meta["class_names"]),
+            aligned.predictions, conf=params.conf,
         )  # fmt: skip
     return evaluate_predictions(
-        dataset, detections, source, params, detector_run=run, tagging=tagging,
+        dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
         skipped=skipped,
     )  # fmt: skip
