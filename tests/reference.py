@@ -8,8 +8,11 @@ import io
 import numpy as np
 
 
-def pycocotools_eval(gt_dict: dict, results: list[dict], max_dets=(1, 10, 100)):
-    """(stats (12,), precision (T, R, K, A, M)) from pycocotools' COCOeval."""
+def pycocotools_eval(
+    gt_dict: dict, results: list[dict], max_dets=(1, 10, 100), cat_ids=None
+):
+    """(stats (12,), precision (T, R, K, A, M)) from pycocotools' COCOeval (optionally
+    over some categories only: ``params.catIds``)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -20,6 +23,8 @@ def pycocotools_eval(gt_dict: dict, results: list[dict], max_dets=(1, 10, 100)):
         dt = gt.loadRes(results) if results else COCO()
         evaluator = COCOeval(gt, dt, "bbox")
         evaluator.params.maxDets = list(max_dets)
+        if cat_ids is not None:
+            evaluator.params.catIds = list(cat_ids)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()

@@ -462,7 +462,8 @@ def _precision_at_recalls(
     n_k = len(bounds) - 1
     fp_cum = fp.astype(np.int32)
     np.cumsum(fp_cum, out=fp_cum)
-    fp_base = np.where(bounds[:-1] > 0, fp_cum[np.maximum(bounds[:-1] - 1, 0)], 0)
+    padded = np.concatenate(([0], fp_cum))  # padded[i]: false positives before i
+    fp_base = padded[bounds[:-1]]
     pos = np.flatnonzero(tp)
     pc = cls[pos]
     tp_start = np.searchsorted(pc, np.arange(n_k + 1))
