@@ -1,10 +1,11 @@
-"""Evaluation engine speed, three measurements in one run, each on the same inputs.
+"""Evaluation engine speed, four measurements in one run, each on the same inputs.
 
 1. Batch inference: our evaluation loop (``core.prediction_runs.predict_detections``, images
    decoded one batch ahead) vs Ultralytics' own ``predict`` loop over the same image files,
    same detector, same settings (conf 0.001, iou 0.7, max_det 300), median of 3 passes.
 2. COCO metrics on a synthetic 5,000-image COCO-sized set: ``core.metrics.coco.evaluate_coco``
-   (faster-coco-eval) vs pycocotools on the same ground truth and results; results compared.
+   (``core.metrics.cocoeval``, numpy) vs pycocotools on the same ground truth and results;
+   results compared.
 3. Re-evaluation from stored predictions for 500 images: a new confidence threshold (counts,
    precision/recall/F1 and the confusion matrix) and a new IoU threshold.
 4. The realistic case: 5,000 images x 100 boxes at confidence 0.001, 80 classes (COCO
