@@ -156,3 +156,19 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
         side["custom:twin_openvino_model"]
     )  # same weights
     assert any("minus yolov8n-int8" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_class_table_says_how_the_detector_classes_line_up(evaluated):
+    """yolov8n (COCO names) on the VOC subset (VOC names renamed to COCO names): 14 classes
+    match, 6 are renamed, the other 60 COCO classes are not in the dataset."""
+    at = evaluated
+    labels = [e.label for e in at.expander if e.label.startswith("Classes:")]
+    assert labels == [
+        "Classes: 14 matched, 6 renamed, 60 detector classes not in the dataset, "
+        "0 never predicted"
+    ]
+    table = next(df.value for df in at.dataframe if "status" in df.value.columns)
+    renamed = table[table["status"].str.startswith("renamed")]
+    assert set(renamed["dataset class"]) == {
+        "airplane", "dining table", "motorcycle", "potted plant", "couch", "tv",
+    }  # fmt: skip
