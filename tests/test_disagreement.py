@@ -102,9 +102,12 @@ def test_ultralytics_row_reproduces_ap_per_class(seed):
     assert np.abs(ours - ap_ref).max() <= 1e-6
     assert abs(ours.mean() - ap_ref.mean()) <= 1e-6
     assert abs(ours[:, 0].mean() - ap_ref[:, 0].mean()) <= 1e-6
-    # the recipe differs from COCO's on the same predictions
-    coco = evaluate_coco(dataset, predictions).stats["AP"]
-    assert abs(ours.mean() - coco) > 1e-4
+    # the report's rows are these numbers, and differ from COCO's on the same predictions
+    rows = evaluate_predictions(dataset, predictions, "model").disagreement
+    values = dict(zip(rows["recipe"], rows["value"]))
+    assert abs(values["Ultralytics mAP50-95"] - ap_ref.mean()) <= 1e-6
+    assert abs(values["Ultralytics AP50"] - ap_ref[:, 0].mean()) <= 1e-6
+    assert abs(values["Ultralytics mAP50-95"] - values["COCO AP50-95, maxDets 100"]) > 1e-4
 
 
 def test_ultralytics_caps_boxes_per_image():
