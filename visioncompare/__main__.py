@@ -53,7 +53,7 @@ def _format(value: float) -> str:
 def print_summary(report, paths: dict[str, Path]) -> None:
     stats = report.coco.stats
     ms = report.ms_per_image
-    point = f"conf {report.conf}, IoU {report.iou}"
+    point = f"conf {report.conf:g}, IoU {report.iou:.2f}"
     lines = [
         f"dataset     {report.dataset.name}: {len(report.dataset)} images, "
         f"{report.dataset.num_boxes} boxes",

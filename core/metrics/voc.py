@@ -211,5 +211,5 @@ def evaluate_voc(
         if frame["AP_all"].notna().any()
         else float("nan"),
         curves,
-        convention,
+        convention.value,
     )
