@@ -13,13 +13,11 @@ import streamlit as st
 
 from core.images import LoadedImage, decode_image, load_image_file
 from core.metrics.coco import coco_results
-from core.metrics.disagreement import why_map_differs
-from core.metrics.matching import confusion_matrix, match_dataset
 from core.store import PredictionStore
 from core.types import Prediction
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
-from visioncompare.evaluate import open_dataset
+from visioncompare.report import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
@@ -78,23 +76,12 @@ def load_dataset(name_or_path: str):
     return open_dataset(name_or_path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def matching(report_id: str, iou: float, _report):
-    """The matching of a report's detections at one IoU threshold (every confidence
-    threshold is a filter on it, so the confidence slider never re-matches)."""
-    return match_dataset(_report.dataset, _report.detections, iou_threshold=iou)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def confusion(report_id: str, conf: float, iou: float, _report):
-    return confusion_matrix(_report.dataset, _report.detections, conf=conf, iou=iou)
-
-
 @st.cache_resource(
-    show_spinner="Scoring the same predictions five ways…", max_entries=8
+    show_spinner="Scoring the same predictions the ways other tools do…", max_entries=8
 )
 def disagreement(report_id: str, _report):
-    return why_map_differs(_report.dataset, _report.detections)
+    """The "why mAP differs" rows (read from the report's one evaluation)."""
+    return _report.disagreement
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -48,8 +48,10 @@ def summary_cards(report) -> None:
         ("mAP50", _fmt(stats["AP50"]), "COCO AP at IoU 0.5 (101-point)"),
         ("mAP75", _fmt(stats["AP75"]), "COCO AP at IoU 0.75"),
         ("AR100", _fmt(stats["AR100"]), "COCO recall with up to 100 boxes per image"),
-        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt), "PASCAL VOC2007, IoU > 0.5"),
-        ("VOC AP (all-pt)", _fmt(report.voc.map_all), "PASCAL VOC2010+, IoU > 0.5"),
+        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt),
+         f"PASCAL VOC2007, IoU > 0.5, {report.voc.convention} pixels"),
+        ("VOC AP (all-pt)", _fmt(report.voc.map_all),
+         f"PASCAL VOC2010+, IoU > 0.5, {report.voc.convention} pixels"),
         ("Images / boxes", f"{len(report.dataset)} / {report.dataset.num_boxes}", None),
         (
             "Device, time/image",
@@ -167,7 +169,7 @@ def iou_section(records: pd.DataFrame, iou: float, key: str) -> None:
 def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> None:
     normalize = st.toggle("Normalise each true class to 1", key=f"{key}_cm_norm")
     st.plotly_chart(confusion_figure(cm, normalize), config=CHART, key=f"{key}_cm")
-    cells = sorted(cm.cells, key=lambda rc: -cm.matrix[rc])
+    cells = cm.nonzero_cells()
     if not cells:
         return
     labels = cm.labels
@@ -179,7 +181,7 @@ def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> N
     cell = st.selectbox(
         "Images in the cell", cells, format_func=describe, key=f"{key}_cm_cell"
     )
-    st.write(", ".join(names[i] for i in cm.cells[cell]))
+    st.write(", ".join(names[i] for i in cm.images_in(cell)))
 
 
 def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
@@ -289,6 +291,25 @@ def tagging_section(report) -> None:
             hide_index=True,
             width="stretch",
         )  # fmt: skip
+
+
+def class_table_section(table: pd.DataFrame) -> None:
+    """Say loudly when the detector's classes and the dataset's do not line up."""
+    status = table["status"]
+    renamed = int(status.str.startswith("renamed").sum())
+    unmatched = int((status == "unmatched: left out").sum())
+    never = int((status == "never predicted: AP 0").sum())
+    if never:
+        st.warning(
+            f"{never} dataset classes have no detector class of that name and score AP 0 "
+            "(see the class table)."
+        )
+    with st.expander(
+        f"Classes: {int((status == 'matched').sum())} matched, {renamed} renamed, "
+        f"{unmatched} detector classes not in the dataset, {never} never predicted",
+        expanded=bool(never),
+    ):
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def disagreement_section(frame: pd.DataFrame) -> None:
