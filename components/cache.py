@@ -13,7 +13,6 @@ import streamlit as st
 
 from core.images import LoadedImage, decode_image, load_image_file
 from core.metrics.coco import coco_results
-from core.store import PredictionStore
 from core.types import Prediction
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
@@ -91,8 +90,11 @@ def image_array(path: str) -> np.ndarray:
 
 @st.cache_resource(show_spinner=False)
 def prediction_store(folder: str):
-    """One predictions store (one SQLite connection) per runs folder, for the server."""
-    return PredictionStore(Path(folder) / "predictions.sqlite")
+    """One predictions store (one connection) per runs folder, for the server:
+    ``$VISIONCOMPARE_STORE_URL`` when set, else the folder's SQLite file."""
+    from visioncompare.report import default_store
+
+    return default_store(Path(folder))
 
 
 @st.cache_data(show_spinner="Finding where each model looks…", max_entries=32)

@@ -1,9 +1,15 @@
-"""The predictions store: one SQLite file, one row per (run, image).
+"""The predictions store: one row per (run, image), in SQLite or PostgreSQL.
 
 A run is keyed by what determines its predictions: model name, weights SHA-256, dataset
 and inference settings. Each image is committed as soon as it is predicted, so an
 interrupted run loses nothing and the next run resumes where it stopped; a finished run is
 read back instead of re-running the model.
+
+Where it lives is a URL: a file path or ``sqlite:///path`` (the default, one file), or
+``postgresql://user:password@host/db`` for a store shared by several app replicas and a
+Ray driver (needs ``psycopg``). Both backends have the same tables, keys and behaviour;
+``(key, image_id)`` is the primary key, so concurrent writers of the same image never
+store it twice, and every write is its own committed transaction.
 """
 
 from __future__ import annotations
@@ -18,27 +24,41 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from core.types import Detections
 
-SCHEMA = """
+# The same two tables in both backends; only the column types differ in name.
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     key TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     meta TEXT NOT NULL,
     total INTEGER NOT NULL,
     complete INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL
+    created {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS items (
     key TEXT NOT NULL REFERENCES runs(key),
-    image_id INTEGER NOT NULL,
-    payload BLOB NOT NULL,
+    image_id {bigint} NOT NULL,
+    payload {blob} NOT NULL,
     PRIMARY KEY (key, image_id)
 );
 """
+SCHEMA = _SCHEMA.format(real="REAL", bigint="INTEGER", blob="BLOB")
+POSTGRES_SCHEMA = _SCHEMA.format(real="DOUBLE PRECISION", bigint="BIGINT", blob="BYTEA")
+
+_INSERT_RUN = (
+    "INSERT INTO runs (key, kind, meta, total, created) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+# A repeated image (a retried task, a second replica) replaces its row: one row per image.
+_UPSERT_ITEM = (
+    "INSERT INTO items (key, image_id, payload) VALUES (?, ?, ?) "
+    "ON CONFLICT (key, image_id) DO UPDATE SET payload = excluded.payload"
+)
 
 
 def run_key(**parts: Any) -> str:
@@ -58,48 +78,100 @@ def _unpack(payload: bytes) -> dict[str, np.ndarray]:
         return {name: data[name] for name in data.files}
 
 
+def pack_detections(det: Detections) -> bytes:
+    """A detector's output as the stored payload (made where it is predicted, e.g. a Ray
+    actor, and written by ``PredictionStore.put_payloads``)."""
+    return _pack(xyxy=det.xyxy, scores=det.scores, class_ids=det.class_ids)
+
+
+def pack_probabilities(probs: np.ndarray) -> bytes:
+    """A classifier's softmax as the stored payload."""
+    return _pack(probs=np.asarray(probs, np.float32))
+
+
+def is_postgres_url(url: str) -> bool:
+    return str(url).startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if not is_postgres_url(url):
+        return str(url)
+    parts = urlsplit(str(url))
+    if parts.password is None:
+        return str(url)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened (a missing driver, an unreachable server)."""
+
+
 class PredictionStore:
     """Stored detector boxes and classifier probabilities, per run and image.
 
+    Args:
+        url: a file path, ``sqlite:///path``, or ``postgresql://...``.
+
     One connection per store, shared by threads under a lock (the page and its worker).
-    WAL with ``synchronous=NORMAL``: a commit survives the process being killed; only an
-    operating-system crash may lose the last few images, which a resumed run re-predicts.
+    SQLite: WAL with ``synchronous=NORMAL``: a commit survives the process being killed;
+    only an operating-system crash may lose the last few images, which a resumed run
+    re-predicts. PostgreSQL: each write is a committed transaction.
+
+    Raises:
+        StoreError: PostgreSQL asked for and ``psycopg`` missing or the server unreachable.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, url: str | Path) -> None:
+        self.url = str(url)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock, self._db:
-            self._db.executescript(SCHEMA)
+        if is_postgres_url(self.url):
+            self.backend = "postgresql"
+            self._db = _connect_postgres(self.url)
+            with self._connect() as db:
+                # CREATE TABLE IF NOT EXISTS races with itself across processes: serialise.
+                db.execute("SELECT pg_advisory_xact_lock(7213013)")
+                for statement in POSTGRES_SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+        else:
+            self.backend = "sqlite"
+            path = self.url.removeprefix("sqlite:///")
+            self.path = Path(path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._lock, self._db:
+                self._db.executescript(SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"PredictionStore({redact(self.url)!r})"
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """The shared connection, locked, inside a transaction."""
-        with self._lock, self._db:
-            yield self._db
+    def _connect(self) -> Iterator[_Cursor]:
+        """The shared connection, locked, inside one transaction."""
+        with self._lock:
+            if self.backend == "sqlite":
+                with self._db:
+                    yield _Cursor(self._db, postgres=False)
+            else:
+                with self._db.transaction():
+                    yield _Cursor(self._db, postgres=True)
 
     def begin(self, key: str, kind: str, meta: dict[str, Any], total: int) -> None:
         """Register a run (idempotent: an existing run keeps its stored images)."""
         with self._connect() as db:
             db.execute(
-                "INSERT OR IGNORE INTO runs (key, kind, meta, total, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    key,
-                    kind,
-                    json.dumps(meta, sort_keys=True, default=str),
-                    total,
-                    time.time(),
-                ),
-            )
+                _INSERT_RUN,
+                (key, kind, json.dumps(meta, sort_keys=True, default=str), total,
+                 time.time()),
+            )  # fmt: skip
 
     def meta(self, key: str) -> dict[str, Any] | None:
         with self._connect() as db:
@@ -107,10 +179,17 @@ class PredictionStore:
         return json.loads(row[0]) if row else None
 
     def update_meta(self, key: str, **fields: Any) -> None:
-        """Merge fields into a run's recorded metadata."""
-        meta = self.meta(key) or {}
-        meta.update(fields)
+        """Merge fields into a run's recorded metadata (read and written in one locked
+        transaction, so two writers merging at once both keep their fields)."""
         with self._connect() as db:
+            if db.postgres:
+                select = "SELECT meta FROM runs WHERE key = ? FOR UPDATE"
+            else:
+                db.execute("BEGIN IMMEDIATE")  # the write lock before the read
+                select = "SELECT meta FROM runs WHERE key = ?"
+            row = db.execute(select, (key,)).fetchone()
+            meta = json.loads(row[0]) if row else {}
+            meta.update(fields)
             db.execute(
                 "UPDATE runs SET meta = ? WHERE key = ?",
                 (json.dumps(meta, sort_keys=True, default=str), key),
@@ -131,22 +210,31 @@ class PredictionStore:
         with self._connect() as db:
             return {
                 r[0]
-                for r in db.execute("SELECT image_id FROM items WHERE key = ?", (key,))
+                for r in db.execute(
+                    "SELECT image_id FROM items WHERE key = ?", (key,)
+                ).fetchall()
             }
 
+    def count(self, key: str) -> int:
+        """Rows stored for a run (equal to ``len(done_ids(key))``: one row per image)."""
+        with self._connect() as db:
+            row = db.execute("SELECT COUNT(*) FROM items WHERE key = ?", (key,)).fetchone()
+        return int(row[0])
+
     def put_detections(self, key: str, image_id: int, det: Detections) -> None:
-        payload = _pack(xyxy=det.xyxy, scores=det.scores, class_ids=det.class_ids)
-        self._put(key, [(image_id, payload)])
+        self.put_payloads(key, [(image_id, pack_detections(det))])
 
     def put_probabilities(self, key: str, image_id: int, probs: np.ndarray) -> None:
-        self._put(key, [(image_id, _pack(probs=np.asarray(probs, np.float32)))])
+        self.put_payloads(key, [(image_id, pack_probabilities(probs))])
 
-    def _put(self, key: str, rows: Iterable[tuple[int, bytes]]) -> None:
+    def put_payloads(self, key: str, rows: Iterable[tuple[int, bytes]]) -> None:
+        """Store packed predictions (``pack_detections`` / ``pack_probabilities``) in one
+        transaction; an image stored before is replaced, never duplicated."""
+        rows = [(key, int(image_id), bytes(payload)) for image_id, payload in rows]
+        if not rows:
+            return
         with self._connect() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO items (key, image_id, payload) VALUES (?, ?, ?)",
-                [(key, image_id, payload) for image_id, payload in rows],
-            )
+            db.executemany(_UPSERT_ITEM, rows)
 
     def _items(self, key: str) -> Iterable[tuple[int, dict[str, np.ndarray]]]:
         with self._connect() as db:
@@ -154,7 +242,7 @@ class PredictionStore:
                 "SELECT image_id, payload FROM items WHERE key = ? ORDER BY image_id",
                 (key,),
             ).fetchall()
-        return [(image_id, _unpack(payload)) for image_id, payload in rows]
+        return [(image_id, _unpack(bytes(payload))) for image_id, payload in rows]
 
     def get_detections(
         self, key: str, class_names: tuple[str, ...]
@@ -166,3 +254,38 @@ class PredictionStore:
 
     def get_probabilities(self, key: str) -> dict[int, np.ndarray]:
         return {image_id: a["probs"] for image_id, a in self._items(key)}
+
+
+class _Cursor:
+    """One SQL text for both backends: ``?`` placeholders become psycopg's ``%s``."""
+
+    def __init__(self, db, postgres: bool) -> None:
+        self.db, self.postgres = db, postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: tuple = ()):
+        return self.db.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        if self.postgres:
+            with self.db.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.db.executemany(sql, rows)
+
+
+def _connect_postgres(url: str):
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError(
+            f"{redact(url)}: a PostgreSQL store needs psycopg "
+            "(pip install -r requirements-ray.txt, or pip install 'psycopg[binary]')"
+        ) from exc
+    try:
+        # Autocommit, and every operation opens its own transaction block.
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StoreError(f"{redact(url)}: cannot connect ({exc})") from exc

@@ -54,6 +54,13 @@ def runs_dir() -> Path:
     return Path(os.environ.get("VISIONCOMPARE_RUNS", default))
 
 
+def default_store(runs: Path | None = None) -> PredictionStore:
+    """The predictions store: ``$VISIONCOMPARE_STORE_URL`` (``postgresql://...`` for one
+    shared by replicas and Ray drivers) or ``<runs>/predictions.sqlite``."""
+    url = os.environ.get("VISIONCOMPARE_STORE_URL")
+    return PredictionStore(url or (runs or runs_dir()) / "predictions.sqlite")
+
+
 def open_dataset(name_or_path: str) -> Dataset:
     """A bundled subset by name, or a COCO / VOC / YOLO folder or file by path."""
     if name_or_path in BUNDLED:
@@ -281,7 +288,7 @@ def run_evaluation(
         detector: a model-zoo name; or ``predictions``: a COCO results file.
         classifier: a model-zoo name to score as an image-level tagger (optional).
         device: ``auto`` or a device name.
-        store: the predictions store (default ``runs/predictions.sqlite``).
+        store: the predictions store (default ``default_store()``).
         params: every threshold (default ``EvalParams()``: conf 0.25, IoU 0.5).
         progress: (model name, images done, images in total) callback.
         should_stop: polled between batches; True stops with ``core.prediction_runs.Interrupted``.
@@ -293,7 +300,7 @@ def run_evaluation(
     """
     if (detector is None) == (predictions is None):
         raise ValueError("give exactly one of a detector or a predictions file")
-    store = store or PredictionStore(runs_dir() / "predictions.sqlite")
+    store = store or default_store()
     versions = library_versions()
     get_model = get_model or (lambda name: _load(name, device))
     settings = DetectSettings()
@@ -407,7 +414,7 @@ def is_stored(
     device: str = "auto",
 ) -> bool:
     """True when every prediction these models would make on the dataset is stored."""
-    store = store or PredictionStore(runs_dir() / "predictions.sqlite")
+    store = store or default_store()
     keys = []
     if detector is not None:
         identity = model_identity(detector, device)

@@ -1,0 +1,112 @@
+"""The predictions store behaves the same on SQLite and PostgreSQL: keys, resume, and
+concurrent writers that never lose or duplicate a row."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from core.datasets.registry import load_bundled
+from core.prediction_runs import Interrupted, predict_detections
+from core.store import PredictionStore, StoreError, redact
+from core.types import Detections
+from tests.store_backends import store_url, write_overlapping
+from tests.test_evaluation_engine import CountingDetector
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    with store_url(request.param, tmp_path) as url:
+        yield url
+
+
+def test_round_trip_of_detections_probabilities_and_meta(url):
+    store = PredictionStore(url)
+    names = ("person", "dog")
+    det = Detections([[1.5, 2, 30, 40.25], [0, 0, 5, 5]], [0.9, 0.001], [1, 0], names)
+    store.begin("k", "detect", {"class_names": list(names), "a": 1}, total=2)
+    store.begin("k", "detect", {"ignored": True}, total=99)  # idempotent
+    assert store.meta("k") == {"class_names": ["person", "dog"], "a": 1}
+    store.put_detections("k", 7, det)
+    store.put_detections("k", 7, det)  # the same image again: replaced, not added
+    store.put_detections("k", 3, Detections.empty(names))
+    assert store.done_ids("k") == {3, 7} and store.count("k") == 2
+    back = store.get_detections("k", names)
+    np.testing.assert_array_equal(back[7].xyxy, det.xyxy)
+    np.testing.assert_array_equal(back[7].scores, det.scores)
+    np.testing.assert_array_equal(back[7].class_ids, det.class_ids)
+    assert len(back[3]) == 0
+    assert not store.is_complete("k")
+    store.mark_complete("k")
+    assert store.is_complete("k") and not store.is_complete("other")
+    store.update_meta("k", model_seconds=1.5)
+    assert store.meta("k")["model_seconds"] == 1.5 and store.meta("k")["a"] == 1
+    store.begin("c", "classify", {}, total=1)
+    store.put_probabilities("c", 2**40, np.array([0.25, 0.75]))  # a 64-bit image id
+    probs = store.get_probabilities("c")
+    assert probs[2**40].dtype == np.float32
+    np.testing.assert_array_equal(probs[2**40], [0.25, 0.75])
+    store.close()
+
+
+def test_a_run_resumes_from_another_connection(url):
+    """An interrupted run (a killed replica) is finished by a new store on the same URL
+    that predicts only the missing images."""
+    dataset = load_bundled("voc2012-sample100").subset(6)
+    first = CountingDetector()
+    with pytest.raises(Interrupted):
+        predict_detections(first, dataset, PredictionStore(url), {"name": "x"},
+                           batch_size=2, should_stop=lambda: True)  # fmt: skip
+    assert first.images == 2
+    second = CountingDetector()
+    store = PredictionStore(url)
+    preds, run = predict_detections(second, dataset, store, {"name": "x"}, batch_size=2)
+    assert second.images == 4 and len(preds) == 6 and store.count(run.key) == 6
+    third = CountingDetector()
+    predict_detections(third, dataset, PredictionStore(url), {"name": "x"})
+    assert third.images == 0  # stored: read back, no model run
+
+
+def test_concurrent_writers_never_lose_or_duplicate_a_row(url):
+    """Four processes (replicas, a Ray driver) write overlapping images of one run at once
+    and merge their own field into its metadata."""
+    overlapping = [list(range(w * 10, w * 10 + 30)) for w in range(4)]  # ids 0..59
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=write_overlapping, args=(url, w, ids))
+        for w, ids in enumerate(overlapping)
+    ]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    store = PredictionStore(url)
+    assert store.done_ids("shared") == set(range(60))
+    assert store.count("shared") == 60
+    meta = store.meta("shared")
+    assert all(meta[f"writer_{w}"] == 30 for w in range(4))  # no merge lost
+    detections = store.get_detections("shared", ("a",))
+    assert all(d.xyxy[0, 0] == i for i, d in detections.items())
+
+
+def test_a_missing_postgres_driver_or_server_is_named(monkeypatch):
+    url = "postgresql://user:secret@127.0.0.1:9/none"
+    assert redact(url) == "postgresql://user:***@127.0.0.1:9/none"
+    with pytest.raises(StoreError) as error:
+        PredictionStore(url)
+    assert "secret" not in str(error.value) and "127.0.0.1:9" in str(error.value)
+
+
+def test_the_store_url_comes_from_the_environment(monkeypatch, tmp_path):
+    from visioncompare.report import default_store
+
+    monkeypatch.delenv("VISIONCOMPARE_STORE_URL", raising=False)
+    assert default_store(tmp_path).path == tmp_path / "predictions.sqlite"
+    monkeypatch.setenv("VISIONCOMPARE_STORE_URL", f"sqlite:///{tmp_path}/shared.db")
+    store = default_store(tmp_path)
+    assert store.backend == "sqlite" and store.path == tmp_path / "shared.db"
