@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -69,19 +70,26 @@ def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
         yield list(samples[start : start + size])
 
 
-def _load(batch: list[Sample]) -> list[np.ndarray]:
+def read_images(paths: Sequence[str | Path]) -> list[np.ndarray]:
+    """Decode dataset images (RGB uint8, EXIF-oriented): the one reader of every engine.
+
+    Raises:
+        DatasetError: an image is missing or broken, named.
+    """
     images = []
-    for sample in batch:
+    for path in paths:
         try:
-            images.append(load_image_file(str(sample.path)).array)
+            images.append(load_image_file(str(path)).array)
         except (OSError, ImageError) as exc:
             # A dataset image that is missing or broken stops the run with its name; the
             # images before it are already stored.
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise DatasetError(
-                f"{sample.path}: cannot read this image ({reason})"
-            ) from exc
+            raise DatasetError(f"{path}: cannot read this image ({reason})") from exc
     return images
+
+
+def _load(batch: list[Sample]) -> list[np.ndarray]:
+    return read_images([sample.path for sample in batch])
 
 
 def _run(
@@ -103,6 +111,10 @@ def _run(
     store.begin(key, kind, meta, len(dataset))
     if store.is_complete(key):
         return 0.0
+    if "class_names" in meta and "class_names" not in (store.meta(key) or {}):
+        # Begun by an engine that learns the names from its first batch (Ray), and
+        # stopped before it: record them now.
+        store.update_meta(key, class_names=meta["class_names"])
     done = store.done_ids(key)
     todo = [s for s in dataset.samples if s.image_id not in done]
     total, finished = len(dataset), len(done)

@@ -158,6 +158,25 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument(
         "--out", type=Path, help="output folder (default runs/<dataset>/<source>)"
     )
+    ev.add_argument(
+        "--engine", choices=["local", "ray"], default="local",
+        help="where predictions are made: this process, or a Ray Data actor pool "
+        "(pip install -r requirements-ray.txt); both store under the same keys",
+    )  # fmt: skip
+    ev.add_argument(
+        "--address",
+        help="Ray cluster address (default $RAY_ADDRESS, else a local cluster)",
+    )
+    ev.add_argument(
+        "--actors", type=int, default=2, help="Ray: actors in the pool (default 2)"
+    )
+    ev.add_argument(
+        "--cpus-per-actor", type=float, default=1.0, help="Ray: CPUs per actor"
+    )
+    ev.add_argument(
+        "--gpus-per-actor", type=float, default=0.0,
+        help="Ray: GPUs per actor (above 0: the model runs on cuda)",
+    )  # fmt: skip
     fetch = sub.add_parser(
         "fetch", help="download an evaluation subset (needs the internet)"
     )
@@ -190,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from core.metrics.cocoeval import EvalParams
+    from core.store import StoreError
+    from visioncompare.ray_engine import RayOptions, RayUnavailable
     from visioncompare.report import open_dataset, run_evaluation, runs_dir
 
     params = EvalParams()
@@ -209,8 +230,15 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
             params=params,
             progress=ProgressBar(),
-        )
+            engine=args.engine,
+            ray_options=RayOptions(
+                address=args.address, actors=args.actors,
+                cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor,
+            ),
+        )  # fmt: skip
     except (
+        RayUnavailable,
+        StoreError,
         KeyError,
         DatasetError,
         WeightsNotFoundError,

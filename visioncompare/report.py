@@ -43,6 +43,8 @@ from core.prediction_runs import (
 )
 from core.store import PredictionStore
 from core.types import Detections
+from visioncompare import ray_engine
+from visioncompare.ray_engine import RayOptions
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +282,8 @@ def run_evaluation(
     progress: Callable[[str, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     get_model: Callable[[str], object] | None = None,
+    engine: str = "local",
+    ray_options: RayOptions | None = None,
 ) -> EvaluationReport:
     """Evaluate a detector (or a predictions file) and optionally a classifier.
 
@@ -294,12 +298,21 @@ def run_evaluation(
         should_stop: polled between batches; True stops with ``core.prediction_runs.Interrupted``.
         get_model: model name -> loaded model (the page passes its cached loader); called
             only when predictions are not already stored.
+        engine: ``local`` (this process) or ``ray`` (a Ray Data actor pool; the same
+            store keys, so either engine reads what the other stored).
+        ray_options: the Ray cluster address and pool shape (``engine="ray"``).
 
     Raises:
-        KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file).
+        KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file),
+        visioncompare.ray_engine.RayUnavailable (``engine="ray"`` without Ray).
     """
     if (detector is None) == (predictions is None):
         raise ValueError("give exactly one of a detector or a predictions file")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"unknown engine {engine!r}: local or ray")
+    if engine == "ray":
+        ray_options = ray_options or RayOptions()
+        device = ray_options.device  # the actors' device names the stored run
     store = store or default_store()
     versions = library_versions()
     get_model = get_model or (lambda name: _load(name, device))
@@ -318,6 +331,13 @@ def run_evaluation(
         )
         if hit:
             detections, run = hit
+        elif engine == "ray":
+            identity = _ray_identity(detector, identity, get_model, device)
+            detections, run = ray_engine.predict_detections_on_ray(
+                detector, dataset, store, identity, settings, ray_options,
+                _stage(progress, detector), should_stop,
+                record={"versions": versions, "device": device},
+            )  # fmt: skip
         else:
             model = get_model(detector)
             detections, run = predict_detections(
@@ -335,6 +355,13 @@ def run_evaluation(
         )
         if hit:
             probabilities, classifier_run = hit
+        elif engine == "ray":
+            identity = _ray_identity(classifier, identity, get_model, device)
+            probabilities, classifier_run = ray_engine.predict_probabilities_on_ray(
+                classifier, dataset, store, identity, ray_options,
+                _stage(progress, classifier), should_stop,
+                record={"versions": versions, "device": device},
+            )  # fmt: skip
         else:
             model = get_model(classifier)
             probabilities, classifier_run = predict_probabilities(
@@ -351,6 +378,16 @@ def run_evaluation(
         classifier=classifier, classifier_run=classifier_run, device=used_device,
         skipped=skipped,
     )  # fmt: skip
+
+
+def _ray_identity(name: str, identity: dict | None, get_model, device: str) -> dict:
+    """The store key's model identity for a Ray run: the driver names the run from the
+    weights on this machine (downloaded once by loading the model here if missing); the
+    actors load the same files."""
+    if identity is None:
+        get_model(name)  # downloads the weights, or raises WeightsNotFoundError offline
+        identity = model_identity(name, device)
+    return identity
 
 
 def _stage(

@@ -1,0 +1,280 @@
+"""The Ray engine: a dataset's predictions made by a Ray Data actor pool, stored like a
+local run's.
+
+The driver lists the images the store still lacks, hands them to Ray Data
+(``from_items`` of image ids and paths), and ``map_batches`` runs them through a pool of
+actors (a callable class: each actor loads the model once). Each actor reads and decodes
+its images with ``core.images`` (the local run's decoder) and returns the packed payloads
+the store keeps, so a Ray run and a local run of the same model store the same bytes'
+worth of predictions under the same key. The driver streams the results into the store
+batch by batch: an interrupted driver resumes from the store, a restarted actor's task is
+retried by Ray (``max_restarts``/``max_task_retries``), and the store's primary key keeps
+one row per image whatever is retried.
+
+Ray is optional (``requirements-ray.txt``); this module imports it only when called.
+The images and the model weights must be readable at the same paths on every node (a
+shared filesystem, or the same checkout and weights on each machine).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from functools import partial
+
+import numpy as np
+
+from core.datasets.types import Dataset, DatasetError
+from core.prediction_runs import (
+    DetectSettings,
+    Interrupted,
+    Progress,
+    StoredRun,
+    classification_key,
+    detection_key,
+    read_images,
+    stored_detections,
+    stored_probabilities,
+)
+from core.store import PredictionStore, pack_detections, pack_probabilities
+from core.types import Detections
+
+log = logging.getLogger(__name__)
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or the cluster cannot be reached."""
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How the actor pool is shaped.
+
+    Attributes:
+        address: a cluster (``ray://host:10001``, ``host:6379`` or ``auto``); None starts a
+            local one (or uses ``$RAY_ADDRESS`` when set, as ``ray.init`` does).
+        actors: actors in the pool (each loads the model once).
+        cpus_per_actor, gpus_per_actor: resources each actor reserves; with GPUs the
+            model runs on ``cuda`` (and its fp16 rule enters the store key).
+        batch_size: images per ``predict`` call; None: the local run's batch for the
+            device (1 on a CPU, 16 on a GPU), so both engines predict alike.
+    """
+
+    address: str | None = None
+    actors: int = 2
+    cpus_per_actor: float = 1.0
+    gpus_per_actor: float = 0.0
+    batch_size: int | None = None
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.gpus_per_actor > 0 else "cpu"
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None):
+    """``ray`` connected to a cluster: the one already initialised, the one at
+    ``address``, or a new local one (``num_cpus`` CPUs, default all).
+
+    Raises:
+        RayUnavailable: Ray is not installed, or the address cannot be reached.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailable(
+            "the Ray engine needs Ray: pip install -r requirements-ray.txt"
+        ) from exc
+    if not ray.is_initialized():
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=num_cpus, log_to_driver=False,
+                         include_dashboard=False)  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from exc
+    import ray.data
+
+    # Our own progress (the CLI bar, the page) replaces Ray Data's bars.
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    return ray
+
+
+def load_registered(name: str, device: str):
+    """The model-zoo model ``name`` on ``device`` (what each actor runs once)."""
+    from model_zoo import get_spec, load_model
+    from model_zoo.device import device_for
+
+    return load_model(name, device_for(device, get_spec(name).devices)[0])
+
+
+class BatchPredictor:
+    """The callable class of the actor pool: loads the model once, then maps a batch of
+    ``{"image_id", "path"}`` rows to ``{"image_id", "payload", "seconds", "class_names"}``.
+
+    ``seconds`` is the batch's model time shared among its rows, so the driver can add up
+    the model time as the local run does.
+    """
+
+    def __init__(self, load: Callable[[], object], kind: str, settings: dict) -> None:
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+        self.model = load()
+        self.kind, self.settings = kind, settings
+        self.class_names = json.dumps(list(self.model.class_names))
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        ids = [int(i) for i in batch["image_id"]]
+        images = read_images([str(p) for p in batch["path"]])  # the local run's reader
+        started = time.perf_counter()
+        if self.kind == "detect":
+            predictions = self.model.predict(images, **self.settings)
+            payloads = [pack_detections(p.detections) for p in predictions]
+        else:
+            predictions = self.model.predict(images)
+            payloads = [pack_probabilities(p.classification.scores) for p in predictions]
+        seconds = (time.perf_counter() - started) / max(len(ids), 1)
+        return {
+            "image_id": np.array(ids, np.int64),
+            "payload": np.array(payloads, dtype=object),
+            "seconds": np.full(len(ids), seconds),
+            "class_names": np.array([self.class_names] * len(ids), dtype=object),
+        }
+
+
+def run_on_ray(
+    store: PredictionStore,
+    key: str,
+    kind: str,
+    meta: dict,
+    dataset: Dataset,
+    load: Callable[[], object],
+    settings: dict,
+    options: RayOptions,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> float:
+    """Predict the images the store lacks on the Ray cluster; store them as they come.
+
+    Returns the model seconds the actors spent in this call.
+
+    Raises:
+        Interrupted: ``should_stop`` returned True (what arrived is stored).
+        DatasetError: an image cannot be read (named), or the pool lost an image.
+        RayUnavailable: no Ray.
+    """
+    ray = ensure_ray(options.address)
+    store.begin(key, kind, meta, len(dataset))
+    if store.is_complete(key):
+        return 0.0
+    done = store.done_ids(key)
+    todo = [s for s in dataset.samples if s.image_id not in done]
+    total, finished = len(dataset), len(done)
+    if progress:
+        progress(finished, total)
+    seconds, timed = 0.0, 0
+    if todo:
+        batch = options.batch_size or (16 if options.device == "cuda" else 1)
+        items = [{"image_id": s.image_id, "path": str(s.path)} for s in todo]
+        predicted = ray.data.from_items(items).map_batches(
+            BatchPredictor,
+            fn_constructor_kwargs={"load": load, "kind": kind, "settings": settings},
+            batch_size=batch,
+            batch_format="numpy",
+            concurrency=options.actors,
+            num_cpus=options.cpus_per_actor,
+            num_gpus=options.gpus_per_actor or None,
+            # A killed actor is restarted and its batch retried: Ray Data's actor pools
+            # default to max_restarts=-1 and max_task_retries=-1 (Ray 2.60,
+            # actor_pool_map_operator.py); tests/test_ray_engine.py kills one.
+        )
+        names_recorded = False
+        try:
+            for out in predicted.iter_batches(batch_size=None, batch_format="numpy"):
+                if not names_recorded:
+                    # Before the first image: a stored image always has its class names.
+                    store.update_meta(key, class_names=json.loads(out["class_names"][0]))
+                    names_recorded = True
+                store.put_payloads(key, zip(out["image_id"].tolist(), out["payload"]))
+                seconds += float(np.sum(out["seconds"]))
+                timed += len(out["image_id"])
+                finished += len(out["image_id"])
+                if progress:
+                    progress(min(finished, total), total)
+                if should_stop is not None and should_stop() and finished < total:
+                    raise Interrupted(f"stopped after {finished} of {total} images")
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.as_instanceof_cause()
+            if isinstance(cause, DatasetError):
+                raise DatasetError(str(cause).splitlines()[-1]) from exc
+            raise
+    missing = {s.image_id for s in dataset.samples} - store.done_ids(key)
+    if missing:
+        raise DatasetError(
+            f"the Ray run returned no prediction for {len(missing)} images "
+            f"(e.g. {sorted(missing)[:5]}); run again to predict them"
+        )
+    recorded = store.meta(key) or {}
+    store.update_meta(
+        key,
+        model_seconds=recorded.get("model_seconds", 0.0) + seconds,
+        timed_images=recorded.get("timed_images", 0) + timed,
+        engine="ray",
+        ray_actors=options.actors,
+    )
+    store.mark_complete(key)
+    return seconds
+
+
+def predict_detections_on_ray(
+    name: str,
+    dataset: Dataset,
+    store: PredictionStore,
+    model_id: dict,
+    settings: DetectSettings = DetectSettings(),
+    options: RayOptions = RayOptions(),
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record: dict | None = None,
+    load: Callable[[], object] | None = None,
+) -> tuple[dict[int, Detections], StoredRun]:
+    """A detector's predictions for every image, made on Ray (or read from the store).
+
+    Args:
+        name: the model-zoo detector each actor loads.
+        model_id: what identifies its weights (``visioncompare.report.model_identity``
+            on ``options.device``); the key is the local run's.
+        load: a picklable () -> model, instead of the model zoo (tests).
+    """
+    key = detection_key(model_id, dataset, settings)
+    meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
+            **(record or {})}  # fmt: skip
+    load = load or partial(load_registered, name, options.device)
+    seconds = run_on_ray(store, key, "detect", meta, dataset, load, asdict(settings),
+                         options, progress, should_stop)  # fmt: skip
+    detections, run = stored_detections(store, key)
+    return detections, replace(run, seconds=seconds)
+
+
+def predict_probabilities_on_ray(
+    name: str,
+    dataset: Dataset,
+    store: PredictionStore,
+    model_id: dict,
+    options: RayOptions = RayOptions(),
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record: dict | None = None,
+    load: Callable[[], object] | None = None,
+) -> tuple[dict[int, np.ndarray], StoredRun]:
+    """A classifier's softmax for every image, made on Ray (or read from the store)."""
+    key = classification_key(model_id, dataset)
+    meta = {"model": model_id, "dataset": dataset.name, **(record or {})}
+    load = load or partial(load_registered, name, options.device)
+    seconds = run_on_ray(store, key, "classify", meta, dataset, load, {}, options,
+                         progress, should_stop)  # fmt: skip
+    probabilities, run = stored_probabilities(store, key)
+    return probabilities, replace(run, seconds=seconds)
