@@ -27,7 +27,10 @@ def missing(reason: str) -> None:
 def _admin_connection():
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        missing(f"no PostgreSQL server: set {POSTGRES_ENV} (e.g. `.ci/postgres 5432`)")
+        missing(
+            f"no PostgreSQL server: set {POSTGRES_ENV} "
+            "(`.ci/postgres` starts one and prints its URL)"
+        )
     try:
         import psycopg
     except ImportError:
