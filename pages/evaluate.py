@@ -3,6 +3,7 @@ mAP charts, a threshold explorer and an error browser."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import streamlit as st
@@ -12,8 +13,10 @@ from components import evaluate_views as views
 from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
 from components.router import require_router
 from core.datasets import DatasetError
+from core.store import StoreError
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
+from visioncompare.ray_engine import RayUnavailable
 from visioncompare.report import is_stored, run_evaluation, runs_dir
 
 require_router()
@@ -49,6 +52,13 @@ stored = all(
     is_stored(dataset, d, choice.classifier if n == 0 else None, store, shared.device)
     for n, d in enumerate(choice.detectors)
 )
+engine = "local"
+if os.environ.get("RAY_ADDRESS"):  # a Ray cluster is configured: offer it
+    engine = st.radio(
+        "Predict on", ["local", "ray"], horizontal=True, key="evaluate_engine",
+        format_func={"local": "this server",
+                     "ray": f"the Ray cluster ({os.environ['RAY_ADDRESS']})"}.get,
+    )  # fmt: skip
 pressed = st.button(
     "Evaluate" if not stored else "Evaluate (stored: instant)",
     type="primary",
@@ -102,12 +112,14 @@ if pressed or (state_key not in reports and stored):
                     store=store,
                     progress=report_progress,
                     get_model=lambda name: cache.model_on(name, shared.device).model,
+                    engine=engine,
                 )
             )
         reports[state_key] = results
         progress.empty()
         stop_slot.empty()
-    except (WeightsNotFoundError, DeviceError, KeyError, ValueError) as exc:
+    except (WeightsNotFoundError, DeviceError, KeyError, ValueError, RayUnavailable,
+            StoreError) as exc:  # fmt: skip
         progress.empty()
         stop_slot.empty()
         st.error(f"The evaluation could not run: {exc}")

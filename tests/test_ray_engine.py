@@ -181,3 +181,33 @@ def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
     assert seen["ray_options"] == RayOptions(address="10.0.0.1:6379", actors=4,
                                              gpus_per_actor=0.5)  # fmt: skip
     assert seen["ray_options"].device == "cuda"
+
+
+def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
+    tmp_path, monkeypatch
+):
+    """Without RAY_ADDRESS the page has no engine choice; with it, the choice reaches
+    run_evaluation (stubbed here: the Ray run itself is tested above)."""
+    from streamlit.testing.v1 import AppTest
+
+    import visioncompare.report as report
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception and not [r for r in at.radio if r.key == "evaluate_engine"]
+    seen = []
+
+    def fake_run(dataset, **kwargs):
+        seen.append(kwargs["engine"])
+        raise ValueError("stubbed")
+
+    monkeypatch.setattr(report, "run_evaluation", fake_run)
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    at.run()
+    at.radio(key="evaluate_engine").set_value("ray").run()
+    at.button(key="evaluate_run").click().run()
+    assert seen == ["ray"]
+    assert any("stubbed" in e.value for e in at.error)
