@@ -114,10 +114,12 @@ def load_registered(name: str, device: str):
 
 class BatchPredictor:
     """The callable class of the actor pool: loads the model once, then maps a batch of
-    ``{"image_id", "path"}`` rows to ``{"image_id", "payload", "seconds", "class_names"}``.
+    ``{"image_id", "path"}`` rows to ``{"image_id", "payload", "seconds", "timed",
+    "class_names"}``.
 
-    ``seconds`` is the batch's model time shared among its rows, so the driver can add up
-    the model time as the local run does.
+    ``seconds`` is the batch's time in the actor (reading, decoding, predicting) shared
+    among its rows, so the driver adds up the model time as a local run does (``timed``
+    is False on the actor's first, warm-up batch, which a local run does not time either).
     """
 
     def __init__(self, load: Callable[[], object], kind: str, settings: dict) -> None:
@@ -125,22 +127,27 @@ class BatchPredictor:
         self.model = load()
         self.kind, self.settings = kind, settings
         self.class_names = json.dumps(list(self.model.class_names))
+        self.warm = False
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        started = time.perf_counter()
         ids = [int(i) for i in batch["image_id"]]
         images = read_images([str(p) for p in batch["path"]])  # the local run's reader
-        started = time.perf_counter()
         if self.kind == "detect":
             predictions = self.model.predict(images, **self.settings)
             payloads = [pack_detections(p.detections) for p in predictions]
         else:
             predictions = self.model.predict(images)
             payloads = [pack_probabilities(p.classification.scores) for p in predictions]
-        seconds = (time.perf_counter() - started) / max(len(ids), 1)
+        # As in a local run, an actor's first batch warms the model up and is not timed.
+        timed = self.warm
+        self.warm = True
+        seconds = (time.perf_counter() - started) / max(len(ids), 1) if timed else 0.0
         return {
             "image_id": np.array(ids, np.int64),
             "payload": np.array(payloads, dtype=object),
             "seconds": np.full(len(ids), seconds),
+            "timed": np.full(len(ids), timed),
             "class_names": np.array([self.class_names] * len(ids), dtype=object),
         }
 
@@ -159,7 +166,8 @@ def run_on_ray(
 ) -> float:
     """Predict the images the store lacks on the Ray cluster; store them as they come.
 
-    Returns the model seconds the actors spent in this call.
+    Returns the seconds the actors spent on the timed images (all but each actor's first
+    batch), summed over actors.
 
     Raises:
         Interrupted: ``should_stop`` returned True (what arrived is stored).
@@ -179,12 +187,15 @@ def run_on_ray(
     if todo:
         batch = options.batch_size or (16 if options.device == "cuda" else 1)
         items = [{"image_id": s.image_id, "path": str(s.path)} for s in todo]
-        predicted = ray.data.from_items(items).map_batches(
+        # One block per batch: a block is Ray Data's unit of scheduling and of streaming
+        # back, so every actor gets work and each batch is stored as soon as it is done.
+        blocks = -(-len(items) // batch)
+        predicted = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             BatchPredictor,
             fn_constructor_kwargs={"load": load, "kind": kind, "settings": settings},
             batch_size=batch,
             batch_format="numpy",
-            concurrency=options.actors,
+            compute=ray.data.ActorPoolStrategy(size=options.actors),
             num_cpus=options.cpus_per_actor,
             num_gpus=options.gpus_per_actor or None,
             # A killed actor is restarted and its batch retried: Ray Data's actor pools
@@ -200,7 +211,7 @@ def run_on_ray(
                     names_recorded = True
                 store.put_payloads(key, zip(out["image_id"].tolist(), out["payload"]))
                 seconds += float(np.sum(out["seconds"]))
-                timed += len(out["image_id"])
+                timed += int(np.sum(out["timed"]))
                 finished += len(out["image_id"])
                 if progress:
                     progress(min(finished, total), total)
