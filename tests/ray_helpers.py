@@ -5,6 +5,7 @@ light: numpy and the core types only."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -24,12 +25,15 @@ class LoggingDetector:
     class_names = ("person", "dog")
     device = "cpu"
 
-    def __init__(self, log_dir: str, die_after: int | None = None) -> None:
-        self.log_dir, self.die_after = Path(log_dir), die_after
+    def __init__(
+        self, log_dir: str, die_after: int | None = None, delay: float = 0.0
+    ) -> None:
+        self.log_dir, self.die_after, self.delay = Path(log_dir), die_after, delay
 
     def predict(self, images, **settings):
         out = []
         for image in images:
+            time.sleep(self.delay)
             h, w = image.shape[:2]
             predicted = len(list(self.log_dir.glob("*.done")))
             marker = self.log_dir / "killed"
@@ -47,6 +51,29 @@ class LoggingDetector:
         return out
 
 
-def logging_detector(log_dir: str, die_after: int | None = None) -> LoggingDetector:
+def logging_detector(
+    log_dir: str, die_after: int | None = None, delay: float = 0.0
+) -> LoggingDetector:
     """The picklable loader each actor calls once."""
-    return LoggingDetector(log_dir, die_after)
+    return LoggingDetector(log_dir, die_after, delay)
+
+
+DRIVER = """
+import sys
+from functools import partial
+
+sys.path.insert(0, sys.argv[1])
+from core.datasets.registry import load_bundled
+from core.store import PredictionStore
+from tests.ray_helpers import logging_detector
+from visioncompare.ray_engine import RayOptions, predict_detections_on_ray
+
+dataset = load_bundled("voc2012-sample100").subset(int(sys.argv[5]))
+predict_detections_on_ray(
+    "logging", dataset, PredictionStore(sys.argv[3]), {"name": "logging"},
+    options=RayOptions(address=sys.argv[2], actors=1),
+    load=partial(logging_detector, sys.argv[4], delay=0.3),
+)
+"""
+"""A Ray driver in its own process (argv: repository, cluster address, store, log folder,
+images), for a test to kill mid-run."""

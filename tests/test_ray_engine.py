@@ -211,3 +211,49 @@ def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
     at.button(key="evaluate_run").click().run()
     assert seen == ["ray"]
     assert any("stubbed" in e.value for e in at.error)
+
+
+def test_a_killed_driver_leaves_a_store_the_next_run_completes(ray_cluster, tmp_path):
+    """A driver process killed (SIGKILL) mid-run: what it stored stays, the next run
+    predicts only the rest, and every image ends stored once."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+    from tests.ray_helpers import DRIVER, logging_detector
+
+    n = 12
+    address = ray_cluster.get_runtime_context().gcs_address
+    db = tmp_path / "p.sqlite"
+    first_log, second_log = tmp_path / "first", tmp_path / "second"
+    first_log.mkdir()
+    second_log.mkdir()
+    store = PredictionStore(db)
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(REPO), address, str(db), str(first_log), str(n)],
+        cwd=REPO,
+    )
+    key = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        keys = _keys(store)
+        if keys and store.count(keys[0]) >= 2:
+            key = keys[0]
+            break
+        time.sleep(0.05)
+    driver.kill()
+    driver.wait(30)
+    assert key is not None, "the driver stored nothing before the deadline"
+    kept = store.done_ids(key)
+    assert 2 <= len(kept) < n and not store.is_complete(key)
+    dataset = load_bundled("voc2012-sample100").subset(n)
+    preds, run = predict_detections_on_ray(
+        "logging", dataset, store, {"name": "logging"}, options=OPTIONS,
+        load=partial(logging_detector, str(second_log)),
+    )  # fmt: skip
+    assert run.key == key and store.is_complete(key)
+    assert len(list(second_log.glob("*.done"))) == n - len(kept)
+    assert store.count(key) == n and sorted(preds) == sorted(
+        s.image_id for s in dataset.samples
+    )
