@@ -96,7 +96,8 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None):
                 ray.init(num_cpus=num_cpus, log_to_driver=False,
                          include_dashboard=False)  # fmt: skip
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise RayUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from exc
+            where = address or os.environ.get("RAY_ADDRESS") or "a new local cluster"
+            raise RayUnavailable(f"cannot start Ray on {where}: {exc}") from exc
     import ray.data
 
     # Our own progress (the CLI bar, the page) replaces Ray Data's bars.
@@ -123,7 +124,6 @@ class BatchPredictor:
     """
 
     def __init__(self, load: Callable[[], object], kind: str, settings: dict) -> None:
-        os.environ.setdefault("YOLO_OFFLINE", "1")
         self.model = load()
         self.kind, self.settings = kind, settings
         self.class_names = json.dumps(list(self.model.class_names))
