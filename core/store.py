@@ -161,6 +161,10 @@ class PredictionStore:
                 with self._db:
                     yield _Cursor(self._db, postgres=False)
             else:
+                if self._db.broken or self._db.closed:
+                    # The server restarted or dropped us: reconnect (each operation is
+                    # its own transaction, so nothing half-done is carried over).
+                    self._db = _connect_postgres(self.url)
                 with self._db.transaction():
                     yield _Cursor(self._db, postgres=True)
 

@@ -110,3 +110,21 @@ def test_the_store_url_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("VISIONCOMPARE_STORE_URL", f"sqlite:///{tmp_path}/shared.db")
     store = default_store(tmp_path)
     assert store.backend == "sqlite" and store.path == tmp_path / "shared.db"
+
+
+def test_a_dropped_postgres_connection_is_reopened(tmp_path):
+    """A server restart or an administrator ending the session: the failed operation
+    raises, the next one reconnects (an app replica keeps its store for its lifetime)."""
+    with store_url("postgresql", tmp_path) as url:  # skips or fails first when absent
+        import psycopg
+
+        store = PredictionStore(url)
+        store.begin("k", "detect", {}, total=1)
+        pid = store._db.info.backend_pid
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError):
+            store.done_ids("k")
+        store.put_probabilities("k", 1, np.array([1.0]))
+        assert store.done_ids("k") == {1} and store._db.info.backend_pid != pid
+        store.close()
