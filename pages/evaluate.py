@@ -158,6 +158,10 @@ def explorer() -> None:
             "IoU",
             "Confusion matrix",
             "Error browser",
+            "Error types",
+            "Per image",
+            "By size",
+            "Best threshold",
             "COCO table",
             *(["Two detectors"] if len(results) > 1 else []),
             *(["Classification vs detection"] if report.tagging is not None else []),
@@ -177,6 +181,14 @@ def explorer() -> None:
         views.confusion_section(explorer.confusion(conf, iou), names, "evaluate")
     with next(tab):
         views.errors_section(records, dataset, "evaluate")
+    with next(tab):
+        views.error_types_section(report, records, conf, "evaluate")
+    with next(tab):
+        views.per_image_section(report, records, conf, iou, "evaluate", report_id)
+    with next(tab):
+        views.size_section(report, iou, "evaluate")
+    with next(tab):
+        views.best_point_section(report, iou, "evaluate", report_id)
     with next(tab):
         views.coco_table(report)
     if len(results) > 1:

@@ -149,12 +149,30 @@ class ErrorAnalysis:
             out[name] = pd.DataFrame({"image_id": uniq[order], "errors": n[order]})
         return out
 
-    def boxes(self, image_id: int, error_type: str | None = None) -> pd.DataFrame:
-        """One image's errors (of one type, or all): type name, class name, score, xyxy."""
+    def images(self, error_type: str, min_score: float = 0.0) -> pd.DataFrame:
+        """(image_id, errors) of the images with that type among detections scoring >=
+        ``min_score`` (missed objects always count), most errors first."""
+        if min_score <= 0:
+            return self.images_per_type[error_type]
+        frame = self._frame
+        code = ERROR_TYPES.index(error_type)
+        score = frame["score"].to_numpy()
+        keep = (frame["type"].to_numpy() == code) & ~(score < np.float32(min_score))
+        uniq, n = np.unique(frame["image_id"].to_numpy()[keep], return_counts=True)
+        order = np.lexsort((uniq, -n))
+        return pd.DataFrame({"image_id": uniq[order], "errors": n[order]})
+
+    def boxes(
+        self, image_id: int, error_type: str | None = None, min_score: float = 0.0
+    ) -> pd.DataFrame:
+        """One image's errors (of one type, or all) among detections scoring >=
+        ``min_score`` (missed objects always): type name, class name, score, xyxy."""
         frame = self._frame
         rows = frame[frame["image_id"].to_numpy() == image_id]
         if error_type is not None:
             rows = rows[rows["type"] == ERROR_TYPES.index(error_type)]
+        if min_score > 0:
+            rows = rows[~(rows["score"].to_numpy() < np.float32(min_score))]
         rows = rows.copy()
         rows["type"] = [ERROR_TYPES[t] for t in rows["type"]]
         rows["class"] = [self.class_names[c] for c in rows["class"]]
