@@ -62,13 +62,15 @@ def best_operating_points(
     objects = np.bincount(
         flat.gt_class[~evaluation.gt_ignore[:, 0]], minlength=flat.num_classes
     )
-    rows = [_best(score[keep], match[keep], int(objects.sum()), ALL_CLASSES)]
-    cls = flat.dt_class[keep]
+    score, match, cls = score[keep], match[keep], flat.dt_class[keep]
+    rows = [_best(score, match, int(objects.sum()), ALL_CLASSES)]
+    # each class's detections, contiguous and best score first (one sort for all)
+    order = np.lexsort((-score, cls))
+    score, match, cls = score[order], match[order], cls[order]
+    bounds = np.searchsorted(cls, np.arange(flat.num_classes + 1))
     for c in np.flatnonzero(objects):
-        mine = cls == c
-        rows.append(
-            _best(score[keep][mine], match[keep][mine], int(objects[c]), class_names[c])
-        )
+        part = slice(bounds[c], bounds[c + 1])
+        rows.append(_best(score[part], match[part], int(objects[c]), class_names[c]))
     return pd.DataFrame(rows, columns=["class", "conf", "F1", "precision", "recall",
                                        "objects"])  # fmt: skip
 

@@ -234,12 +234,20 @@ def analyse_errors(
     # every (false positive, object) pair of an image, any class, crowd regions left out
     gt_key = np.where(regular, flat.gt_image, -1)
     pd_, pg = group_pairs(flat.dt_image, gt_key, fp_idx)
+    # pairs that do not overlap in x have IoU 0, which no test reads: left out early
+    dx, gx = flat.dt_xywh[:, 0], flat.gt_xywh[:, 0]
+    dx2, gx2 = dx + flat.dt_xywh[:, 2], gx + flat.gt_xywh[:, 2]
+    near = (np.fmin(dx2[pd_], gx2[pg]) - np.fmax(dx[pd_], gx[pg])) > 0
+    pd_, pg = pd_[near], pg[near]
     iou = pair_iou(flat.dt_xywh[pd_], flat.gt_xywh[pg], np.zeros(len(pg), bool))
-    owner = np.searchsorted(fp_idx, pd_)  # position in fp_idx, sorted
-    same = flat.dt_class[pd_] == flat.gt_class[pg]
     n_fp = len(fp_idx)
-    has_gt = np.zeros(n_fp, bool)
-    has_gt[owner] = True
+    fp_pos = np.full(len(flat.dt_class), -1, np.int64)
+    fp_pos[fp_idx] = np.arange(n_fp)
+    owner = fp_pos[pd_]  # position in fp_idx, sorted
+    same = flat.dt_class[pd_] == flat.gt_class[pg]
+    has_gt = np.bincount(flat.gt_image[regular], minlength=len(flat.image_ids))[
+        flat.dt_image[fp_idx]
+    ] > 0
     loc_iou, loc_arg = _segment_argmax(owner, np.where(same, iou, 0.0), n_fp)
     cls_iou, cls_arg = _segment_argmax(owner, np.where(same, 0.0, iou), n_fp)
     dup_iou, _ = _segment_argmax(owner, np.where(same & used[pg], iou, 0.0), n_fp)
@@ -280,25 +288,48 @@ def analyse_errors(
     tp_idx = np.flatnonzero(tp)
     tie = flat.dt_image * (cap + 1) + evaluation.dt_rank
 
-    def rescored(code: int) -> float:
-        fixed = kind == code
-        keep_fp = ~fixed
-        promote = fixed & fixer
-        d_fp = fp_idx[keep_fp]
-        d_new = fp_idx[promote]
-        new_cls = np.where(
-            code == CLS, flat.gt_class[gt_of[promote]], flat.dt_class[d_new]
-        )
-        cls = np.concatenate([flat.dt_class[tp_idx], flat.dt_class[d_fp], new_cls])
-        idx = np.concatenate([tp_idx, d_fp, d_new])
-        positive = np.concatenate(
-            [np.ones(len(tp_idx), bool), np.zeros(len(d_fp), bool),
-             np.ones(len(d_new), bool)]
+    # every point of the unfixed ranking, sorted once: (class, -score, image, rank)
+    points = np.concatenate([tp_idx, fp_idx])
+    points = points[np.lexsort((tie[points], -score[points], flat.dt_class[points]))]
+    point_cls = flat.dt_class[points]
+    point_tp = tp[points]
+    of_fp = fp_pos[points]  # position in fp_idx, -1 for a true positive
+    bounds = np.searchsorted(point_cls, np.arange(k + 1))
+
+    def ranked_map(keep, positive, n) -> float:
+        c = point_cls[keep]
+        precision, _ = _precision_at_recalls(
+            c, np.searchsorted(c, np.arange(k + 1)) if not keep.all() else bounds,
+            positive[keep], ~positive[keep], n, rec_thr,
         )  # fmt: skip
+        valid = n > 0
+        return float(precision[valid].mean()) if valid.any() else -1.0
+
+    def rescored(code: int) -> float:
+        if code == CLS:  # fixed errors change class: rank again
+            fixed = kind == CLS
+            d_fp, d_new = fp_idx[~fixed], fp_idx[fixed & fixer]
+            cls = np.concatenate([flat.dt_class[tp_idx], flat.dt_class[d_fp],
+                                  flat.gt_class[gt_of[fixed & fixer]]])  # fmt: skip
+            idx = np.concatenate([tp_idx, d_fp, d_new])
+            positive = np.concatenate(
+                [np.ones(len(tp_idx), bool), np.zeros(len(d_fp), bool),
+                 np.ones(len(d_new), bool)]
+            )  # fmt: skip
+            return _map(cls, score[idx], tie[idx], positive, npos, rec_thr)
+        # the other fixes keep every point's class and place: drop or promote in place
+        is_fp = of_fp >= 0
+        fixed = np.zeros(len(points), bool)
+        fixed[is_fp] = kind[of_fp[is_fp]] == code
+        promote = np.zeros(len(points), bool)
+        promote[is_fp] = fixer[of_fp[is_fp]]
+        promote &= fixed
+        keep = ~fixed | promote
+        positive = point_tp | promote
         n = npos
         if code == MISS:
             n = npos - np.bincount(flat.gt_class[missed], minlength=k)
-        return _map(cls, score[idx], tie[idx], positive, n, rec_thr)
+        return ranked_map(keep, positive, n)
 
     base = rescored(-1)
     dap = {}
