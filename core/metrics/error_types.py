@@ -47,7 +47,7 @@ ERROR_TYPES = (
 ERROR_HELP = (
     "IoU ≥ 0.5 with an object of another class",
     "IoU 0.1–0.5 with an object of its class",
-    "wrong class and poorly placed (IoU 0.1–0.5 with an object of another class)",
+    "none of the above: mostly the wrong class and poorly placed",
     "IoU ≥ 0.5 with an object a higher-scoring detection already took",
     "IoU ≤ 0.1 with every object",
     "an object no detection found or came near",
