@@ -29,6 +29,7 @@ from core.metrics.matching import (
     operating_point,
     pr_curve,
 )
+from core.metrics.two_models import CATEGORIES, compare_models
 from core.plots import (
     ap_difference_figure,
     confusion_figure,
@@ -551,4 +552,51 @@ def best_point_section(report, iou: float, key: str, report_id: str) -> None:
         "Per class: the confidence (searched over every detection score from 0.05 to "
         "0.95) where that class's F1 is highest. One threshold for all classes is what "
         "the explorer and most deployments use; per-class thresholds can do better."
+    )
+
+
+def two_models_images_section(
+    a, b, records_a: pd.DataFrame, conf: float, iou: float, key: str
+) -> None:
+    """Two detectors image by image: where B finds what A missed, where B adds false
+    positives, where both miss; each list opens both models' boxes side by side."""
+    records_b = b.explorer.match(iou).at_confidence(conf)
+    diff = compare_models(records_a, records_b)
+    st.markdown(
+        f"**Image by image** at confidence {conf:.2f}, IoU {iou:.2f}: "
+        f"A = {a.source}, B = {b.source}."
+    )
+    totals = diff.images.drop(columns="image_id").astype(bool).sum()
+    category = st.radio(
+        "Images where",
+        CATEGORIES,
+        format_func=lambda c: f"{c} ({totals[c]} images)",
+        key=f"{key}_two_category",
+    )
+    images = diff.images_of(category)
+    if images.empty:
+        st.info(f"No image: {category}.")
+        return
+    dataset = a.dataset
+    names = {s.image_id: s.name for s in dataset.samples}
+    image_id = _browse_image(f"{key}_two", images["image_id"].tolist(), names)
+    picture = image_array(str(dataset.sample(image_id).path))
+    rows_a, rows_b = diff.boxes(image_id, category)
+    for column, model, records, rows in zip(
+        st.columns(2), (a, b), (records_a, records_b), (rows_a, rows_b)
+    ):
+        mine = records[records["image_id"] == image_id]
+        drawn = draw_errors(picture, mine, dataset.class_names)
+        marked = rows.assign(type=rows["kind"], score=rows["score"])
+        column.image(
+            highlight_errors(drawn, marked, dataset.class_names),
+            caption=f"{'A' if model is a else 'B'}: {model.source}",
+            width="stretch",
+        )
+    st.caption(
+        "Thick magenta: the boxes that put this image in the list (an object one model "
+        "found and the other missed, a false positive the other model did not make, or an "
+        "object both missed). Underneath: green true positive, red false positive, orange "
+        "dashed missed. Two false positives are the same mistake when they have the same "
+        "class and IoU ≥ 0.5."
     )

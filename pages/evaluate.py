@@ -194,6 +194,9 @@ def explorer() -> None:
     if len(results) > 1:
         with next(tab):
             views.compare_section(results[0], results[1], "evaluate")
+            views.two_models_images_section(
+                results[0], results[1], records, conf, iou, "evaluate"
+            )
     if report.tagging is not None:
         with next(tab):
             views.tagging_section(report)

@@ -82,3 +82,35 @@ def test_size_curves_and_best_threshold_moves_the_explorer(evaluated):
     assert not at.exception
     assert at.slider(key="evaluate_conf").value == pytest.approx(target)
     assert "Best F1 for all classes" in _markdown(at)
+
+
+def test_two_detectors_image_by_image(tmp_path, monkeypatch):
+    """The bundled detector under a second name (same weights) on the COCO subset: the
+    two agree everywhere, so only "both miss" lists images, and it shows both models."""
+    import shutil
+
+    from model_zoo.weights import ENV_VAR, PROJECT_WEIGHTS_DIR
+
+    shutil.copytree(PROJECT_WEIGHTS_DIR / "yolov8n_int8_openvino_model",
+                    tmp_path / "weights" / "twin_openvino_model")  # fmt: skip
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    at.multiselect(key="evaluate_detectors").set_value(
+        ["yolov8n-int8", "custom:twin_openvino_model"]
+    ).run()
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error
+    radio = at.radio(key="evaluate_two_category")
+    labels = dict(zip(radio.options, radio.options))
+    assert any(o.startswith("B finds what A missed (0 images)") for o in labels)
+    assert any(o.startswith("B adds false positives A did not have (0 images)")
+               for o in labels)  # fmt: skip
+    both = next(o for o in labels if o.startswith("both miss"))
+    assert int(both.split("(")[1].split()[0]) > 0
+    radio.set_value("both miss").run()
+    assert not at.exception
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert "A: yolov8n-int8" in captions and "B: custom:twin_openvino_model" in captions
