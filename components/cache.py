@@ -215,3 +215,25 @@ def per_image(
 ):
     """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
     return _report.per_image(conf, iou, class_name, area)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def classifier_probabilities(key: str, folder: str):
+    """A stored classification run's probabilities (image id -> softmax), read once per
+    server and never mutated; None when the run is not in the store."""
+    from core.prediction_runs import stored_probabilities
+
+    hit = stored_probabilities(prediction_store(folder), key)
+    return None if hit is None else hit[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
+    """Classifier vs detector disagreements per image (``core.metrics.tagging_images``)."""
+    from core.metrics.tagging_images import tagging_by_image as by_image
+
+    return by_image(
+        _report.dataset, _probabilities,
+        tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
+        k=_report.tagging.k, conf=conf,
+    )  # fmt: skip

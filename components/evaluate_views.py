@@ -29,6 +29,7 @@ from core.metrics.matching import (
     operating_point,
     pr_curve,
 )
+from core.metrics.tagging_images import CLASSIFIER_ONLY, DETECTOR_ONLY
 from core.metrics.two_models import CATEGORIES, compare_models
 from core.plots import (
     ap_difference_figure,
@@ -599,4 +600,60 @@ def two_models_images_section(
         "object both missed). Underneath: green true positive, red false positive, orange "
         "dashed missed. Two false positives are the same mistake when they have the same "
         "class and IoU ≥ 0.5."
+    )
+
+
+def tagging_images_section(
+    report, records: pd.DataFrame, conf: float, key: str, report_id: str, probabilities
+) -> None:
+    """Classifier versus detector image by image: where one names a true class the other
+    misses."""
+    st.markdown(f"**Image by image**, detector at confidence {conf:.2f}:")
+    if probabilities is None:
+        st.info("The classifier's stored predictions are not available to this page.")
+        return
+    frame = cache.tagging_by_image(report_id, conf, report, probabilities)
+    counts = {
+        case: frame.loc[frame["case"] == case, "image_id"].nunique()
+        for case in (CLASSIFIER_ONLY, DETECTOR_ONLY)
+    }
+    case = st.radio(
+        "Images where",
+        (CLASSIFIER_ONLY, DETECTOR_ONLY),
+        format_func=lambda c: f"{c} ({counts[c]} images)",
+        key=f"{key}_tagimg_case",
+    )
+    rows = frame[frame["case"] == case]
+    if rows.empty:
+        st.info("No image.")
+        return
+    dataset = report.dataset
+    names = {s.image_id: s.name for s in dataset.samples}
+    shown = rows.assign(image=[names[i] for i in rows["image_id"]])
+    st.dataframe(
+        shown[["image", "class", "classifier_top", "classifier_mass", "detector_score"]]
+        .style.format({"classifier_mass": "{:.3f}", "detector_score": "{:.3f}"}),
+        hide_index=True, width="stretch", height=200,
+    )  # fmt: skip
+    ids = list(dict.fromkeys(rows["image_id"].tolist()))
+    image_id = _browse_image(f"{key}_tagimg", ids, names)
+    mine = records[records["image_id"] == image_id]
+    st.image(
+        draw_errors(
+            image_array(str(dataset.sample(image_id).path)), mine, dataset.class_names
+        ),
+        width="stretch",
+    )
+    top = np.argsort(-np.asarray(probabilities[image_id]))[: report.tagging.k]
+    categories = report.classifier_run.meta["class_names"]
+    st.caption(
+        f"Only the classes the image truly contains (it has a box of them) and ImageNet "
+        f"can name. The classifier names a class when one of its top-{report.tagging.k} "
+        "ImageNet classes maps to it; the detector finds it with a box at or above the "
+        "confidence. Classifier's top here: "
+        + ", ".join(
+            f"{categories[i]} {float(probabilities[image_id][i]):.2f}" for i in top
+        )
+        + ". Boxes: the detector's, green true positive, red false positive, orange "
+        "dashed missed."
     )

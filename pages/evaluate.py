@@ -200,6 +200,12 @@ def explorer() -> None:
     if report.tagging is not None:
         with next(tab):
             views.tagging_section(report)
+            probabilities = cache.classifier_probabilities(
+                report.classifier_run.key, str(runs_dir())
+            )
+            views.tagging_images_section(
+                report, records, conf, "evaluate", report_id, probabilities
+            )
     with next(tab):
         st.caption("The same stored predictions, scored the ways different tools do:")
         views.disagreement_section(cache.disagreement(report_id, report))

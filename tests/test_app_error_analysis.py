@@ -84,6 +84,22 @@ def test_size_curves_and_best_threshold_moves_the_explorer(evaluated):
     assert "Best F1 for all classes" in _markdown(at)
 
 
+def test_classifier_versus_detector_image_by_image(evaluated):
+    at = evaluated
+    radio = at.radio(key="evaluate_tagimg_case")
+    counts = [int(o.rsplit("(", 1)[1].split()[0]) for o in radio.options]
+    # the person class cannot be named by ImageNet; the detector finds plenty of others
+    # the classifier's top-5 does not name
+    assert len(counts) == 2 and counts[1] > 0
+    radio.set_value(
+        "the detector finds a class the classifier does not name"
+    ).run()
+    assert not at.exception
+    listed = _frame_with(at, "classifier_top", "detector_score")
+    assert (listed["detector_score"] >= 0.25).all() and "person" not in set(listed["class"])
+    assert any("Classifier's top here" in c.value for c in at.caption)
+
+
 def test_two_detectors_image_by_image(tmp_path, monkeypatch):
     """The bundled detector under a second name (same weights) on the COCO subset: the
     two agree everywhere, so only "both miss" lists images, and it shows both models."""
