@@ -404,6 +404,9 @@ def error_types_section(report, records: pd.DataFrame, conf: float, key: str) ->
         f"Only detections scoring ≥ {conf:.2f} (the explorer's confidence)",
         value=True,
         key=f"{key}_tide_above",
+        help="The types and dAP count every stored detection; this only shortens the "
+        "lists. Missed objects are listed either way (no detection at any score found "
+        "them or came near).",
     )
     min_score = conf if above else 0.0
     images = analysis.images(picked, min_score)

@@ -81,6 +81,7 @@ def test_size_curves_and_best_threshold_moves_the_explorer(evaluated):
     button.click().run()
     assert not at.exception
     assert at.slider(key="evaluate_conf").value == pytest.approx(target)
+    assert not [w for w in at.warning if "Session State" in w.value]
     assert "Best F1 for all classes" in _markdown(at)
 
 

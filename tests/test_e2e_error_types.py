@@ -30,7 +30,12 @@ def test_click_an_error_type_and_land_in_the_error_browser(tmp_path, monkeypatch
         panel = page.get_by_role("tabpanel").filter(has_text="Error browser: missed")
         image = panel.locator("[data-testid='stImage'] img").first
         image.wait_for(state="visible", timeout=60_000)
-        assert image.evaluate("img => img.naturalWidth") > 0
+        # drawn and delivered: the browser has decoded the picture
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=image.element_handle(),
+            timeout=60_000,
+        )
         assert panel.get_by_text("Thick magenta").count() == 1
         page.screenshot(path=str(tmp_path / "error_types.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0

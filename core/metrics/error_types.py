@@ -261,7 +261,7 @@ def analyse_errors(
     is_cls = cls_iou >= pos_iou
     kind[is_cls] = CLS
     gt_of[is_cls] = pg[cls_arg[is_cls]]
-    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & has_gt
+    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & has_gt & (loc_arg >= 0)
     kind[is_loc] = LOC
     gt_of[is_loc] = pg[loc_arg[is_loc]]
     kind[~has_gt] = BKG
