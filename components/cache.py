@@ -201,3 +201,41 @@ def report_files(report_id: str, _report) -> tuple[str, str]:
     return _report.per_class_frame().to_csv(index=False), json.dumps(
         coco_results(_report.detections, _report.dataset)
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def best_operating_points(report_id: str, iou: float, _report):
+    """The F1-max confidence overall and per class at one IoU, within the slider's range."""
+    from core.metrics.breakdown import best_operating_points as best
+
+    return best(_report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def per_image(
+    report_id: str, conf: float, iou: float, class_name, area: str, _report
+):
+    """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
+    return _report.per_image(conf, iou, class_name, area)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def classifier_probabilities(key: str, folder: str):
+    """A stored classification run's probabilities (image id -> softmax), read once per
+    server and never mutated; None when the run is not in the store."""
+    from core.prediction_runs import stored_probabilities
+
+    hit = stored_probabilities(prediction_store(folder), key)
+    return None if hit is None else hit[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
+    """Classifier vs detector disagreements per image (``core.metrics.tagging_images``)."""
+    from core.metrics.tagging_images import tagging_by_image as by_image
+
+    return by_image(
+        _report.dataset, _probabilities,
+        tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
+        k=_report.tagging.k, conf=conf,
+    )  # fmt: skip

@@ -170,6 +170,10 @@ def explorer() -> None:
             "IoU",
             "Confusion matrix",
             "Error browser",
+            "Error types",
+            "Per image",
+            "By size",
+            "Best threshold",
             "COCO table",
             *(["Two detectors"] if len(results) > 1 else []),
             *(["Classification vs detection"] if report.tagging is not None else []),
@@ -190,13 +194,30 @@ def explorer() -> None:
     with next(tab):
         views.errors_section(records, dataset, "evaluate")
     with next(tab):
+        views.error_types_section(report, records, conf, "evaluate")
+    with next(tab):
+        views.per_image_section(report, records, conf, iou, "evaluate", report_id)
+    with next(tab):
+        views.size_section(report, iou, "evaluate")
+    with next(tab):
+        views.best_point_section(report, iou, "evaluate", report_id)
+    with next(tab):
         views.coco_table(report)
     if len(results) > 1:
         with next(tab):
             views.compare_section(results[0], results[1], "evaluate")
+            views.two_models_images_section(
+                results[0], results[1], records, conf, iou, "evaluate"
+            )
     if report.tagging is not None:
         with next(tab):
             views.tagging_section(report)
+            probabilities = cache.classifier_probabilities(
+                report.classifier_run.key, str(runs_dir())
+            )
+            views.tagging_images_section(
+                report, records, conf, "evaluate", report_id, probabilities
+            )
     with next(tab):
         st.caption("The same stored predictions, scored the ways different tools do:")
         views.disagreement_section(cache.disagreement(report_id, report))

@@ -92,6 +92,16 @@ def print_summary(report, paths: dict[str, Path]) -> None:
             f"WARNING: {len(never)} dataset classes match no detector class and score "
             f"AP 0: {', '.join(never.tolist()[:8])}{', ...' if len(never) > 8 else ''}"
         )
+    errors = report.errors.table()
+    lines += [
+        "",
+        f"TIDE error types at IoU 0.5 (dAP50: AP50 gained by fixing that type only; "
+        f"AP50 {_format(report.errors.ap50)}):",
+        *(
+            f"  {row['error type']:15} {row['count']:7d} boxes  dAP50 {row['dAP50']:5.2f}"
+            for _, row in errors.iterrows()
+        ),
+    ]
     if report.tagging is not None:
         t = report.tagging
         lines += [

@@ -24,8 +24,10 @@ from core.metrics.align import Aligned, align_predictions, class_table
 from core.metrics.coco import CocoResult, coco_result, coco_results
 from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
 from core.metrics.disagreement import why_map_differs
+from core.metrics.error_types import ErrorAnalysis, analyse_errors
 from core.metrics.explorer import Explorer
 from core.metrics.matching import Summary
+from core.metrics.per_image import per_image_scores
 from core.metrics.tagging import TaggingResult, evaluate_tagging
 from core.metrics.voc import VocResult, evaluate_voc
 from core.paths import default_runs_dir
@@ -158,6 +160,31 @@ class EvaluationReport:
             self.dataset, self.aligned.predictions, self.evaluation, self.voc
         )
 
+    @cached_property
+    def errors(self) -> ErrorAnalysis:
+        """TIDE error types and their dAP at IoU 0.5 (``core.metrics.error_types``)."""
+        return analyse_errors(self.evaluation, self.dataset.class_names)
+
+    def per_image(
+        self,
+        conf: float | None = None,
+        iou: float | None = None,
+        class_name: str | None = None,
+        area: str = "all",
+    ) -> pd.DataFrame:
+        """Per-image TP / FP / FN, F1 at ``conf`` and AP at ``iou`` (default: the report's
+        operating point), with the image's file name (``core.metrics.per_image``)."""
+        frame = per_image_scores(
+            self.evaluation,
+            self.params.conf if conf is None else conf,
+            self.params.iou if iou is None else iou,
+            None if class_name is None else self.dataset.class_names.index(class_name),
+            area,
+        )
+        names = {s.image_id: s.name for s in self.dataset.samples}
+        frame.insert(1, "image", [names[i] for i in frame["image_id"]])
+        return frame
+
     @property
     def ms_per_image(self) -> float | None:
         run = self.detector_run
@@ -218,7 +245,8 @@ class EvaluationReport:
         return coco_results(self.aligned.predictions, self.dataset)
 
     def write(self, out_dir: Path) -> dict[str, Path]:
-        """COCO results JSON, metrics JSON and per-class CSV into ``out_dir``."""
+        """COCO results JSON, metrics JSON, per-class, error-type and per-image CSVs into
+        ``out_dir``."""
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {
             "results": out_dir / "coco_results.json",
@@ -230,6 +258,10 @@ class EvaluationReport:
             json.dumps(self.metrics_dict(), indent=2, default=_json)
         )
         self.per_class_frame().to_csv(paths["per_class"], index=False)
+        paths["error_types"] = out_dir / "error_types.csv"
+        self.errors.table().to_csv(paths["error_types"], index=False)
+        paths["per_image"] = out_dir / "per_image.csv"
+        self.per_image().to_csv(paths["per_image"], index=False)
         if self.tagging is not None:
             paths["tagging"] = out_dir / "classifier_tagging.csv"
             self.tagging.per_class.to_csv(paths["tagging"], index=False)
