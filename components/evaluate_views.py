@@ -195,6 +195,10 @@ def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> N
     st.write(", ".join(names[i] for i in cm.images_in(cell)))
 
 
+ERROR_PAGE_SIZE = 50
+"""Images per page of the error browser's list."""
+
+
 def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     names = {s.image_id: s.name for s in dataset.samples}
     table = per_image_table(records, names)
@@ -222,11 +226,25 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     if table.empty:
         st.info("No image has a box of this class.")
         return
+    # Pages of images: at 5,000 images the table and the picker stay small.
+    pages = -(-len(table) // ERROR_PAGE_SIZE)
+    page_key = f"{key}_err_page"
+    if st.session_state.get(page_key, 1) > pages:
+        st.session_state[page_key] = 1
+    if pages > 1:
+        page = st.number_input(
+            f"Page (of {pages}; {ERROR_PAGE_SIZE} images each, {len(table)} in all)",
+            min_value=1,
+            max_value=pages,
+            step=1,
+            key=page_key,
+        )
+        table = table.iloc[(page - 1) * ERROR_PAGE_SIZE : page * ERROR_PAGE_SIZE]
     st.dataframe(
         table.drop(columns="image_id"), hide_index=True, width="stretch", height=220
     )
-    # A new order (another threshold, sort or class) selects its new top row; otherwise
-    # the selectbox would keep showing the image picked under the old order.
+    # A new order (another threshold, sort, class or page) selects its new top row;
+    # otherwise the selectbox would keep showing the image picked under the old order.
     first = int(table["image_id"].iloc[0])
     if st.session_state.get(f"{key}_err_first") != first:
         st.session_state[f"{key}_err_first"] = first

@@ -13,9 +13,11 @@ from components import evaluate_views as views
 from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
 from components.router import require_router
 from core.datasets import DatasetError
+from core.metrics.align import class_table
 from core.store import StoreError
-from model_zoo import WeightsNotFoundError
+from model_zoo import WeightsNotFoundError, get_spec
 from model_zoo.device import DeviceError
+from model_zoo.registry import weights_on_disk
 from visioncompare.ray_engine import RayUnavailable
 from visioncompare.report import is_stored, run_evaluation, runs_dir
 
@@ -131,6 +133,12 @@ if results is None:
         f"{len(dataset)} images, {dataset.num_boxes} boxes, {len(dataset.class_names)} "
         "classes. Press Evaluate: predictions are made once and stored."
     )
+    # Before any model runs: how each detector's classes line up with the dataset's.
+    for name in choice.detectors:
+        if weights_on_disk(get_spec(name)):
+            detector = cache.model_on(name, shared.device).model
+            st.markdown(f"**{name}** on {dataset.name}:")
+            views.class_table_section(class_table(detector.class_names, dataset))
     st.stop()
 
 report = results[0]

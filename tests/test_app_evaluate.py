@@ -221,3 +221,32 @@ def test_class_table_says_how_the_detector_classes_line_up(evaluated):
     assert set(renamed["dataset class"]) == {
         "airplane", "dining table", "motorcycle", "potted plant", "couch", "tv",
     }  # fmt: skip
+
+
+def test_class_table_is_shown_before_any_model_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
+    assert not at.exception
+    assert not at.metric  # nothing evaluated yet
+    labels = [e.label for e in at.expander if e.label.startswith("Classes:")]
+    assert labels == [
+        "Classes: 14 matched, 6 renamed, 60 detector classes not in the dataset, "
+        "0 never predicted"
+    ]
+
+
+def test_error_browser_pages_its_image_list(evaluated):
+    at = evaluated
+    page = at.number_input(key="evaluate_err_page")
+    assert page.value == 1 and page.max == 2  # 100 images, 50 a page
+    first_page = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
+    assert len(first_page) == 50
+    page.set_value(2).run()
+    assert not at.exception
+    second = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
+    assert 0 < len(second) <= 50
+    assert not set(second["image"]) & set(first_page["image"])
+    picker = at.selectbox(key="evaluate_err_image")
+    assert picker.options[0] == second["image"].iloc[0] and picker.index == 0
