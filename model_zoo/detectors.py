@@ -1,4 +1,6 @@
-"""Ultralytics YOLO detectors: any format Ultralytics loads (.pt, .onnx, OpenVINO folder, ...)."""
+"""Ultralytics detectors (YOLOv8, YOLO11, YOLO26, YOLOv10, RT-DETR): any format Ultralytics
+loads (.pt, .onnx, OpenVINO folder, ...). End-to-end models (YOLO26, YOLOv10, RT-DETR)
+output final boxes; Ultralytics skips NMS for them, so ``iou`` has no effect there."""
 
 from __future__ import annotations
 
@@ -33,6 +35,19 @@ def _keep_torch_threads() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
+def _name_coco_classes(model) -> None:
+    """A random-weight YAML build names its 80 classes "0".."79"; the official weights
+    name them after COCO (Ultralytics' coco.yaml), so the random build does too."""
+    from ultralytics.utils import YAML
+    from ultralytics.utils.checks import check_yaml
+
+    names = YAML.load(check_yaml("coco.yaml"))["names"]
+    if len(names) == len(model.model.names):
+        model.model.names = (
+            dict(names) if isinstance(names, dict) else dict(enumerate(names))
+        )
+
+
 def _download_ultralytics(target: Path) -> str:
     from ultralytics.utils.downloads import attempt_download_asset
 
@@ -57,11 +72,15 @@ class Detector:
 
         # Ultralytics 8.4 replaced the deprecated `half` by `quantize` (16: fp16, None:
         # fp32); earlier releases know only `half`.
-        self._precision = (
+        self._predict_args = (
             {"quantize": 16 if self.half else None}
             if "quantize" in DEFAULT_CFG_DICT
             else {"half": self.half}
         )
+        # An NMS-free model runs its one-to-one head (nms=False: Ultralytics' switch; the
+        # official weights already default to it, a random-weight YAML build does not).
+        if spec.nms_free and "nms" in DEFAULT_CFG_DICT:
+            self._predict_args["nms"] = False
         self.weights_path = weights_path
         with _keep_torch_threads():  # reading names sets up a predictor (and threads)
             names = model.names
@@ -102,7 +121,9 @@ class Detector:
         path: Path | None = None
         with _keep_torch_threads():
             if random_weights:
-                model = YOLO(Path(spec.weights_file).stem + ".yaml", task="detect")
+                yaml = spec.architecture or Path(spec.weights_file).stem + ".yaml"
+                model = YOLO(yaml, task="detect")
+                _name_coco_classes(model)
             else:
                 path = weights_lookup.require(
                     spec.weights_file,
@@ -152,7 +173,7 @@ class Detector:
                     max_det=max_det,
                     imgsz=imgsz or self.spec.input_size,
                     device=self.device,
-                    **self._precision,
+                    **self._predict_args,
                     batch=len(chunk),
                     verbose=False,
                 )

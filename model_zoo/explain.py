@@ -14,6 +14,8 @@ import torch
 from PIL import Image
 from torchvision.models import get_model_builder
 
+from model_zoo.registry import ModelFamily
+
 log = logging.getLogger(__name__)
 # Counting runs on private copies of the architectures, never on a shared model object
 # (those are guarded by their own ``lock``); this only keeps two counts from overlapping.
@@ -77,7 +79,7 @@ def classifier_saliency(classifier, image: np.ndarray, class_index: int | None =
     # The model's own lock, as predict takes it: a hook must not fire inside another
     # session's predict on the same shared model.
     with classifier.lock:
-        if classifier.spec.family == "torchvision-quantized":
+        if classifier.spec.family is ModelFamily.TORCHVISION_QUANTIZED:
             heat, index = _cam_quantized(model, x, class_index)
             method = "CAM"
         else:
@@ -209,7 +211,7 @@ def runtime_description(model) -> str:
     things that decide its latency besides its multiply-accumulates."""
     threads = torch.get_num_threads()
     torch_threads = f"{threads} torch thread{'s' if threads != 1 else ''}"
-    if model.spec.family == "torchvision-quantized":
+    if model.spec.family is ModelFamily.TORCHVISION_QUANTIZED:
         return f"PyTorch INT8 QNNPACK kernels (written for phone ARM CPUs), {torch_threads}"
     path = str(getattr(model, "weights_path", "") or "")
     if path.endswith("_openvino_model"):
