@@ -70,7 +70,7 @@ def shared_sidebar_ui() -> SharedChoice:
             "app_classifier",
         )
         detector = _model_picker(
-            "Detector (Ultralytics YOLO)", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
+            "Detector", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
         )
         device = st.selectbox(
             "Device",
@@ -144,16 +144,29 @@ class CompareSettings:
 
 
 def compare_settings_ui(
-    prefix: str, detector_classes: tuple[str, ...]
+    prefix: str, detector_classes: tuple[str, ...], nms_free: bool = False
 ) -> CompareSettings:
-    """Thresholds and filters of the Compare page (sliders never reload a model)."""
+    """Thresholds and filters of the Compare page (sliders never reload a model).
+
+    For an NMS-free detector the NMS IoU slider is shown disabled: it has no effect.
+    """
     with st.sidebar:
         st.subheader("Settings")
         conf = st.slider(
             "Detector confidence threshold", 0.01, 1.0, 0.25, 0.01, key=f"{prefix}_conf"
         )
         iou = st.slider(
-            "NMS IoU threshold", 0.10, 0.95, 0.70, 0.05, key=f"{prefix}_iou"
+            "NMS IoU threshold",
+            0.10,
+            0.95,
+            0.70,
+            0.05,
+            key=f"{prefix}_iou",
+            disabled=nms_free,
+            help="This detector is end-to-end (NMS-free): it outputs its final boxes "
+            "itself, so there is no NMS to tune."
+            if nms_free
+            else "Boxes of one class overlapping more than this are merged by NMS.",
         )
         topk = st.slider("Classifier top-k", 1, 10, 5, key=f"{prefix}_topk")
         classes = st.multiselect(

@@ -168,8 +168,16 @@ class HeadOutput:
     input_size: int
 
 
-def detector_head(detector, image: np.ndarray) -> HeadOutput:
-    """Run the detector's preprocessing and network, stopping before NMS."""
+def detector_head(detector, image: np.ndarray) -> HeadOutput | None:
+    """Run the detector's preprocessing and network, stopping before NMS.
+
+    Returns:
+        The dense head output of an Ultralytics YOLO with an NMS head; None for any other
+        detector (torchvision's two-stage and anchor heads, end-to-end YOLO26/YOLOv10
+        and RT-DETR, whose outputs are not one row per grid point).
+    """
+    if detector.spec.family is not ModelFamily.ULTRALYTICS or detector.spec.nms_free:
+        return None
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     size = detector.spec.input_size
     with detector.lock:
@@ -180,9 +188,12 @@ def detector_head(detector, image: np.ndarray) -> HeadOutput:
         raw = predictor.inference(batch)
     raw = raw[0] if isinstance(raw, (list, tuple)) else raw
     out = raw[0].float().cpu().numpy()  # (4 + K, P)
+    side = batch.shape[-1]
+    grid_points = sum((side // stride) ** 2 for stride in (8, 16, 32))
+    if out.ndim != 2 or out.shape != (4 + len(detector.class_names), grid_points):
+        return None  # user weights with another head (end-to-end, P2/P6 levels, ...)
     scores = out[4:].T
     h, w = image.shape[:2]
-    side = batch.shape[-1]
     gain = min(side / h, side / w)
     pad_x, pad_y = (side - round(w * gain)) / 2, (side - round(h * gain)) / 2
     points, strides, maps = [], [], []

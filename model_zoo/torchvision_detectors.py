@@ -166,10 +166,12 @@ class TorchvisionDetector:
             with self.lock, torch.inference_mode():
                 timer = StageTimer(self.device)
                 dtype = torch.float16 if self.half else torch.float32
+                # A copy: cached page images are read-only arrays, which torch will
+                # not wrap.
                 batch = [
-                    self.transforms(
-                        torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1)
-                    ).to(self.device, dtype)
+                    self.transforms(torch.from_numpy(np.array(im)).permute(2, 0, 1)).to(
+                        self.device, dtype
+                    )
                     for im in chunk
                 ]
                 set_thresholds(self.model, conf, iou, max_det)

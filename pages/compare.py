@@ -24,7 +24,7 @@ cls, det = cache.shared_models(shared_choice())
 cls_spec, cls_device, det_spec, det_device = cls.spec, cls.device, det.spec, det.device
 detector = det.model
 
-settings = compare_settings_ui("compare", detector.class_names)
+settings = compare_settings_ui("compare", detector.class_names, det_spec.nms_free)
 inputs = image_source_ui("compare")
 if not inputs:
     st.info("Pick a sample, upload images or take a snapshot to start.")
