@@ -313,3 +313,48 @@ def test_registry_and_classifiers_import_without_a_circle_or_torch():
             assert done.returncode == 0, done.stderr
         else:  # importing an adapter first pulls torch in; the import itself must work
             assert "ImportError" not in done.stderr and "circular" not in done.stderr
+
+
+def test_the_cli_evaluates_a_torchvision_detector_unchanged(
+    tmp_path, torchvision_models
+):
+    """The evaluation sees a torchvision detector only through the model protocol: its
+    weights found in a weights folder, its predictions stored and scored with COCO ids."""
+    import hashlib
+    import json
+    import os
+
+    name = "ssdlite320_mobilenet_v3_large"
+    model = _tv_model(name, torchvision_models)
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    file = weights / weights_filename(model.spec)
+    torch.save(model.model.state_dict(), file)
+    env = {
+        **os.environ,
+        weights_module.ENV_VAR: str(weights),
+        "VISIONCOMPARE_RUNS": str(tmp_path / "runs"),
+        "YOLO_OFFLINE": "1",
+    }
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "visioncompare", "evaluate", "--dataset",
+         "coco-val2017-first32", "--detector", name, "--device", "cpu",
+         "--conf", "0.01", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    sha = hashlib.sha256(file.read_bytes()).hexdigest()
+    assert metrics["detector_run"]["model"] == {
+        "name": name,
+        "weights_sha256": sha,
+        "fp16": False,
+    }
+    # Every class name is a COCO name: nothing renamed, nothing dropped.
+    assert metrics["classes_renamed"] == {}
+    assert metrics["predictions_dropped_by_class"] == {}
+    results = json.loads((out / "coco_results.json").read_text())
+    assert results  # random weights still put boxes above the 0.001 floor
+    coco_ids = {int(i) for i in range(1, 91)} - {12, 26, 29, 30, 45, 66, 68, 69, 71, 83}
+    assert {r["category_id"] for r in results} <= coco_ids
