@@ -150,7 +150,7 @@ def complexity(model: str):
 def classify_crops(
     model: str, device: str, key: str, _crops: list[np.ndarray]
 ) -> list[Prediction]:
-    """The classifier on each crop (key: image digest + detector settings)."""
+    """The classifier on each crop (key: detector, image digest and its settings)."""
     return get_model(model, device).predict(_crops) if _crops else []
 
 

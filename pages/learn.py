@@ -382,7 +382,7 @@ st.caption(
 st.header("9 · Detect, then classify", divider="gray")
 crops = crop_boxes(image, shown)
 crop_preds = cache.classify_crops(
-    cls_spec.name, cls_device, f"{digest}:{conf}", [c for _, c in crops]
+    cls_spec.name, cls_device, f"{det_spec.name}:{digest}:{conf}", [c for _, c in crops]
 )
 records = []
 for (box, _crop), pred in zip(crops, crop_preds):
