@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.compare import parse_vocabulary
 from core.demo_images import list_demo_images
 from core.images import UPLOAD_EXTENSIONS
 from model_zoo import Task, list_models
@@ -14,6 +15,7 @@ from model_zoo.registry import ModelSpec, weights_on_disk
 
 DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
 DEFAULT_DETECTOR = "yolov8n-int8"
+DEFAULT_VOCABULARY = "person, bus, traffic light, dog"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,19 @@ def _images_from(source: str, prefix: str) -> list[ImageInput]:
         return [ImageInput(f.name, f.getvalue()) for f in files or []]
     shot = st.camera_input("Take a snapshot", key=f"{prefix}_camera")
     return [ImageInput("camera.jpg", shot.getvalue())] if shot is not None else []
+
+
+def vocabulary_ui(prefix: str) -> tuple[str, ...]:
+    """The classes an open-vocabulary detector looks for, as the user typed them."""
+    with st.sidebar:
+        text = st.text_input(
+            "Classes to look for",
+            DEFAULT_VOCABULARY,
+            key=f"{prefix}_vocabulary",
+            help="Separate classes with commas, e.g. 'traffic cone, red car, dog'. The "
+            "open-vocabulary detector finds what you name; empty: its own classes.",
+        )
+    return parse_vocabulary(text)
 
 
 @dataclass(frozen=True)

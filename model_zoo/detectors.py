@@ -5,6 +5,8 @@ output final boxes; Ultralytics skips NMS for them, so ``iou`` has no effect the
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -48,6 +50,59 @@ def _name_coco_classes(model) -> None:
         )
 
 
+TEXT_ENCODERS = {
+    "mobileclip:blt": "mobileclip_blt.ts",
+    "mobileclip2:b": "mobileclip2_b.ts",
+}
+"""An open-vocabulary model's text encoder (its ``text_model``) -> the TorchScript file."""
+
+
+class TextEncoderUnavailable(weights_lookup.WeightsNotFoundError):
+    """An open-vocabulary detector cannot read text here: its text encoder's file or the
+    tokenizer package is missing. The message says which."""
+
+
+@functools.lru_cache(maxsize=2)
+def _text_encoder(path: str, device: str):
+    from ultralytics.nn.text_model import MobileCLIPTS
+
+    return MobileCLIPTS(torch.device(device), weight=path)
+
+
+def _text_embeddings(model, classes: Sequence[str]) -> torch.Tensor:
+    """(1, K, D) embeddings of the class names, by the model's own text encoder.
+
+    Raises:
+        TextEncoderUnavailable: the tokenizer package or the encoder file is missing (the
+            file is found in the weights folders, or downloaded by Ultralytics online).
+    """
+    inner = model.model
+    variant = getattr(inner, "text_model", "mobileclip:blt")
+    file = TEXT_ENCODERS.get(variant)
+    if file is None:
+        raise TextEncoderUnavailable(
+            f"this model's text encoder {variant!r} is unknown"
+        )
+    try:
+        import ultralytics.nn.text_model  # noqa: F401  (imports the `clip` tokenizer)
+    except ImportError as exc:
+        raise TextEncoderUnavailable(
+            "Reading class names needs Ultralytics' CLIP tokenizer (the `clip` package: "
+            "pip install git+https://github.com/ultralytics/CLIP.git), which is not "
+            "installed on this server."
+        ) from exc
+    try:
+        path = weights_lookup.require(file, download=_download_ultralytics)
+    except weights_lookup.WeightsNotFoundError as exc:
+        raise TextEncoderUnavailable(f"The text encoder is missing. {exc}") from exc
+    device = str(next(inner.parameters()).device)
+    inner.clip_model = _text_encoder(str(path), device)
+    try:
+        return inner.get_text_pe(list(classes), cache_clip_model=True)
+    finally:
+        del inner.clip_model
+
+
 def _download_ultralytics(target: Path) -> str:
     from ultralytics.utils.downloads import attempt_download_asset
 
@@ -62,9 +117,16 @@ class Detector:
     """
 
     def __init__(
-        self, spec: ModelSpec, model, device: str, weights_path: Path | None
+        self,
+        spec: ModelSpec,
+        model,
+        device: str,
+        weights_path: Path | None,
+        vocabulary: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
+        self.vocabulary = vocabulary
+        """The classes an open-vocabulary model was given (empty: its own)."""
         self.model = model
         self.device = device
         self.half = fp16_for(spec.family, device)
@@ -87,6 +149,36 @@ class Detector:
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
         self.lock = threading.Lock()
         """The one lock of this model object, held by every caller that runs it."""
+
+    def with_vocabulary(self, classes: Sequence[str]) -> Detector:
+        """A new detector that looks for these classes (open-vocabulary models only).
+
+        The shared model object is never changed: its network is copied (under its lock)
+        and the copy gets the classes' text embeddings.
+
+        Args:
+            classes: class names in words ("traffic cone", "red car").
+
+        Raises:
+            ValueError: the model is not open-vocabulary, or no class is given.
+            TextEncoderUnavailable: the text encoder cannot run here.
+        """
+        if not self.spec.open_vocabulary:
+            raise ValueError(f"{self.spec.name} has a fixed set of classes")
+        classes = list(classes)
+        if not classes:
+            raise ValueError("give at least one class")
+        with self.lock, _keep_torch_threads():
+            # Without its predictor: the copy builds its own on first use.
+            predictor, self.model.predictor = self.model.predictor, None
+            try:
+                model = copy.deepcopy(self.model)
+            finally:
+                self.model.predictor = predictor
+            model.set_classes(classes, _text_embeddings(model, classes))
+        return Detector(
+            self.spec, model, self.device, self.weights_path, tuple(classes)
+        )
 
     def _to_detections(self, data) -> Detections:
         """Ultralytics' (N, 6) ``x1 y1 x2 y2 conf cls`` tensor -> Detections (one copy)."""

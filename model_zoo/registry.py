@@ -77,6 +77,8 @@ class ModelSpec:
         nms_free: the model outputs final boxes itself (end-to-end); no NMS IoU applies.
         published: the publisher's figures for Ultralytics models (torchvision's come
             from the weights' own metadata: ``model_zoo.figures.published_figures``).
+        open_vocabulary: the detector finds the classes it is given as text
+            (``Detector.with_vocabulary``).
     """
 
     name: str
@@ -95,6 +97,7 @@ class ModelSpec:
     architecture: str = ""
     nms_free: bool = False
     published: PublishedFigures | None = None
+    open_vocabulary: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "family", ModelFamily(self.family))
@@ -305,6 +308,20 @@ _BUILTIN: tuple[ModelSpec, ...] = (
     ),
     *(_ultralytics(name, title) for name, title in _ULTRALYTICS_TITLES.items()),
     *(_torchvision_detector(*entry) for entry in _TORCHVISION_DETECTORS),
+    ModelSpec(
+        "yoloe-11s",
+        "YOLOE-11S (open vocabulary)",
+        Task.DETECT,
+        ModelFamily.ULTRALYTICS,
+        weights_file="yoloe-11s-seg.pt",
+        input_size=640,
+        categories="the classes you type",
+        licence="AGPL-3.0",
+        note="Open vocabulary: it looks for the classes you type on Compare. Downloaded "
+        "by Ultralytics when online, with its MobileCLIP text encoder (mobileclip_blt.ts).",
+        architecture="yoloe-11s.yaml",
+        open_vocabulary=True,
+    ),
 )
 
 USER_WEIGHT_SUFFIXES = (".pt", ".onnx", ".engine", ".torchscript", ".mlpackage")
