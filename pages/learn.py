@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import cache
 from components.controls import image_source_ui, shared_choice
+from components.learn_views import nms_step_by_step
 from components.router import require_router
 from core.compare import (
     DETECT_CONF_FLOOR,
@@ -43,6 +44,8 @@ from core.metrics.align import align_predictions
 require_router()
 
 CHART = {"displayModeBar": False}
+# An NMS IoU threshold no overlap exceeds: the detector's candidates, before NMS.
+NO_NMS_IOU = 1.0
 st.title("Learn: classification vs detection")
 st.caption(
     "Every number on this page is computed now, by the real models, on the image you pick."
@@ -430,3 +433,22 @@ else:
     st.info(
         "No box above the confidence threshold to crop: lower it or pick another image."
     )
+
+# 10 ------------------------------------------------------------------------------------
+st.header("10 · Non-maximum suppression, step by step", divider="gray")
+if det_spec.nms_free:
+    st.info(
+        f"{det_spec.title} is end-to-end: its head is trained to output one box per object "
+        f"(here {count_noun(len(shown), 'box', 'boxes')} above the confidence threshold), "
+        "so no NMS runs. Pick YOLOv8, YOLO11 or a torchvision detector to see NMS at work."
+    )
+    st.image(
+        fit_for_display(annotate(image, shown)),
+        width="stretch",
+        caption=f"{det_spec.title}: its direct output, no NMS",
+    )
+else:
+    candidates = cache.detect_cached(
+        det_spec.name, det_device, digest, DETECT_CONF_FLOOR, NO_NMS_IOU, image
+    ).detections
+    nms_step_by_step("learn", image, filter_detections(candidates, conf))

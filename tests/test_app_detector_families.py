@@ -64,14 +64,23 @@ def test_compare_runs_a_random_weight_detector_of_each_family(random_weights, de
     assert not at.exception and not at.error
 
 
-def test_learn_explains_what_it_cannot_show_for_a_two_stage_detector(random_weights):
-    at = _compare_with("fasterrcnn_mobilenet_v3_large_320_fpn")
+@pytest.mark.parametrize(
+    "detector", ["fasterrcnn_mobilenet_v3_large_320_fpn", "yolo26n"]
+)
+def test_learn_explains_what_it_cannot_show(random_weights, detector):
+    at = _compare_with(detector)
     at.switch_page("pages/learn.py").run()
     assert not at.exception and not at.error
     infos = [i.value for i in at.info]
     assert any("no dense one-row-per-grid-point head" in i for i in infos), infos
     headers = [h.value for h in at.header]
-    assert "9 · Detect, then classify" in headers
+    assert headers[-1] == "10 · Non-maximum suppression, step by step"
+    if get_spec(detector).nms_free:
+        assert any("is end-to-end" in i and "no NMS runs" in i for i in infos), infos
+    else:  # untrained: no candidate reaches the confidence threshold
+        assert any(
+            "No candidate box above the confidence threshold" in i for i in infos
+        )
 
 
 def test_models_page_shows_the_published_figures():
