@@ -13,13 +13,11 @@ import streamlit as st
 
 from core.images import LoadedImage, decode_image, load_image_file
 from core.metrics.coco import coco_results
-from core.metrics.disagreement import why_map_differs
-from core.metrics.matching import confusion_matrix, match_dataset
 from core.store import PredictionStore
 from core.types import Prediction
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
-from visioncompare.evaluate import open_dataset
+from visioncompare.report import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
@@ -93,23 +91,12 @@ def load_dataset(name_or_path: str):
     return open_dataset(name_or_path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def matching(report_id: str, iou: float, _report):
-    """The matching of a report's detections at one IoU threshold (every confidence
-    threshold is a filter on it, so the confidence slider never re-matches)."""
-    return match_dataset(_report.dataset, _report.detections, iou_threshold=iou)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def confusion(report_id: str, conf: float, iou: float, _report):
-    return confusion_matrix(_report.dataset, _report.detections, conf=conf, iou=iou)
-
-
 @st.cache_resource(
-    show_spinner="Scoring the same predictions five ways…", max_entries=8
+    show_spinner="Scoring the same predictions the ways other tools do…", max_entries=8
 )
 def disagreement(report_id: str, _report):
-    return why_map_differs(_report.dataset, _report.detections)
+    """The "why mAP differs" rows (read from the report's one evaluation)."""
+    return _report.disagreement
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -238,3 +225,41 @@ def report_files(report_id: str, _report) -> tuple[str, str]:
     return _report.per_class_frame().to_csv(index=False), json.dumps(
         coco_results(_report.detections, _report.dataset)
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def best_operating_points(report_id: str, iou: float, _report):
+    """The F1-max confidence overall and per class at one IoU, within the slider's range."""
+    from core.metrics.breakdown import best_operating_points as best
+
+    return best(_report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def per_image(
+    report_id: str, conf: float, iou: float, class_name, area: str, _report
+):
+    """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
+    return _report.per_image(conf, iou, class_name, area)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def classifier_probabilities(key: str, folder: str):
+    """A stored classification run's probabilities (image id -> softmax), read once per
+    server and never mutated; None when the run is not in the store."""
+    from core.prediction_runs import stored_probabilities
+
+    hit = stored_probabilities(prediction_store(folder), key)
+    return None if hit is None else hit[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
+    """Classifier vs detector disagreements per image (``core.metrics.tagging_images``)."""
+    from core.metrics.tagging_images import tagging_by_image as by_image
+
+    return by_image(
+        _report.dataset, _probabilities,
+        tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
+        k=_report.tagging.k, conf=conf,
+    )  # fmt: skip

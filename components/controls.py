@@ -264,13 +264,15 @@ def download_warning(specs: list[ModelSpec]) -> str:
     )
 
 
-def thresholds_ui(prefix: str) -> tuple[float, float]:
-    """The threshold explorer's confidence and IoU sliders."""
+def thresholds_ui(prefix: str, conf: float, iou: float) -> tuple[float, float]:
+    """The threshold explorer's confidence and IoU sliders, starting at the report's
+    operating point; IoU moves over COCO's ten thresholds 0.50:0.05:0.95 (the matches
+    the evaluation kept)."""
     left, right = st.columns(2)
     with left:
         conf = st.slider(
-            "Confidence threshold", 0.05, 0.95, 0.25, 0.05, key=f"{prefix}_conf"
+            "Confidence threshold", 0.05, 0.95, conf, 0.05, key=f"{prefix}_conf"
         )
     with right:
-        iou = st.slider("IoU threshold", 0.3, 0.95, 0.5, 0.05, key=f"{prefix}_iou")
+        iou = st.slider("IoU threshold", 0.5, 0.95, iou, 0.05, key=f"{prefix}_iou")
     return conf, iou

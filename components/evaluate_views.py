@@ -6,9 +6,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import cache
 from components.cache import image_array, report_files
 from core.compare import table_height
+from core.error_plots import (
+    error_types_figure,
+    highlight_errors,
+    per_image_histogram_figure,
+    pr_by_size_figure,
+)
 from core.errors import draw_errors, per_image_table
+from core.metrics.breakdown import pr_by_size
+from core.metrics.error_types import ERROR_HELP, ERROR_TYPES
 from core.metrics.matching import (
     FN,
     FP,
@@ -20,6 +29,8 @@ from core.metrics.matching import (
     operating_point,
     pr_curve,
 )
+from core.metrics.tagging_images import CLASSIFIER_ONLY, DETECTOR_ONLY
+from core.metrics.two_models import CATEGORIES, compare_models
 from core.plots import (
     ap_difference_figure,
     confusion_figure,
@@ -48,8 +59,10 @@ def summary_cards(report) -> None:
         ("mAP50", _fmt(stats["AP50"]), "COCO AP at IoU 0.5 (101-point)"),
         ("mAP75", _fmt(stats["AP75"]), "COCO AP at IoU 0.75"),
         ("AR100", _fmt(stats["AR100"]), "COCO recall with up to 100 boxes per image"),
-        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt), "PASCAL VOC2007, IoU > 0.5"),
-        ("VOC AP (all-pt)", _fmt(report.voc.map_all), "PASCAL VOC2010+, IoU > 0.5"),
+        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt),
+         f"PASCAL VOC2007, IoU > 0.5, {report.voc.convention} pixels"),
+        ("VOC AP (all-pt)", _fmt(report.voc.map_all),
+         f"PASCAL VOC2010+, IoU > 0.5, {report.voc.convention} pixels"),
         ("Images / boxes", f"{len(report.dataset)} / {report.dataset.num_boxes}", None),
         (
             "Device, time/image",
@@ -167,7 +180,7 @@ def iou_section(records: pd.DataFrame, iou: float, key: str) -> None:
 def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> None:
     normalize = st.toggle("Normalise each true class to 1", key=f"{key}_cm_norm")
     st.plotly_chart(confusion_figure(cm, normalize), config=CHART, key=f"{key}_cm")
-    cells = sorted(cm.cells, key=lambda rc: -cm.matrix[rc])
+    cells = cm.nonzero_cells()
     if not cells:
         return
     labels = cm.labels
@@ -179,7 +192,7 @@ def confusion_section(cm: ConfusionResult, names: dict[int, str], key: str) -> N
     cell = st.selectbox(
         "Images in the cell", cells, format_func=describe, key=f"{key}_cm_cell"
     )
-    st.write(", ".join(names[i] for i in cm.cells[cell]))
+    st.write(", ".join(names[i] for i in cm.images_in(cell)))
 
 
 def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
@@ -291,6 +304,25 @@ def tagging_section(report) -> None:
         )  # fmt: skip
 
 
+def class_table_section(table: pd.DataFrame) -> None:
+    """Say loudly when the detector's classes and the dataset's do not line up."""
+    status = table["status"]
+    renamed = int(status.str.startswith("renamed").sum())
+    unmatched = int((status == "unmatched: left out").sum())
+    never = int((status == "never predicted: AP 0").sum())
+    if never:
+        st.warning(
+            f"{never} dataset classes have no detector class of that name and score AP 0 "
+            "(see the class table)."
+        )
+    with st.expander(
+        f"Classes: {int((status == 'matched').sum())} matched, {renamed} renamed, "
+        f"{unmatched} detector classes not in the dataset, {never} never predicted",
+        expanded=bool(never),
+    ):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
 def disagreement_section(frame: pd.DataFrame) -> None:
     # A static table wraps the one-sentence causes instead of cutting them off.
     st.table(with_missing_as_na(frame).hide(axis="index"))
@@ -326,4 +358,305 @@ def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
         mime="application/json",
         key=f"{key}_dl_json",
         on_click="ignore",
+    )
+
+
+def _browse_image(
+    key: str, ids: list[int], names: dict[int, str], label: str = "Image"
+) -> int:
+    """An image picker over ``ids`` that jumps to the new first image when the list
+    changes (as the error browser does)."""
+    first = int(ids[0])
+    if st.session_state.get(f"{key}_first") != first:
+        st.session_state[f"{key}_first"] = first
+        st.session_state[f"{key}_image"] = first
+    return st.selectbox(
+        label, ids, format_func=lambda i: names[i], key=f"{key}_image"
+    )
+
+
+def error_types_section(report, records: pd.DataFrame, conf: float, key: str) -> None:
+    """TIDE's six error types with their dAP50, and an error browser per type."""
+    analysis = report.errors
+    table = analysis.table()
+    st.plotly_chart(error_types_figure(table), config=CHART, key=f"{key}_tide_fig")
+    st.dataframe(
+        table.style.format({"dAP50": "{:.2f}"}), hide_index=True, width="stretch"
+    )
+    st.caption(
+        "Every false positive and missed object at IoU 0.5 gets one type, tested in this "
+        "order: localisation, classification, duplicate, background, both; missed objects "
+        "are those no error points at. dAP50 is how much AP50 "
+        f"(now {_fmt(analysis.ap50)}, the mAP50 card) would rise if that type alone were "
+        "fixed and the rest re-scored, as in TIDE (Bolya et al., ECCV 2020); the types "
+        "overlap, so the dAPs do not add up. Every stored detection counts, down to the "
+        "lowest confidence, as in AP."
+    )
+    dataset = report.dataset
+    names = {s.image_id: s.name for s in dataset.samples}
+    picked = st.radio(
+        "Browse the images of one error type",
+        ERROR_TYPES,
+        horizontal=True,
+        key=f"{key}_tide_type",
+    )
+    above = st.toggle(
+        f"Only detections scoring ≥ {conf:.2f} (the explorer's confidence)",
+        value=True,
+        key=f"{key}_tide_above",
+        help="The types and dAP count every stored detection; this only shortens the "
+        "lists. Missed objects are listed either way (no detection at any score found "
+        "them or came near).",
+    )
+    min_score = conf if above else 0.0
+    images = analysis.images(picked, min_score)
+    st.markdown(
+        f"**Error browser: {picked} errors** ({ERROR_HELP[ERROR_TYPES.index(picked)]}) "
+        f"in {len(images)} images, most first."
+    )
+    if images.empty:
+        st.info(f"No {picked} errors" + (f" scoring ≥ {conf:.2f}." if above else "."))
+        return
+    listed = images.assign(image=[names[i] for i in images["image_id"]])
+    st.dataframe(
+        listed[["image", "errors"]], hide_index=True, width="stretch", height=180
+    )
+    image_id = _browse_image(f"{key}_tide", images["image_id"].tolist(), names)
+    sample = dataset.sample(image_id)
+    mine = records[records["image_id"] == image_id]
+    boxes = analysis.boxes(image_id, picked, min_score)
+    picture = draw_errors(image_array(str(sample.path)), mine, dataset.class_names)
+    st.image(
+        highlight_errors(picture, boxes, dataset.class_names), width="stretch"
+    )
+    st.caption(
+        f"Thick magenta: the {picked} errors (IoU 0.5). Underneath, the error browser at "
+        "the explorer's thresholds: green true positive, red false positive, orange dashed "
+        "missed object."
+    )
+    st.dataframe(
+        boxes.drop(columns="image_id"), hide_index=True, width="stretch"
+    )
+
+
+def per_image_section(
+    report, records: pd.DataFrame, conf: float, iou: float, key: str, report_id: str
+) -> None:
+    """Per-image AP or F1, worst first, with a histogram and class / size filters."""
+    dataset = report.dataset
+    left, middle, right = st.columns(3)
+    metric = left.radio(
+        "Score", ["AP", "F1"], horizontal=True, key=f"{key}_pi_metric",
+        help="AP: COCO AP of the image alone, mean over its classes. "
+        "F1: 2·TP / (2·TP + FP + FN) at the explorer's confidence and IoU.",
+    )  # fmt: skip
+    with_gt = [
+        c
+        for c, n in zip(report.coco.per_class["class"], report.coco.per_class["gt"])
+        if n
+    ]
+    picked = middle.selectbox("Class", [ALL, *with_gt], key=f"{key}_pi_class")
+    area = right.selectbox(
+        "Object size", ["all", "small", "medium", "large"], key=f"{key}_pi_area",
+        help="COCO's area ranges: small < 32² px, medium < 96² px, large above.",
+    )  # fmt: skip
+    class_name = None if picked == ALL else picked
+    frame = cache.per_image(report_id, conf, iou, class_name, area, report)
+    scored = frame.dropna(subset=[metric]).sort_values(
+        [metric, "FN", "FP"], ascending=[True, False, False], kind="stable"
+    )
+    st.plotly_chart(
+        per_image_histogram_figure(frame[metric].to_numpy(), metric),
+        config=CHART,
+        key=f"{key}_pi_hist",
+    )
+    t = report.params.snap_iou(iou)
+    class_ap = report.evaluation.class_ap(t)
+    pooled = class_ap[class_ap > -1].mean() if (class_ap > -1).any() else float("nan")
+    st.caption(
+        f"{len(scored)} of {len(frame)} images have a {metric} "
+        + "(AP needs an object; F1 an object or a detection). "
+        + f"Their mean, {_fmt(scored[metric].mean()) if len(scored) else 'n/a'}, is not "
+        f"mAP (all classes, all sizes: {_fmt(pooled)} at IoU "
+        f"{report.params.iou_thresholds[t]:.2f}): mAP ranks every image's detections "
+        "of a class together, so a confident false positive in one image lowers the "
+        "precision of all the others."
+    )
+    if scored.empty:
+        st.info("No image has a score with these filters.")
+        return
+    st.dataframe(
+        scored.drop(columns="image_id").style.format({"F1": "{:.3f}", "AP": "{:.3f}"}),
+        hide_index=True, width="stretch", height=240,
+    )  # fmt: skip
+    names = {s.image_id: s.name for s in dataset.samples}
+    image_id = _browse_image(
+        f"{key}_pi", scored["image_id"].tolist(), names, "Image (worst first)"
+    )
+    mine = records[records["image_id"] == image_id]
+    if class_name is not None:
+        mine = mine[mine["class"] == class_name]
+    st.image(
+        draw_errors(
+            image_array(str(dataset.sample(image_id).path)), mine, dataset.class_names
+        ),
+        width="stretch",
+    )
+
+
+def size_section(report, iou: float, key: str) -> None:
+    """COCO's precision-recall curves for small, medium and large objects."""
+    curves = pr_by_size(report.evaluation, iou)
+    st.plotly_chart(pr_by_size_figure(curves, iou), config=CHART, key=f"{key}_size_pr")
+    st.caption(
+        "COCO's interpolated precision at 101 recall points, mean over the classes with "
+        "objects of that size; small < 32² px, medium < 96² px, large above, by annotated "
+        "area. Objects of other sizes, and unmatched detections of other sizes, are left "
+        "out of each curve. Sizes without objects are not drawn."
+    )
+
+
+def _move_confidence(slider_key: str, value: float) -> None:
+    st.session_state[slider_key] = value
+
+
+def best_point_section(report, iou: float, key: str, report_id: str) -> None:
+    """The confidence with the best F1, overall and per class, and a button that moves
+    the threshold explorer there."""
+    best = cache.best_operating_points(report_id, iou, report)
+    overall = best.iloc[0]
+    if overall["conf"] != overall["conf"]:
+        st.info("No detection scores in the slider's range.")
+        return
+    # the slider moves in steps of 0.05; F1 there is the explorer's
+    step = float(np.clip(np.round(overall["conf"] / 0.05) * 0.05, 0.05, 0.95))
+    step = round(step, 2)
+    at_step = report.explorer.summary(step, iou)
+    snapped = report.params.iou_thresholds[report.params.snap_iou(iou)]
+    st.markdown(
+        f"Best F1 for all classes at IoU {snapped:.2f}: "
+        f"**{overall['F1']:.3f}** at confidence **{overall['conf']:.3f}** "
+        f"(precision {overall['precision']:.3f}, recall {overall['recall']:.3f}). "
+        f"On the slider's 0.05 steps: {step:.2f}, F1 {at_step.f1:.3f}."
+    )
+    st.button(
+        f"Move the threshold explorer to confidence {step:.2f}",
+        key=f"{key}_best_move",
+        on_click=_move_confidence,
+        args=(f"{key}_conf", step),
+    )
+    per_class = best.iloc[1:].sort_values("F1", ascending=False, kind="stable")
+    st.dataframe(
+        per_class.style.format(
+            {"conf": "{:.3f}", "F1": "{:.3f}", "precision": "{:.3f}", "recall": "{:.3f}"}
+        ),
+        hide_index=True, width="stretch", height=260,
+    )  # fmt: skip
+    st.caption(
+        "Per class: the confidence (searched over every detection score from 0.05 to "
+        "0.95) where that class's F1 is highest. One threshold for all classes is what "
+        "the explorer and most deployments use; per-class thresholds can do better."
+    )
+
+
+def two_models_images_section(
+    a, b, records_a: pd.DataFrame, conf: float, iou: float, key: str
+) -> None:
+    """Two detectors image by image: where B finds what A missed, where B adds false
+    positives, where both miss; each list opens both models' boxes side by side."""
+    records_b = b.explorer.match(iou).at_confidence(conf)
+    diff = compare_models(records_a, records_b)
+    st.markdown(
+        f"**Image by image** at confidence {conf:.2f}, IoU {iou:.2f}: "
+        f"A = {a.source}, B = {b.source}."
+    )
+    totals = diff.images.drop(columns="image_id").astype(bool).sum()
+    category = st.radio(
+        "Images where",
+        CATEGORIES,
+        format_func=lambda c: f"{c} ({totals[c]} images)",
+        key=f"{key}_two_category",
+    )
+    images = diff.images_of(category)
+    if images.empty:
+        st.info(f"No image: {category}.")
+        return
+    dataset = a.dataset
+    names = {s.image_id: s.name for s in dataset.samples}
+    image_id = _browse_image(f"{key}_two", images["image_id"].tolist(), names)
+    picture = image_array(str(dataset.sample(image_id).path))
+    rows_a, rows_b = diff.boxes(image_id, category)
+    for column, model, records, rows in zip(
+        st.columns(2), (a, b), (records_a, records_b), (rows_a, rows_b)
+    ):
+        mine = records[records["image_id"] == image_id]
+        drawn = draw_errors(picture, mine, dataset.class_names)
+        marked = rows.assign(type=rows["kind"], score=rows["score"])
+        column.image(
+            highlight_errors(drawn, marked, dataset.class_names),
+            caption=f"{'A' if model is a else 'B'}: {model.source}",
+            width="stretch",
+        )
+    st.caption(
+        "Thick magenta: the boxes that put this image in the list (an object one model "
+        "found and the other missed, a false positive the other model did not make, or an "
+        "object both missed). Underneath: green true positive, red false positive, orange "
+        "dashed missed. Two false positives are the same mistake when they have the same "
+        "class and IoU ≥ 0.5."
+    )
+
+
+def tagging_images_section(
+    report, records: pd.DataFrame, conf: float, key: str, report_id: str, probabilities
+) -> None:
+    """Classifier versus detector image by image: where one names a true class the other
+    misses."""
+    st.markdown(f"**Image by image**, detector at confidence {conf:.2f}:")
+    if probabilities is None:
+        st.info("The classifier's stored predictions are not available to this page.")
+        return
+    frame = cache.tagging_by_image(report_id, conf, report, probabilities)
+    counts = {
+        case: frame.loc[frame["case"] == case, "image_id"].nunique()
+        for case in (CLASSIFIER_ONLY, DETECTOR_ONLY)
+    }
+    case = st.radio(
+        "Images where",
+        (CLASSIFIER_ONLY, DETECTOR_ONLY),
+        format_func=lambda c: f"{c} ({counts[c]} images)",
+        key=f"{key}_tagimg_case",
+    )
+    rows = frame[frame["case"] == case]
+    if rows.empty:
+        st.info("No image.")
+        return
+    dataset = report.dataset
+    names = {s.image_id: s.name for s in dataset.samples}
+    shown = rows.assign(image=[names[i] for i in rows["image_id"]])
+    st.dataframe(
+        shown[["image", "class", "classifier_top", "classifier_mass", "detector_score"]]
+        .style.format({"classifier_mass": "{:.3f}", "detector_score": "{:.3f}"}),
+        hide_index=True, width="stretch", height=200,
+    )  # fmt: skip
+    ids = list(dict.fromkeys(rows["image_id"].tolist()))
+    image_id = _browse_image(f"{key}_tagimg", ids, names)
+    mine = records[records["image_id"] == image_id]
+    st.image(
+        draw_errors(
+            image_array(str(dataset.sample(image_id).path)), mine, dataset.class_names
+        ),
+        width="stretch",
+    )
+    top = np.argsort(-np.asarray(probabilities[image_id]))[: report.tagging.k]
+    categories = report.classifier_run.meta["class_names"]
+    st.caption(
+        f"Only the classes the image truly contains (it has a box of them) and ImageNet "
+        f"can name. The classifier names a class when one of its top-{report.tagging.k} "
+        "ImageNet classes maps to it; the detector finds it with a box at or above the "
+        "confidence. Classifier's top here: "
+        + ", ".join(
+            f"{categories[i]} {float(probabilities[image_id][i]):.2f}" for i in top
+        )
+        + ". Boxes: the detector's, green true positive, red false positive, orange "
+        "dashed missed."
     )

@@ -14,7 +14,7 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from core.compare import DETECT_CONF_FLOOR
+from core.compare import DETECT_CONF_FLOOR, ms_text
 from core.live import LiveProcessor, LiveReadout
 from core.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
 
@@ -83,10 +83,6 @@ def camera_streamer(processor: LiveProcessor, servers: list[dict]):
     )
 
 
-def _ms(value: float | None) -> str:
-    return f"{value:.0f} ms" if value is not None else "–"
-
-
 @st.fragment(run_every=1.0)
 def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> None:
     """Frames per second, dropped frames, each model's median latency: once a second."""
@@ -96,9 +92,9 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
     cols[1].metric("Frames processed", readout.processed)
     cols[2].metric("Dropped frames", readout.dropped)
     cols = st.columns(3)
-    cols[0].metric("Detector (median)", _ms(readout.detector_ms))
-    cols[1].metric("Classifier (median)", _ms(readout.classifier_ms))
-    cols[2].metric("Arrival to annotated", _ms(readout.frame_ms))
+    cols[0].metric("Detector (median)", ms_text(readout.detector_ms))
+    cols[1].metric("Classifier (median)", ms_text(readout.classifier_ms))
+    cols[2].metric("Arrival to annotated", ms_text(readout.frame_ms))
     found = (
         ", ".join(f"{name} × {n}" for name, n in readout.classes)
         if readout.classes

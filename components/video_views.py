@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import cache
+from core.compare import ms_text
 from core.video_analysis import VideoAnalysis
 from core.video_plots import video_timeline_figure
 from core.video_summary import (
@@ -19,10 +20,6 @@ from core.video_summary import (
     latency_summary,
     objects_per_frame,
 )
-
-
-def _ms(value: float | None) -> str:
-    return f"{value:.0f} ms" if value is not None else "–"
 
 
 def video_summary_view(analysis: VideoAnalysis) -> None:
@@ -39,8 +36,8 @@ def video_summary_view(analysis: VideoAnalysis) -> None:
     cols = st.columns(4)
     cols[0].metric("Frames analysed", len(analysis.frames))
     cols[1].metric("Frames per second", f"{analysis.fps_processed:.1f}")
-    cols[2].metric("Detector + tracker (median)", _ms(latency["detector_ms"]))
-    cols[3].metric("Classifier (median)", _ms(latency["classifier_ms"]))
+    cols[2].metric("Detector + tracker (median)", ms_text(latency["detector_ms"]))
+    cols[3].metric("Classifier (median)", ms_text(latency["classifier_ms"]))
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.video(analysis.video, format="video/mp4")

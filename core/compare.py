@@ -77,6 +77,11 @@ def table_height(rows: int, max_rows: int = 6, row_px: int = 35) -> int:
     return (min(max(rows, 1), max_rows) + 1) * row_px + 3
 
 
+def ms_text(value: float | None) -> str:
+    """``"36 ms"``, or ``"–"`` for a latency not measured."""
+    return f"{value:.0f} ms" if value is not None else "–"
+
+
 def timing_text(timing: Timing, device: str) -> str:
     """``"pre 4.1 ms · inference 18.6 ms · post 1.9 ms · total 24.6 ms on cpu"``."""
     return (

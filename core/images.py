@@ -200,6 +200,13 @@ def decode_image(
                 f"{name} is truncated or damaged and could not be decoded ({exc})."
             ) from exc
         raise UnsupportedImageError(f"{name} could not be decoded: {exc}") from exc
+    except Exception as exc:
+        # A damaged file can make a Pillow plugin fail in other ways (a CMYK TIFF with a
+        # flipped byte raises TypeError, a cut GIF IndexError): still the file's fault.
+        log.info("decoding %s failed: %r", name, exc)
+        raise UnsupportedImageError(
+            f"{name} is damaged and could not be decoded ({type(exc).__name__})."
+        ) from exc
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
         raise UnsupportedImageError(
             f"{name} decoded to an unexpected shape {array.shape}."

@@ -219,13 +219,16 @@ def analyse_video(
                     progress(len(result.frames), info.frames, result.seconds)
             result.complete = True
         finally:
-            while pending:
-                pending.popleft().result()
+            for future in pending:  # wait, without hiding an exception in flight
+                if future.exception() is not None:
+                    result.warnings.append(
+                        f"The annotated video may miss frames: {future.exception()}"
+                    )
             result.seconds = time.perf_counter() - started
             try:
                 result.video = writer.getvalue()
-            except Exception:  # an empty or broken encoder must not hide the real error
-                log.exception("could not finish the annotated video")
+            except Exception as exc:  # a broken encoder must not hide the real error
+                log.warning("could not finish the annotated video: %s", exc)
             if keep is not None:
                 keep(result)
     return result

@@ -317,8 +317,11 @@ class H264Writer:
             self._container.mux(packet)
         try:
             self._container.close()
-            with open(self._path, "rb") as handle:
-                self._data = handle.read()
+            if os.path.exists(self._path):
+                with open(self._path, "rb") as handle:
+                    self._data = handle.read()
+            else:  # no frame was written: the muxer wrote no file
+                self._data = b""
         finally:
             self._folder.cleanup()
 

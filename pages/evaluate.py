@@ -12,10 +12,9 @@ from components import evaluate_views as views
 from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
 from components.router import require_router
 from core.datasets import DatasetError
-from core.metrics.matching import summarize
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
-from visioncompare.evaluate import is_stored, run_evaluation, runs_dir
+from visioncompare.report import is_stored, run_evaluation, runs_dir
 
 require_router()
 
@@ -138,6 +137,7 @@ if report.dropped:
 st.subheader(f"{report.source} on {dataset.name}")
 if notes:
     st.caption("; ".join(notes) + ".")
+views.class_table_section(report.class_table)
 views.summary_cards(report)
 
 
@@ -145,10 +145,11 @@ views.summary_cards(report)
 def explorer() -> None:
     """Everything that depends on the thresholds: a slider reruns only this part."""
     st.subheader("Threshold explorer")
-    conf, iou = thresholds_ui("evaluate")
-    match = cache.matching(report_id, iou, report)
+    conf, iou = thresholds_ui("evaluate", report.params.conf, report.params.iou)
+    explorer = report.explorer
+    match = explorer.match(iou)
     records = match.at_confidence(conf)
-    views.threshold_metrics(summarize(records))
+    views.threshold_metrics(explorer.summary(conf, iou))
 
     tabs = st.tabs(
         [
@@ -157,6 +158,10 @@ def explorer() -> None:
             "IoU",
             "Confusion matrix",
             "Error browser",
+            "Error types",
+            "Per image",
+            "By size",
+            "Best threshold",
             "COCO table",
             *(["Two detectors"] if len(results) > 1 else []),
             *(["Classification vs detection"] if report.tagging is not None else []),
@@ -173,19 +178,34 @@ def explorer() -> None:
         views.iou_section(records, iou, "evaluate")
     with next(tab):
         names = {s.image_id: s.name for s in dataset.samples}
-        views.confusion_section(
-            cache.confusion(report_id, conf, iou, report), names, "evaluate"
-        )
+        views.confusion_section(explorer.confusion(conf, iou), names, "evaluate")
     with next(tab):
         views.errors_section(records, dataset, "evaluate")
+    with next(tab):
+        views.error_types_section(report, records, conf, "evaluate")
+    with next(tab):
+        views.per_image_section(report, records, conf, iou, "evaluate", report_id)
+    with next(tab):
+        views.size_section(report, iou, "evaluate")
+    with next(tab):
+        views.best_point_section(report, iou, "evaluate", report_id)
     with next(tab):
         views.coco_table(report)
     if len(results) > 1:
         with next(tab):
             views.compare_section(results[0], results[1], "evaluate")
+            views.two_models_images_section(
+                results[0], results[1], records, conf, iou, "evaluate"
+            )
     if report.tagging is not None:
         with next(tab):
             views.tagging_section(report)
+            probabilities = cache.classifier_probabilities(
+                report.classifier_run.key, str(runs_dir())
+            )
+            views.tagging_images_section(
+                report, records, conf, "evaluate", report_id, probabilities
+            )
     with next(tab):
         st.caption("The same stored predictions, scored the ways different tools do:")
         views.disagreement_section(cache.disagreement(report_id, report))

@@ -126,3 +126,71 @@ def random_coco_case(seed: int, images: int = 300, classes: int = 12):
         f"random{seed}", "coco", Path("/synthetic"), names, tuple(samples)
     )
     return dataset, predictions
+
+
+def realistic_coco_case(
+    seed: int, images: int = 5000, classes: int = 80, boxes_per_image: int = 100
+):
+    """COCO-val-like predictions at confidence 0.001: about 7 objects per image, a few
+    well-placed detections (some of the wrong class, some duplicates) and the rest
+    low-score noise, ``boxes_per_image`` in all; crowd regions and annotated areas that
+    differ from the box; score ties from float32 rounding and from rounded scores."""
+    from pathlib import Path
+
+    from core.datasets.types import Dataset, Sample, make_gt
+
+    rng = np.random.default_rng(seed)
+    names = tuple(f"class{i}" for i in range(classes))
+    samples, predictions = [], {}
+    popular = rng.permutation(classes)
+    for image_id in range(1, images + 1):
+        n = int(rng.poisson(7.3))
+        side = np.exp(rng.uniform(np.log(8), np.log(400), n))
+        aspect = rng.uniform(0.4, 2.5, n)
+        w, h = side * np.sqrt(aspect), side / np.sqrt(aspect)
+        w, h = w.clip(2, 630), h.clip(2, 470)
+        x, y = rng.uniform(0, 640 - w), rng.uniform(0, 480 - h)
+        boxes = np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4)
+        # a few classes dominate, as in COCO (person)
+        ids = np.where(
+            rng.uniform(size=n) < 0.3,
+            popular[0],
+            popular[rng.integers(0, classes, n)],
+        )
+        crowd = (rng.uniform(size=n) < 0.01).astype(int)
+        area = w * h * np.where(rng.uniform(size=n) < 0.5, rng.uniform(0.4, 1, n), 1)
+        gt = make_gt(boxes.tolist(), ids.tolist(), names, iscrowd=crowd.tolist(),
+                     area=area.tolist())  # fmt: skip
+        samples.append(Sample(image_id, Path(f"/synthetic/{image_id}.jpg"), 640, 480,
+                              gt))  # fmt: skip
+        # good detections: 1-3 per object, jittered, mostly the right class
+        copies = rng.integers(1, 4, n)
+        src = np.repeat(np.arange(n), copies)
+        scale = np.stack([w, h, w, h], axis=1)[src]
+        good = boxes[src] + rng.normal(0, 0.07, (len(src), 4)) * scale
+        good_ids = np.where(
+            rng.uniform(size=len(src)) < 0.85, ids[src], rng.integers(0, classes, len(src))
+        )
+        good_scores = rng.beta(4, 2, len(src)) * np.where(
+            rng.uniform(size=len(src)) < 0.2, 0.3, 1.0
+        )
+        m = max(boxes_per_image - len(src), 0)
+        nx, ny = rng.uniform(0, 600, m), rng.uniform(0, 440, m)
+        nw, nh = rng.uniform(4, 300, m), rng.uniform(4, 300, m)
+        noise = np.stack([nx, ny, nx + nw, ny + nh], axis=1)
+        noise_ids = np.where(
+            rng.uniform(size=m) < 0.5, popular[rng.integers(0, 8, m)],
+            rng.integers(0, classes, m),
+        )  # fmt: skip
+        noise_scores = 0.001 + rng.exponential(0.03, m)
+        all_boxes = np.concatenate([good, noise]).clip(0, [640, 480, 640, 480])
+        all_boxes[:, 2:] = np.maximum(all_boxes[:, 2:], all_boxes[:, :2] + 0.5)
+        scores = np.concatenate([good_scores, noise_scores]).clip(0.001, 1.0)
+        scores[::7] = np.round(scores[::7], 2)  # ties
+        predictions[image_id] = Detections(
+            all_boxes, scores, np.concatenate([good_ids, noise_ids]).astype(int), names
+        )
+    dataset = Dataset(
+        f"realistic{seed}", "coco", Path("/synthetic"), names, tuple(samples)
+    )
+    return dataset, predictions

@@ -87,7 +87,9 @@ def test_classifier_comparison_and_mAP_recipes(evaluated):
     assert "Cannot be named by ImageNet at all: person" in captions
     # A static table: the one-sentence causes wrap instead of being cut.
     recipes = [t.value for t in at.table if "recipe" in t.value.columns]
-    assert recipes and len(recipes[0]) == 6 and "cause" in recipes[0].columns
+    assert recipes and len(recipes[0]) == 8 and "cause" in recipes[0].columns
+    assert "Ultralytics mAP50-95" in recipes[0]["recipe"].tolist()
+    assert "tools" in recipes[0].columns
     assert len(at.get("download_button")) == 3
 
 
@@ -203,3 +205,19 @@ def test_error_browser_follows_the_new_top_row_and_explains_ignored(evaluated):
     assert table["image"].iloc[0] != top  # the order changed...
     assert picker.index == 0 and picker.options[0] == table["image"].iloc[0]  # ...followed
     assert any("Ignored (in the table, not drawn)" in c.value for c in at.caption)
+
+
+def test_class_table_says_how_the_detector_classes_line_up(evaluated):
+    """yolov8n (COCO names) on the VOC subset (VOC names renamed to COCO names): 14 classes
+    match, 6 are renamed, the other 60 COCO classes are not in the dataset."""
+    at = evaluated
+    labels = [e.label for e in at.expander if e.label.startswith("Classes:")]
+    assert labels == [
+        "Classes: 14 matched, 6 renamed, 60 detector classes not in the dataset, "
+        "0 never predicted"
+    ]
+    table = next(df.value for df in at.dataframe if "status" in df.value.columns)
+    renamed = table[table["status"].str.startswith("renamed")]
+    assert set(renamed["dataset class"]) == {
+        "airplane", "dining table", "motorcycle", "potted plant", "couch", "tv",
+    }  # fmt: skip

@@ -9,21 +9,23 @@ import pytest
 from torchvision.models import get_weight
 
 from core.datasets.registry import load_bundled
-from core.evaluation import (
+from core.datasets.types import make_gt
+from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results
+from core.metrics.tagging import evaluate_tagging, image_labels
+from core.prediction_runs import (
     DetectSettings,
     Interrupted,
     load_coco_results,
     predict_detections,
     predict_probabilities,
 )
-from core.metrics.coco import STAT_NAMES, coco_ground_truth
-from core.metrics.tagging import evaluate_tagging, image_labels
 from core.store import PredictionStore, run_key
 from core.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from core.types import Classification, Detections, Prediction, Timing
-from tests.helpers import make_dataset
+from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
 from tests.reference import pycocotools_eval
 from visioncompare.__main__ import main as cli
+from visioncompare.report import evaluate_predictions, run_evaluation
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 
@@ -151,31 +153,105 @@ def test_bring_your_own_predictions_validation(tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps([{"image_id": 397133, "category_id": 18,
                                  "bbox": [1, 2, 3, 4], "score": 0.5}]))  # fmt: skip
-    preds = load_coco_results(str(path), ds)
+    preds, skipped = load_coco_results(str(path), ds)
     assert preds[397133].labels == ["dog"] and preds[397133].xyxy.tolist() == [
         [1, 2, 4, 6]
     ]
+    assert skipped == {}
     for entry, message in [
         (
             {"image_id": 1, "category_id": 18, "bbox": [1, 2, 3, 4], "score": 1},
             "image_id 1",
-        ),
-        (
-            {"image_id": 397133, "category_id": 12, "bbox": [1, 2, 3, 4], "score": 1},
-            "category_id 12",
         ),
         ({"image_id": 397133, "category_id": 18, "bbox": [1, 2], "score": 1}, "'bbox'"),
         (
             {"image_id": 397133, "category_id": 18, "bbox": [1, 2, 3, 4]},
             "missing field 'score'",
         ),
-    ]:
+        (
+            {"image_id": 397133, "category_id": 18, "bbox": [1, 2, 3, 4],
+             "score": float("nan")},
+            "'score' is nan; every detection needs a finite confidence",
+        ),
+    ]:  # fmt: skip
         path.write_text(json.dumps([entry]))
         with pytest.raises(ValueError, match=f"entry 0: .*{message}"):
             load_coco_results(str(path), ds)
     path.write_text("[{")
     with pytest.raises(ValueError, match="not valid JSON at line 1"):
         load_coco_results(str(path), ds)
+
+
+def _person_only(ds):
+    """The bundled COCO subset annotated for persons only (as a person-only subset)."""
+    from dataclasses import replace
+
+    person = ds.class_names.index("person")
+    samples = tuple(
+        replace(s, gt=make_gt(
+            s.gt.xyxy[s.gt.class_ids == person].tolist(),
+            [0] * int((s.gt.class_ids == person).sum()), ("person",),
+            iscrowd=s.gt.extra["iscrowd"][s.gt.class_ids == person].tolist(),
+            area=s.gt.extra["area"][s.gt.class_ids == person].tolist(),
+        ))
+        for s in ds.samples
+    )  # fmt: skip
+    return replace(ds, class_names=("person",), category_ids=(1,), samples=samples)
+
+
+def test_predictions_of_categories_the_dataset_lacks_are_left_out_and_counted(tmp_path):
+    ds = _person_only(load_bundled("coco-val2017-first32"))
+    image = ds.samples[0].image_id
+    entries = [
+        {"image_id": image, "category_id": 1, "bbox": [1, 2, 30, 40], "score": 0.9},
+        {"image_id": image, "category_id": 18, "bbox": [1, 2, 3, 4], "score": 0.5},
+        {"image_id": image, "category_id": 18, "bbox": [5, 2, 3, 4], "score": 0.4},
+        {"image_id": image, "category_name": "cup", "bbox": [5, 2, 3, 4], "score": 0.4},
+    ]
+    path = tmp_path / "predictions.json"
+    path.write_text(json.dumps(entries))
+    preds, skipped = load_coco_results(str(path), ds)
+    assert len(preds[image]) == 1
+    assert skipped == {
+        f"category_id 18 (not in {ds.name})": 2,
+        f"cup (not in {ds.name})": 1,
+    }
+    report = run_evaluation(ds, predictions=str(path))
+    assert report.dropped == skipped
+
+
+def test_a_predictions_file_scores_as_pycocotools_scores_it(tmp_path):
+    """float64 boxes and scores (no float32 rounding) and boxes with a negative width or
+    height, which pycocotools keeps (they overlap nothing; w * h picks the area range)."""
+    ds, predictions = random_coco_case(11, images=80, classes=5)
+    entries = coco_results(predictions, ds)
+    rng = np.random.default_rng(0)
+    for entry in entries:
+        entry["bbox"] = [v + float(rng.uniform(-1e-6, 1e-6)) for v in entry["bbox"]]
+        entry["score"] = float(entry["score"]) + float(rng.uniform(0, 1e-9))
+    for entry in entries[::13]:
+        entry["bbox"][2] = -entry["bbox"][2]  # negative width: area < 0, ignored
+    for entry in entries[5::17]:
+        entry["bbox"][2:] = [-entry["bbox"][2], -entry["bbox"][3]]  # both: area > 0
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(entries))
+    report = run_evaluation(ds, predictions=str(path))
+    stats, _ = pycocotools_eval(coco_ground_truth(ds), entries)
+    ours = np.array([report.coco.stats[n] for n in STAT_NAMES])
+    assert np.abs(ours - stats).max() <= 1e-12
+    # and the file the app writes back re-scores to the same numbers
+    written = json.loads(report.write(tmp_path / "out")["results"].read_text())
+    again, _ = pycocotools_eval(coco_ground_truth(ds), written)
+    assert np.abs(ours - again).max() <= 1e-12
+
+
+def test_the_written_results_rescore_exactly_to_the_numbers_shown(tmp_path):
+    ds, predictions = realistic_coco_case(6, images=150, classes=10)
+    report = evaluate_predictions(ds, predictions, "model")
+    written = json.loads(report.write(tmp_path)["results"].read_text())
+    stats, _ = pycocotools_eval(coco_ground_truth(ds), written)
+    ours = np.array([report.coco.stats[n] for n in STAT_NAMES])
+    assert np.array_equal(ours, stats)
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +335,7 @@ def test_a_missing_dataset_image_is_named(tmp_path):
 def test_identity_without_loading_equals_the_loaded_models(name):
     """The page checks the store before loading a model: both must name the same key."""
     from model_zoo import load_model
-    from visioncompare.evaluate import _model_id, model_identity
+    from visioncompare.report import _model_id, model_identity
 
     assert model_identity(name, "auto") == _model_id(load_model(name, "auto"))
     assert model_identity("yolov8x") is None  # weights not on this machine

@@ -38,7 +38,7 @@ def test_app_modules_and_models_load_no_gui_toolkit(tmp_path):
     code = (
         "import sys, numpy as np\n"
         "import core.draw, core.plots, core.learn_plots, components.cache, "
-        "components.views, components.evaluate_views, visioncompare.evaluate\n"
+        "components.views, components.evaluate_views, visioncompare.report\n"
         "from model_zoo import load_model\n"
         "image = np.zeros((64, 64, 3), np.uint8)\n"
         "load_model('mobilenet_v2_quantized', 'cpu').predict([image])\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,6 +11,7 @@ from PIL import Image
 from core.images import (
     UPLOAD_EXTENSIONS,
     EmptyFileError,
+    ImageError,
     ImageTooLargeError,
     NotAnImageError,
     TruncatedImageError,
@@ -169,3 +172,52 @@ def test_fit_for_display_only_shrinks():
     assert fit_for_display(big, 1600).shape == (1200, 1600, 3)
     small = gradient_rgb()
     assert fit_for_display(small, 1600) is small
+
+
+def _mutations(data: bytes, seed: int, count: int):
+    """Seeded byte flips, cuts and splices of one file."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        mutated = bytearray(data)
+        kind = rng.integers(3)
+        if kind == 0:  # flip a few bytes
+            for pos in rng.integers(0, len(mutated), rng.integers(1, 8)):
+                mutated[pos] ^= 1 << int(rng.integers(8))
+        elif kind == 1:  # cut the tail
+            del mutated[int(rng.integers(1, len(mutated))) :]
+        else:  # overwrite a run with random bytes
+            start = int(rng.integers(0, len(mutated)))
+            run = rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8)
+            mutated[start : start + len(run)] = run.tobytes()
+        yield bytes(mutated)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "extra"),
+    [
+        ("JPEG", "RGB", {}),
+        ("PNG", "RGBA", {}),
+        ("WEBP", "RGB", {}),
+        ("TIFF", "CMYK", {}),
+        ("BMP", "RGB", {}),
+        ("GIF", "P", {"save_all": True}),
+    ],
+)
+def test_fuzzed_files_give_only_typed_errors(fmt, mode, extra):
+    """Thousands of seeded mutations: every outcome is an image or an ImageError."""
+    base = Image.fromarray(gradient_rgb(48, 40)).convert(mode)
+    if extra:
+        frames = [base, base.rotate(90), base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+        data = encode(frames[0], fmt, append_images=frames[1:], **extra)
+    else:
+        data = encode(base, fmt)
+    decoded = refused = 0
+    for case in _mutations(data, seed=zlib.crc32(fmt.encode()), count=500):
+        try:
+            loaded = decode_image(case, f"fuzz.{fmt.lower()}")
+        except ImageError:
+            refused += 1
+        else:
+            assert loaded.array.dtype == np.uint8 and loaded.array.shape[2] == 3
+            decoded += 1
+    assert decoded + refused == 500 and refused > 0

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from core.errors import STYLES, draw_errors, per_image_table
-from core.metrics.disagreement import why_map_differs
 from core.metrics.matching import (
     FN,
     FP,
@@ -126,18 +125,3 @@ def test_draw_errors_uses_one_colour_per_kind():
     assert (missed == STYLES[FN].color).all(axis=1).any() and (missed == 0).all(
         axis=1
     ).any()
-
-
-def test_why_map_differs_table(case):
-    dataset, predictions, _ = case
-    table = why_map_differs(dataset, predictions)
-    assert len(table) == 6 and table["cause"].str.len().min() > 20
-    values = dict(zip(table["recipe"], table["value"]))
-    assert (
-        values["COCO AP50 with a 0.25 confidence cut"]
-        <= values["COCO AP50 (101-point)"]
-    )
-    assert (
-        values["COCO AP50-95, maxDets 300"]
-        >= values["COCO AP50-95, maxDets 100"] - 1e-12
-    )

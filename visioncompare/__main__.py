@@ -54,7 +54,7 @@ def _format(value: float) -> str:
 def print_summary(report, paths: dict[str, Path]) -> None:
     stats = report.coco.stats
     ms = report.ms_per_image
-    point = f"conf {report.conf}, IoU {report.iou}"
+    point = f"conf {report.conf:g}, IoU {report.iou:.2f}"
     lines = [
         f"dataset     {report.dataset.name}: {len(report.dataset)} images, "
         f"{report.dataset.num_boxes} boxes",
@@ -64,8 +64,10 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         "| metric | value |",
         "|---|---:|",
         *(f"| {name} | {_format(v)} |" for name, v in stats.items()),
-        f"| VOC AP50 (11-point) | {_format(report.voc.map_11pt)} |",
-        f"| VOC AP50 (all-point) | {_format(report.voc.map_all)} |",
+        f"| VOC AP50 (11-point, {report.voc.convention} pixels) | "
+        f"{_format(report.voc.map_11pt)} |",
+        f"| VOC AP50 (all-point, {report.voc.convention} pixels) | "
+        f"{_format(report.voc.map_all)} |",
         f"| precision @ {point} | {_format(report.summary.precision)} |",
         f"| recall @ {point} | {_format(report.summary.recall)} |",
         f"| F1 | {_format(report.summary.f1)} |",
@@ -83,6 +85,23 @@ def print_summary(report, paths: dict[str, Path]) -> None:
             f"dataset does not annotate ({', '.join(list(report.dropped)[:8])}"
             f"{', ...' if len(report.dropped) > 8 else ''})"
         )
+    table = report.class_table
+    never = table.loc[table["status"] == "never predicted: AP 0", "dataset class"]
+    if len(never):
+        lines.append(
+            f"WARNING: {len(never)} dataset classes match no detector class and score "
+            f"AP 0: {', '.join(never.tolist()[:8])}{', ...' if len(never) > 8 else ''}"
+        )
+    errors = report.errors.table()
+    lines += [
+        "",
+        f"TIDE error types at IoU 0.5 (dAP50: AP50 gained by fixing that type only; "
+        f"AP50 {_format(report.errors.ap50)}):",
+        *(
+            f"  {row['error type']:15} {row['count']:7d} boxes  dAP50 {row['dAP50']:5.2f}"
+            for _, row in errors.iterrows()
+        ),
+    ]
     if report.tagging is not None:
         t = report.tagging
         lines += [
@@ -140,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--device", default="auto")
     ev.add_argument(
-        "--conf", type=float, default=0.25, help="operating-point confidence"
+        "--conf", type=float, help="operating-point confidence (default 0.25)"
     )
-    ev.add_argument("--iou", type=float, default=0.5, help="operating-point IoU")
+    ev.add_argument(
+        "--iou", type=float,
+        help="operating-point IoU, snapped to 0.50:0.05:0.95 (default 0.5)",
+    )  # fmt: skip
     ev.add_argument(
         "--out", type=Path, help="output folder (default runs/<dataset>/<source>)"
     )
@@ -177,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
 
-    from visioncompare.evaluate import open_dataset, run_evaluation, runs_dir
+    from core.metrics.cocoeval import EvalParams
+    from visioncompare.report import open_dataset, run_evaluation, runs_dir
+
+    params = EvalParams()
+    params = params.with_thresholds(
+        params.conf if args.conf is None else args.conf,
+        params.iou if args.iou is None else args.iou,
+    )
 
     try:
         dataset = open_dataset(args.dataset)
@@ -188,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             predictions=args.predictions,
             classifier=args.classifier,
             device=args.device,
-            conf=args.conf,
-            iou=args.iou,
+            params=params,
             progress=ProgressBar(),
         )
     except (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.datasets.coco import load_coco
 from core.datasets.types import Dataset, DatasetError
-from core.datasets.voc import VOC_TO_COCO, load_voc
+from core.datasets.voc import VOC_TO_COCO, load_voc, with_coco_names
 from core.datasets.yolo import load_yolo
 from core.paths import bundled_dir
 
@@ -48,14 +48,20 @@ def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
 
     - COCO: a ``.json`` file (images next to it, or in ``images/`` or ``val2017/``), or a
       folder holding ``annotations/*.json``.
-    - VOC: a folder with ``Annotations/`` (VOC names become COCO names when
-      ``voc_to_coco``).
+    - VOC: a folder with ``Annotations/``.
     - YOLO: a ``data.yaml`` file, or a folder holding one.
+
+    In every format, VOC class names become COCO names when ``voc_to_coco`` (a YOLO or
+    COCO copy of VOC data is scored by COCO detectors like the VOC original).
 
     Raises:
         DatasetError: the format cannot be recognised, or the files are malformed.
     """
-    path = Path(path).expanduser()
+    dataset = _load_any(Path(path).expanduser(), voc_to_coco)
+    return with_coco_names(dataset) if voc_to_coco else dataset
+
+
+def _load_any(path: Path, voc_to_coco: bool) -> Dataset:
     if not path.exists():
         raise DatasetError(f"{path}: no such file or folder")
     if path.is_file() and path.suffix in (".yaml", ".yml"):
@@ -77,7 +83,7 @@ def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
         else []
     )
     if len(jsons) == 1:
-        return load_folder(jsons[0])
+        return _load_any(jsons[0], voc_to_coco)
     raise DatasetError(
         f"{path}: not a COCO (annotations/*.json), VOC (Annotations/) or YOLO (data.yaml) "
         "dataset"

@@ -148,3 +148,31 @@ def load_voc(
         tuple(samples),
         renamed={k: v for k, v in rename.items() if k in found or v in found},
     )
+
+
+def with_coco_names(dataset: Dataset) -> Dataset:
+    """A dataset of any format whose classes carry VOC names, with the COCO names
+    (``VOC_TO_COCO``) so that COCO-trained detectors are scored by name; ``renamed``
+    records each change. A dataset without VOC-only names is returned unchanged.
+
+    Raises:
+        DatasetError: renaming would merge two classes (both the VOC and the COCO name).
+    """
+    from dataclasses import replace
+
+    changes = {old: new for old, new in VOC_TO_COCO.items() if old in dataset.class_names}
+    if not changes:
+        return dataset
+    names = tuple(changes.get(n, n) for n in dataset.class_names)
+    if len(set(names)) != len(names):
+        raise DatasetError(
+            f"{dataset.name}: has both VOC and COCO names for one class "
+            f"({', '.join(f'{a}/{b}' for a, b in changes.items() if b in dataset.class_names)})"
+        )
+    samples = tuple(
+        replace(s, gt=replace(s.gt, class_names=names)) for s in dataset.samples
+    )
+    return replace(
+        dataset, class_names=names, samples=samples,
+        renamed={**dataset.renamed, **changes},
+    )  # fmt: skip

@@ -1,13 +1,12 @@
-"""COCO detection metrics through faster-coco-eval (identical to pycocotools).
+"""COCO detection metrics: COCO's JSON formats and the COCO view of an evaluation.
 
-We do not rewrite COCOeval: we build its inputs from a Dataset and predictions, run
-evaluate -> accumulate -> summarize, and read the results out of its arrays.
+The evaluation itself is ``core.metrics.cocoeval`` (pycocotools' rules in numpy, keeping
+the matches); pycocotools is the reference it is tested against and faster-coco-eval the
+speed it is measured against.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,15 +16,18 @@ import pandas as pd
 
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
+from core.metrics.cocoeval import STAT_NAMES as STAT_NAMES  # re-exported
+from core.metrics.cocoeval import (
+    EvalParams,
+    Evaluation,
+    _file_score,
+    _file_xywh,
+    evaluate,
+)
 from core.types import Detections
 
 log = logging.getLogger(__name__)
 
-STAT_NAMES = (
-    "AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
-    "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large",
-)  # fmt: skip
-"""The 12 numbers of COCOeval.summarize(), in its order (AR100 is AR at the last maxDets)."""
 
 
 def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
@@ -68,17 +70,18 @@ def coco_results(predictions: Mapping[int, Detections], dataset: Dataset) -> lis
     aligned = align_predictions(predictions, dataset).predictions
     results = []
     for image_id, det in aligned.items():
+        # float64 from the float32 boxes (or the file's own numbers): exactly what the
+        # evaluation used, so the file re-scores to the numbers shown
         xyxy = det.xyxy.astype(np.float64)
-        for j in range(len(det)):
-            x1, y1, x2, y2 = xyxy[j].tolist()
-            results.append(
-                {
-                    "image_id": image_id,
-                    "category_id": dataset.category_ids[int(det.class_ids[j])],
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "score": float(det.scores[j]),
-                }
-            )
+        xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+        own = _file_xywh(det)
+        xywh = np.where(np.isnan(own), xywh, own).tolist()
+        categories = [dataset.category_ids[int(c)] for c in det.class_ids]
+        scores = _file_score(det).tolist()
+        results.extend(
+            {"image_id": image_id, "category_id": c, "bbox": b, "score": s}
+            for c, b, s in zip(categories, xywh, scores)
+        )
     return results
 
 
@@ -95,6 +98,7 @@ class CocoResult:
         iou_thresholds: (T,) 0.50:0.05:0.95.
         class_names: the K classes, in array order.
         max_dets: the M maxDets values.
+        evaluation: the evaluation it was read from (matches included).
     """
 
     stats: dict[str, float]
@@ -104,16 +108,22 @@ class CocoResult:
     iou_thresholds: np.ndarray
     class_names: tuple[str, ...]
     max_dets: tuple[int, ...]
+    evaluation: Evaluation | None = None
+
+    @property
+    def ap_max_dets(self) -> int:
+        """Index into ``max_dets`` of the value COCO's AP uses (100 when present)."""
+        return _ap_index(self.max_dets)
 
     def pr_curve(
         self, class_name: str | None = None, iou: float = 0.5
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(recall, precision) at one IoU threshold, area "all", the largest maxDets.
+        """(recall, precision) at one IoU threshold, area "all", the AP's maxDets.
 
         ``class_name`` None gives the mean over classes with ground truth.
         """
         t = int(np.argmin(np.abs(self.iou_thresholds - iou)))
-        curves = self.precision[t, :, :, 0, -1]  # (R, K)
+        curves = self.precision[t, :, :, 0, self.ap_max_dets]  # (R, K)
         if class_name is None:
             valid = curves[:, (curves > -1).any(axis=0)]
             precision = valid.mean(axis=1) if valid.size else np.zeros(len(curves))
@@ -122,64 +132,52 @@ class CocoResult:
         return self.recall_thresholds, np.where(precision < 0, 0.0, precision)
 
 
-def _mean_valid(values: np.ndarray) -> float:
-    valid = values[values > -1]
-    return float(valid.mean()) if valid.size else -1.0
+def _ap_index(max_dets: tuple[int, ...]) -> int:
+    return max_dets.index(100) if 100 in max_dets else min(2, len(max_dets) - 1)
+
+
+def coco_result(evaluation: Evaluation, dataset: Dataset) -> CocoResult:
+    """The COCO view of an evaluation: 12 numbers, per-class AP, the precision array."""
+    params = evaluation.params
+    m = _ap_index(params.max_dets)
+    precision = evaluation.precision
+    flat = evaluation.flat
+    counted = ~flat.gt_crowd
+    gt_counts = np.bincount(flat.gt_class[counted], minlength=len(dataset.class_names))
+    per_class = pd.DataFrame(
+        {
+            "class": dataset.class_names,
+            "gt": gt_counts.astype(np.int64),
+            "AP50": evaluation.class_ap(0, m),
+            "AP50-95": evaluation.class_ap(slice(None), m),
+        }
+    )
+    return CocoResult(
+        dict(evaluation.stats),
+        per_class,
+        precision,
+        np.asarray(params.recall_thresholds, np.float64),
+        np.asarray(params.iou_thresholds, np.float64),
+        tuple(dataset.class_names),
+        tuple(params.max_dets),
+        evaluation,
+    )
 
 
 def evaluate_coco(
     dataset: Dataset,
     predictions: Mapping[int, Detections],
-    max_dets: tuple[int, int, int] = (1, 10, 100),
+    max_dets: tuple[int, ...] = (1, 10, 100),
 ) -> CocoResult:
-    """COCO bbox metrics with faster-coco-eval.
+    """COCO bbox metrics, identical to pycocotools (``core.metrics.cocoeval``).
 
     Args:
         dataset: ground truth (iscrowd regions are ignored as in pycocotools).
         predictions: image id -> detections; classes are matched by name and classes the
             dataset does not annotate are left out.
-        max_dets: COCOeval's maxDets (AR1, AR10, AR100 and the AP use the last).
+        max_dets: COCOeval's maxDets (AR1, AR10, AR100 use the first three; AP uses 100,
+            or the third value when 100 is not among them).
     """
-    from faster_coco_eval import COCO, COCOeval_faster
-
-    quiet = lambda *args, **kwargs: None  # noqa: E731 - the library prints otherwise
-    gt = COCO(coco_ground_truth(dataset), print_function=quiet)
-    results = coco_results(predictions, dataset)
-    detections = gt.loadRes(results if results else np.zeros((0, 7)))
-    evaluator = COCOeval_faster(gt, detections, "bbox", print_function=quiet)
-    evaluator.params.maxDets = list(max_dets)
-    with contextlib.redirect_stdout(io.StringIO()):
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    stats = {name: float(v) for name, v in zip(STAT_NAMES, evaluator.stats[:12])}
-    precision = np.asarray(evaluator.eval["precision"], dtype=np.float64)
-    cat_order = list(evaluator.params.catIds)
-    names = tuple(
-        dataset.class_names[dataset.category_ids.index(cid)] for cid in cat_order
-    )
-    gt_counts = {name: 0 for name in dataset.class_names}
-    for ann in gt.dataset["annotations"]:
-        if not ann["iscrowd"]:
-            gt_counts[
-                dataset.class_names[dataset.category_ids.index(ann["category_id"])]
-            ] += 1
-    per_class = pd.DataFrame(
-        {
-            "class": names,
-            "gt": [gt_counts[n] for n in names],
-            "AP50": [_mean_valid(precision[0, :, k, 0, -1]) for k in range(len(names))],
-            "AP50-95": [
-                _mean_valid(precision[:, :, k, 0, -1]) for k in range(len(names))
-            ],
-        }
-    )
-    return CocoResult(
-        stats,
-        per_class,
-        precision,
-        np.asarray(evaluator.params.recThrs, dtype=np.float64),
-        np.asarray(evaluator.params.iouThrs, dtype=np.float64),
-        names,
-        tuple(max_dets),
-    )
+    aligned = align_predictions(predictions, dataset).predictions
+    evaluation = evaluate(dataset, aligned, EvalParams(max_dets=tuple(max_dets)))
+    return coco_result(evaluation, dataset)

@@ -12,9 +12,9 @@ every confidence threshold.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -213,15 +213,15 @@ class ConfusionResult:
             the last row and column are "background" (a missed object is in the background
             row of its true class, a false detection in the background column of its class).
         labels: the K class names then ``"background"``.
-        cells: (row, column) -> image ids that contribute to that cell.
         conf, iou: the thresholds it was computed at.
+        events: (E, 3) ``row, column, image id`` of every count (for ``images_in``).
     """
 
     matrix: np.ndarray
     labels: tuple[str, ...]
-    cells: dict[tuple[int, int], list[int]]
     conf: float
     iou: float
+    events: np.ndarray
 
     def normalized(self) -> np.ndarray:
         """Each column divided by its total (the share of each true class's outcomes)."""
@@ -230,32 +230,49 @@ class ConfusionResult:
             self.matrix, totals, out=np.zeros(self.matrix.shape), where=totals > 0
         )
 
+    def nonzero_cells(self) -> list[tuple[int, int]]:
+        """Cells with a count, the largest first."""
+        rows, cols = np.nonzero(self.matrix)
+        order = np.argsort(-self.matrix[rows, cols], kind="stable")
+        return [(int(rows[i]), int(cols[i])) for i in order]
+
+    def images_in(self, cell: tuple[int, int]) -> list[int]:
+        """Ids of the images contributing to one cell, ascending."""
+        row, col = cell
+        hit = (self.events[:, 0] == row) & (self.events[:, 1] == col)
+        return [int(i) for i in np.unique(self.events[hit, 2])]
+
+    @cached_property
+    def cells(self) -> dict[tuple[int, int], list[int]]:
+        """(row, column) -> image ids of every non-empty cell."""
+        return {cell: self.images_in(cell) for cell in self.nonzero_cells()}
+
 
 def confusion_matrix(
     dataset: Dataset,
     predictions: Mapping[int, Detections],
-    conf: float = 0.25,
-    iou: float = 0.45,
+    conf: float,
+    iou: float,
 ) -> ConfusionResult:
     """Class-agnostic matching, then a count of (predicted class, true class) pairs.
 
-    Pairs of a detection (score >= conf) and a ground truth with IoU >= iou are taken in
-    order of decreasing IoU, each box at most once (Ultralytics' rule). Crowd and difficult
+    The per-image reference for ``core.metrics.explorer.Explorer.confusion`` (which the
+    page uses): pairs of a detection (score >= conf) and a ground truth with IoU >= iou
+    are taken in order of decreasing IoU, each box at most once. Crowd and difficult
     objects take no part.
     """
     aligned = align_predictions(predictions, dataset).predictions
     k = len(dataset.class_names)
     matrix = np.zeros((k + 1, k + 1), dtype=np.int64)
-    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    events: list[tuple[int, int, int]] = []
 
     def add(row: int, col: int, image_id: int) -> None:
         matrix[row, col] += 1
-        if not cells[(row, col)] or cells[(row, col)][-1] != image_id:
-            cells[(row, col)].append(image_id)
+        events.append((row, col, image_id))
 
     for sample in dataset.samples:
         det = aligned[sample.image_id]
-        det = det[det.scores >= conf]
+        det = det[det.scores >= np.float32(conf)]
         gt = sample.gt
         gt = gt[(gt.extra["iscrowd"] == 0) & (gt.extra["difficult"] == 0)]
         overlap = box_iou(det.xyxy, gt.xyxy)
@@ -275,8 +292,9 @@ def confusion_matrix(
             if d not in used_d:
                 add(int(det.class_ids[d]), k, sample.image_id)
     return ConfusionResult(
-        matrix, (*dataset.class_names, "background"), dict(cells), conf, iou
-    )
+        matrix, (*dataset.class_names, "background"), conf, iou,
+        np.array(events, np.int64).reshape(-1, 3),
+    )  # fmt: skip
 
 
 def pr_curve(

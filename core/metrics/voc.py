@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 import pandas as pd
 
-from core.boxes import box_iou
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.ap import APMethod, average_precision, precision_recall
+from core.metrics.cocoeval import group_pairs
 from core.types import Detections
 
 
@@ -30,57 +31,133 @@ class VocResult:
     map_11pt: float
     map_all: float
     curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    convention: str = "continuous"
+    """The pixel convention its IoU used (``BoxConvention``)."""
 
 
-def class_ranking(
+class BoxConvention(str, Enum):
+    """How a box's extent is measured when computing IoU."""
+
+    CONTINUOUS = "continuous"
+    """``width = x2 - x1`` on continuous pixel coordinates (COCO, Ultralytics)."""
+    DEVKIT = "devkit"
+    """The VOC devkit's inclusive pixels: boxes are 1-based pixel indices and
+    ``width = x2 - x1 + 1``. On VOC-format data our continuous boxes (the loader stores
+    ``x1 = xmin - 1, y1 = ymin - 1``) are turned back into the devkit's indices
+    (``x1 + 1, y1 + 1``: the XML's own numbers for the ground truth, and detections the
+    way detectron2 writes VOC results) before the devkit's formula; on other data the
+    boxes are taken as indices as they are."""
+
+
+def pair_iou_voc(
+    a: np.ndarray, b: np.ndarray, convention: BoxConvention | str
+) -> np.ndarray:
+    """IoU of paired xyxy float64 boxes, as the devkit's ``voc_eval`` computes it.
+
+    Args:
+        a, b: (P, 4) boxes, in the coordinates the convention measures.
+        convention: ``devkit`` adds 1 to every width and height (inclusive pixels).
+    """
+    one = 1.0 if BoxConvention(convention) is BoxConvention.DEVKIT else 0.0
+    iw = np.maximum(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) + one, 0.0)
+    ih = np.maximum(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) + one, 0.0)
+    inter = iw * ih
+    union = (
+        (a[:, 2] - a[:, 0] + one) * (a[:, 3] - a[:, 1] + one)
+        + (b[:, 2] - b[:, 0] + one) * (b[:, 3] - b[:, 1] + one)
+        - inter
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def convention_for(dataset: Dataset) -> BoxConvention:
+    """The devkit's convention for VOC-format data, continuous pixels otherwise."""
+    return BoxConvention.DEVKIT if dataset.format == "voc" else BoxConvention.CONTINUOUS
+
+
+def devkit_matching(
     dataset: Dataset,
     predictions: Mapping[int, Detections],
-    class_index: int,
-    iou_threshold: float = 0.5,
+    iou_threshold: float,
+    convention: BoxConvention | str = BoxConvention.CONTINUOUS,
     max_dets: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """The devkit's matching for one class: every detection, best score first, is a true
-    positive when its highest-IoU ground truth of that class is not yet taken and overlaps
-    by more than ``iou_threshold``; a detection whose best match is ``difficult`` (or a
-    crowd region) is ignored; everything else is a false positive.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The devkit's matching for every class at once.
+
+    Per class, detections best score first (stable; ties in dataset order, then box
+    order): a detection's best-overlapping object of its class (any, taken or not) must
+    overlap by more than ``iou_threshold``; if that object is ``difficult`` (or a crowd
+    region) the detection is ignored, if it is still free the detection is a true
+    positive and takes it, otherwise a false positive. A true positive is therefore the
+    first detection, in that order, whose best object is a given free object.
 
     Returns:
-        (is_tp, scores, num_gt) of the counted detections (ignored ones removed).
+        (class, score, kind, num_gt): per counted detection in ranking order within each
+        class (classes ascending): class id, score (float64), kind (0 TP, 1 FP, 2
+        ignored); and (K,) the objects that count per class.
     """
-    records: list[tuple[float, int, int]] = []  # (-score, image order, box index)
-    per_image = []
-    for order, sample in enumerate(dataset.samples):
-        det = predictions[sample.image_id]
+    k = len(dataset.class_names)
+    g_img, g_cls, g_box, g_ign, d_img, d_cls, d_box, d_score, d_idx = (
+        [], [], [], [], [], [], [], [], []
+    )  # fmt: skip
+    # continuous -> the devkit's 1-based pixel indices, for VOC-format data only
+    to_indices = (
+        BoxConvention(convention) is BoxConvention.DEVKIT and dataset.format == "voc"
+    )
+    shift = np.array([1.0, 1.0, 0.0, 0.0]) if to_indices else np.zeros(4)
+    for n, sample in enumerate(dataset.samples):
+        gt = sample.gt
+        g_img.append(np.full(len(gt), n))
+        g_cls.append(gt.class_ids)
+        g_box.append(gt.xyxy.astype(np.float64) + shift)
+        g_ign.append((gt.extra["difficult"] > 0) | (gt.extra["iscrowd"] > 0))
+        det = predictions.get(sample.image_id)
+        if det is None or not len(det):
+            continue
         if max_dets is not None and len(det) > max_dets:
-            det = det.sorted_by_score()[:max_dets]
-        det = det[det.class_ids == class_index]
-        gt = sample.gt[sample.gt.class_ids == class_index]
-        per_image.append((det, gt))
-        records.extend((-float(s), order, j) for j, s in enumerate(det.scores))
-    ignore = [
-        (gt.extra["difficult"] > 0) | (gt.extra["iscrowd"] > 0) for _, gt in per_image
-    ]
-    num_gt = int(sum((~ig).sum() for ig in ignore))
-    taken = [np.zeros(len(gt), dtype=bool) for _, gt in per_image]
-    ious = [box_iou(det.xyxy, gt.xyxy) for det, gt in per_image]
-    is_tp, scores = [], []
-    for neg_score, order, j in sorted(
-        records, key=lambda r: r[0]
-    ):  # stable: ties keep order
-        iou = ious[order]
-        if iou.shape[1]:
-            best = int(np.argmax(iou[j]))
-            if iou[j, best] > iou_threshold:
-                if ignore[order][best]:
-                    continue
-                tp = not taken[order][best]
-                taken[order][best] = True
-                is_tp.append(tp)
-                scores.append(-neg_score)
-                continue
-        is_tp.append(False)
-        scores.append(-neg_score)
-    return np.array(is_tp, dtype=bool), np.array(scores, dtype=np.float64), num_gt
+            det = det[np.argsort(-det.scores, kind="stable")[:max_dets]]
+        d_img.append(np.full(len(det), n))
+        d_cls.append(det.class_ids)
+        d_box.append(det.xyxy.astype(np.float64) + shift)
+        d_score.append(det.scores.astype(np.float64))
+        d_idx.append(np.arange(len(det)))
+
+    def cat(parts, dtype, width=None):
+        if parts:
+            return np.concatenate(parts).astype(dtype, copy=False)
+        return np.zeros((0, width) if width else 0, dtype)
+
+    g_img, g_cls, g_ign = cat(g_img, np.int64), cat(g_cls, np.int64), cat(g_ign, bool)
+    g_box = cat(g_box, np.float64, 4)
+    d_img, d_cls, d_idx = cat(d_img, np.int64), cat(d_cls, np.int64), cat(d_idx, np.int64)
+    d_box, d_score = cat(d_box, np.float64, 4), cat(d_score, np.float64)
+    num_gt = np.bincount(g_cls[~g_ign], minlength=k)
+
+    pair_dt, pair_gt = group_pairs(d_img * k + d_cls, g_img * k + g_cls)
+    iou = pair_iou_voc(d_box[pair_dt], g_box[pair_gt], convention)
+    best_gt = np.full(len(d_cls), -1)
+    best_iou = np.full(len(d_cls), -np.inf)
+    if len(pair_dt):
+        seg = np.flatnonzero(np.r_[True, pair_dt[1:] != pair_dt[:-1]])
+        seg_max = np.maximum.reduceat(iou, seg)
+        seg_of = np.repeat(np.arange(len(seg)), np.diff(np.r_[seg, len(pair_dt)]))
+        # np.argmax's choice: the first object with the highest overlap
+        first = np.where(iou == seg_max[seg_of], np.arange(len(iou)), len(iou))
+        pick = np.minimum.reduceat(first, seg)
+        best_gt[pair_dt[seg]] = pair_gt[pick]
+        best_iou[pair_dt[seg]] = seg_max
+    order = np.lexsort((d_idx, d_img, -d_score, d_cls))
+    overlaps = best_iou[order] > iou_threshold
+    target = best_gt[order]
+    kind = np.ones(len(order), np.int8)  # FP
+    ignored = overlaps & g_ign[np.maximum(target, 0)]
+    kind[ignored] = 2
+    free = overlaps & ~ignored
+    cand = np.flatnonzero(free)
+    _, first = np.unique(target[cand], return_index=True)
+    kind[cand[first]] = 0
+    return d_cls[order], d_score[order], kind, num_gt
 
 
 def evaluate_voc(
@@ -88,6 +165,7 @@ def evaluate_voc(
     predictions: Mapping[int, Detections],
     iou_threshold: float = 0.5,
     max_dets: int | None = None,
+    convention: BoxConvention | str | None = None,
 ) -> VocResult:
     """VOC AP per class (11-point and all-point) at one IoU threshold.
 
@@ -96,22 +174,29 @@ def evaluate_voc(
         predictions: image id -> detections, classes matched by name.
         iou_threshold: a match needs IoU strictly above it (0.5 in VOC).
         max_dets: keep only the best boxes per image (None: all).
+        convention: how IoU measures boxes (None: ``convention_for(dataset)``).
     """
+    convention = BoxConvention(convention or convention_for(dataset))
     aligned = align_predictions(predictions, dataset).predictions
+    cls, scores, kind, num_gt = devkit_matching(
+        dataset, aligned, iou_threshold, convention, max_dets
+    )
+    bounds = np.searchsorted(cls, np.arange(len(dataset.class_names) + 1))
     rows, curves = [], {}
     for k, name in enumerate(dataset.class_names):
-        is_tp, scores, num_gt = class_ranking(
-            dataset, aligned, k, iou_threshold, max_dets
+        lo, hi = bounds[k], bounds[k + 1]
+        counted = kind[lo:hi] != 2
+        recall, precision = precision_recall(
+            kind[lo:hi][counted] == 0, scores[lo:hi][counted], int(num_gt[k])
         )
-        recall, precision = precision_recall(is_tp, scores, num_gt)
         curves[name] = (recall, precision)
-        if num_gt == 0:
+        if num_gt[k] == 0:
             rows.append((name, 0, np.nan, np.nan))
             continue
         rows.append(
             (
                 name,
-                num_gt,
+                int(num_gt[k]),
                 average_precision(recall, precision, APMethod.VOC07_11),
                 average_precision(recall, precision, APMethod.VOC_ALL),
             )
@@ -126,4 +211,5 @@ def evaluate_voc(
         if frame["AP_all"].notna().any()
         else float("nan"),
         curves,
+        convention.value,
     )

@@ -1,4 +1,4 @@
-"""One evaluation, end to end: dataset -> stored predictions -> every metric -> files.
+"""The metrics report: dataset -> stored predictions -> one evaluation -> every view.
 
 The Evaluate page and ``python -m visioncompare evaluate`` both call ``run_evaluation``.
 """
@@ -11,14 +11,27 @@ import os
 import platform
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from core.datasets import Dataset, DatasetError
 from core.datasets.registry import BUNDLED, load_bundled, load_folder
-from core.evaluation import (
+from core.metrics.align import Aligned, align_predictions, class_table
+from core.metrics.coco import CocoResult, coco_result, coco_results
+from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
+from core.metrics.disagreement import why_map_differs
+from core.metrics.error_types import ErrorAnalysis, analyse_errors
+from core.metrics.explorer import Explorer
+from core.metrics.matching import Summary
+from core.metrics.per_image import per_image_scores
+from core.metrics.tagging import TaggingResult, evaluate_tagging
+from core.metrics.voc import VocResult, evaluate_voc
+from core.paths import default_runs_dir
+from core.prediction_runs import (
     DetectSettings,
     Progress,
     StoredRun,
@@ -30,12 +43,6 @@ from core.evaluation import (
     stored_detections,
     stored_probabilities,
 )
-from core.metrics.align import align_predictions
-from core.metrics.coco import CocoResult, coco_results, evaluate_coco
-from core.metrics.matching import MatchResult, Summary, match_dataset, summarize
-from core.metrics.tagging import TaggingResult, evaluate_tagging
-from core.metrics.voc import VocResult, evaluate_voc
-from core.paths import default_runs_dir
 from core.store import PredictionStore
 from core.types import Detections
 
@@ -83,25 +90,91 @@ def library_versions() -> dict[str, str]:
 
 @dataclass(frozen=True, eq=False)
 class EvaluationReport:
-    """Everything one evaluation computed."""
+    """Everything one evaluation computed; the CLI, the page and every tab read it.
+
+    Predictions are aligned to the dataset's classes once, evaluated once with one
+    ``EvalParams`` (every threshold), and each view is read from that evaluation.
+    """
 
     dataset: Dataset
     source: str
     """The detector's registry name, or the predictions file."""
     detections: dict[int, Detections]
+    aligned: Aligned
+    params: EvalParams
+    evaluation: Evaluation
     coco: CocoResult
     voc: VocResult
-    match: MatchResult
-    summary: Summary
-    conf: float
-    iou: float
-    dropped: dict[str, int]
+    explorer: Explorer
     detector_run: StoredRun | None = None
     tagging: TaggingResult | None = None
     classifier: str | None = None
     classifier_run: StoredRun | None = None
     device: str = "cpu"
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Entries of a predictions file left out (category not in the dataset, ...)."""
     extras: dict = field(default_factory=dict)
+
+    @property
+    def class_table(self) -> pd.DataFrame:
+        """The detector's classes matched, renamed and unmatched against the dataset's
+        (``core.metrics.align.class_table``); a predictions file names the dataset's."""
+        names = (
+            self.detector_run.meta.get("class_names", self.dataset.class_names)
+            if self.detector_run is not None
+            else self.dataset.class_names
+        )
+        return class_table(tuple(names), self.dataset)
+
+    @property
+    def conf(self) -> float:
+        return self.params.conf
+
+    @property
+    def iou(self) -> float:
+        return self.params.iou
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Boxes left out per class the dataset does not annotate."""
+        return {**self.aligned.dropped, **self.skipped}
+
+    @property
+    def summary(self) -> Summary:
+        """TP / FP / FN, precision, recall, F1 at the report's operating point."""
+        return self.explorer.summary(self.params.conf, self.params.iou)
+
+    @cached_property
+    def disagreement(self) -> pd.DataFrame:
+        """The "why mAP differs" rows, read from this evaluation."""
+        return why_map_differs(
+            self.dataset, self.aligned.predictions, self.evaluation, self.voc
+        )
+
+    @cached_property
+    def errors(self) -> ErrorAnalysis:
+        """TIDE error types and their dAP at IoU 0.5 (``core.metrics.error_types``)."""
+        return analyse_errors(self.evaluation, self.dataset.class_names)
+
+    def per_image(
+        self,
+        conf: float | None = None,
+        iou: float | None = None,
+        class_name: str | None = None,
+        area: str = "all",
+    ) -> pd.DataFrame:
+        """Per-image TP / FP / FN, F1 at ``conf`` and AP at ``iou`` (default: the report's
+        operating point), with the image's file name (``core.metrics.per_image``)."""
+        frame = per_image_scores(
+            self.evaluation,
+            self.params.conf if conf is None else conf,
+            self.params.iou if iou is None else iou,
+            None if class_name is None else self.dataset.class_names.index(class_name),
+            area,
+        )
+        names = {s.image_id: s.name for s in self.dataset.samples}
+        frame.insert(1, "image", [names[i] for i in frame["image_id"]])
+        return frame
 
     @property
     def ms_per_image(self) -> float | None:
@@ -121,7 +194,8 @@ class EvaluationReport:
             "voc": {
                 "mAP_11pt": self.voc.map_11pt,
                 "mAP_all": self.voc.map_all,
-                "iou": 0.5,
+                "iou": self.params.voc_iou,
+                "pixel_convention": self.voc.convention,
             },
             "at_threshold": {
                 "conf": self.conf,
@@ -156,21 +230,29 @@ class EvaluationReport:
         )
         return frame.rename(columns={"AP_11pt": "VOC_AP_11pt", "AP_all": "VOC_AP_all"})
 
+    def coco_results(self) -> list[dict]:
+        """The evaluated predictions as a COCO results list; it re-scores (pycocotools)
+        to exactly ``coco.stats``."""
+        return coco_results(self.aligned.predictions, self.dataset)
+
     def write(self, out_dir: Path) -> dict[str, Path]:
-        """COCO results JSON, metrics JSON and per-class CSV into ``out_dir``."""
+        """COCO results JSON, metrics JSON, per-class, error-type and per-image CSVs into
+        ``out_dir``."""
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {
             "results": out_dir / "coco_results.json",
             "metrics": out_dir / "metrics.json",
             "per_class": out_dir / "per_class.csv",
         }
-        paths["results"].write_text(
-            json.dumps(coco_results(self.detections, self.dataset))
-        )
+        paths["results"].write_text(json.dumps(self.coco_results()))
         paths["metrics"].write_text(
             json.dumps(self.metrics_dict(), indent=2, default=_json)
         )
         self.per_class_frame().to_csv(paths["per_class"], index=False)
+        paths["error_types"] = out_dir / "error_types.csv"
+        self.errors.table().to_csv(paths["error_types"], index=False)
+        paths["per_image"] = out_dir / "per_image.csv"
+        self.per_image().to_csv(paths["per_image"], index=False)
         if self.tagging is not None:
             paths["tagging"] = out_dir / "classifier_tagging.csv"
             self.tagging.per_class.to_csv(paths["tagging"], index=False)
@@ -187,23 +269,27 @@ def evaluate_predictions(
     dataset: Dataset,
     detections: dict[int, Detections],
     source: str,
-    conf: float = 0.25,
-    iou: float = 0.5,
+    params: EvalParams | None = None,
+    aligned: Aligned | None = None,
     **extra,
 ) -> EvaluationReport:
-    """Every detection metric from stored predictions (no model involved)."""
-    match = match_dataset(dataset, detections, iou_threshold=iou)
+    """Every detection metric from stored predictions (no model involved): aligned once,
+    evaluated once, every view read from that evaluation."""
+    params = params or EvalParams()
+    aligned = aligned or align_predictions(detections, dataset)
+    evaluation = evaluate(dataset, aligned.predictions, params)
+    explorer = Explorer(evaluation, dataset.class_names)
+    explorer.warm()
     return EvaluationReport(
         dataset=dataset,
         source=source,
         detections=detections,
-        coco=evaluate_coco(dataset, detections),
-        voc=evaluate_voc(dataset, detections),
-        match=match,
-        summary=summarize(match.at_confidence(conf)),
-        conf=conf,
-        iou=iou,
-        dropped=align_predictions(detections, dataset).dropped,
+        aligned=aligned,
+        params=params,
+        evaluation=evaluation,
+        coco=coco_result(evaluation, dataset),
+        voc=evaluate_voc(dataset, aligned.predictions, params.voc_iou),
+        explorer=explorer,
         **extra,
     )
 
@@ -215,8 +301,7 @@ def run_evaluation(
     classifier: str | None = None,
     device: str = "auto",
     store: PredictionStore | None = None,
-    conf: float = 0.25,
-    iou: float = 0.5,
+    params: EvalParams | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     get_model: Callable[[str], object] | None = None,
@@ -229,9 +314,9 @@ def run_evaluation(
         classifier: a model-zoo name to score as an image-level tagger (optional).
         device: ``auto`` or a device name.
         store: the predictions store (default ``runs/predictions.sqlite``).
-        conf, iou: the operating point for TP/FP/FN, precision and recall.
+        params: every threshold (default ``EvalParams()``: conf 0.25, IoU 0.5).
         progress: (model name, images done, images in total) callback.
-        should_stop: polled between batches; True stops with ``core.evaluation.Interrupted``.
+        should_stop: polled between batches; True stops with ``core.prediction_runs.Interrupted``.
         get_model: model name -> loaded model (the page passes its cached loader); called
             only when predictions are not already stored.
 
@@ -246,8 +331,10 @@ def run_evaluation(
     settings = DetectSettings()
     run = None
     used_device = "cpu"
+    params = params or EvalParams()
+    skipped: dict[str, int] = {}
     if predictions is not None:
-        detections = load_coco_results(predictions, dataset)
+        detections, skipped = load_coco_results(predictions, dataset)
         source = str(predictions)
     else:
         identity = model_identity(detector, device)
@@ -264,6 +351,7 @@ def run_evaluation(
                 should_stop=should_stop, record={"versions": versions, "device": model.device},
             )  # fmt: skip
         source, used_device = detector, run.meta.get("device", "cpu")
+    aligned = align_predictions(detections, dataset)  # once, for every metric
     tagging = classifier_run = None
     if classifier is not None:
         identity = model_identity(classifier, device)
@@ -280,12 +368,13 @@ def run_evaluation(
                 record={"versions": versions, "device": model.device},
             )  # fmt: skip
         tagging = evaluate_tagging(
-            dataset, probabilities, tuple(classifier_run.meta["class_names"]), detections,
-            conf=conf,
+            dataset, probabilities, tuple(classifier_run.meta["class_names"]),
+            aligned.predictions, conf=params.conf,
         )  # fmt: skip
     return evaluate_predictions(
-        dataset, detections, source, conf=conf, iou=iou, detector_run=run, tagging=tagging,
+        dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
+        skipped=skipped,
     )  # fmt: skip
 
 

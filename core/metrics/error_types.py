@@ -1,0 +1,341 @@
+"""TIDE error types (Bolya et al., ECCV 2020) read from one evaluation.
+
+Every false positive at IoU 0.5 and every missed object gets one of six types, in TIDE's
+order of tests (the first that fits wins):
+
+1. localisation: its best IoU with an object of its class is in [0.1, 0.5];
+2. classification: IoU >= 0.5 with an object of another class;
+3. duplicate: IoU >= 0.5 with an object of its class that a higher-scoring detection took;
+4. background: IoU <= 0.1 with every object (also: the image has no objects);
+5. both (classification and localisation): none of the above;
+6. missed: an object no detection took and no classification / localisation error
+   points at.
+
+dAP of a type is TIDE's: fix that type only, re-score AP50 and subtract (clamped at 0, as
+TIDE does). Fixing a classification or localisation error turns the highest-scoring such
+error on a free object into a true positive (of the object's class) and drops the others;
+a duplicate, background or "both" error is dropped; a missed object leaves the count of
+objects. The matching is the evaluation's (pycocotools' rules at IoU 0.5, area "all",
+maxDets 100), so the unfixed AP50 is the page's mAP50.
+
+Deliberate differences from ``tidecv`` 1.0.1 (the tests name them): its matching caps 100
+detections per image and ours per (image, class) like COCO's; it averages classes that have
+detections but no objects as AP 0, we leave them out (COCO's rule); detections ignored on a
+crowd region are not errors here (it types them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from core.metrics.cocoeval import (
+    Evaluation,
+    _precision_at_recalls,
+    group_pairs,
+    pair_iou,
+)
+
+CLS, LOC, BOTH, DUPE, BKG, MISS = range(6)
+ERROR_TYPES = (
+    "classification", "localisation", "both", "duplicate", "background", "missed",
+)  # fmt: skip
+"""The six types, in TIDE's order (``CLS`` ... ``MISS`` index them)."""
+ERROR_HELP = (
+    "IoU ≥ 0.5 with an object of another class",
+    "IoU 0.1–0.5 with an object of its class",
+    "none of the above: mostly the wrong class and poorly placed",
+    "IoU ≥ 0.5 with an object a higher-scoring detection already took",
+    "IoU ≤ 0.1 with every object",
+    "an object no detection found or came near",
+)
+
+
+def _segment_argmax(
+    owner: np.ndarray, values: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per owner (sorted, in [0, n)): the maximum value (0 without pairs) and the first
+    pair position holding it (-1 without pairs), like ``np.argmax`` over a row."""
+    best = np.zeros(n)
+    arg = np.full(n, -1, np.int64)
+    if not len(owner):
+        return best, arg
+    seg = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    top = np.maximum.reduceat(values, seg)
+    seg_of = np.repeat(np.arange(len(seg)), np.diff(np.r_[seg, len(owner)]))
+    pos = np.where(values == top[seg_of], np.arange(len(owner)), len(owner))
+    best[owner[seg]] = top
+    arg[owner[seg]] = np.minimum.reduceat(pos, seg)
+    return best, arg
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorAnalysis:
+    """The typed errors of one evaluation and the dAP of each type.
+
+    Attributes:
+        evaluation: the evaluation the errors are read from.
+        class_names: the dataset's classes.
+        ap50: AP50 before any fix (equal to the evaluation's AP50).
+        dap: type name -> AP50 gained by fixing that type only (fractions, not points).
+        det: (E,) flat indices of the false positives.
+        det_type: (E,) their type code (``CLS`` ... ``BOTH``).
+        det_gt: (E,) the object each points at (flat ground-truth index; -1 none).
+        missed: (M,) flat indices of the missed objects.
+    """
+
+    evaluation: Evaluation
+    class_names: tuple[str, ...]
+    ap50: float
+    dap: dict[str, float]
+    det: np.ndarray
+    det_type: np.ndarray
+    det_gt: np.ndarray
+    missed: np.ndarray
+
+    def counts(self) -> dict[str, int]:
+        n = np.bincount(self.det_type, minlength=6)
+        n[MISS] = len(self.missed)
+        return {name: int(c) for name, c in zip(ERROR_TYPES, n)}
+
+    def table(self) -> pd.DataFrame:
+        """One row per type: count, dAP (AP50 points, as TIDE prints), images."""
+        counts = self.counts()
+        images = self.images_per_type
+        return pd.DataFrame(
+            {
+                "error type": list(ERROR_TYPES),
+                "count": [counts[t] for t in ERROR_TYPES],
+                "dAP50": [100 * self.dap[t] for t in ERROR_TYPES],
+                "images": [len(images[t]) for t in ERROR_TYPES],
+                "meaning": list(ERROR_HELP),
+            }
+        )
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        """Every error as a row: type, image id, class, score and box (xyxy)."""
+        flat = self.evaluation.flat
+        d, g = self.det, self.missed
+        xywh = np.concatenate([flat.dt_xywh[d], flat.gt_xywh[g]])
+        frame = pd.DataFrame(
+            {
+                "type": np.concatenate([self.det_type, np.full(len(g), MISS)]),
+                "image_id": flat.image_ids[
+                    np.concatenate([flat.dt_image[d], flat.gt_image[g]])
+                ],
+                "class": np.concatenate([flat.dt_class[d], flat.gt_class[g]]),
+                "score": np.concatenate(
+                    [flat.dt_score[d], np.full(len(g), np.nan)]
+                ).astype(np.float32),
+                "x1": xywh[:, 0], "y1": xywh[:, 1],
+                "x2": xywh[:, 0] + xywh[:, 2], "y2": xywh[:, 1] + xywh[:, 3],
+            }
+        )  # fmt: skip
+        return frame
+
+    @cached_property
+    def images_per_type(self) -> dict[str, pd.DataFrame]:
+        """Type name -> (image_id, errors) of the images with that type, most first."""
+        frame = self._frame
+        out = {}
+        for code, name in enumerate(ERROR_TYPES):
+            ids = frame["image_id"].to_numpy()[frame["type"].to_numpy() == code]
+            uniq, n = np.unique(ids, return_counts=True)
+            order = np.lexsort((uniq, -n))
+            out[name] = pd.DataFrame({"image_id": uniq[order], "errors": n[order]})
+        return out
+
+    def images(self, error_type: str, min_score: float = 0.0) -> pd.DataFrame:
+        """(image_id, errors) of the images with that type among detections scoring >=
+        ``min_score`` (missed objects always count), most errors first."""
+        if min_score <= 0:
+            return self.images_per_type[error_type]
+        frame = self._frame
+        code = ERROR_TYPES.index(error_type)
+        score = frame["score"].to_numpy()
+        keep = (frame["type"].to_numpy() == code) & ~(score < np.float32(min_score))
+        uniq, n = np.unique(frame["image_id"].to_numpy()[keep], return_counts=True)
+        order = np.lexsort((uniq, -n))
+        return pd.DataFrame({"image_id": uniq[order], "errors": n[order]})
+
+    def boxes(
+        self, image_id: int, error_type: str | None = None, min_score: float = 0.0
+    ) -> pd.DataFrame:
+        """One image's errors (of one type, or all) among detections scoring >=
+        ``min_score`` (missed objects always): type name, class name, score, xyxy."""
+        frame = self._frame
+        rows = frame[frame["image_id"].to_numpy() == image_id]
+        if error_type is not None:
+            rows = rows[rows["type"] == ERROR_TYPES.index(error_type)]
+        if min_score > 0:
+            rows = rows[~(rows["score"].to_numpy() < np.float32(min_score))]
+        rows = rows.copy()
+        rows["type"] = [ERROR_TYPES[t] for t in rows["type"]]
+        rows["class"] = [self.class_names[c] for c in rows["class"]]
+        return rows.reset_index(drop=True)
+
+
+def _map(
+    cls: np.ndarray,
+    score: np.ndarray,
+    tie: np.ndarray,
+    tp: np.ndarray,
+    npos: np.ndarray,
+    rec_thr: np.ndarray,
+) -> float:
+    """COCO's 101-point AP averaged over classes with objects (ranked by score, then
+    ``tie``)."""
+    order = np.lexsort((tie, -score, cls))
+    c = cls[order]
+    bounds = np.searchsorted(c, np.arange(len(npos) + 1))
+    precision, _ = _precision_at_recalls(
+        c, bounds, tp[order], ~tp[order], npos, rec_thr
+    )
+    valid = npos > 0
+    return float(precision[valid].mean()) if valid.any() else -1.0
+
+
+def analyse_errors(
+    evaluation: Evaluation,
+    class_names: tuple[str, ...],
+    bg_iou: float = 0.1,
+) -> ErrorAnalysis:
+    """Type every false positive and missed object at IoU 0.5 and compute each dAP.
+
+    Args:
+        evaluation: matches at COCO's thresholds (IoU 0.5 must be one of them).
+        class_names: the dataset's classes.
+        bg_iou: TIDE's background threshold.
+
+    Raises:
+        ValueError: 0.5 is not one of the evaluation's IoU thresholds.
+    """
+    params, flat = evaluation.params, evaluation.flat
+    if 0.5 not in params.iou_thresholds:
+        raise ValueError("TIDE errors need IoU 0.5 among the evaluation's thresholds")
+    pos_iou = 0.5
+    t = params.iou_thresholds.index(pos_iou)
+    md = params.max_dets
+    cap = 100 if 100 in md else md[min(2, len(md) - 1)]  # the AP's maxDets
+    n_gt, k = len(flat.gt_class), flat.num_classes
+    counted = evaluation.dt_rank < cap
+    match = evaluation.dt_match[:, 0, t].astype(np.int64)
+    ignored = evaluation.dt_ignore[:, 0, t]
+    tp = counted & (match >= 0) & ~ignored
+    fp_idx = np.flatnonzero(counted & (match < 0) & ~ignored)
+    regular = ~flat.gt_crowd
+    used = np.zeros(n_gt, bool)
+    used[match[tp]] = True
+
+    # every (false positive, object) pair of an image, any class, crowd regions left out
+    gt_key = np.where(regular, flat.gt_image, -1)
+    pd_, pg = group_pairs(flat.dt_image, gt_key, fp_idx)
+    # pairs that do not overlap in x have IoU 0, which no test reads: left out early
+    dx, gx = flat.dt_xywh[:, 0], flat.gt_xywh[:, 0]
+    dx2, gx2 = dx + flat.dt_xywh[:, 2], gx + flat.gt_xywh[:, 2]
+    near = (np.fmin(dx2[pd_], gx2[pg]) - np.fmax(dx[pd_], gx[pg])) > 0
+    pd_, pg = pd_[near], pg[near]
+    iou = pair_iou(flat.dt_xywh[pd_], flat.gt_xywh[pg], np.zeros(len(pg), bool))
+    n_fp = len(fp_idx)
+    fp_pos = np.full(len(flat.dt_class), -1, np.int64)
+    fp_pos[fp_idx] = np.arange(n_fp)
+    owner = fp_pos[pd_]  # position in fp_idx, sorted
+    same = flat.dt_class[pd_] == flat.gt_class[pg]
+    has_gt = np.bincount(flat.gt_image[regular], minlength=len(flat.image_ids))[
+        flat.dt_image[fp_idx]
+    ] > 0
+    loc_iou, loc_arg = _segment_argmax(owner, np.where(same, iou, 0.0), n_fp)
+    cls_iou, cls_arg = _segment_argmax(owner, np.where(same, 0.0, iou), n_fp)
+    dup_iou, _ = _segment_argmax(owner, np.where(same & used[pg], iou, 0.0), n_fp)
+    any_iou = np.maximum(loc_iou, cls_iou)
+
+    kind = np.full(n_fp, BOTH, np.int64)
+    gt_of = np.full(n_fp, -1, np.int64)
+    # TIDE's tests in reverse order, so the first test that fits is written last
+    kind[any_iou <= bg_iou] = BKG
+    kind[dup_iou >= pos_iou] = DUPE
+    is_cls = cls_iou >= pos_iou
+    kind[is_cls] = CLS
+    gt_of[is_cls] = pg[cls_arg[is_cls]]
+    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & has_gt & (loc_arg >= 0)
+    kind[is_loc] = LOC
+    gt_of[is_loc] = pg[loc_arg[is_loc]]
+    kind[~has_gt] = BKG
+    gt_of[kind >= DUPE] = -1
+    gt_of[kind == BOTH] = -1
+
+    # the one classification / localisation error that a fix makes a true positive, per
+    # free object: the highest score (ties: the first in the image's ranking)
+    score = flat.dt_score
+    free = np.zeros(n_fp, bool)
+    free[gt_of >= 0] = ~used[gt_of[gt_of >= 0]]
+    aims = np.flatnonzero(free)
+    order = aims[np.lexsort((fp_idx[aims], -score[fp_idx[aims]], gt_of[aims]))]
+    first = np.r_[True, gt_of[order][1:] != gt_of[order][:-1]] if len(order) else []
+    fixer = np.zeros(n_fp, bool)
+    fixer[order[np.asarray(first, bool)]] = True
+    usable = np.zeros(n_gt, bool)
+    usable[gt_of[aims]] = True
+    missed = np.flatnonzero(regular & ~used & ~usable)
+
+    # AP50 with each type fixed
+    rec_thr = np.asarray(params.recall_thresholds, np.float64)
+    npos = np.bincount(flat.gt_class[regular], minlength=k)
+    tp_idx = np.flatnonzero(tp)
+    tie = flat.dt_image * (cap + 1) + evaluation.dt_rank
+
+    # every point of the unfixed ranking, sorted once: (class, -score, image, rank)
+    points = np.concatenate([tp_idx, fp_idx])
+    points = points[np.lexsort((tie[points], -score[points], flat.dt_class[points]))]
+    point_cls = flat.dt_class[points]
+    point_tp = tp[points]
+    of_fp = fp_pos[points]  # position in fp_idx, -1 for a true positive
+    bounds = np.searchsorted(point_cls, np.arange(k + 1))
+
+    def ranked_map(keep, positive, n) -> float:
+        c = point_cls[keep]
+        precision, _ = _precision_at_recalls(
+            c, np.searchsorted(c, np.arange(k + 1)) if not keep.all() else bounds,
+            positive[keep], ~positive[keep], n, rec_thr,
+        )  # fmt: skip
+        valid = n > 0
+        return float(precision[valid].mean()) if valid.any() else -1.0
+
+    def rescored(code: int) -> float:
+        if code == CLS:  # fixed errors change class: rank again
+            fixed = kind == CLS
+            d_fp, d_new = fp_idx[~fixed], fp_idx[fixed & fixer]
+            cls = np.concatenate([flat.dt_class[tp_idx], flat.dt_class[d_fp],
+                                  flat.gt_class[gt_of[fixed & fixer]]])  # fmt: skip
+            idx = np.concatenate([tp_idx, d_fp, d_new])
+            positive = np.concatenate(
+                [np.ones(len(tp_idx), bool), np.zeros(len(d_fp), bool),
+                 np.ones(len(d_new), bool)]
+            )  # fmt: skip
+            return _map(cls, score[idx], tie[idx], positive, npos, rec_thr)
+        # the other fixes keep every point's class and place: drop or promote in place
+        is_fp = of_fp >= 0
+        fixed = np.zeros(len(points), bool)
+        fixed[is_fp] = kind[of_fp[is_fp]] == code
+        promote = np.zeros(len(points), bool)
+        promote[is_fp] = fixer[of_fp[is_fp]]
+        promote &= fixed
+        keep = ~fixed | promote
+        positive = point_tp | promote
+        n = npos
+        if code == MISS:
+            n = npos - np.bincount(flat.gt_class[missed], minlength=k)
+        return ranked_map(keep, positive, n)
+
+    base = rescored(-1)
+    dap = {}
+    for code, name in enumerate(ERROR_TYPES):
+        dap[name] = max(rescored(code) - base, 0.0) if base >= 0 else 0.0
+    return ErrorAnalysis(
+        evaluation, tuple(class_names), base, dap, fp_idx, kind.astype(np.int8),
+        gt_of, missed,
+    )  # fmt: skip
