@@ -35,6 +35,14 @@ def get_model(name: str, device: str):
     return load_model(name, device)
 
 
+@st.cache_resource(show_spinner="Reading the classes to look for…", max_entries=8)
+def get_vocabulary_model(name: str, device: str, vocabulary: tuple[str, ...]):
+    """An open-vocabulary detector looking for one vocabulary, for the whole server (a
+    copy of the cached model; neither is ever mutated)."""
+    LOAD_COUNTS[(f"{name}[{', '.join(vocabulary)}]", device)] += 1
+    return get_model(name, device).with_vocabulary(vocabulary)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def decode_cached(data_digest: str, name: str, _data: bytes) -> LoadedImage:
     """Decode once per file content (the digest is the key; the bytes are not hashed)."""
@@ -59,14 +67,21 @@ def detect_cached(
     conf: float,
     iou: float,
     _image: np.ndarray,
+    vocabulary: tuple[str, ...] = (),
 ) -> Prediction:
-    """The detector on one image, keyed by model, image and NMS settings.
+    """The detector on one image, keyed by model, image, NMS settings and (for an
+    open-vocabulary detector) the classes it looks for (empty: its own).
 
     The page calls the two models one after the other, so each prediction's timing is that
     model's own (run together, they would share the CPU cores and each would look slower).
     """
     RUN_COUNTS[detector] += 1
-    return get_model(detector, device).predict([_image], conf=conf, iou=iou)[0]
+    model = (
+        get_vocabulary_model(detector, device, vocabulary)
+        if vocabulary
+        else get_model(detector, device)
+    )
+    return model.predict([_image], conf=conf, iou=iou)[0]
 
 
 @st.cache_resource(show_spinner="Reading the dataset…", max_entries=8)
@@ -139,7 +154,7 @@ def complexity(model: str):
 def classify_crops(
     model: str, device: str, key: str, _crops: list[np.ndarray]
 ) -> list[Prediction]:
-    """The classifier on each crop (key: image digest + detector settings)."""
+    """The classifier on each crop (key: detector, image digest and its settings)."""
     return get_model(model, device).predict(_crops) if _crops else []
 
 
@@ -172,6 +187,17 @@ def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
         st.info(
             "Pick another model in the sidebar; the bundled offline models always work."
         )
+        st.stop()
+
+
+def vocabulary_model(det: LoadedModel, vocabulary: tuple[str, ...]):
+    """The sidebar's open-vocabulary detector for these classes (or a message and a
+    stopped page when its text encoder cannot run here)."""
+    try:
+        return get_vocabulary_model(det.spec.name, det.device, vocabulary)
+    except WeightsNotFoundError as exc:
+        st.error(f"{det.spec.title} cannot read the classes you typed: {exc}")
+        st.info("Pick another detector in the sidebar; the others keep working.")
         st.stop()
 
 

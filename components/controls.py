@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.compare import parse_vocabulary
 from core.demo_images import list_demo_images
 from core.images import UPLOAD_EXTENSIONS
 from model_zoo import Task, list_models
@@ -14,6 +15,7 @@ from model_zoo.registry import ModelSpec, weights_on_disk
 
 DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
 DEFAULT_DETECTOR = "yolov8n-int8"
+DEFAULT_VOCABULARY = "person, bus, traffic light, dog"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def shared_sidebar_ui() -> SharedChoice:
             "app_classifier",
         )
         detector = _model_picker(
-            "Detector (Ultralytics YOLO)", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
+            "Detector", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
         )
         device = st.selectbox(
             "Device",
@@ -135,6 +137,19 @@ def _images_from(source: str, prefix: str) -> list[ImageInput]:
     return [ImageInput("camera.jpg", shot.getvalue())] if shot is not None else []
 
 
+def vocabulary_ui(prefix: str) -> tuple[str, ...]:
+    """The classes an open-vocabulary detector looks for, as the user typed them."""
+    with st.sidebar:
+        text = st.text_input(
+            "Classes to look for",
+            DEFAULT_VOCABULARY,
+            key=f"{prefix}_vocabulary",
+            help="Separate classes with commas, e.g. 'traffic cone, red car, dog'. The "
+            "open-vocabulary detector finds what you name; empty: its own classes.",
+        )
+    return parse_vocabulary(text)
+
+
 @dataclass(frozen=True)
 class CompareSettings:
     conf: float
@@ -144,16 +159,29 @@ class CompareSettings:
 
 
 def compare_settings_ui(
-    prefix: str, detector_classes: tuple[str, ...]
+    prefix: str, detector_classes: tuple[str, ...], nms_free: bool = False
 ) -> CompareSettings:
-    """Thresholds and filters of the Compare page (sliders never reload a model)."""
+    """Thresholds and filters of the Compare page (sliders never reload a model).
+
+    For an NMS-free detector the NMS IoU slider is shown disabled: it has no effect.
+    """
     with st.sidebar:
         st.subheader("Settings")
         conf = st.slider(
             "Detector confidence threshold", 0.01, 1.0, 0.25, 0.01, key=f"{prefix}_conf"
         )
         iou = st.slider(
-            "NMS IoU threshold", 0.10, 0.95, 0.70, 0.05, key=f"{prefix}_iou"
+            "NMS IoU threshold",
+            0.10,
+            0.95,
+            0.70,
+            0.05,
+            key=f"{prefix}_iou",
+            disabled=nms_free,
+            help="This detector is end-to-end (NMS-free): it outputs its final boxes "
+            "itself, so there is no NMS to tune."
+            if nms_free
+            else "Boxes of one class overlapping more than this are merged by NMS.",
         )
         topk = st.slider("Classifier top-k", 1, 10, 5, key=f"{prefix}_topk")
         classes = st.multiselect(

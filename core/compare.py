@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection
 
@@ -88,3 +89,30 @@ def timing_text(timing: Timing, device: str) -> str:
         f" · postprocess {timing.postprocess_ms:.1f} ms · **total {timing.total_ms:.1f} ms**"
         f" on `{device}`"
     )
+
+
+MAX_VOCABULARY = 80
+"""Most classes an open-vocabulary detector is asked for at once."""
+
+
+def parse_vocabulary(text: str, limit: int = MAX_VOCABULARY) -> tuple[str, ...]:
+    """The classes a user typed for an open-vocabulary detector.
+
+    Commas, semicolons and new lines separate classes; spaces inside a class stay ("red
+    car"). Empty entries go; a repeat (ignoring case) keeps its first spelling.
+
+    Args:
+        text: what the user typed, e.g. "traffic cone, red car, dog".
+        limit: the most classes kept (the first ones).
+
+    Returns:
+        The classes in the order typed; empty when nothing was typed.
+    """
+    seen: set[str] = set()
+    classes: list[str] = []
+    for part in re.split(r"[,;\n]", text):
+        name = " ".join(part.split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            classes.append(name)
+    return tuple(classes[:limit])

@@ -11,8 +11,12 @@ import os
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 os.environ.setdefault("YOLO_VERBOSE", "false")
 
+import importlib
+
 from model_zoo.registry import (
+    ModelFamily,
     ModelSpec,
+    PublishedFigures,
     Task,
     get_spec,
     list_models,
@@ -20,7 +24,10 @@ from model_zoo.registry import (
 from model_zoo.weights import WeightsNotFoundError
 
 __all__ = [
+    "ADAPTERS",
+    "ModelFamily",
     "ModelSpec",
+    "PublishedFigures",
     "Task",
     "WeightsNotFoundError",
     "get_spec",
@@ -28,22 +35,43 @@ __all__ = [
     "load_model",
 ]
 
+ADAPTERS: dict[tuple[Task, ModelFamily], str] = {
+    (Task.CLASSIFY, ModelFamily.TORCHVISION): "model_zoo.classifiers:Classifier",
+    (
+        Task.CLASSIFY,
+        ModelFamily.TORCHVISION_QUANTIZED,
+    ): "model_zoo.classifiers:Classifier",
+    (Task.DETECT, ModelFamily.ULTRALYTICS): "model_zoo.detectors:Detector",
+    (Task.DETECT, ModelFamily.TORCHVISION): (
+        "model_zoo.torchvision_detectors:TorchvisionDetector"
+    ),
+}
+"""(task, family) -> the adapter class (``module:Class``) that loads it; imported only when
+a model of that kind is loaded, so listing models imports no deep-learning library."""
+
 
 def load_model(name: str, device: str = "auto", **kwargs):
     """Load a registered model on a device (``"auto"``: cuda, then mps, then cpu).
 
-    Returns a ``Classifier`` or ``Detector`` whose ``predict`` returns core types.
+    Returns a model implementing ``model_zoo.protocol.ClassifierModel`` or
+    ``DetectorModel``: ``predict`` returns core types.
+
+    Args:
+        name: a registry name.
+        device: ``"auto"`` or a device name.
+        **kwargs: passed to the adapter's ``load`` (``weights_path``, ``random_weights``).
 
     Raises:
         KeyError: unknown model name.
+        NotImplementedError: no adapter for the spec's task and family.
         WeightsNotFoundError: weights are not on disk and could not be downloaded.
         model_zoo.device.DeviceError: the model cannot run on the requested device.
     """
     spec = get_spec(name)
-    if spec.task is Task.CLASSIFY:
-        from model_zoo.classifiers import Classifier
-
-        return Classifier.load(spec, device, **kwargs)
-    from model_zoo.detectors import Detector
-
-    return Detector.load(spec, device, **kwargs)
+    target = ADAPTERS.get((spec.task, spec.family))
+    if target is None:
+        raise NotImplementedError(
+            f"no adapter loads {spec.family.value} {spec.task.value} models ({name})"
+        )
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls).load(spec, device, **kwargs)

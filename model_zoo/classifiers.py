@@ -7,7 +7,6 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -15,30 +14,14 @@ from PIL import Image
 from torchvision.models import get_model_builder, get_weight
 
 from core.types import Classification, Prediction, Timing
-from model_zoo import weights as weights_lookup
 from model_zoo._timing import StageTimer
+from model_zoo._torchvision import load_weights
 from model_zoo.device import batch_size, fp16_for, resolve_device
-from model_zoo.registry import ModelSpec
+from model_zoo.registry import ModelFamily, ModelSpec
+
+__all__ = ["Classifier"]
 
 log = logging.getLogger(__name__)
-
-
-def torchvision_weights_file(spec: ModelSpec) -> str:
-    """The weights file name: the spec's own, or the one in the weights enum's URL."""
-    if spec.weights_file:
-        return spec.weights_file
-    return Path(urlparse(get_weight(spec.weights_enum).url).path).name
-
-
-def _download_torchvision(spec: ModelSpec):
-    def download(target: Path) -> Path:
-        enum = get_weight(spec.weights_enum)
-        torch.hub.load_state_dict_from_url(
-            enum.url, model_dir=str(target.parent), progress=False, check_hash=True
-        )
-        return target
-
-    return download
 
 
 class Classifier:
@@ -94,7 +77,7 @@ class Classifier:
         device = resolve_device(device, spec.devices)
         builder = get_model_builder(spec.builder)
         path: Path | None = None
-        if spec.family == "torchvision-quantized":
+        if spec.family is ModelFamily.TORCHVISION_QUANTIZED:
             # Quantized kernels: QNNPACK matches how these weights were calibrated.
             torch.backends.quantized.engine = "qnnpack"
             with warnings.catch_warnings():
@@ -105,16 +88,7 @@ class Classifier:
         else:
             model = builder(weights=None)
         if not random_weights:
-            path = weights_lookup.require(
-                torchvision_weights_file(spec),
-                download=None if not spec.downloadable else _download_torchvision(spec),
-                explicit=weights_path,
-            )
-            # weights_only: a state dict is data; refuse anything that would run code.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                model.load_state_dict(state)
+            path = load_weights(spec, model, weights_path)
         model.eval().to(device)
         if fp16_for(spec.family, device):
             model.half()

@@ -1,8 +1,12 @@
-"""Ultralytics YOLO detectors: any format Ultralytics loads (.pt, .onnx, OpenVINO folder, ...)."""
+"""Ultralytics detectors (YOLOv8, YOLO11, YOLO26, YOLOv10, RT-DETR): any format Ultralytics
+loads (.pt, .onnx, OpenVINO folder, ...). End-to-end models (YOLO26, YOLOv10, RT-DETR)
+output final boxes; Ultralytics skips NMS for them, so ``iou`` has no effect there."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,6 +37,72 @@ def _keep_torch_threads() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
+def _name_coco_classes(model) -> None:
+    """A random-weight YAML build names its 80 classes "0".."79"; the official weights
+    name them after COCO (Ultralytics' coco.yaml), so the random build does too."""
+    from ultralytics.utils import YAML
+    from ultralytics.utils.checks import check_yaml
+
+    names = YAML.load(check_yaml("coco.yaml"))["names"]
+    if len(names) == len(model.model.names):
+        model.model.names = (
+            dict(names) if isinstance(names, dict) else dict(enumerate(names))
+        )
+
+
+TEXT_ENCODERS = {
+    "mobileclip:blt": "mobileclip_blt.ts",
+    "mobileclip2:b": "mobileclip2_b.ts",
+}
+"""An open-vocabulary model's text encoder (its ``text_model``) -> the TorchScript file."""
+
+
+class TextEncoderUnavailable(weights_lookup.WeightsNotFoundError):
+    """An open-vocabulary detector cannot read text here: its text encoder's file or the
+    tokenizer package is missing. The message says which."""
+
+
+@functools.lru_cache(maxsize=2)
+def _text_encoder(path: str, device: str):
+    from ultralytics.nn.text_model import MobileCLIPTS
+
+    return MobileCLIPTS(torch.device(device), weight=path)
+
+
+def _text_embeddings(model, classes: Sequence[str]) -> torch.Tensor:
+    """(1, K, D) embeddings of the class names, by the model's own text encoder.
+
+    Raises:
+        TextEncoderUnavailable: the tokenizer package or the encoder file is missing (the
+            file is found in the weights folders, or downloaded by Ultralytics online).
+    """
+    inner = model.model
+    variant = getattr(inner, "text_model", "mobileclip:blt")
+    file = TEXT_ENCODERS.get(variant)
+    if file is None:
+        raise TextEncoderUnavailable(
+            f"this model's text encoder {variant!r} is unknown"
+        )
+    try:
+        import ultralytics.nn.text_model  # noqa: F401  (imports the `clip` tokenizer)
+    except ImportError as exc:
+        raise TextEncoderUnavailable(
+            "Reading class names needs Ultralytics' CLIP tokenizer (the `clip` package: "
+            "pip install git+https://github.com/ultralytics/CLIP.git), which is not "
+            "installed on this server."
+        ) from exc
+    try:
+        path = weights_lookup.require(file, download=_download_ultralytics)
+    except weights_lookup.WeightsNotFoundError as exc:
+        raise TextEncoderUnavailable(f"The text encoder is missing. {exc}") from exc
+    device = str(next(inner.parameters()).device)
+    inner.clip_model = _text_encoder(str(path), device)
+    try:
+        return inner.get_text_pe(list(classes), cache_clip_model=True)
+    finally:
+        del inner.clip_model
+
+
 def _download_ultralytics(target: Path) -> str:
     from ultralytics.utils.downloads import attempt_download_asset
 
@@ -47,9 +117,16 @@ class Detector:
     """
 
     def __init__(
-        self, spec: ModelSpec, model, device: str, weights_path: Path | None
+        self,
+        spec: ModelSpec,
+        model,
+        device: str,
+        weights_path: Path | None,
+        vocabulary: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
+        self.vocabulary = vocabulary
+        """The classes an open-vocabulary model was given (empty: its own)."""
         self.model = model
         self.device = device
         self.half = fp16_for(spec.family, device)
@@ -57,17 +134,51 @@ class Detector:
 
         # Ultralytics 8.4 replaced the deprecated `half` by `quantize` (16: fp16, None:
         # fp32); earlier releases know only `half`.
-        self._precision = (
+        self._predict_args = (
             {"quantize": 16 if self.half else None}
             if "quantize" in DEFAULT_CFG_DICT
             else {"half": self.half}
         )
+        # An NMS-free model runs its one-to-one head (nms=False: Ultralytics' switch; the
+        # official weights already default to it, a random-weight YAML build does not).
+        if spec.nms_free and "nms" in DEFAULT_CFG_DICT:
+            self._predict_args["nms"] = False
         self.weights_path = weights_path
         with _keep_torch_threads():  # reading names sets up a predictor (and threads)
             names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
         self.lock = threading.Lock()
         """The one lock of this model object, held by every caller that runs it."""
+
+    def with_vocabulary(self, classes: Sequence[str]) -> Detector:
+        """A new detector that looks for these classes (open-vocabulary models only).
+
+        The shared model object is never changed: its network is copied (under its lock)
+        and the copy gets the classes' text embeddings.
+
+        Args:
+            classes: class names in words ("traffic cone", "red car").
+
+        Raises:
+            ValueError: the model is not open-vocabulary, or no class is given.
+            TextEncoderUnavailable: the text encoder cannot run here.
+        """
+        if not self.spec.open_vocabulary:
+            raise ValueError(f"{self.spec.name} has a fixed set of classes")
+        classes = list(classes)
+        if not classes:
+            raise ValueError("give at least one class")
+        with self.lock, _keep_torch_threads():
+            # Without its predictor: the copy builds its own on first use.
+            predictor, self.model.predictor = self.model.predictor, None
+            try:
+                model = copy.deepcopy(self.model)
+            finally:
+                self.model.predictor = predictor
+            model.set_classes(classes, _text_embeddings(model, classes))
+        return Detector(
+            self.spec, model, self.device, self.weights_path, tuple(classes)
+        )
 
     def _to_detections(self, data) -> Detections:
         """Ultralytics' (N, 6) ``x1 y1 x2 y2 conf cls`` tensor -> Detections (one copy)."""
@@ -102,7 +213,9 @@ class Detector:
         path: Path | None = None
         with _keep_torch_threads():
             if random_weights:
-                model = YOLO(Path(spec.weights_file).stem + ".yaml", task="detect")
+                yaml = spec.architecture or Path(spec.weights_file).stem + ".yaml"
+                model = YOLO(yaml, task="detect")
+                _name_coco_classes(model)
             else:
                 path = weights_lookup.require(
                     spec.weights_file,
@@ -152,7 +265,7 @@ class Detector:
                     max_det=max_det,
                     imgsz=imgsz or self.spec.input_size,
                     device=self.device,
-                    **self._precision,
+                    **self._predict_args,
                     batch=len(chunk),
                     verbose=False,
                 )

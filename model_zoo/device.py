@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from model_zoo.registry import ModelFamily
+
 
 class DeviceError(RuntimeError):
     """The requested device is missing or the model cannot run on it."""
@@ -54,10 +56,13 @@ def use_half(device: str) -> bool:
     return device.startswith("cuda")
 
 
-def fp16_for(family: str, device: str) -> bool:
+def fp16_for(family: ModelFamily | str, device: str) -> bool:
     """Whether a model of this family runs in fp16 on this device (quantized models keep
     their int8 kernels). The one rule the loaders and the predictions store share."""
-    return use_half(device) and family != "torchvision-quantized"
+    return (
+        use_half(device)
+        and ModelFamily(family) is not ModelFamily.TORCHVISION_QUANTIZED
+    )
 
 
 def batch_size(device: str) -> int:

@@ -14,6 +14,8 @@ import torch
 from PIL import Image
 from torchvision.models import get_model_builder
 
+from model_zoo.registry import ModelFamily
+
 log = logging.getLogger(__name__)
 # Counting runs on private copies of the architectures, never on a shared model object
 # (those are guarded by their own ``lock``); this only keeps two counts from overlapping.
@@ -77,7 +79,7 @@ def classifier_saliency(classifier, image: np.ndarray, class_index: int | None =
     # The model's own lock, as predict takes it: a hook must not fire inside another
     # session's predict on the same shared model.
     with classifier.lock:
-        if classifier.spec.family == "torchvision-quantized":
+        if classifier.spec.family is ModelFamily.TORCHVISION_QUANTIZED:
             heat, index = _cam_quantized(model, x, class_index)
             method = "CAM"
         else:
@@ -166,8 +168,16 @@ class HeadOutput:
     input_size: int
 
 
-def detector_head(detector, image: np.ndarray) -> HeadOutput:
-    """Run the detector's preprocessing and network, stopping before NMS."""
+def detector_head(detector, image: np.ndarray) -> HeadOutput | None:
+    """Run the detector's preprocessing and network, stopping before NMS.
+
+    Returns:
+        The dense head output of an Ultralytics YOLO with an NMS head; None for any other
+        detector (torchvision's two-stage and anchor heads, end-to-end YOLO26/YOLOv10
+        and RT-DETR, whose outputs are not one row per grid point).
+    """
+    if detector.spec.family is not ModelFamily.ULTRALYTICS or detector.spec.nms_free:
+        return None
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     size = detector.spec.input_size
     with detector.lock:
@@ -178,9 +188,12 @@ def detector_head(detector, image: np.ndarray) -> HeadOutput:
         raw = predictor.inference(batch)
     raw = raw[0] if isinstance(raw, (list, tuple)) else raw
     out = raw[0].float().cpu().numpy()  # (4 + K, P)
+    side = batch.shape[-1]
+    grid_points = sum((side // stride) ** 2 for stride in (8, 16, 32))
+    if out.ndim != 2 or out.shape != (4 + len(detector.class_names), grid_points):
+        return None  # user weights with another head (end-to-end, P2/P6 levels, ...)
     scores = out[4:].T
     h, w = image.shape[:2]
-    side = batch.shape[-1]
     gain = min(side / h, side / w)
     pad_x, pad_y = (side - round(w * gain)) / 2, (side - round(h * gain)) / 2
     points, strides, maps = [], [], []
@@ -209,7 +222,7 @@ def runtime_description(model) -> str:
     things that decide its latency besides its multiply-accumulates."""
     threads = torch.get_num_threads()
     torch_threads = f"{threads} torch thread{'s' if threads != 1 else ''}"
-    if model.spec.family == "torchvision-quantized":
+    if model.spec.family is ModelFamily.TORCHVISION_QUANTIZED:
         return f"PyTorch INT8 QNNPACK kernels (written for phone ARM CPUs), {torch_threads}"
     path = str(getattr(model, "weights_path", "") or "")
     if path.endswith("_openvino_model"):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components import cache
-from components.controls import compare_settings_ui, image_source_ui, shared_choice
+from components.controls import (
+    compare_settings_ui,
+    image_source_ui,
+    shared_choice,
+    vocabulary_ui,
+)
 from components.router import require_router
 from components.views import classification_panel, detection_panel
 from core.compare import DETECT_CONF_FLOOR, filter_detections
@@ -23,8 +28,11 @@ st.caption(
 cls, det = cache.shared_models(shared_choice())
 cls_spec, cls_device, det_spec, det_device = cls.spec, cls.device, det.spec, det.device
 detector = det.model
+vocabulary = vocabulary_ui("compare") if det_spec.open_vocabulary else ()
+if vocabulary:
+    detector = cache.vocabulary_model(det, vocabulary)
 
-settings = compare_settings_ui("compare", detector.class_names)
+settings = compare_settings_ui("compare", detector.class_names, det_spec.nms_free)
 inputs = image_source_ui("compare")
 if not inputs:
     st.info("Pick a sample, upload images or take a snapshot to start.")
@@ -57,6 +65,7 @@ for n, item in enumerate(inputs):
             DETECT_CONF_FLOOR,
             settings.iou,
             loaded.array,
+            vocabulary,
         )
     except Exception as exc:  # one failing image must not take the others with it
         st.error(f"{item.name}: the models could not process this image ({exc}).")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import cache
 from components.controls import image_source_ui, shared_choice
+from components.learn_views import nms_step_by_step
 from components.router import require_router
 from core.compare import (
     DETECT_CONF_FLOOR,
@@ -43,6 +44,8 @@ from core.metrics.align import align_predictions
 require_router()
 
 CHART = {"displayModeBar": False}
+# An NMS IoU threshold no overlap exceeds: the detector's candidates, before NMS.
+NO_NMS_IOU = 1.0
 st.title("Learn: classification vs detection")
 st.caption(
     "Every number on this page is computed now, by the real models, on the image you pick."
@@ -212,33 +215,39 @@ gt_det = cache.detect_cached(
 ranked = align_predictions({sample.image_id: gt_det}, coco).predictions[sample.image_id]
 ranked = ranked[ranked.scores >= 0.05]
 steps = ap_steps(ranked, sample.gt, 0.5)
-k = st.slider(
-    "Detections taken, best score first",
-    0,
-    len(steps.recall),
-    min(5, len(steps.recall)),
-    key="learn_ap_k",
-)
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(ap_steps_figure(steps, k), config=CHART, key="learn_ap")
-with right:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "rank": np.arange(1, k + 1),
-                "class": steps.labels[:k],
-                "score": steps.scores[:k].round(3),
-                "IoU": steps.ious[:k].round(2),
-                "result": np.where(steps.is_tp[:k], "TP", "FP"),
-                "precision": steps.precision[:k].round(3),
-                "recall": steps.recall[:k].round(3),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        height=330,
+if len(steps.recall) == 0:
+    st.info(
+        f"{det_spec.title} found no box scoring at least 0.05 on {picked}: there is "
+        "nothing to rank."
     )
+else:
+    k = st.slider(
+        "Detections taken, best score first",
+        0,
+        len(steps.recall),
+        min(5, len(steps.recall)),
+        key="learn_ap_k",
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(ap_steps_figure(steps, k), config=CHART, key="learn_ap")
+    with right:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "rank": np.arange(1, k + 1),
+                    "class": steps.labels[:k],
+                    "score": steps.scores[:k].round(3),
+                    "IoU": steps.ious[:k].round(2),
+                    "result": np.where(steps.is_tp[:k], "TP", "FP"),
+                    "precision": steps.precision[:k].round(3),
+                    "recall": steps.recall[:k].round(3),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            height=330,
+        )
 st.caption(
     f"{picked}: {steps.num_gt} true objects; the detector's boxes (score ≥ 0.05) ranked by "
     "score. A true positive raises recall; a false positive lowers precision."
@@ -316,25 +325,33 @@ if note:
 # 7 -------------------------------------------------------------------------------------
 st.header("7 · Architectures: what the heads output", divider="gray")
 head = cache.detector_head(det_spec.name, det_device, digest, image)
-st.plotly_chart(
-    architecture_figure(
-        len(classification.scores),
-        classifier.feature_dim,
-        cls_spec.input_size,
-        head.input_size,
-        len(head.class_names),
-    ),
-    config=CHART,
-    key="learn_arch",
+NO_HEAD = (
+    f"{det_spec.title} has no dense one-row-per-grid-point head to show here (a two-stage, "
+    "anchor-based or end-to-end detector): pick YOLOv8 or YOLO11 in the sidebar to see "
+    "what a YOLO head outputs before non-maximum suppression."
 )
-above = int((head.scores.max(axis=1) >= conf).sum())
-st.markdown(
-    f"On this image the detection head produced **{len(head.points):,} points × "
-    f"{4 + len(head.class_names)} numbers**; **{above}** points had a class score ≥ "
-    f"{conf:.2f}, and non-maximum suppression merged them into "
-    f"**{count_noun(len(shown), 'box', 'boxes')}**. The "
-    f"classifier's head produced **{len(classification.scores):,} numbers**."
-)
+if head is None:
+    st.info(NO_HEAD)
+else:
+    st.plotly_chart(
+        architecture_figure(
+            len(classification.scores),
+            classifier.feature_dim,
+            cls_spec.input_size,
+            head.input_size,
+            len(head.class_names),
+        ),
+        config=CHART,
+        key="learn_arch",
+    )
+    above = int((head.scores.max(axis=1) >= conf).sum())
+    st.markdown(
+        f"On this image the detection head produced **{len(head.points):,} points × "
+        f"{4 + len(head.class_names)} numbers**; **{above}** points had a class score ≥ "
+        f"{conf:.2f}, and non-maximum suppression merged them into "
+        f"**{count_noun(len(shown), 'box', 'boxes')}**. The "
+        f"classifier's head produced **{len(classification.scores):,} numbers**."
+    )
 
 # 8 -------------------------------------------------------------------------------------
 st.header("8 · Where each model looks", divider="gray")
@@ -347,13 +364,17 @@ with left:
         caption=f"Classifier, {method} for “{classification.class_names[class_index]}”",
     )
 with right:
-    st.image(
-        fit_for_display(
-            heatmap_overlay(image, head.heatmap / max(head.heatmap.max(), 1e-6))
-        ),
-        width="stretch",
-        caption="Detector: best class score of the head at every grid point, before NMS",
-    )
+    if head is None:
+        st.info(NO_HEAD)
+    else:
+        st.image(
+            fit_for_display(
+                heatmap_overlay(image, head.heatmap / max(head.heatmap.max(), 1e-6))
+            ),
+            width="stretch",
+            caption="Detector: best class score of the head at every grid point, "
+            "before NMS",
+        )
 st.caption(
     f"{method}: the classifier's last feature maps weighted by how much they raise the top "
     "class (one map for the whole image). The detector's map lights up wherever an object "
@@ -364,7 +385,7 @@ st.caption(
 st.header("9 · Detect, then classify", divider="gray")
 crops = crop_boxes(image, shown)
 crop_preds = cache.classify_crops(
-    cls_spec.name, cls_device, f"{digest}:{conf}", [c for _, c in crops]
+    cls_spec.name, cls_device, f"{det_spec.name}:{digest}:{conf}", [c for _, c in crops]
 )
 records = []
 for (box, _crop), pred in zip(crops, crop_preds):
@@ -412,3 +433,22 @@ else:
     st.info(
         "No box above the confidence threshold to crop: lower it or pick another image."
     )
+
+# 10 ------------------------------------------------------------------------------------
+st.header("10 · Non-maximum suppression, step by step", divider="gray")
+if det_spec.nms_free:
+    st.info(
+        f"{det_spec.title} is end-to-end: its head is trained to output one box per object "
+        f"(here {count_noun(len(shown), 'box', 'boxes')} above the confidence threshold), "
+        "so no NMS runs. Pick YOLOv8, YOLO11 or a torchvision detector to see NMS at work."
+    )
+    st.image(
+        fit_for_display(annotate(image, shown)),
+        width="stretch",
+        caption=f"{det_spec.title}: its direct output, no NMS",
+    )
+else:
+    candidates = cache.detect_cached(
+        det_spec.name, det_device, digest, DETECT_CONF_FLOOR, NO_NMS_IOU, image
+    ).detections
+    nms_step_by_step("learn", image, filter_detections(candidates, conf))

@@ -20,6 +20,7 @@ SECTIONS = [
     "7 · Architectures: what the heads output",
     "8 · Where each model looks",
     "9 · Detect, then classify",
+    "10 · Non-maximum suppression, step by step",
 ]
 
 
@@ -97,7 +98,9 @@ def test_a_single_subject_image_agrees(learn):
     assert "a kind of **cat**" in text and "Here the two agree" in text
     assert "agrees with the detector on **1 of 1**" in text
     (crops,) = [df.value for df in at.dataframe if "in top-3" in df.value.columns]
-    assert crops["agree (top-1)"].tolist() == ["yes"] and crops["in top-3"].tolist() == ["yes"]
+    assert crops["agree (top-1)"].tolist() == ["yes"] and crops[
+        "in top-3"
+    ].tolist() == ["yes"]
 
 
 def test_a_bad_upload_gets_a_message(learn):
@@ -108,3 +111,35 @@ def test_a_bad_upload_gets_a_message(learn):
     ).run()
     assert not at.exception
     assert any("x.png is not an image" in e.value for e in at.error)
+
+
+def _nms_counts(at: AppTest) -> tuple[int, int]:
+    import re
+
+    for md in at.markdown:
+        found = re.search(r"\*\*(\d+) kept, (\d+) suppressed\*\*", md.value)
+        if found:
+            return int(found.group(1)), int(found.group(2))
+    raise AssertionError("no NMS summary on the page")
+
+
+def test_nms_step_by_step_on_the_real_detector(learn):
+    kept, suppressed = _nms_counts(learn)
+    assert kept >= 4 and suppressed > 0  # bus.jpg: a bus and people, many candidates
+    shown = next(
+        md.value
+        for md in learn.markdown
+        if "non-maximum suppression merged" in md.value
+    )
+    assert f"into **{kept} boxes**" in shown  # the replay keeps what the model kept
+    learn.slider(key="learn_nms_iou").set_value(0.95).run()
+    assert not learn.exception
+    kept_loose, suppressed_loose = _nms_counts(learn)
+    assert kept_loose > kept and suppressed_loose < suppressed
+    assert kept_loose + suppressed_loose == kept + suppressed  # the same candidates
+    learn.slider(key="learn_nms_step").set_value(2).run()
+    assert not learn.exception
+    captions = [img.caption for i in learn.image for img in i.proto.imgs]
+    assert any(c.startswith("Step 2: kept") for c in captions), captions
+    steps = next(df.value for df in learn.dataframe if "suppressed" in df.value.columns)
+    assert len(steps) == kept_loose and steps["suppressed"].sum() == suppressed_loose

@@ -445,34 +445,17 @@ def _batch(device: str) -> int:
 
 
 def _model_id(model) -> dict:
-    from model_zoo.weights import weights_sha256
+    from model_zoo.identity import loaded_identity
 
-    path = model.weights_path
-    return {
-        "name": model.spec.name,
-        "weights_sha256": weights_sha256(path) if path else None,
-        "fp16": bool(model.half),  # fp16 on CUDA predicts (slightly) differently
-    }
+    return loaded_identity(model)
 
 
 def model_identity(name: str, device: str = "auto") -> dict | None:
     """What identifies a model's stored predictions, without loading it (None: its weights
     are not on this machine). Equal to ``_model_id`` of the model loaded on ``device``."""
-    from model_zoo import get_spec
-    from model_zoo.classifiers import torchvision_weights_file
-    from model_zoo.device import device_for, fp16_for
-    from model_zoo.weights import locate, weights_sha256
+    from model_zoo.identity import identity_on_disk
 
-    spec = get_spec(name)
-    if spec.family.startswith("torchvision"):
-        file = torchvision_weights_file(spec)
-    else:
-        file = spec.weights_file
-    path = locate(file)
-    if path is None:
-        return None
-    half = fp16_for(spec.family, device_for(device, spec.devices)[0])
-    return {"name": name, "weights_sha256": weights_sha256(path), "fp16": half}
+    return identity_on_disk(name, device)
 
 
 def is_stored(
