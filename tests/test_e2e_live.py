@@ -36,20 +36,32 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
         wait_until_idle(page)
         page.get_by_role("heading", name="Live camera").wait_for(timeout=120_000)
         frame = page.frame_locator("iframe[title*='webrtc']").first
-        frame.get_by_role("button", name="START").click(timeout=60_000)
 
-        deadline = time.monotonic() + 120
-        processed, seen = 0, ""
-        while time.monotonic() < deadline:
-            processed = int(_metric(page, "Frames processed").replace(",", "") or 0)
-            seen = (
-                page.locator("[data-testid='stMarkdownContainer']")
-                .filter(has_text="Detector sees:")
-                .first.inner_text()
-            )
-            if processed >= 10 and re.search(r"\b(bus|person)\b", seen):
-                break
-            time.sleep(1)
+        def stream(seconds: float) -> tuple[int, str]:
+            deadline = time.monotonic() + seconds
+            processed, seen = 0, ""
+            while time.monotonic() < deadline:
+                processed = int(_metric(page, "Frames processed").replace(",", "") or 0)
+                seen = (
+                    page.locator("[data-testid='stMarkdownContainer']")
+                    .filter(has_text="Detector sees:")
+                    .first.inner_text()
+                )
+                if processed >= 10 and re.search(r"\b(bus|person)\b", seen):
+                    break
+                time.sleep(1)
+            return processed, seen
+
+        frame.get_by_role("button", name="START").click(timeout=60_000)
+        processed, seen = stream(60)
+        if processed == 0:
+            # Seen once in about ten CI runs: ICE completes on the sandbox's IPv6 pair
+            # and no frame arrives. A viewer presses STOP and START; so does the test,
+            # once, and says so.
+            print("\nlive: no frame after 60 s; STOP and START once")
+            frame.get_by_role("button", name="STOP").click(timeout=30_000)
+            frame.get_by_role("button", name="START").click(timeout=60_000)
+            processed, seen = stream(90)
         assert processed >= 10, (processed, (tmp_path / "streamlit.log").read_text())
         assert re.search(r"\b(bus|person)\b", seen), seen
 
