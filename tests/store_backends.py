@@ -12,16 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.helpers import missing
 
 POSTGRES_ENV = "VISIONCOMPARE_TEST_POSTGRES_URL"
-
-
-def missing(reason: str) -> None:
-    """Fail in CI, skip elsewhere: a backend test never passes without its backend."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: this backend must be tested)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _admin_connection():
