@@ -12,7 +12,7 @@ import pytest
 from core.datasets.registry import load_bundled
 from core.prediction_runs import Interrupted, predict_detections
 from core.store import PredictionStore
-from tests.store_backends import missing
+from tests.helpers import missing
 from visioncompare.ray_engine import RayOptions, predict_detections_on_ray
 from visioncompare.report import model_identity, run_evaluation
 
