@@ -206,3 +206,28 @@ def missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: this must be tested)", pytrace=False)
     pytest.skip(reason)
+
+
+def evaluate_twin_detectors(tmp_path, monkeypatch):
+    """The Evaluate page after evaluating two detectors on the COCO subset: the bundled
+    yolov8n-int8 and the same weights copied under another name into a weights folder
+    (``custom:twin_openvino_model``), without the classifier. Returns the AppTest."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from model_zoo.weights import ENV_VAR, PROJECT_WEIGHTS_DIR
+    from tests.conftest import REPO
+
+    shutil.copytree(PROJECT_WEIGHTS_DIR / "yolov8n_int8_openvino_model",
+                    tmp_path / "weights" / "twin_openvino_model")  # fmt: skip
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    at.multiselect(key="evaluate_detectors").set_value(
+        ["yolov8n-int8", "custom:twin_openvino_model"]
+    ).run()
+    at.button(key="evaluate_run").click().run()
+    return at

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
+from tests.helpers import evaluate_twin_detectors
 
 
 @pytest.fixture(scope="module")
@@ -104,21 +105,7 @@ def test_classifier_versus_detector_image_by_image(evaluated):
 def test_two_detectors_image_by_image(tmp_path, monkeypatch):
     """The bundled detector under a second name (same weights) on the COCO subset: the
     two agree everywhere, so only "both miss" lists images, and it shows both models."""
-    import shutil
-
-    from model_zoo.weights import ENV_VAR, PROJECT_WEIGHTS_DIR
-
-    shutil.copytree(PROJECT_WEIGHTS_DIR / "yolov8n_int8_openvino_model",
-                    tmp_path / "weights" / "twin_openvino_model")  # fmt: skip
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
-    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("pages/evaluate.py").run()
-    at.toggle(key="evaluate_with_classifier").set_value(False).run()
-    at.multiselect(key="evaluate_detectors").set_value(
-        ["yolov8n-int8", "custom:twin_openvino_model"]
-    ).run()
-    at.button(key="evaluate_run").click().run()
+    at = evaluate_twin_detectors(tmp_path, monkeypatch)
     assert not at.exception and not at.error
     radio = at.radio(key="evaluate_two_category")
     labels = dict(zip(radio.options, radio.options))

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import cache
 from tests.conftest import REPO
+from tests.helpers import evaluate_twin_detectors
 
 
 @pytest.fixture(scope="module")
@@ -133,21 +134,7 @@ def test_malformed_dataset_folder_gives_a_message(tmp_path):
 def test_two_detectors_side_by_side(tmp_path, monkeypatch):
     """A second detector (the bundled weights under another name, from a weights folder)
     on the COCO subset: metrics side by side and a per-class AP difference chart."""
-    import shutil
-
-    from model_zoo.weights import ENV_VAR, PROJECT_WEIGHTS_DIR
-
-    shutil.copytree(PROJECT_WEIGHTS_DIR / "yolov8n_int8_openvino_model",
-                    tmp_path / "weights" / "twin_openvino_model")  # fmt: skip
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
-    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("pages/evaluate.py").run()
-    at.toggle(key="evaluate_with_classifier").set_value(False).run()
-    at.multiselect(key="evaluate_detectors").set_value(
-        ["yolov8n-int8", "custom:twin_openvino_model"]
-    ).run()
-    at.button(key="evaluate_run").click().run()
+    at = evaluate_twin_detectors(tmp_path, monkeypatch)
     assert not at.exception and not at.error
     side = next(
         df.value
