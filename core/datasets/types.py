@@ -132,3 +132,40 @@ def make_gt(
             "area": np.asarray(area, np.float64),
         },
     )
+
+
+def inside(root: Path, relative: str | Path, where: str) -> Path:
+    """``relative`` (a path written in a dataset file) resolved under the dataset's ``root``.
+
+    Every reader takes image and label paths through this, so a dataset file can never make
+    the server read outside the dataset's folder: absolute paths, ``..`` and symlinks that
+    lead out are refused before anything is opened.
+
+    Args:
+        root: the dataset's folder.
+        relative: the path as written in the file.
+        where: the file and field it came from, for the message (already visitor-safe).
+
+    Raises:
+        DatasetError: the path leads outside ``root``.
+    """
+    text = str(relative)
+    if not text or "\x00" in text:
+        raise DatasetError(f"{where}: empty or invalid path {text!r}")
+    base = Path(root).resolve()
+    target = (base / text).resolve()
+    if target != base and base not in target.parents:
+        raise DatasetError(
+            f"{where}: the path {text!r} leads outside the dataset's folder; only files "
+            "inside it are read"
+        )
+    return target
+
+
+def shown(path: Path, root: Path) -> str:
+    """``path`` as a visitor may see it: relative to the dataset's ``root`` (just its name
+    when it is elsewhere), never a server path."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
