@@ -169,3 +169,45 @@ def shown(path: Path, root: Path) -> str:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return Path(path).name
+
+
+def inside_folder(root: Path, folder: Path, relative: str | Path, where: str) -> Path:
+    """``relative`` (a path written in a dataset file, relative to ``folder``) resolved and
+    confined to the dataset's ``root``, like ``inside``.
+
+    For paths a dataset file writes relative to one of its folders (a COCO ``file_name``
+    under the images folder, a YOLO ``val`` under ``path``); the message quotes the path as
+    written, not the folder it was joined to.
+
+    Raises:
+        DatasetError: the path is empty or leads outside ``root``.
+    """
+    text = str(relative)
+    if not text or "\x00" in text:
+        raise DatasetError(f"{where}: empty or invalid path {text!r}")
+    base = Path(root).resolve()
+    target = (Path(folder).resolve() / text).resolve()
+    if target != base and base not in target.parents:
+        raise DatasetError(
+            f"{where}: the path {text!r} leads outside the dataset's folder; only files "
+            "inside it are read"
+        )
+    return target
+
+
+def read_text(path: Path, root: Path) -> str:
+    """A dataset's text file (UTF-8, a BOM allowed).
+
+    Raises:
+        DatasetError: the file cannot be read or is not UTF-8 text, named relative to
+            ``root``.
+    """
+    where = shown(path, root)
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"{where}: not UTF-8 text (byte {exc.start} cannot be decoded)"
+        ) from exc
+    except OSError as exc:
+        raise DatasetError(f"{where}: cannot read ({exc.strerror or 'error'})") from exc
