@@ -1,0 +1,268 @@
+"""Dataset readers under hostile files: every path a dataset file names stays inside the
+dataset's folder, and every malformed field gets a message naming the file and field,
+never a server path or the content of a file outside the dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.datasets import DatasetError
+from core.datasets.coco import load_coco
+from core.datasets.registry import load_folder
+
+SECRET = "SECRET-LINE-never-shown"
+
+
+def _refused(tmp_path: Path, load, *patterns: str, written: str = "") -> str:
+    """The DatasetError message of ``load()``: it names the patterns, holds no server path
+    (beyond the path ``written`` in the dataset file, quoted back) and none of the
+    secret's content."""
+    with pytest.raises(DatasetError) as caught:
+        load()
+    message = str(caught.value)
+    for pattern in patterns:
+        assert pattern in message, (pattern, message)
+    message = message.replace(repr(written), "") if written else message
+    assert str(tmp_path) not in message and str(tmp_path.resolve()) not in message
+    assert SECRET not in message
+    return message
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    """A file outside every dataset folder."""
+    path = tmp_path / "outside" / "secret.txt"
+    path.parent.mkdir()
+    path.write_text(f"{SECRET}\n")
+    return path
+
+
+# --- COCO ---------------------------------------------------------------------------
+
+
+def _coco(root: Path, mutate=None) -> Path:
+    """A COCO dataset folder (annotations/instances.json, images/a.jpg, images/b.jpg)."""
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "images").mkdir(exist_ok=True)
+    for name in ("a.jpg", "b.jpg"):
+        Image.new("RGB", (100, 80)).save(root / "images" / name)
+    data = {
+        "images": [
+            {"id": 1, "file_name": "a.jpg", "width": 100, "height": 80},
+            {"id": 2, "file_name": "b.jpg", "width": 100, "height": 80},
+        ],
+        "annotations": [
+            {"id": i, "image_id": 1 + i % 2, "category_id": 1 + i % 2, "iscrowd": 0,
+             "bbox": [10, 10, 20, 30], "area": 600}
+            for i in range(4)
+        ],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+    }  # fmt: skip
+    if mutate:
+        mutate(data)
+    path = root / "annotations" / "instances.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_valid_coco_folder_loads(tmp_path):
+    _coco(tmp_path / "ds")
+    ds = load_folder(tmp_path / "ds")
+    assert ds.format == "coco" and len(ds) == 2 and ds.num_boxes == 4
+    assert ds.root == (tmp_path / "ds").resolve()
+    assert [s.path for s in ds.samples] == [
+        tmp_path / "ds" / "images" / n for n in ("a.jpg", "b.jpg")
+    ]
+
+
+@pytest.mark.parametrize(
+    "file_name",
+    ["../../../../etc/hostname", "/etc/hostname", "../../outside/secret.txt", "SECRET"],
+)
+def test_coco_file_name_outside_the_dataset_is_refused(tmp_path, secret, file_name):
+    if file_name == "SECRET":
+        file_name = str(secret)  # an absolute path to an existing file outside
+    root = tmp_path / "ds"
+    _coco(root, lambda d: d["images"][1].update(file_name=file_name))
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "annotations/instances.json: images[1]: field 'file_name'",
+        "leads outside the dataset's folder",
+        written=file_name,
+    )
+
+
+def test_coco_symlink_out_of_the_dataset_is_refused(tmp_path, secret):
+    root = tmp_path / "ds"
+    _coco(root, lambda d: d["images"][0].update(file_name="link.jpg"))
+    (root / "images" / "link.jpg").symlink_to(secret)
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "images[0]: field 'file_name'",
+        "'link.jpg' leads outside",
+    )
+    # a symlinked images folder leads out as well
+    (root / "images" / "link.jpg").unlink()
+    os.symlink(secret.parent, root / "images" / "sub")
+    _coco(root, lambda d: d["images"][0].update(file_name="sub/secret.txt"))
+    _refused(tmp_path, lambda: load_folder(root), "'sub/secret.txt' leads outside")
+
+
+def test_coco_annotations_symlinked_from_outside_are_refused(tmp_path):
+    real = _coco(tmp_path / "elsewhere")
+    root = tmp_path / "ds"
+    (root / "annotations").mkdir(parents=True)
+    (root / "annotations" / "instances.json").symlink_to(real)
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "annotations/instances.json",
+        "leads outside",
+    )
+
+
+def test_coco_file_names_may_use_folders_inside_the_dataset(tmp_path):
+    root = tmp_path / "ds"
+    _coco(root, lambda d: d["images"][0].update(file_name="../images/a.jpg"))
+    ds = load_folder(root)
+    assert ds.samples[0].path == root / "images" / "../images/a.jpg"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "detail"),
+    [
+        (
+            lambda d: d["annotations"][3].update(iscrowd="yes"),
+            "annotations[3]: field 'iscrowd'",
+            "should be 0 or 1, got 'yes'",
+        ),
+        (
+            lambda d: d["annotations"][3].update(iscrowd=2),
+            "annotations[3]: field 'iscrowd'",
+            "should be 0 or 1, got 2",
+        ),
+        (
+            lambda d: d["annotations"][1].update(area="big"),
+            "annotations[1]: field 'area'",
+            "got 'big'",
+        ),
+        (
+            lambda d: d["annotations"][1].update(area=-5),
+            "annotations[1]: field 'area'",
+            ">= 0, got -5",
+        ),
+        (
+            lambda d: d["annotations"][2].update(area=float("inf")),
+            "annotations[2]: field 'area'",
+            "got inf",
+        ),
+        (
+            lambda d: d["annotations"][0].update(bbox=[float("nan"), 1, 2, 3]),
+            "annotations[0]: field 'bbox'",
+            "4 finite numbers",
+        ),
+        (
+            lambda d: d["annotations"][0].update(bbox=[1, 1, float("inf"), 3]),
+            "annotations[0]: field 'bbox'",
+            "4 finite numbers",
+        ),
+        (
+            lambda d: d["annotations"][0].update(bbox=[1, 1, 10**400, 3]),
+            "annotations[0]: field 'bbox'",
+            "4 finite numbers",
+        ),
+        (
+            lambda d: d["annotations"][0].update(bbox=[1, 1, "2", 3]),
+            "annotations[0]: field 'bbox'",
+            "4 finite numbers",
+        ),
+        (
+            lambda d: d["annotations"][2].update(bbox=[1, 1, -2, 3]),
+            "annotations[2]: field 'bbox'",
+            "negative width or height",
+        ),
+        (
+            lambda d: d["annotations"][2].update(bbox=[1, 1, 2, -3]),
+            "annotations[2]: field 'bbox'",
+            "negative width or height",
+        ),
+        (
+            lambda d: d["categories"].append({"id": 1, "name": "bird"}),
+            "categories[2]: field 'id'",
+            "1 is already used by categories[0]",
+        ),
+        (
+            lambda d: d["images"][1].update(id=1),
+            "images[1]: field 'id'",
+            "1 is already used by images[0]",
+        ),
+        (
+            lambda d: d["images"][0].update(width=0),
+            "images[0]: field 'width'",
+            "should be positive, got 0",
+        ),
+        (
+            lambda d: d["images"][1].update(height=-80),
+            "images[1]: field 'height'",
+            "should be positive, got -80",
+        ),
+        (
+            lambda d: d["images"][1].update(file_name=""),
+            "images[1]: field 'file_name'",
+            "empty or invalid path",
+        ),
+        (
+            lambda d: d["annotations"].__setitem__(0, "not an object"),
+            "annotations[0]",
+            "should be an object, got str",
+        ),
+    ],
+)
+def test_malformed_coco_fields_name_the_file_and_field(tmp_path, mutate, field, detail):
+    root = tmp_path / "ds"
+    _coco(root, mutate)
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        f"annotations/instances.json: {field}",
+        detail,
+    )
+
+
+def test_coco_iscrowd_accepts_json_booleans_and_area_defaults_to_the_box(tmp_path):
+    def mutate(d):
+        d["annotations"][0].update(iscrowd=True)
+        del d["annotations"][1]["area"]
+
+    ds = load_folder(_coco(tmp_path / "ds", mutate).parent.parent)
+    by_id = {s.image_id: s for s in ds.samples}
+    assert by_id[1].gt.extra["iscrowd"].tolist() == [1, 0]
+    assert by_id[2].gt.extra["area"].tolist() == [600.0, 600.0]
+
+
+def test_coco_not_utf8_or_deeply_nested_is_a_message(tmp_path):
+    path = _coco(tmp_path / "ds")
+    path.write_bytes(b'{"images": [\xff\xfe]}')
+    _refused(tmp_path, lambda: load_folder(path), "instances.json: not UTF-8 text")
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    _refused(tmp_path, lambda: load_folder(path), "instances.json")
+
+
+def test_coco_with_images_outside_the_annotations_folder(tmp_path):
+    """An explicit images folder elsewhere confines file names to that folder."""
+    path = _coco(tmp_path / "ds", lambda d: d["images"][0].update(file_name="../x.jpg"))
+    images = tmp_path / "pictures" / "val"
+    images.mkdir(parents=True)
+    _refused(
+        tmp_path,
+        lambda: load_coco(path, images),
+        "instances.json: images[0]: field 'file_name'",
+        "'../x.jpg' leads outside",
+    )
