@@ -14,6 +14,7 @@ from PIL import Image
 from core.datasets import DatasetError
 from core.datasets.coco import load_coco
 from core.datasets.registry import load_folder
+from core.datasets.voc import load_voc
 
 SECRET = "SECRET-LINE-never-shown"
 
@@ -266,3 +267,150 @@ def test_coco_with_images_outside_the_annotations_folder(tmp_path):
         "instances.json: images[0]: field 'file_name'",
         "'../x.jpg' leads outside",
     )
+
+
+# --- VOC ----------------------------------------------------------------------------
+
+BOX = "<xmin>11</xmin><ymin>11</ymin><xmax>30</xmax><ymax>40</ymax>"
+
+
+def _voc(root: Path, box: str = BOX, difficult: str = "0", filename: str = "a.jpg",
+         size: str = "<width>100</width><height>80</height>") -> Path:  # fmt: skip
+    """A VOC folder with one image ``a`` listed in ImageSets/Main/val.txt."""
+    for folder in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (100, 80)).save(root / "JPEGImages" / "a.jpg")
+    (root / "ImageSets" / "Main" / "val.txt").write_text("a\n")
+    (root / "Annotations" / "a.xml").write_text(
+        f"<annotation><filename>{filename}</filename><size>{size}<depth>3</depth>"
+        f"</size><object><name>dog</name><difficult>{difficult}</difficult>"
+        f"<bndbox>{box}</bndbox></object></annotation>"
+    )
+    return root
+
+
+def test_valid_voc_folder_loads(tmp_path):
+    ds = load_folder(_voc(tmp_path / "voc"))
+    assert ds.format == "voc" and len(ds) == 1
+    assert ds.samples[0].path == tmp_path / "voc" / "JPEGImages" / "a.jpg"
+    assert ds.samples[0].gt.xyxy.tolist() == [[10, 10, 30, 40]]
+
+
+@pytest.mark.parametrize(
+    "filename", ["../../outside/secret.txt", "/etc/hostname", "SECRET"]
+)
+def test_voc_filename_outside_the_dataset_is_refused(tmp_path, secret, filename):
+    filename = str(secret) if filename == "SECRET" else filename
+    root = _voc(tmp_path / "voc", filename=filename)
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "Annotations/a.xml: <filename>",
+        "leads outside the dataset's folder",
+        written=filename,
+    )
+
+
+def test_voc_image_set_naming_files_outside_is_refused(tmp_path, secret):
+    root = _voc(tmp_path / "voc")
+    (secret.parent / "x.xml").write_text(f"<annotation>{SECRET}</annotation>")
+    (root / "ImageSets" / "Main" / "val.txt").write_text("a\n../../outside/x\n")
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "ImageSets/Main/val.txt: line 2",
+        "'Annotations/../../outside/x.xml' leads outside",
+    )
+
+
+def test_voc_symlinks_out_of_the_dataset_are_refused(tmp_path, secret):
+    root = _voc(tmp_path / "voc")
+    outside_xml = secret.parent / "b.xml"
+    outside_xml.write_text("<annotation><size><width>w</width></size></annotation>")
+    (root / "Annotations" / "b.xml").symlink_to(outside_xml)
+    (root / "ImageSets" / "Main" / "val.txt").write_text("a\nb\n")
+    _refused(tmp_path, lambda: load_folder(root), "line 2", "leads outside")
+    # without an image set every XML file is read, and the symlink is still refused
+    (root / "ImageSets" / "Main" / "val.txt").unlink()
+    _refused(tmp_path, lambda: load_folder(root), "Annotations/b.xml", "leads outside")
+    # an image set symlinked from outside
+    (root / "Annotations" / "b.xml").unlink()
+    (root / "ImageSets" / "Main" / "val.txt").symlink_to(secret)
+    _refused(tmp_path, lambda: load_folder(root), "ImageSets/Main/val.txt", "outside")
+    # and an image symlinked from outside
+    (root / "ImageSets" / "Main" / "val.txt").unlink()
+    (root / "JPEGImages" / "a.jpg").unlink()
+    (root / "JPEGImages" / "a.jpg").symlink_to(secret)
+    _refused(tmp_path, lambda: load_folder(root), "<filename>", "'a.jpg' leads outside")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "detail"),
+    [
+        (
+            {"difficult": "yes"},
+            "object 0: <difficult>",
+            "should be a number, got 'yes'",
+        ),
+        ({"difficult": "2"}, "object 0: <difficult>", "should be 0 or 1, got 2"),
+        ({"difficult": "nan"}, "object 0: <difficult>", "finite number, got 'nan'"),
+        (
+            {"box": BOX.replace("<xmin>11", "<xmin>nan")},
+            "object 0: <bndbox/xmin>",
+            "should be a finite number, got 'nan'",
+        ),
+        (
+            {"box": BOX.replace("<ymax>40", "<ymax>inf")},
+            "object 0: <bndbox/ymax>",
+            "should be a finite number, got 'inf'",
+        ),
+        (
+            {"box": BOX.replace("<xmax>30", "<xmax>5")},
+            "object 0",
+            "xmax/ymax smaller than xmin/ymin",
+        ),
+        (
+            {"size": "<width>0</width><height>80</height>"},
+            "<size/width>",
+            "should be a positive size, got 0",
+        ),
+        (
+            {"size": "<width>100</width><height>-8</height>"},
+            "<size/height>",
+            "should be a positive size, got -8",
+        ),
+        (
+            {"size": "<width>nan</width><height>80</height>"},
+            "<size/width>",
+            "finite number, got 'nan'",
+        ),
+    ],
+)
+def test_malformed_voc_fields_name_the_file_and_field(tmp_path, kwargs, field, detail):
+    root = _voc(tmp_path / "voc", **kwargs)
+    _refused(tmp_path, lambda: load_folder(root), f"Annotations/a.xml: {field}", detail)
+
+
+def test_voc_unreadable_files_are_messages(tmp_path):
+    root = _voc(tmp_path / "voc")
+    (root / "ImageSets" / "Main" / "val.txt").write_bytes(b"a\n\xff\n")
+    _refused(tmp_path, lambda: load_folder(root), "ImageSets/Main/val.txt: not UTF-8")
+    (root / "ImageSets" / "Main" / "val.txt").write_text("a\nmissing\n")
+    _refused(
+        tmp_path, lambda: load_folder(root), "Annotations/missing.xml: listed in the"
+    )
+    # entity expansion (a "billion laughs" file) is refused by the XML parser
+    laughs = "".join(
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10)
+    )
+    (root / "ImageSets" / "Main" / "val.txt").write_text("a\n")
+    (root / "Annotations" / "a.xml").write_text(
+        f"<!DOCTYPE a [{laughs}]><annotation><filename>&l9;</filename></annotation>"
+    )
+    _refused(tmp_path, lambda: load_folder(root), "Annotations/a.xml: malformed XML")
+
+
+def test_voc_not_a_folder_message_names_only_the_folder(tmp_path):
+    (tmp_path / "plain").mkdir()
+    message = _refused(tmp_path, lambda: load_voc(tmp_path / "plain"), "not a VOC")
+    assert message.startswith("plain: ")
