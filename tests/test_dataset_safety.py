@@ -414,3 +414,208 @@ def test_voc_not_a_folder_message_names_only_the_folder(tmp_path):
     (tmp_path / "plain").mkdir()
     message = _refused(tmp_path, lambda: load_voc(tmp_path / "plain"), "not a VOC")
     assert message.startswith("plain: ")
+
+
+# --- YOLO ---------------------------------------------------------------------------
+
+
+def _yolo(root: Path, labels: str = "1 0.5 0.5 0.2 0.4\n", yaml: str = "") -> Path:
+    """A YOLO folder: data.yaml, images/val/x.jpg (200x100), labels/val/x.txt."""
+    (root / "images" / "val").mkdir(parents=True, exist_ok=True)
+    (root / "labels" / "val").mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (200, 100)).save(root / "images" / "val" / "x.jpg")
+    (root / "labels" / "val" / "x.txt").write_text(labels)
+    (root / "data.yaml").write_text(
+        yaml or "path: .\nval: images/val\nnames: [cat, dog]\n"
+    )
+    return root
+
+
+def test_valid_yolo_folder_loads(tmp_path):
+    ds = load_folder(_yolo(tmp_path / "yolo"))
+    assert ds.format == "yolo" and ds.root == (tmp_path / "yolo").resolve()
+    assert ds.samples[0].gt.xyxy.tolist() == [[80, 30, 120, 70]]
+
+
+def _hostname() -> str:
+    try:
+        return Path("/etc/hostname").read_text().strip()
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize("val", ["etc", "etc/hostname", "etc/passwd"])
+def test_yolo_path_at_the_file_system_root_is_refused(tmp_path, val):
+    root = _yolo(tmp_path / "yolo", yaml=f"path: /\nval: {val}\nnames: [a]\n")
+    message = _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "data.yaml: field 'path'",
+        "'/' leads outside the dataset's folder",
+    )
+    hostname = _hostname()
+    assert not hostname or hostname not in message
+    assert "root:" not in message  # no line of /etc/passwd
+
+
+@pytest.mark.parametrize(
+    ("yaml", "field", "written"),
+    [
+        ("path: ..\nval: outside/secret.txt\n", "field 'path'", "'..'"),
+        ("path: SECRET_DIR\nval: secret.txt\n", "field 'path'", ""),
+        (
+            "val: ../outside/secret.txt\n",
+            "field 'val'",
+            "'../outside/secret.txt' leads",
+        ),
+        ("val: ../../../../../etc\n", "field 'val'", "leads outside"),
+        ("val: /etc\n", "field 'val'", "'/etc' leads outside"),
+        ("path: .\ntrain: images/val\nval: [images/val]\n", "field 'val'", "a folder"),
+    ],
+)
+def test_yolo_val_or_path_outside_the_dataset_is_refused(
+    tmp_path, secret, yaml, field, written
+):
+    yaml = yaml.replace("SECRET_DIR", str(secret.parent))
+    root = _yolo(tmp_path / "yolo", yaml=f"{yaml}names: [a, b]\n")
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        f"data.yaml: {field}",
+        written,
+        written=str(secret.parent),
+    )
+
+
+def test_yolo_roboflow_parent_paths_stay_inside(tmp_path):
+    """Roboflow writes ``val: ../valid/images`` beside data.yaml; like Ultralytics, the
+    leading ``../`` is dropped when it leads out of the dataset."""
+    root = tmp_path / "yolo"
+    (root / "valid" / "images").mkdir(parents=True)
+    (root / "valid" / "labels").mkdir()
+    Image.new("RGB", (200, 100)).save(root / "valid" / "images" / "x.jpg")
+    (root / "valid" / "labels" / "x.txt").write_text("0 0.5 0.5 0.2 0.4\n")
+    (root / "data.yaml").write_text("val: ../valid/images\nnames: [a]\n")
+    ds = load_folder(root)
+    assert len(ds) == 1 and ds.samples[0].gt.xyxy.tolist() == [[80, 30, 120, 70]]
+
+
+def test_yolo_image_list_lines_outside_the_dataset_are_refused(tmp_path, secret):
+    root = _yolo(tmp_path / "yolo", yaml="path: .\nval: val.txt\nnames: [a, b]\n")
+    (root / "val.txt").write_text(
+        f"images/val/x.jpg\n../outside/secret.txt\n{secret}\n"
+    )
+    _refused(
+        tmp_path,
+        lambda: load_folder(root),
+        "val.txt: line 2",
+        "'../outside/secret.txt' leads outside",
+    )
+    (root / "val.txt").write_text(f"images/val/x.jpg\n{secret}\n")
+    _refused(
+        tmp_path, lambda: load_folder(root), "val.txt: line 2", written=str(secret)
+    )
+    (root / "val.txt").write_text("images/val/x.jpg\n")
+    assert len(load_folder(root)) == 1
+
+
+def test_yolo_symlinks_out_of_the_dataset_are_refused(tmp_path, secret):
+    root = _yolo(tmp_path / "yolo", yaml="path: .\nval: val.txt\nnames: [a, b]\n")
+    (root / "val.txt").symlink_to(secret)  # the leak: its lines would be shown
+    _refused(tmp_path, lambda: load_folder(root), "data.yaml: field 'val'", "outside")
+    (root / "val.txt").unlink()
+    (root / "data.yaml").write_text("path: .\nval: images/val\nnames: [a, b]\n")
+    # a label file from outside, whose line would be quoted back
+    (root / "labels" / "val" / "x.txt").unlink()
+    (root / "labels" / "val" / "x.txt").symlink_to(secret)
+    _refused(tmp_path, lambda: load_folder(root), "labels/val/x.txt", "outside")
+    (root / "labels" / "val" / "x.txt").unlink()
+    # an image from outside
+    (root / "images" / "val" / "y.jpg").symlink_to(secret)
+    _refused(tmp_path, lambda: load_folder(root), "images/val/y.jpg", "outside")
+    (root / "images" / "val" / "y.jpg").unlink()
+    # a data.yaml from outside
+    (secret.parent / "data.yaml").write_text(f"val: {SECRET}\nnames: [a]\n")
+    (root / "data.yaml").unlink()
+    (root / "data.yaml").symlink_to(secret.parent / "data.yaml")
+    _refused(tmp_path, lambda: load_folder(root), "data.yaml", "outside")
+
+
+def test_yolo_labels_beside_a_folder_called_images_stay_inside(tmp_path, secret):
+    """The images -> labels rule applies inside the dataset's folder only."""
+    root = tmp_path / "images" / "ds"
+    (root / "val").mkdir(parents=True)
+    Image.new("RGB", (200, 100)).save(root / "val" / "x.jpg")
+    (tmp_path / "labels" / "ds" / "val").mkdir(parents=True)
+    (tmp_path / "labels" / "ds" / "val" / "x.txt").write_text(SECRET)
+    (root / "val" / "x.txt").write_text("0 0.5 0.5 0.2 0.4\n")
+    (root / "data.yaml").write_text("val: val\nnames: [a]\n")
+    assert load_folder(root).samples[0].gt.xyxy.tolist() == [[80, 30, 120, 70]]
+
+
+@pytest.mark.parametrize(
+    ("labels", "detail"),
+    [
+        ("0 nan 0.5 0.2 0.2\n", "line 1: 'cx' should be a finite number, got 'nan'"),
+        ("0 0.5 0.5 0.2 0.2\n1 0.5 inf 0.2 0.2\n", "line 2: 'cy' should be a finite"),
+        ("0 0.5 0.5 -0.2 0.2\n", "line 1: width 'w' or height 'h' is negative"),
+        ("0 0.5 0.5 0.2 -0.2\n", "line 1: width 'w' or height 'h' is negative"),
+        ("2 0.5 0.5 0.2 0.2\n", "line 1: class 2 is not in 'names' (0..1)"),
+        ("-1 0.5 0.5 0.2 0.2\n", "line 1: class -1 is not in 'names'"),
+        ("1.0 0.5 0.5 0.2 0.2\n", "line 1: expected 'class cx cy w h'"),
+        ("0 0.5 0.5 0.2 0.2 7\n", "line 1: expected 'class cx cy w h'"),
+    ],
+)
+def test_malformed_yolo_labels_name_the_file_line_and_field(tmp_path, labels, detail):
+    root = _yolo(tmp_path / "yolo", labels=labels)
+    _refused(tmp_path, lambda: load_folder(root), f"labels/val/x.txt: {detail}")
+
+
+def test_yolo_unreadable_files_are_messages(tmp_path):
+    root = _yolo(tmp_path / "yolo")
+    (root / "images" / "val" / "bad.jpg").write_bytes(b"not an image at all")
+    _refused(tmp_path, lambda: load_folder(root), "images/val/bad.jpg: cannot read")
+    (root / "images" / "val" / "bad.jpg").unlink()
+    (root / "labels" / "val" / "x.txt").write_bytes(b"0 0.5 0.5 0.2 \xff\n")
+    _refused(tmp_path, lambda: load_folder(root), "labels/val/x.txt: not UTF-8")
+    (root / "data.yaml").write_bytes(b"names: [a]\nval: \xff\n")
+    _refused(tmp_path, lambda: load_folder(root), "data.yaml: not UTF-8")
+    (root / "data.yaml").write_text("path: [1, 2]\nval: images/val\nnames: [a]\n")
+    _refused(tmp_path, lambda: load_folder(root), "data.yaml: field 'path'")
+    (root / "data.yaml").write_text("val: nowhere\nnames: [a]\n")
+    _refused(tmp_path, lambda: load_folder(root), "'val: nowhere' does not exist")
+
+
+def test_load_folder_messages_name_only_what_was_given(tmp_path):
+    message = _refused(
+        tmp_path, lambda: load_folder("no/such/folder"), "no/such/folder: no such"
+    )
+    assert message.startswith("no/such/folder: ")
+    message = _refused(
+        tmp_path, lambda: load_folder("~/no-such-dataset"), "~/no-such-dataset"
+    )
+    assert str(Path.home()) not in message
+
+
+def test_yolo_yaml_bombs_and_odd_names_are_messages(tmp_path):
+    root = _yolo(tmp_path / "yolo")
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 8)}]" for i in range(1, 12)]
+    bomb = "\n".join(levels)
+    for names, detail in [
+        ("[*a11]", "'names' entry 0 should be a class name, got list"),
+        ("{0: cat, 1: *a11}", "'names' entry 1 should be a class name"),
+        ("{0: cat, 2: dog}", "'names' should be indexed 0..1"),
+        ("{0: cat, '0': dog}", "'names' key '0' is not valid"),
+        ("{x: cat}", "'names' keys should be class indices, got 'x'"),
+    ]:
+        (root / "data.yaml").write_text(f"{bomb}\nval: images/val\nnames: {names}\n")
+        _refused(tmp_path, lambda: load_folder(root), f"data.yaml: {detail}")
+    (root / "data.yaml").write_text("names: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    _refused(tmp_path, lambda: load_folder(root), "data.yaml")
+
+
+def test_coco_number_too_long_is_a_message(tmp_path):
+    path = _coco(tmp_path / "ds")
+    path.write_text('{"images": [' + "1" * 5000 + "]}")
+    _refused(tmp_path, lambda: load_folder(path), "instances.json: a number too long")

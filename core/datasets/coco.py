@@ -119,6 +119,8 @@ def load_coco(
         ) from exc
     except RecursionError as exc:
         raise DatasetError(f"{where}: nested too deeply to read") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise DatasetError(f"{where}: a number too long to read") from exc
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: expected a JSON object with images/annotations")
     images = _require(data, "images", where, list)
