@@ -4,17 +4,21 @@ never a server path or the content of a file outside the dataset."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from core.datasets import DatasetError
 from core.datasets.coco import load_coco
-from core.datasets.registry import load_folder
+from core.datasets.registry import DATA_DIR, load_folder
 from core.datasets.voc import load_voc
+from tests.helpers import missing
 
 SECRET = "SECRET-LINE-never-shown"
 
@@ -267,6 +271,38 @@ def test_coco_with_images_outside_the_annotations_folder(tmp_path):
         "instances.json: images[0]: field 'file_name'",
         "'../x.jpg' leads outside",
     )
+
+
+def test_bundled_coco_subset_reads_as_pycocotools_reads_it():
+    """The checks leave a valid dataset as it was: every image, box, iscrowd and area of
+    the bundled subset equals what pycocotools reads from the same file."""
+    try:
+        from pycocotools.coco import COCO
+    except ImportError:
+        missing("pycocotools (the reference reader) is not installed")
+    root = DATA_DIR / "coco-val2017-first32"
+    with contextlib.redirect_stdout(io.StringIO()):
+        reference = COCO(str(root / "annotations" / "instances_val2017_first32.json"))
+    ds = load_folder(root, voc_to_coco=False)
+    assert ds.root == root.resolve()
+    assert list(ds.category_ids) == sorted(reference.getCatIds())
+    assert ds.class_names == tuple(
+        c["name"] for c in reference.loadCats(sorted(reference.getCatIds()))
+    )
+    assert sorted(s.image_id for s in ds.samples) == sorted(reference.getImgIds())
+    for sample in ds.samples:
+        image = reference.imgs[sample.image_id]
+        assert sample.path == root / "val2017" / image["file_name"]
+        assert (sample.width, sample.height) == (image["width"], image["height"])
+        anns = reference.loadAnns(reference.getAnnIds(imgIds=[sample.image_id]))
+        xywh = np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(-1, 4)
+        xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+        np.testing.assert_array_equal(sample.gt.xyxy, xyxy.astype(np.float32))
+        assert sample.gt.extra["iscrowd"].tolist() == [a["iscrowd"] for a in anns]
+        assert sample.gt.extra["area"].tolist() == [a["area"] for a in anns]
+        assert [ds.category_ids[c] for c in sample.gt.class_ids] == [
+            a["category_id"] for a in anns
+        ]
 
 
 # --- VOC ----------------------------------------------------------------------------
