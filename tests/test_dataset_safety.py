@@ -644,6 +644,7 @@ def test_yolo_yaml_bombs_and_odd_names_are_messages(tmp_path):
         ("{0: cat, 2: dog}", "'names' should be indexed 0..1"),
         ("{0: cat, '0': dog}", "'names' key '0' is not valid"),
         ("{x: cat}", "'names' keys should be class indices, got 'x'"),
+        ("[a]\npath: *a11", "field 'path' should be a folder, got list"),
     ]:
         (root / "data.yaml").write_text(f"{bomb}\nval: images/val\nnames: {names}\n")
         _refused(tmp_path, lambda: load_folder(root), f"data.yaml: {detail}")

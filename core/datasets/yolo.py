@@ -174,7 +174,7 @@ def load_yolo(
     path = data.get("path") or "."
     if not isinstance(path, str):
         raise DatasetError(
-            f"{where}: field 'path' should be a folder, got {_got(str(path))}"
+            f"{where}: field 'path' should be a folder, got {type(path).__name__}"
         )
     base = inside(root, path, f"{where}: field 'path'")
     entry = data.get(split)
