@@ -11,7 +11,7 @@ from core.datasets.types import (
     Dataset,
     DatasetError,
     Sample,
-    inside_folder,
+    confine_to,
     make_gt,
     read_text,
     shown,
@@ -34,13 +34,15 @@ def _require(obj: dict, key: str, where: str, kind: type | tuple[type, ...]) -> 
 
 def _finite(value: object) -> float | None:
     """``value`` as a finite float, or None (a string, a bool, NaN, infinity, 1e400)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
+    kind = type(value)  # exact types: JSON gives int and float, and a bool is no number
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    return None
 
 
 def _got(value: object) -> str:
@@ -175,10 +177,11 @@ def load_coco(
         )
 
     samples = []
+    image_file = confine_to(root, images_dir)
     for i, img in enumerate(images):
         at = f"{where}: images[{i}]"
         file_name = _require(img, "file_name", at, str)
-        inside_folder(root, images_dir, file_name, f"{at}: field 'file_name'")
+        image_file(file_name, f"{at}: field 'file_name'")
         width = _positive_size(img, "width", at)
         height = _positive_size(img, "height", at)
         rows = per_image.get(img["id"], [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,28 +173,41 @@ def shown(path: Path, root: Path) -> str:
         return Path(path).name
 
 
-def inside_folder(root: Path, folder: Path, relative: str | Path, where: str) -> Path:
-    """``relative`` (a path written in a dataset file, relative to ``folder``) resolved and
-    confined to the dataset's ``root``, like ``inside``.
+def confine_to(
+    root: Path, folder: Path | None = None
+) -> Callable[[str | Path, str], Path]:
+    """``inside`` for the many paths of one dataset: a function ``(relative, where) ->
+    path`` that resolves ``relative`` (written relative to ``folder``, default ``root``)
+    and confines it to ``root``, like ``inside``. The two folders are resolved once.
 
     For paths a dataset file writes relative to one of its folders (a COCO ``file_name``
     under the images folder, a YOLO ``val`` under ``path``); the message quotes the path as
     written, not the folder it was joined to.
 
-    Raises:
+    Raises (the returned function):
         DatasetError: the path is empty or leads outside ``root``.
     """
-    text = str(relative)
-    if not text or "\x00" in text:
-        raise DatasetError(f"{where}: empty or invalid path {text!r}")
-    base = Path(root).resolve()
-    target = (Path(folder).resolve() / text).resolve()
-    if target != base and base not in target.parents:
-        raise DatasetError(
-            f"{where}: the path {text!r} leads outside the dataset's folder; only files "
-            "inside it are read"
-        )
-    return target
+    base = os.path.realpath(root)
+    prefix = base.rstrip(os.sep) + os.sep
+    real_folder = os.path.realpath(folder if folder is not None else root)
+
+    def confine(relative: str | Path, where: str) -> Path:
+        text = str(relative)
+        if not text or "\x00" in text:
+            raise DatasetError(f"{where}: empty or invalid path {text!r}")
+        target = os.path.join(real_folder, text)
+        # A plain file name in a real folder is its own real path unless it is a
+        # symlink: one lstat instead of one per folder (COCO lists 100,000s of names).
+        if os.sep in text or text in (".", "..") or os.path.islink(target):
+            target = os.path.realpath(target)
+        if target != base and not target.startswith(prefix):
+            raise DatasetError(
+                f"{where}: the path {text!r} leads outside the dataset's folder; only "
+                "files inside it are read"
+            )
+        return Path(target)
+
+    return confine
 
 
 def read_text(path: Path, root: Path) -> str:

@@ -10,8 +10,7 @@ from core.datasets.types import (
     Dataset,
     DatasetError,
     Sample,
-    inside,
-    inside_folder,
+    confine_to,
     make_gt,
     read_text,
     shown,
@@ -78,19 +77,20 @@ def _image_keys(root: Path, image_set: str | None) -> list[tuple[str, Path]]:
     else:
         candidates = sorted(sets.glob("*.txt")) if sets.is_dir() else []
         listing = candidates[0] if len(candidates) == 1 else None
+    confine = confine_to(root)
     if listing is None:
         return [
-            (p.stem, inside(root, p.relative_to(root), shown(p, root)))
+            (p.stem, confine(p.relative_to(root), p.relative_to(root).as_posix()))
             for p in sorted((root / "Annotations").glob("*.xml"))
         ]
-    where = shown(listing, root)
-    inside(root, listing.relative_to(root), where)
+    where = listing.relative_to(root).as_posix()
+    confine(where, where)
     keys = []
     for number, line in enumerate(read_text(listing, root).splitlines(), start=1):
         if line.strip():
             key = line.split()[0]
             at = f"{where}: line {number}"
-            keys.append((key, inside(root, f"Annotations/{key}.xml", at)))
+            keys.append((key, confine(f"Annotations/{key}.xml", at)))
     return keys
 
 
@@ -136,6 +136,7 @@ def load_voc(
         )
     rename = dict(rename or {})
     parsed = []
+    image_file = confine_to(root, root / "JPEGImages")
     for image_key, xml_path in _image_keys(root, image_set):
         where = shown(root / "Annotations" / f"{image_key}.xml", root)
         try:
@@ -157,7 +158,7 @@ def load_voc(
         width = _positive_size(node, "size/width", where)
         height = _positive_size(node, "size/height", where)
         file_name = node.findtext("filename") or f"{image_key}.jpg"
-        inside_folder(root, root / "JPEGImages", file_name, f"{where}: <filename>")
+        image_file(file_name, f"{where}: <filename>")
         objects = []
         for i, obj in enumerate(node.findall("object")):
             at = f"{where}: object {i}"

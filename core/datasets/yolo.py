@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -12,8 +13,8 @@ from core.datasets.types import (
     Dataset,
     DatasetError,
     Sample,
+    confine_to,
     inside,
-    inside_folder,
     make_gt,
     read_text,
     shown,
@@ -72,12 +73,13 @@ def _folder_or_list(root: Path, base: Path, entry: str, where: str) -> Path:
     """The ``val``/``train`` entry under ``base``, confined to ``root``. Like Ultralytics,
     a leading ``../`` is dropped when the path leads nowhere (Roboflow exports write
     ``../valid/images`` beside ``data.yaml``); here, when it leads out of the dataset."""
+    confine = confine_to(root, base)
     try:
-        return inside_folder(root, base, entry, where)
+        return confine(entry, where)
     except DatasetError:
         if entry.startswith("../"):
             try:
-                shorter = inside_folder(root, base, entry[3:], where)
+                shorter = confine(entry[3:], where)
             except DatasetError:
                 shorter = None
             if shorter is not None and shorter.exists():
@@ -98,13 +100,19 @@ def _image_size(image: Path, root: Path) -> tuple[int, int]:
 
 
 def _boxes(
-    label_file: Path, root: Path, width: int, height: int, classes: int
+    label_file: Path,
+    root: Path,
+    confine: Callable[[str | Path, str], Path],
+    size: tuple[int, int],
+    classes: int,
 ) -> tuple[list[list[float]], list[int]]:
-    """The label file's boxes (absolute xyxy) and class indices; no file, no boxes."""
-    where = shown(label_file, root)
+    """The label file's boxes (absolute xyxy) and class indices; no file, no boxes.
+    ``confine`` keeps the file inside the dataset's folder ``root``."""
     if not label_file.is_file():
         return [], []
-    inside(root, label_file.relative_to(root), where)
+    where = label_file.relative_to(root).as_posix()
+    confine(where, where)
+    width, height = size
     boxes, ids = [], []
     for number, line in enumerate(read_text(label_file, root).splitlines(), start=1):
         if not line.strip():
@@ -188,16 +196,19 @@ def load_yolo(
             f"got {type(entry).__name__}"
         )
     target = _folder_or_list(root, base, entry, f"{where}: field '{split}'")
+    confine = confine_to(root)
     if target.is_dir():
-        images = []
-        for image in sorted(target.rglob("*")):
-            if image.suffix.lower() in IMAGE_SUFFIXES:
-                inside(root, image.relative_to(root), shown(image, root))
-                images.append(image)
+        images = sorted(
+            p for p in target.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        for image in images:
+            relative = image.relative_to(root).as_posix()
+            confine(relative, relative)
     elif target.is_file():
         listed = shown(target, root)
+        listed_image = confine_to(root, base)
         images = [
-            inside_folder(root, base, line.strip(), f"{listed}: line {number}")
+            listed_image(line.strip(), f"{listed}: line {number}")
             for number, line in enumerate(read_text(target, root).splitlines(), 1)
             if line.strip()
         ]
@@ -206,13 +217,10 @@ def load_yolo(
 
     samples = []
     for image_id, image in enumerate(images):
-        width, height = _image_size(image, root)
-        boxes, ids = _boxes(
-            _label_path(image, root), root, width, height, len(class_names)
-        )
-        samples.append(
-            Sample(image_id, image, width, height, make_gt(boxes, ids, class_names))
-        )
+        size = _image_size(image, root)
+        label_file = _label_path(image, root)
+        boxes, ids = _boxes(label_file, root, confine, size, len(class_names))
+        samples.append(Sample(image_id, image, *size, make_gt(boxes, ids, class_names)))
     return Dataset(
         name or data_yaml.parent.name, "yolo", base, class_names, tuple(samples)
     )
