@@ -17,6 +17,7 @@ from PIL import Image
 from core.datasets import DatasetError
 from core.datasets.coco import load_coco
 from core.datasets.registry import DATA_DIR, load_folder
+from core.datasets.types import confine_to
 from core.datasets.voc import load_voc
 from tests.helpers import missing
 
@@ -45,6 +46,26 @@ def secret(tmp_path) -> Path:
     path.parent.mkdir()
     path.write_text(f"{SECRET}\n")
     return path
+
+
+def test_confine_to_keeps_paths_in_the_folder_and_not_in_a_sibling(tmp_path):
+    root, sibling = tmp_path / "ds", tmp_path / "ds2"
+    (root / "images").mkdir(parents=True)
+    sibling.mkdir()
+    (sibling / "x.jpg").write_bytes(b"x")
+    (root / "images" / "alias.jpg").symlink_to(sibling / "x.jpg")
+    (root / "images" / "inner.jpg").symlink_to(root / "a.jpg")
+    confine = confine_to(root, root / "images")
+    assert confine("a.jpg", "w") == (root / "images" / "a.jpg").resolve()
+    assert confine("../a.jpg", "w") == (root / "a.jpg").resolve()
+    assert confine("inner.jpg", "w") == (root / "a.jpg").resolve()
+    assert confine("..", "w") == root.resolve()
+    for outside in ("../../ds2/x.jpg", "alias.jpg", "../..", str(sibling), "/"):
+        with pytest.raises(DatasetError, match=r"w: the path .* leads outside"):
+            confine(outside, "w")
+    for bad in ("", "a\x00b"):
+        with pytest.raises(DatasetError, match="empty or invalid path"):
+            confine(bad, "w")
 
 
 # --- COCO ---------------------------------------------------------------------------
