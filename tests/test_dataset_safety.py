@@ -225,6 +225,11 @@ def test_coco_file_names_may_use_folders_inside_the_dataset(tmp_path):
             "1 is already used by categories[0]",
         ),
         (
+            lambda d: d["categories"].append({"id": 3, "name": "cat"}),
+            "categories[2]: field 'name'",
+            "'cat' is already used by categories[0]",
+        ),
+        (
             lambda d: d["images"][1].update(id=1),
             "images[1]: field 'id'",
             "1 is already used by images[0]",
@@ -666,6 +671,8 @@ def test_yolo_yaml_bombs_and_odd_names_are_messages(tmp_path):
         ("{0: cat, '0': dog}", "'names' key '0' is not valid"),
         ("{x: cat}", "'names' keys should be class indices, got 'x'"),
         ("[a]\npath: *a11", "field 'path' should be a folder, got list"),
+        ("[cat, dog, cat]", "'names' entry 2 'cat' is already used by entry 0"),
+        ("{0: cat, 1: 7, 2: '7'}", "'names' entry 2 '7' is already used by entry 1"),
     ]:
         (root / "data.yaml").write_text(f"{bomb}\nval: images/val\nnames: {names}\n")
         _refused(tmp_path, lambda: load_folder(root), f"data.yaml: {detail}")

@@ -65,6 +65,23 @@ def _unique_ids(items: list, where: str, kind: str) -> list[int]:
     return ids
 
 
+def _unique_names(categories: list, where: str) -> list[str]:
+    # Detectors are paired with classes by name: two categories of one name would split
+    # the ground truth of one detector class between them.
+    names: list[str] = []
+    first: dict[str, int] = {}
+    for i, cat in enumerate(categories):
+        name = _require(cat, "name", f"{where}: categories[{i}]", str)
+        if name in first:
+            raise DatasetError(
+                f"{where}: categories[{i}]: field 'name' {_got(name)} is already used by "
+                f"categories[{first[name]}]"
+            )
+        first[name] = i
+        names.append(name)
+    return names
+
+
 def _positive_size(img: dict, key: str, at: str) -> int:
     value = _require(img, key, at, int)
     if value <= 0:
@@ -130,10 +147,7 @@ def load_coco(
     categories = _require(data, "categories", where, list)
 
     cat_ids = _unique_ids(categories, where, "categories")
-    names = [
-        _require(cat, "name", f"{where}: categories[{i}]", str)
-        for i, cat in enumerate(categories)
-    ]
+    names = _unique_names(categories, where)
     order = sorted(range(len(cat_ids)), key=lambda i: cat_ids[i])
     cat_ids = [cat_ids[i] for i in order]
     class_names = tuple(names[i] for i in order)

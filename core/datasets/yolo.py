@@ -52,7 +52,15 @@ def _names(data: dict, where: str) -> tuple[str, ...]:
                     f"{where}: 'names' entry {i} should be a class name, "
                     f"got {type(value).__name__}"
                 )
-        return tuple(str(n) for n in names)
+        first: dict[str, int] = {}
+        for i, name in enumerate(str(n) for n in names):
+            if name in first:  # detectors are paired with classes by name
+                raise DatasetError(
+                    f"{where}: 'names' entry {i} {_got(name)} is already used by "
+                    f"entry {first[name]}"
+                )
+            first[name] = i
+        return tuple(first)
     raise DatasetError(
         f"{where}: missing field 'names' (a list or an index -> name map)"
     )
