@@ -684,3 +684,9 @@ def test_coco_number_too_long_is_a_message(tmp_path):
     path = _coco(tmp_path / "ds")
     path.write_text('{"images": [' + "1" * 5000 + "]}")
     _refused(tmp_path, lambda: load_folder(path), "instances.json: a number too long")
+
+
+def test_a_folder_that_is_no_dataset_is_named_by_its_name(tmp_path):
+    (tmp_path / "upload").mkdir()
+    message = _refused(tmp_path, lambda: load_folder(tmp_path / "upload"), "not a COCO")
+    assert message.startswith("upload: ")

@@ -54,8 +54,8 @@ def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
     In every format, VOC class names become COCO names when ``voc_to_coco`` (a YOLO or
     COCO copy of VOC data is scored by COCO detectors like the VOC original).
 
-    Messages name the folder as given and the dataset's files relative to it, never
-    another server path.
+    Messages name the dataset's files relative to its folder, and the folder by its name
+    (a missing one as given), never another server path.
 
     Raises:
         DatasetError: the format cannot be recognised, or the files are malformed.
@@ -91,6 +91,6 @@ def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
         inside(path, where, where)
         return _load_any(jsons[0], voc_to_coco, where)
     raise DatasetError(
-        f"{given}: not a COCO (annotations/*.json), VOC (Annotations/) or YOLO (data.yaml) "
-        "dataset"
+        f"{path.name or given}: not a COCO (annotations/*.json), VOC (Annotations/) or "
+        "YOLO (data.yaml) dataset"
     )
