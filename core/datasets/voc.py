@@ -138,7 +138,7 @@ def load_voc(
     parsed = []
     image_file = confine_to(root, root / "JPEGImages")
     for image_key, xml_path in _image_keys(root, image_set):
-        where = shown(root / "Annotations" / f"{image_key}.xml", root)
+        where = f"Annotations/{image_key}.xml"
         try:
             tree = ET.parse(xml_path)
         except FileNotFoundError as exc:
