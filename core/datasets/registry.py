@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.datasets.coco import load_coco
-from core.datasets.types import Dataset, DatasetError
+from core.datasets.types import Dataset, DatasetError, inside
 from core.datasets.voc import VOC_TO_COCO, load_voc, with_coco_names
 from core.datasets.yolo import load_yolo
 from core.paths import bundled_dir
@@ -54,16 +54,19 @@ def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
     In every format, VOC class names become COCO names when ``voc_to_coco`` (a YOLO or
     COCO copy of VOC data is scored by COCO detectors like the VOC original).
 
+    Messages name the dataset's files relative to its folder, and the folder by its name
+    (a missing one as given), never another server path.
+
     Raises:
         DatasetError: the format cannot be recognised, or the files are malformed.
     """
-    dataset = _load_any(Path(path).expanduser(), voc_to_coco)
+    dataset = _load_any(Path(path).expanduser(), voc_to_coco, str(path))
     return with_coco_names(dataset) if voc_to_coco else dataset
 
 
-def _load_any(path: Path, voc_to_coco: bool) -> Dataset:
+def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
     if not path.exists():
-        raise DatasetError(f"{path}: no such file or folder")
+        raise DatasetError(f"{given}: no such file or folder")
     if path.is_file() and path.suffix in (".yaml", ".yml"):
         return load_yolo(path)
     if path.is_file() and path.suffix == ".json":
@@ -76,6 +79,7 @@ def _load_any(path: Path, voc_to_coco: bool) -> Dataset:
         return load_voc(path, rename=VOC_TO_COCO if voc_to_coco else None)
     for yaml_name in ("data.yaml", "dataset.yaml"):
         if (path / yaml_name).is_file():
+            inside(path, yaml_name, yaml_name)  # a symlink out is not followed
             return load_yolo(path / yaml_name)
     jsons = (
         sorted((path / "annotations").glob("*.json"))
@@ -83,8 +87,10 @@ def _load_any(path: Path, voc_to_coco: bool) -> Dataset:
         else []
     )
     if len(jsons) == 1:
-        return _load_any(jsons[0], voc_to_coco)
+        where = f"annotations/{jsons[0].name}"
+        inside(path, where, where)
+        return _load_any(jsons[0], voc_to_coco, where)
     raise DatasetError(
-        f"{path}: not a COCO (annotations/*.json), VOC (Annotations/) or YOLO (data.yaml) "
-        "dataset"
+        f"{path.name or given}: not a COCO (annotations/*.json), VOC (Annotations/) or "
+        "YOLO (data.yaml) dataset"
     )

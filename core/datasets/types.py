@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,3 +171,58 @@ def shown(path: Path, root: Path) -> str:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return Path(path).name
+
+
+def confine_to(
+    root: Path, folder: Path | None = None
+) -> Callable[[str | Path, str], Path]:
+    """``inside`` for the many paths of one dataset: a function ``(relative, where) ->
+    path`` that resolves ``relative`` (written relative to ``folder``, default ``root``)
+    and confines it to ``root``, like ``inside``. The two folders are resolved once.
+
+    For paths a dataset file writes relative to one of its folders (a COCO ``file_name``
+    under the images folder, a YOLO ``val`` under ``path``); the message quotes the path as
+    written, not the folder it was joined to.
+
+    Raises (the returned function):
+        DatasetError: the path is empty or leads outside ``root``.
+    """
+    base = os.path.realpath(root)
+    prefix = base.rstrip(os.sep) + os.sep
+    real_folder = os.path.realpath(folder if folder is not None else root)
+
+    def confine(relative: str | Path, where: str) -> Path:
+        text = str(relative)
+        if not text or "\x00" in text:
+            raise DatasetError(f"{where}: empty or invalid path {text!r}")
+        target = os.path.join(real_folder, text)
+        # A plain file name in a real folder is its own real path unless it is a
+        # symlink: one lstat instead of one per folder (COCO lists 100,000s of names).
+        if os.sep in text or text in (".", "..") or os.path.islink(target):
+            target = os.path.realpath(target)
+        if target != base and not target.startswith(prefix):
+            raise DatasetError(
+                f"{where}: the path {text!r} leads outside the dataset's folder; only "
+                "files inside it are read"
+            )
+        return Path(target)
+
+    return confine
+
+
+def read_text(path: Path, root: Path) -> str:
+    """A dataset's text file (UTF-8, a BOM allowed).
+
+    Raises:
+        DatasetError: the file cannot be read or is not UTF-8 text, named relative to
+            ``root``.
+    """
+    where = shown(path, root)
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"{where}: not UTF-8 text (byte {exc.start} cannot be decoded)"
+        ) from exc
+    except OSError as exc:
+        raise DatasetError(f"{where}: cannot read ({exc.strerror or 'error'})") from exc

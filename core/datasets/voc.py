@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from core.datasets.types import Dataset, DatasetError, Sample, make_gt
+from core.datasets.types import (
+    Dataset,
+    DatasetError,
+    Sample,
+    confine_to,
+    make_gt,
+    read_text,
+    shown,
+)
 
 VOC_CLASSES = (
     "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -33,27 +42,65 @@ def _text(node: ET.Element, path: str, where: str) -> str:
 def _number(node: ET.Element, path: str, where: str) -> float:
     value = _text(node, path, where)
     try:
-        return float(value)
+        number = float(value)
     except ValueError as exc:
         raise DatasetError(
-            f"{where}: <{path}> should be a number, got {value!r}"
+            f"{where}: <{path}> should be a number, got {_got(value)}"
         ) from exc
+    if not math.isfinite(number):
+        raise DatasetError(
+            f"{where}: <{path}> should be a finite number, got {_got(value)}"
+        )
+    return number
 
 
-def _image_ids(root: Path, image_set: str | None) -> list[str]:
+def _got(value: str) -> str:
+    return repr(value if len(value) <= 40 else f"{value[:37]}...")
+
+
+def _positive_size(node: ET.Element, path: str, where: str) -> int:
+    number = _number(node, path, where)
+    if number < 1:
+        raise DatasetError(
+            f"{where}: <{path}> should be a positive size, got {number:g}"
+        )
+    return int(number)
+
+
+def _image_keys(root: Path, image_set: str | None) -> list[tuple[str, Path]]:
+    """(image key, its XML file) for every image of the set, each confined to ``root``."""
     sets = root / "ImageSets" / "Main"
     if image_set is not None:
         listing = sets / f"{image_set}.txt"
         if not listing.is_file():
-            raise DatasetError(f"{listing}: image set file not found")
+            raise DatasetError(f"{shown(listing, root)}: image set file not found")
     else:
         candidates = sorted(sets.glob("*.txt")) if sets.is_dir() else []
         listing = candidates[0] if len(candidates) == 1 else None
+    confine = confine_to(root)
     if listing is None:
-        return sorted(p.stem for p in (root / "Annotations").glob("*.xml"))
-    return [
-        line.split()[0] for line in listing.read_text().splitlines() if line.strip()
-    ]
+        return [
+            (p.stem, confine(p.relative_to(root), p.relative_to(root).as_posix()))
+            for p in sorted((root / "Annotations").glob("*.xml"))
+        ]
+    where = listing.relative_to(root).as_posix()
+    confine(where, where)
+    keys = []
+    for number, line in enumerate(read_text(listing, root).splitlines(), start=1):
+        if line.strip():
+            key = line.split()[0]
+            at = f"{where}: line {number}"
+            keys.append((key, confine(f"Annotations/{key}.xml", at)))
+    return keys
+
+
+def _difficult(obj: ET.Element, where: str) -> int:
+    if obj.find("difficult") is None:
+        return 0
+    value = _number(obj, "difficult", where)
+    if value not in (0, 1):
+        raise DatasetError(f"{where}: <difficult> should be 0 or 1, got {value:g}")
+    return int(value)
 
 
 def load_voc(
@@ -66,7 +113,8 @@ def load_voc(
 
     VOC boxes are 1-based inclusive pixel indices; they become continuous 0-based
     coordinates with ``x1 = xmin - 1, y1 = ymin - 1, x2 = xmax, y2 = ymax`` (a box over
-    pixels 1..10 spans 10 pixels), the convention of detectron2's VOC loader.
+    pixels 1..10 spans 10 pixels), the convention of detectron2's VOC loader. Every file
+    the image set and the XML name must lie inside ``root``.
 
     Args:
         root: the VOC folder.
@@ -76,22 +124,30 @@ def load_voc(
         name: the dataset name (default: the folder's name).
 
     Raises:
-        DatasetError: a missing folder or file, unreadable XML (with line and column), or a
-            missing or non-numeric field (with the object's index).
+        DatasetError: a missing folder or file, unreadable XML (with line and column), a
+            missing or non-numeric field (with the object's index), a non-finite or
+            inverted box, ``difficult`` not 0/1, a size not positive, or a path leading
+            outside ``root``; files are named relative to ``root``.
     """
     root = Path(root)
     if not (root / "Annotations").is_dir():
-        raise DatasetError(f"{root}: not a VOC folder (no Annotations/ inside)")
+        raise DatasetError(
+            f"{root.name or root}: not a VOC folder (no Annotations/ inside)"
+        )
     rename = dict(rename or {})
     parsed = []
-    for image_key in _image_ids(root, image_set):
-        xml_path = root / "Annotations" / f"{image_key}.xml"
-        where = str(xml_path)
+    image_file = confine_to(root, root / "JPEGImages")
+    for image_key, xml_path in _image_keys(root, image_set):
+        where = f"Annotations/{image_key}.xml"
         try:
             tree = ET.parse(xml_path)
         except FileNotFoundError as exc:
             raise DatasetError(
                 f"{where}: listed in the image set but not found"
+            ) from exc
+        except OSError as exc:
+            raise DatasetError(
+                f"{where}: cannot read ({exc.strerror or 'error'})"
             ) from exc
         except ET.ParseError as exc:
             line, column = exc.position
@@ -99,9 +155,10 @@ def load_voc(
                 f"{where}: malformed XML at line {line}, column {column}"
             ) from exc
         node = tree.getroot()
-        width = int(_number(node, "size/width", where))
-        height = int(_number(node, "size/height", where))
+        width = _positive_size(node, "size/width", where)
+        height = _positive_size(node, "size/height", where)
         file_name = node.findtext("filename") or f"{image_key}.jpg"
+        image_file(file_name, f"{where}: <filename>")
         objects = []
         for i, obj in enumerate(node.findall("object")):
             at = f"{where}: object {i}"
@@ -116,13 +173,12 @@ def load_voc(
             )
             if xmax < xmin or ymax < ymin:
                 raise DatasetError(f"{at}: xmax/ymax smaller than xmin/ymin")
-            difficult = (
-                int(_number(obj, "difficult", at))
-                if obj.find("difficult") is not None
-                else 0
-            )
             objects.append(
-                (rename.get(label, label), [xmin - 1, ymin - 1, xmax, ymax], difficult)
+                (
+                    rename.get(label, label),
+                    [xmin - 1, ymin - 1, xmax, ymax],
+                    _difficult(obj, at),
+                )
             )
         parsed.append((image_key, file_name, width, height, objects))
 
@@ -160,7 +216,9 @@ def with_coco_names(dataset: Dataset) -> Dataset:
     """
     from dataclasses import replace
 
-    changes = {old: new for old, new in VOC_TO_COCO.items() if old in dataset.class_names}
+    changes = {
+        old: new for old, new in VOC_TO_COCO.items() if old in dataset.class_names
+    }
     if not changes:
         return dataset
     names = tuple(changes.get(n, n) for n in dataset.class_names)
