@@ -537,3 +537,28 @@ def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "label_2/000001.txt: line 2: field 'left' should be a number" in err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "relative"),
+    [
+        ("kitti", "label_2/000001.txt"),
+        (
+            "cityscapes",
+            "gtFine/val/frankfurt/frankfurt_000000_000001_gtFine_polygons.json",
+        ),
+        ("openimages", "validation-annotations-bbox.csv"),
+        ("openimages", "class-descriptions-boxable.csv"),
+    ],
+)
+def test_annotation_file_linked_from_outside_is_refused(fmt, relative, tmp_path):
+    root = tmp_path / fmt
+    WRITERS[fmt](root)
+    outside = tmp_path / "secret.txt"
+    (root / relative).rename(outside)
+    os.symlink(outside, root / relative)
+    with pytest.raises(
+        DatasetError, match="leads outside the dataset's folder"
+    ) as info:
+        load_folder(root)
+    assert str(tmp_path) not in str(info.value)

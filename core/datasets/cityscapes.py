@@ -102,9 +102,12 @@ def load_cityscapes(
     rename = dict(rename or {})
     parsed, found = [], set()
     for json_path in files:
-        where = shown(json_path, root)
+        where = json_path.relative_to(
+            root
+        ).as_posix()  # not resolved: a link stays unnamed
         try:
-            data = json.loads(json_path.read_text(encoding="utf-8"))
+            text = inside(root, json_path.relative_to(root), where).read_text("utf-8")
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DatasetError(
                 f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}"

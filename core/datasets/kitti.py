@@ -150,7 +150,9 @@ def load_kitti(
     numeric = all(p.stem.isdigit() for p in labels)
     parsed, types = [], set()
     for index, label_file in enumerate(labels):
-        where = shown(label_file, given)
+        where = label_file.relative_to(
+            given
+        ).as_posix()  # not resolved: a link stays unnamed
         if label_file.stem not in images:
             raise DatasetError(
                 f"{where}: no image {label_file.stem}.png (or .jpg) in "
@@ -159,7 +161,10 @@ def load_kitti(
         image = inside(given, images[label_file.stem].relative_to(given), where)
         width, height = image_size(image, given, where)
         try:
-            lines = label_file.read_text(encoding="utf-8").splitlines()
+            text = inside(given, label_file.relative_to(given), where).read_text(
+                "utf-8"
+            )
+            lines = text.splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise DatasetError(f"{where}: cannot be read as text") from exc
         objects, ignore = [], []

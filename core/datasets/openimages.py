@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 from core.datasets.image_header import image_size
-from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt, shown
+from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt
 
 BOX_COLUMNS = ("ImageID", "LabelName", "XMin", "XMax", "YMin", "YMax")
 """The columns read from the box CSV (``IsGroupOf`` too when present; ``Source``,
@@ -144,10 +144,11 @@ def find_csvs(root: Path) -> tuple[Path, Path] | None:
 
 def _descriptions(path: Path, root: Path) -> dict[str, str]:
     """MID -> display name; with or without the ``LabelName,DisplayName`` header."""
-    where = shown(path, root)
+    where = path.relative_to(root).as_posix()
     names: dict[str, str] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        confined = inside(root, path.relative_to(root), where)
+        with confined.open(newline="", encoding="utf-8") as handle:
             for number, row in enumerate(csv.reader(handle), start=1):
                 line = f"{where}: line {number}"
                 if not row or not any(cell.strip() for cell in row):
@@ -215,13 +216,14 @@ def load_openimages(
     box_csv, classes_csv = found_csvs
     names = _descriptions(classes_csv, root)
     rename = dict(rename or {})
-    where_csv = shown(box_csv, root)
+    where_csv = box_csv.relative_to(root).as_posix()
     rows_of: dict[str, list[tuple[str, list[float], int]]] = {}
     missing = 0
     labels_found: set[str] = set()
     sizes: dict[str, tuple[Path, int, int] | None] = {}
     try:
-        with box_csv.open(newline="", encoding="utf-8") as handle:
+        confined = inside(root, box_csv.relative_to(root), where_csv)
+        with confined.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             absent = [c for c in BOX_COLUMNS if c not in header]
@@ -237,8 +239,7 @@ def load_openimages(
                 mid = (row["LabelName"] or "").strip()
                 if mid not in names:
                     raise DatasetError(
-                        f"{at}: column 'LabelName' {mid!r} is not in "
-                        f"{shown(classes_csv, root)}"
+                        f"{at}: column 'LabelName' {mid!r} is not in {classes_csv.name}"
                     )
                 x1, x2, y1, y2 = (
                     _coordinate(row, c, at) for c in ("XMin", "XMax", "YMin", "YMax")
