@@ -562,3 +562,14 @@ def test_annotation_file_linked_from_outside_is_refused(fmt, relative, tmp_path)
     ) as info:
         load_folder(root)
     assert str(tmp_path) not in str(info.value)
+
+
+def test_class_table_names_every_class_merged_into_one(tmp_path):
+    from core.metrics.align import class_table
+
+    _, dataset = _loaded("kitti", tmp_path)
+    table = class_table(["person", "car", "bus"], dataset).set_index("detector class")
+    assert "Pedestrian and Person_sitting -> person" in table.loc["person", "status"]
+    assert table.loc["bus", "status"] == "unmatched: left out"
+    never = table.loc[table["status"] == "never predicted: AP 0", "dataset class"]
+    assert never.tolist() == ["Cyclist"]  # the class COCO cannot name
