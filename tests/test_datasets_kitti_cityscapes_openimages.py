@@ -14,7 +14,13 @@ from PIL import Image
 
 from core.datasets import DatasetError
 from core.datasets.cityscapes import CITYSCAPES_TO_COCO
-from core.datasets.kitti import DIFFICULTIES, KITTI_TO_COCO, at_difficulty, load_kitti
+from core.datasets.kitti import (
+    DIFFICULTIES,
+    FIELDS,
+    KITTI_TO_COCO,
+    at_difficulty,
+    load_kitti,
+)
 from core.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
 from core.datasets.registry import load_bundled, load_folder
 from core.metrics.cocoeval import STAT_NAMES
@@ -366,19 +372,16 @@ def _kitti_field(index: int, value: str) -> str:
 
 KITTI_CASES = [
     (" ".join(GOOD[:10]), "expected 15 fields"),
-    (_kitti_field(1, "x"), "field 'truncated' should be a number, got 'x'"),
+    *(
+        (_kitti_field(i, "?"), f"field '{name}' should be a number, got '?'")
+        for i, name in enumerate(FIELDS[1:], start=1)
+    ),
     (_kitti_field(2, "1.5"), "field 'occluded' should be an integer"),
-    (_kitti_field(2, "?"), "field 'occluded' should be a number"),
     (_kitti_field(3, "nan"), "field 'alpha' is nan"),
-    (_kitti_field(4, "l"), "field 'left' should be a number"),
-    (_kitti_field(5, "t"), "field 'top' should be a number"),
-    (_kitti_field(6, "r"), "field 'right' should be a number"),
-    (_kitti_field(7, "b"), "field 'bottom' should be a number"),
-    (_kitti_field(8, "h"), "field 'h' should be a number"),
-    (_kitti_field(11, "x"), "field 'x' should be a number"),
-    (_kitti_field(14, "ry"), "field 'ry' should be a number"),
+    (_kitti_field(12, "inf"), "field 'y' is inf"),
     (" ".join([*GOOD, "s"]), "field 'score' should be a number"),
     (_kitti_field(6, "0.5"), "fields 'right'/'bottom'"),
+    (_kitti_field(7, "1"), "fields 'right'/'bottom'"),
 ]
 
 
