@@ -16,6 +16,10 @@ from core.training_labels import (
 )
 
 
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
 def training_labels_section(
     dataset: Dataset, sample: Sample, prefix: str = "learn_labels"
 ) -> None:
@@ -74,7 +78,16 @@ def training_labels_section(
             st.caption(f"Used by: {stored.datasets}")
             st.code(stored.text, language=stored.language, wrap_lines=True)
             st.caption(stored.note)
-    table = pd.DataFrame(cost_rows(labels))
+    table = pd.DataFrame(
+        [
+            {
+                "format": row["format"],
+                "numbers per object": _count(row["numbers for this object"]),
+                "numbers for this image": _count(row["numbers for this image"]),
+            }
+            for row in cost_rows(labels)
+        ]
+    )
     st.dataframe(table, hide_index=True)
     st.caption(
         "Outlines (Cityscapes, COCO's segmentation) cost a pair of numbers per point: "
