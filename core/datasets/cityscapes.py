@@ -74,7 +74,9 @@ def load_cityscapes(
 
     Each polygon of an evaluated class becomes its box (the polygon's extreme points,
     continuous pixel coordinates) with the polygon's area; ``<class>group`` polygons are
-    ignore regions of their class; objects marked ``deleted`` are skipped.
+    ignore regions of their class; objects marked ``deleted`` are skipped. Images are
+    numbered 0, 1, ... in the order of their paths (city, then frame): the ``image_id``
+    of a results file.
 
     Args:
         root: the folder holding ``gtFine/`` and ``leftImg8bit/``.

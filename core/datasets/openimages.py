@@ -192,8 +192,9 @@ def load_openimages(
     Coordinates are normalised to [0, 1]; they are multiplied by the image's size, read
     from its header. ``IsGroupOf`` boxes are ignore regions of their class (``iscrowd``).
     The images are the CSV's ``ImageID``s that are in ``images/`` (the official CSVs list
-    a whole split, a slice holds some of its images); the rows of absent images are
-    counted in the notes. Open Images' own evaluation (class hierarchy, verified negative
+    a whole split, a slice holds some of its images), numbered 0, 1, ... in ``ImageID``
+    order (the ``image_id`` of a results file); the rows of absent images are counted in
+    the notes. Open Images' own evaluation (class hierarchy, verified negative
     labels) is not applied: a COCO detector is scored COCO's way.
 
     Args:
@@ -280,7 +281,7 @@ def load_openimages(
     class_names = tuple(coco + sorted(used - set(coco)))
     index_of = {c: i for i, c in enumerate(class_names)}
     samples = []
-    for image_id, (image_key, rows) in enumerate(rows_of.items()):
+    for image_id, (image_key, rows) in enumerate(sorted(rows_of.items())):
         image, width, height = sizes[image_key]
         gt = make_gt(
             [[x1 * width, y1 * height, x2 * width, y2 * height]
