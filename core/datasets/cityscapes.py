@@ -104,9 +104,8 @@ def load_cityscapes(
     rename = dict(rename or {})
     parsed, found = [], set()
     for json_path in files:
-        where = json_path.relative_to(
-            root
-        ).as_posix()  # not resolved: a link stays unnamed
+        # as the folder shows it, unresolved: a link's target is never named
+        where = json_path.relative_to(root).as_posix()
         try:
             text = inside(root, json_path.relative_to(root), where).read_text("utf-8")
             data = json.loads(text)

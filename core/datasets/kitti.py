@@ -150,9 +150,8 @@ def load_kitti(
     numeric = all(p.stem.isdigit() for p in labels)
     parsed, types = [], set()
     for index, label_file in enumerate(labels):
-        where = label_file.relative_to(
-            given
-        ).as_posix()  # not resolved: a link stays unnamed
+        # as the folder shows it, unresolved: a link's target is never named
+        where = label_file.relative_to(given).as_posix()
         if label_file.stem not in images:
             raise DatasetError(
                 f"{where}: no image {label_file.stem}.png (or .jpg) in "
