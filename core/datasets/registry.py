@@ -77,6 +77,9 @@ def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
         return load_coco(path, path.parent)
     if (path / "Annotations").is_dir():
         return load_voc(path, rename=VOC_TO_COCO if voc_to_coco else None)
+    other = _load_kitti_cityscapes_or_openimages(path, voc_to_coco)
+    if other is not None:
+        return other
     for yaml_name in ("data.yaml", "dataset.yaml"):
         if (path / yaml_name).is_file():
             inside(path, yaml_name, yaml_name)  # a symlink out is not followed
@@ -94,3 +97,23 @@ def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
         f"{path.name or given}: not a COCO (annotations/*.json), VOC (Annotations/) or "
         "YOLO (data.yaml) dataset"
     )
+
+
+def _load_kitti_cityscapes_or_openimages(
+    path: Path, coco_names: bool
+) -> Dataset | None:
+    """A KITTI (``label_2/`` + ``image_2/``), Cityscapes (``gtFine/`` + ``leftImg8bit/``)
+    or Open Images (``*bbox*.csv`` + ``*class-descriptions*.csv`` + ``images/``) folder,
+    class names mapped to COCO's where they mean the same (the ``*_TO_COCO`` tables) when
+    ``coco_names``; None when ``path`` is none of them."""
+    from core.datasets import cityscapes, kitti, openimages
+
+    if kitti.kitti_root(path) is not None:
+        return kitti.load_kitti(path, kitti.KITTI_TO_COCO if coco_names else None)
+    if (path / "gtFine").is_dir() and (path / "leftImg8bit").is_dir():
+        rename = cityscapes.CITYSCAPES_TO_COCO if coco_names else None
+        return cityscapes.load_cityscapes(path, rename=rename)
+    if (path / "images").is_dir() and openimages.find_csvs(path) is not None:
+        rename = openimages.OPENIMAGES_TO_COCO if coco_names else None
+        return openimages.load_openimages(path, rename)
+    return None

@@ -51,7 +51,9 @@ def class_table(detector_names: Sequence[str], dataset: Dataset) -> pd.DataFrame
         predicted: AP 0`` (a dataset class the detector has no name for).
     """
     index_of = _index_of(dataset)
-    original = {new: old for old, new in dataset.renamed.items()}
+    original: dict[str, str] = {}  # several names may merge into one (KITTI's people)
+    for old, new in dataset.renamed.items():
+        original[new] = f"{original[new]} and {old}" if new in original else old
     rows, covered = [], set()
     for name in detector_names:
         k = index_of.get(name)

@@ -1,0 +1,578 @@
+"""KITTI, Cityscapes and Open Images folders: read, recognised by ``load_folder``, scored
+end to end through the CLI, their ignore regions scored exactly as pycocotools scores
+crowd boxes, and every malformed field named with its file and line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.datasets import DatasetError
+from core.datasets.cityscapes import CITYSCAPES_TO_COCO
+from core.datasets.kitti import (
+    DIFFICULTIES,
+    FIELDS,
+    KITTI_TO_COCO,
+    at_difficulty,
+    load_kitti,
+)
+from core.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
+from core.datasets.registry import load_bundled, load_folder
+from core.metrics.cocoeval import STAT_NAMES
+from tests.reference import pycocotools_eval
+from visioncompare.__main__ import main as cli
+
+# One scene per image, in pixels: (raw label, xyxy, ignore region?). The same objects are
+# written in each format; ``expected_name`` is the class each reader should report.
+SCENES = {
+    "a": (200, 150, [
+        ("car", [10, 20, 60, 70], False),
+        ("person", [100, 30, 130, 110], False),
+        ("car", [140, 10, 190, 60], True),
+        ("other", [20, 90, 70, 140], False),
+    ]),
+    "b": (160, 120, [
+        ("car", [5, 5, 55, 45], False),
+        ("person", [70, 20, 90, 80], False),
+        ("person", [100, 10, 150, 110], True),
+    ]),
+    "c": (180, 100, [
+        ("car", [30, 30, 90, 80], False),
+        ("person", [120, 10, 140, 90], False),
+        ("rider", [150, 20, 170, 95], False),
+    ]),
+}  # fmt: skip
+
+RAW = {  # the scene's generic labels as each format writes them
+    "kitti": {"car": "Car", "person": "Pedestrian", "rider": "Person_sitting",
+              "other": "Cyclist"},
+    "cityscapes": {"car": "car", "person": "person", "rider": "rider",
+                   "other": "bicycle"},
+    "openimages": {"car": "Car", "person": "Person", "rider": "Man", "other": "Tree"},
+}  # fmt: skip
+EXPECTED_NAME = {  # what a COCO detector is scored on
+    "kitti": {"car": "car", "person": "person", "rider": "person", "other": "Cyclist"},
+    "cityscapes": {"car": "car", "person": "person", "rider": "person",
+                   "other": "bicycle"},
+    "openimages": {"car": "car", "person": "person", "rider": "person", "other": "Tree"},
+}  # fmt: skip
+MIDS = {"Car": "/m/0k4j", "Person": "/m/01g317", "Man": "/m/04yx4", "Tree": "/m/07j7r"}
+
+
+def _image(path: Path, width: int, height: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(len(str(path)))
+    pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def kitti_line(label: str, box, truncated=0.0, occluded=0) -> str:
+    left, top, right, bottom = box
+    return (
+        f"{label} {truncated:.2f} {occluded} -1.57 {left:.2f} {top:.2f} {right:.2f} "
+        f"{bottom:.2f} 1.50 1.60 3.90 1.00 1.70 20.00 -1.50"
+    )
+
+
+def write_kitti(root: Path) -> None:
+    for index, (width, height, objects) in enumerate(SCENES.values()):
+        stem = f"{index:06d}"
+        _image(root / "image_2" / f"{stem}.png", width, height)
+        lines = [
+            kitti_line("DontCare" if ignore else RAW["kitti"][label], box)
+            for label, box, ignore in objects
+        ]
+        (root / "label_2").mkdir(parents=True, exist_ok=True)
+        (root / "label_2" / f"{stem}.txt").write_text("\n".join(lines) + "\n")
+
+
+def _rectangle(box) -> list[list[float]]:
+    x1, y1, x2, y2 = box
+    return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]]
+
+
+def write_cityscapes(root: Path) -> None:
+    for key, (width, height, objects) in SCENES.items():
+        stem = f"frankfurt_000000_00000{ord(key) - ord('a')}"
+        _image(
+            root / "leftImg8bit/val/frankfurt" / f"{stem}_leftImg8bit.png",
+            width,
+            height,
+        )
+        data = {
+            "imgHeight": height,
+            "imgWidth": width,
+            "objects": [{"label": "road", "polygon": _rectangle([0, 0, width, height])}]
+            + [
+                {
+                    "label": RAW["cityscapes"][label] + ("group" if ignore else ""),
+                    "polygon": _rectangle(box),
+                }
+                for label, box, ignore in objects
+            ],
+        }
+        path = root / "gtFine/val/frankfurt" / f"{stem}_gtFine_polygons.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+
+
+OI_HEADER = (
+    "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,"
+    "IsGroupOf,IsDepiction,IsInside"
+)
+
+
+def write_openimages(root: Path) -> None:
+    rows = [OI_HEADER]
+    for key, (width, height, objects) in SCENES.items():
+        image_key = f"00{key}f3c1d2e4b5a6"
+        _image(root / "images" / f"{image_key}.jpg", width, height)
+        for label, (x1, y1, x2, y2), ignore in objects:
+            mid = MIDS[RAW["openimages"][label]]
+            rows.append(
+                f"{image_key},xclick,{mid},1,{x1 / width!r},{x2 / width!r},"
+                f"{y1 / height!r},{y2 / height!r},0,0,{int(ignore)},0,0"
+            )
+    (root / "validation-annotations-bbox.csv").write_text("\n".join(rows) + "\n")
+    (root / "class-descriptions-boxable.csv").write_text(
+        "".join(f"{mid},{name}\n" for name, mid in MIDS.items())
+    )
+
+
+WRITERS = {
+    "kitti": write_kitti,
+    "cityscapes": write_cityscapes,
+    "openimages": write_openimages,
+}
+
+
+def reference_coco(fmt: str, image_ids: list[int]) -> dict:
+    """The scenes as a COCO instances dict written here, independently of the readers:
+    ignore regions are ``iscrowd`` 1 of their class (KITTI's DontCare: of every class)."""
+    names = EXPECTED_NAME[fmt]
+    classes = sorted({names[label] for s in SCENES.values() for label, _, ig in s[2]
+                      if not ig})  # fmt: skip
+    category = {name: i + 1 for i, name in enumerate(classes)}
+    images, annotations = [], []
+    for image_id, (width, height, objects) in zip(image_ids, SCENES.values()):
+        images.append({"id": image_id, "width": width, "height": height,
+                       "file_name": f"{image_id}.png"})  # fmt: skip
+        for label, (x1, y1, x2, y2), ignore in objects:
+            cats = classes if ignore and fmt == "kitti" else [names[label]]
+            for name in cats:
+                annotations.append({
+                    "id": len(annotations) + 1, "image_id": image_id,
+                    "category_id": category[name], "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "area": float((x2 - x1) * (y2 - y1)), "iscrowd": int(ignore),
+                })  # fmt: skip
+    categories = [{"id": i, "name": n} for n, i in category.items()]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def results_for(reference: dict, seed: int = 0) -> list[dict]:
+    """Detections on the scenes: each object found a little off, a false positive in
+    each ignore region (ignored there), and one elsewhere (counted)."""
+    rng = np.random.default_rng(seed)
+    results = []
+    for ann in reference["annotations"]:
+        x, y, w, h = ann["bbox"]
+        count = 2 if ann["iscrowd"] else 1
+        for _ in range(count):
+            jitter = (
+                rng.uniform(-3, 3, 4) if not ann["iscrowd"] else rng.uniform(0, 5, 4)
+            )
+            box = [x + jitter[0], y + jitter[1], w - abs(jitter[2]), h - abs(jitter[3])]
+            results.append({"image_id": ann["image_id"], "category_id": ann["category_id"],
+                            "bbox": box, "score": float(rng.uniform(0.3, 1))})  # fmt: skip
+    for image in reference["images"]:
+        for category in reference["categories"]:
+            box = [float(v) for v in rng.uniform(0, 40, 2)] + [30.0, 25.0]
+            results.append({"image_id": image["id"], "category_id": category["id"],
+                            "bbox": box, "score": float(rng.uniform(0, 0.6))})  # fmt: skip
+    return results
+
+
+def _loaded(fmt: str, tmp_path: Path):
+    root = tmp_path / fmt
+    WRITERS[fmt](root)
+    dataset = load_folder(root)
+    assert dataset.format == fmt
+    return root, dataset
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_each_layout_is_recognised_and_read(fmt, tmp_path):
+    _, dataset = _loaded(fmt, tmp_path)
+    names = EXPECTED_NAME[fmt]
+    assert len(dataset) == 3
+    for sample, (width, height, objects) in zip(dataset.samples, SCENES.values()):
+        assert (sample.width, sample.height) == (width, height)
+        assert sample.path.is_file()
+        real = [(names[label], box) for label, box, ignore in objects if not ignore]
+        crowd = sample.gt.extra["iscrowd"] == 1
+        got = [(sample.gt.class_names[c], b) for c, b in
+               zip(sample.gt.class_ids[~crowd], sample.gt.xyxy[~crowd].tolist())]  # fmt: skip
+        assert [n for n, _ in got] == [n for n, _ in real]
+        assert np.allclose([b for _, b in got], [b for _, b in real], atol=1e-4)
+        regions = {tuple(b) for b in sample.gt.xyxy[crowd].tolist()}
+        assert regions == {tuple(map(float, b)) for _, b, ig in objects if ig}
+
+
+def test_class_names_map_to_coco_names_only_where_they_mean_the_same():
+    coco = set(load_bundled("coco-val2017-first32").class_names)
+    for table in (KITTI_TO_COCO, CITYSCAPES_TO_COCO, OPENIMAGES_TO_COCO):
+        assert set(table.values()) <= coco
+    # A cyclist box covers a person and a bicycle: no COCO class means it.
+    assert "Cyclist" not in KITTI_TO_COCO and "Van" not in KITTI_TO_COCO
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_renames_and_classes_coco_cannot_name_are_shown(fmt, tmp_path):
+    _, dataset = _loaded(fmt, tmp_path)
+    renamed = {
+        RAW[fmt][k]: v for k, v in EXPECTED_NAME[fmt].items() if RAW[fmt][k] != v
+    }
+    assert dataset.renamed == renamed
+    unnamed = {"kitti": "Cyclist", "openimages": "Tree"}.get(fmt)
+    if unnamed:
+        assert any(f"COCO has no class for: {unnamed}" in n for n in dataset.notes)
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_cli_scores_ignore_regions_as_pycocotools_scores_crowd(
+    fmt, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    root, dataset = _loaded(fmt, tmp_path)
+    reference = reference_coco(fmt, [s.image_id for s in dataset.samples])
+    results = results_for(reference)
+    names = {c["id"]: c["name"] for c in reference["categories"]}
+    by_name = [{**{k: v for k, v in r.items() if k != "category_id"},
+                "category_name": names[r["category_id"]]} for r in results]  # fmt: skip
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(by_name))
+    code = cli(["evaluate", "--dataset", str(root), "--predictions", str(path),
+                "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    ours = json.loads((tmp_path / "out" / "metrics.json").read_text())["coco"]
+    expected, _ = pycocotools_eval(reference, results)
+    assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
+    # The ignore regions matter: scored as ordinary boxes, the numbers change.
+    plain = {**reference, "annotations": [
+        {**a, "iscrowd": 0} for a in reference["annotations"]]}  # fmt: skip
+    without, _ = pycocotools_eval(plain, results)
+    assert not np.allclose(without, expected)
+
+
+def test_kitti_difficulty_follows_the_devkit(tmp_path):
+    root = tmp_path / "kitti"
+    _image(root / "image_2" / "000000.png", 300, 200)
+    lines = [
+        kitti_line("Car", [0, 0, 50, 41]),  # easy: taller than 40, visible
+        kitti_line("Car", [0, 0, 50, 40]),  # 40 px: the devkit's easy needs > 40
+        kitti_line("Car", [0, 0, 50, 60], occluded=1),  # moderate
+        kitti_line("Car", [0, 0, 50, 60], truncated=0.4),  # hard
+        kitti_line("Car", [0, 0, 50, 25]),  # too small for any level
+        kitti_line("Car", [0, 0, 50, 60], occluded=3),  # unknown occlusion
+        kitti_line("DontCare", [100, 100, 150, 150]),
+    ]
+    (root / "label_2").mkdir()
+    (root / "label_2" / "000000.txt").write_text("\n".join(lines))
+    dataset = load_kitti(root, KITTI_TO_COCO)
+    gt = dataset.samples[0].gt
+    assert gt.extra["difficulty"].tolist() == [0, 1, 1, 2, -1, -1, -1]
+    assert gt.extra["iscrowd"].tolist() == [0, 0, 0, 0, 0, 0, 1]
+    for level, kept in zip(DIFFICULTIES, ([0], [0, 1, 2], [0, 1, 2, 3])):
+        restricted = at_difficulty(dataset, level).samples[0].gt
+        assert np.flatnonzero(restricted.extra["iscrowd"] == 0).tolist() == kept
+    with pytest.raises(ValueError, match="easy, moderate, hard"):
+        at_difficulty(dataset, "medium")
+
+
+def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
+    """At a level, the boxes outside it are crowd boxes, in our metrics as in pycocotools."""
+    from core.metrics.coco import coco_ground_truth
+    from core.prediction_runs import load_coco_results
+    from visioncompare.report import evaluate_predictions
+
+    root, _ = _loaded("kitti", tmp_path)
+    lines = (root / "label_2" / "000000.txt").read_text().splitlines()
+    lines[0] = kitti_line("Car", [10, 20, 60, 70], occluded=2)  # hard now
+    (root / "label_2" / "000000.txt").write_text("\n".join(lines))
+    easy = at_difficulty(load_folder(root), "easy")
+    reference = coco_ground_truth(easy)
+    crowd = [a["bbox"] for a in reference["annotations"] if a["iscrowd"]]
+    assert [10.0, 20.0, 50.0, 50.0] in crowd
+    results = results_for(reference, seed=1)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    detections, _ = load_coco_results(str(path), easy)
+    ours = evaluate_predictions(easy, detections, "file").coco.stats
+    expected, _ = pycocotools_eval(reference, results)
+    assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
+
+
+def test_kitti_training_folder_and_cityscapes_rider_group(tmp_path):
+    write_kitti(tmp_path / "kitti" / "training")
+    assert len(load_folder(tmp_path / "kitti")) == 3
+    root = tmp_path / "cs"
+    write_cityscapes(root)
+    path = next((root / "gtFine/val/frankfurt").glob("*_000000_gtFine_polygons.json"))
+    data = json.loads(path.read_text())
+    data["objects"].append({"label": "ridergroup", "polygon": _rectangle([0, 0, 9, 9])})
+    data["objects"].append({"label": "car", "polygon": [[0, 0], [10, 0], [0, 10]],
+                            "deleted": 1})  # fmt: skip
+    data["objects"].append({"label": "truck", "polygon": [[0, 0], [10, 0], [0, 10]]})
+    path.write_text(json.dumps(data))
+    gt = load_folder(root).samples[0].gt
+    assert gt.labels[-2:] == ["person", "truck"]
+    assert gt.extra["iscrowd"][-2:].tolist() == [1, 0]
+    assert gt.extra["area"][-1] == pytest.approx(
+        50.0
+    )  # the polygon's area, not the box's
+
+
+def test_open_images_slice_and_header_variants(tmp_path):
+    root = tmp_path / "oi"
+    write_openimages(root)
+    csv_path = root / "validation-annotations-bbox.csv"
+    csv_path.write_text(
+        csv_path.read_text()
+        + "ffffffffffffffff,xclick,/m/0k4j,1,0.1,0.2,0.1,0.2,0,0,0,0,0\n"
+    )
+    descriptions = root / "class-descriptions-boxable.csv"
+    descriptions.write_text("LabelName,DisplayName\n" + descriptions.read_text())
+    dataset = load_openimages(root, OPENIMAGES_TO_COCO)
+    assert len(dataset) == 3  # the image not in images/ is left out, and said
+    assert any("1 boxes of images not in images/" in n for n in dataset.notes)
+
+
+# --- malformed files: a message naming the file (relative) and the line or field --------
+
+
+def _kitti_broken(root: Path, line: str) -> None:
+    write_kitti(root)
+    (root / "label_2" / "000001.txt").write_text(kitti_line("Car", [1, 2, 30, 40]) + "\n"
+                                                 + line + "\n")  # fmt: skip
+
+
+GOOD = kitti_line("Car", [1, 2, 30, 40]).split()
+
+
+def _kitti_field(index: int, value: str) -> str:
+    fields = list(GOOD)
+    fields[index] = value
+    return " ".join(fields)
+
+
+KITTI_CASES = [
+    (" ".join(GOOD[:10]), "expected 15 fields"),
+    *(
+        (_kitti_field(i, "?"), f"field '{name}' should be a number, got '?'")
+        for i, name in enumerate(FIELDS[1:], start=1)
+    ),
+    (_kitti_field(2, "1.5"), "field 'occluded' should be an integer"),
+    (_kitti_field(3, "nan"), "field 'alpha' is nan"),
+    (_kitti_field(12, "inf"), "field 'y' is inf"),
+    (" ".join([*GOOD, "s"]), "field 'score' should be a number"),
+    (_kitti_field(6, "0.5"), "fields 'right'/'bottom'"),
+    (_kitti_field(7, "1"), "fields 'right'/'bottom'"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), KITTI_CASES)
+def test_kitti_malformed_line_names_file_line_and_field(line, message, tmp_path):
+    root = tmp_path / "kitti"
+    _kitti_broken(root, line)
+    with pytest.raises(DatasetError) as info:
+        load_folder(root)
+    text = str(info.value)
+    assert text.startswith("label_2/000001.txt: line 2: ") and message in text
+    assert str(tmp_path) not in text
+
+
+def test_kitti_missing_or_broken_image(tmp_path):
+    root = tmp_path / "kitti"
+    write_kitti(root)
+    (root / "image_2" / "000002.png").unlink()
+    with pytest.raises(DatasetError, match=r"^label_2/000002.txt: no image 000002.png"):
+        load_folder(root)
+    (root / "image_2" / "000002.png").write_bytes(b"not an image")
+    with pytest.raises(
+        DatasetError, match=r"image_2/000002\.png is not a readable image"
+    ):
+        load_folder(root)
+
+
+def _cityscapes_broken(root: Path, change) -> str:
+    write_cityscapes(root)
+    path = next((root / "gtFine/val/frankfurt").glob("*_000001_gtFine_polygons.json"))
+    data = json.loads(path.read_text())
+    text = change(data)
+    path.write_text(text if isinstance(text, str) else json.dumps(data))
+    return path.relative_to(root).as_posix()
+
+
+def _set(key, value):
+    def change(data):
+        data[key] = value
+
+    return change
+
+
+def _set_object(key, value):
+    def change(data):
+        data["objects"][1][key] = value
+
+    return change
+
+
+CITYSCAPES_CASES = [
+    (lambda data: '{"imgWidth": 10,\n "objects": [}', "not valid JSON at line 2"),
+    (lambda data: data.pop("imgWidth") and None, "field 'imgWidth' should be a positive"),
+    (_set("imgHeight", "1024"), "field 'imgHeight' should be a positive integer"),
+    (_set("objects", {"a": 1}), "field 'objects' should be a list"),
+    (lambda data: data["objects"].__setitem__(1, 3), "objects[1]: expected an object"),
+    (_set_object("label", None), "objects[1]: field 'label' should be a string"),
+    (lambda data: data["objects"][1].pop("polygon") and None,
+     "objects[1]: missing field 'polygon'"),
+    (_set_object("polygon", [[1, 2, 3]]), "objects[1]: field 'polygon' should be a list"),
+    (_set_object("polygon", [[1, "a"]]), "objects[1]: field 'polygon' should be a list"),
+    (_set_object("polygon", "0,0,1,1"), "objects[1]: field 'polygon' should be a list"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "message"), CITYSCAPES_CASES)
+def test_cityscapes_malformed_field_names_file_and_field(change, message, tmp_path):
+    root = tmp_path / "cs"
+    where = _cityscapes_broken(root, change)
+    with pytest.raises(DatasetError) as info:
+        load_folder(root)
+    text = str(info.value)
+    assert text.startswith(f"{where}: ") and message in text, text
+    assert str(tmp_path) not in text
+
+
+def test_cityscapes_missing_image(tmp_path):
+    root = tmp_path / "cs"
+    write_cityscapes(root)
+    image = next((root / "leftImg8bit").rglob("*_000002_leftImg8bit.png"))
+    image.unlink()
+    with pytest.raises(DatasetError, match=r"frankfurt_000000_000002_leftImg8bit\.png"):
+        load_folder(root)
+
+
+def _oi_row(column: str, value: str) -> str:
+    header = OI_HEADER.split(",")
+    row = "00bf3c1d2e4b5a6,xclick,/m/0k4j,1,0.1,0.5,0.2,0.6,0,0,0,0,0".split(",")
+    row[header.index(column)] = value
+    return ",".join(row)
+
+
+OPENIMAGES_CASES = [
+    (_oi_row("ImageID", ""), "line 5: column 'ImageID' is empty"),
+    (_oi_row("LabelName", "/m/999"), "line 5: column 'LabelName' '/m/999' is not in "
+     "class-descriptions-boxable.csv"),
+    (_oi_row("XMin", "left"), "line 5: column 'XMin' should be a number in [0, 1]"),
+    (_oi_row("XMax", "1.5"), "line 5: column 'XMax' should be a number in [0, 1]"),
+    (_oi_row("YMin", ""), "line 5: column 'YMin' should be a number in [0, 1]"),
+    (_oi_row("YMax", "0.1"), "line 5: XMax/YMax smaller than XMin/YMin"),
+    (_oi_row("IsGroupOf", "yes"), "line 5: column 'IsGroupOf' should be 0 or 1"),
+    (_oi_row("ImageID", "../../secret"), "leads outside the dataset's folder"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("row", "message"), OPENIMAGES_CASES)
+def test_open_images_malformed_row_names_file_line_and_column(row, message, tmp_path):
+    root = tmp_path / "oi"
+    write_openimages(root)
+    csv_path = root / "validation-annotations-bbox.csv"
+    lines = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join([*lines[:4], row, *lines[4:]]) + "\n")
+    with pytest.raises(DatasetError) as info:
+        load_folder(root)
+    text = str(info.value)
+    assert text.startswith("validation-annotations-bbox.csv: ") and message in text, (
+        text
+    )
+    assert str(tmp_path) not in text
+
+
+def test_open_images_missing_column_and_bad_descriptions(tmp_path):
+    root = tmp_path / "oi"
+    write_openimages(root)
+    csv_path = root / "validation-annotations-bbox.csv"
+    good = csv_path.read_text()
+    csv_path.write_text(good.replace("XMax,", "XMaximum,", 1))
+    with pytest.raises(
+        DatasetError, match=r"bbox.csv: line 1: missing column\(s\) XMax"
+    ):
+        load_folder(root)
+    csv_path.write_text(good)
+    descriptions = root / "class-descriptions-boxable.csv"
+    descriptions.write_text(descriptions.read_text() + "/m/0abc\n")
+    with pytest.raises(DatasetError, match=r"boxable.csv: line 5: expected 'MID,name'"):
+        load_folder(root)
+
+
+def test_kitti_image_link_leading_outside_is_refused(tmp_path):
+    root = tmp_path / "kitti"
+    write_kitti(root)
+    outside = tmp_path / "elsewhere.png"
+    (root / "image_2" / "000000.png").rename(outside)
+    os.symlink(outside, root / "image_2" / "000000.png")
+    with pytest.raises(DatasetError, match="leads outside the dataset's folder"):
+        load_folder(root)
+
+
+def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    root = tmp_path / "kitti"
+    _kitti_broken(root, _kitti_field(4, "l"))
+    path = tmp_path / "results.json"
+    path.write_text("[]")
+    code = cli(["evaluate", "--dataset", str(root), "--predictions", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "label_2/000001.txt: line 2: field 'left' should be a number" in err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "relative"),
+    [
+        ("kitti", "label_2/000001.txt"),
+        (
+            "cityscapes",
+            "gtFine/val/frankfurt/frankfurt_000000_000001_gtFine_polygons.json",
+        ),
+        ("openimages", "validation-annotations-bbox.csv"),
+        ("openimages", "class-descriptions-boxable.csv"),
+    ],
+)
+def test_annotation_file_linked_from_outside_is_refused(fmt, relative, tmp_path):
+    root = tmp_path / fmt
+    WRITERS[fmt](root)
+    outside = tmp_path / "secret.txt"
+    (root / relative).rename(outside)
+    os.symlink(outside, root / relative)
+    with pytest.raises(
+        DatasetError, match="leads outside the dataset's folder"
+    ) as info:
+        load_folder(root)
+    assert str(tmp_path) not in str(info.value)
+
+
+def test_class_table_names_every_class_merged_into_one(tmp_path):
+    from core.metrics.align import class_table
+
+    _, dataset = _loaded("kitti", tmp_path)
+    table = class_table(["person", "car", "bus"], dataset).set_index("detector class")
+    assert "Pedestrian and Person_sitting -> person" in table.loc["person", "status"]
+    assert table.loc["bus", "status"] == "unmatched: left out"
+    never = table.loc[table["status"] == "never predicted: AP 0", "dataset class"]
+    assert never.tolist() == ["Cyclist"]  # the class COCO cannot name
