@@ -231,6 +231,9 @@ def test_an_nms_model_honours_the_iou(ultralytics_models):
 
 
 def test_a_torchvision_detector_offline_names_its_file_and_folder(monkeypatch):
+    # The operator's settings: downloads allowed, server paths shown.
+    monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")
+    monkeypatch.setenv("VISIONCOMPARE_SHOW_SERVER_PATHS", "1")
     def offline(spec):
         def download(target):
             raise ConnectionError("no network")
