@@ -265,3 +265,24 @@ def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
         tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
         k=_report.tagging.k, conf=conf,
     )  # fmt: skip
+
+
+@st.cache_data(show_spinner="Reading the stored evaluation…", max_entries=64)
+def stored_evaluation_ap(dataset: str, detector: str, device: str, run_key: str):
+    """COCO mAP50-95 and mAP50 (0-1) and the image count of a detector's evaluation
+    whose predictions are stored (``run_key``: the stored run, so new predictions are
+    new entries). Read from the store: no model runs."""
+    from visioncompare.report import run_evaluation, runs_dir
+
+    def no_model(name: str):
+        raise LookupError(f"{name}'s predictions are not stored")
+
+    report = run_evaluation(
+        load_dataset(dataset),
+        detector=detector,
+        device=device,
+        store=prediction_store(str(runs_dir())),
+        get_model=no_model,
+    )
+    stats = report.coco.stats
+    return float(stats["AP"]), float(stats["AP50"]), len(report.dataset)
