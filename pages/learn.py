@@ -23,6 +23,7 @@ from components.learn_sections import (
     single_vs_multi_label_section,
     task_and_output_section,
 )
+from components.learn_stages_views import stages_section
 from components.learn_training_labels import training_labels_section
 from components.router import require_router
 
@@ -42,6 +43,7 @@ sample = training_labels_section(coco)  # 4
 evaluation_section(inputs, coco, sample)  # 5
 complexity_section(inputs)  # 6
 heads_section(inputs)  # 7
+stages_section(inputs)  # 7, continued: two-stage vs one-stage
 saliency_section(inputs)  # 8
 detect_then_classify_section(inputs)  # 9
 nms_section(inputs)  # 10
