@@ -95,8 +95,9 @@ def _text_embeddings(model, classes: Sequence[str]) -> torch.Tensor:
         )
     if weights_lookup.locate(file) is None and (missing or not downloads_allowed()):
         missing.append(
-            f"its text encoder file '{file}' (Ultralytics downloads it on first use, "
-            "or the operator puts it in the weights folder)"
+            f"its text encoder file '{file}' (Ultralytics downloads it on first use where "
+            "the operator allows downloads, or the operator puts it in the weights "
+            "folder)"
         )
     if missing:
         raise TextEncoderUnavailable(
