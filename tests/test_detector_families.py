@@ -119,7 +119,7 @@ def test_new_ultralytics_entries_are_download_only_and_their_yamls_exist():
         if spec.name in ("yolov8n-int8",):
             continue
         assert spec.downloadable and spec.weights_file.startswith(spec.name)
-        assert not weights_on_disk(spec)  # not bundled: the picker marks it (download)
+        assert not weights_on_disk(spec)  # not bundled: the picker marks it
 
 
 def test_torchvision_categories_map_onto_the_80_coco_names():
