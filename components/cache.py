@@ -265,3 +265,54 @@ def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
         tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
         k=_report.tagging.k, conf=conf,
     )  # fmt: skip
+
+
+@st.cache_data(show_spinner="Reading the stored evaluation…", max_entries=64)
+def stored_evaluation_ap(dataset: str, detector: str, device: str, run_key: str):
+    """COCO mAP50-95 and mAP50 (0-1) and the image count of a detector's evaluation
+    whose predictions are stored (``run_key``: the stored run, so new predictions are
+    new entries). Read from the store: no model runs."""
+    from visioncompare.report import run_evaluation, runs_dir
+
+    def no_model(name: str):
+        raise LookupError(f"{name}'s predictions are not stored")
+
+    report = run_evaluation(
+        load_dataset(dataset),
+        detector=detector,
+        device=device,
+        store=prediction_store(str(runs_dir())),
+        get_model=no_model,
+    )
+    stats = report.coco.stats
+    return float(stats["AP"]), float(stats["AP50"]), len(report.dataset)
+
+
+@st.cache_resource(show_spinner="Loading a detector to look inside…", max_entries=4)
+def stage_detector(name: str, device: str):
+    """A torchvision detector for the Learn page's look at its stages: its weights when
+    on this machine, else random weights (never a download)."""
+    from model_zoo.stages import stage_detector as load
+
+    LOAD_COUNTS[(f"{name} (stages)", device)] += 1
+    return load(name, device)
+
+
+@st.cache_data(show_spinner="Running the region proposal network…", max_entries=32)
+def region_proposals(
+    model: str, device: str, image_digest: str, top_n: int, conf: float, _image
+):
+    """A two-stage detector's top proposals and final boxes on one image."""
+    from model_zoo.stages import region_proposals as run
+
+    return run(stage_detector(model, device), _image, top_n, conf)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def default_boxes(
+    model: str, device: str, image_digest: str, level: int, point: tuple, _image
+):
+    """A one-stage detector's default boxes at the feature-map cell holding a point."""
+    from model_zoo.stages import default_boxes as place
+
+    return place(stage_detector(model, device), _image, level, point)

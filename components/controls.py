@@ -11,6 +11,7 @@ from core.demo_images import list_demo_images
 from core.images import UPLOAD_EXTENSIONS
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
+from model_zoo.operator_settings import Availability, availability, downloads_allowed
 from model_zoo.registry import ModelSpec, weights_on_disk
 
 DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
@@ -37,10 +38,17 @@ class ImageInput:
 
 
 def _availability(spec: ModelSpec) -> str:
-    """Empty when the weights are on this machine, else " (download)" or " (missing)"."""
-    if weights_on_disk(spec):
-        return ""
-    return " (download)" if spec.downloadable else " (missing)"
+    """Empty when the weights are on this machine, else " (download)",
+    " (not installed)" (the operator allows no downloads) or " (missing)"."""
+    found = availability(weights_on_disk(spec), spec.downloadable)
+    return "" if found is Availability.INSTALLED else f" ({AVAILABILITY_MARK[found]})"
+
+
+AVAILABILITY_MARK = {
+    Availability.DOWNLOADABLE: "download",
+    Availability.NOT_INSTALLED: "not installed",
+    Availability.MISSING: "missing",
+}
 
 
 def _model_picker(label: str, task: Task, default: str, key: str) -> str:
@@ -257,6 +265,11 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
 def download_warning(specs: list[ModelSpec]) -> str:
     """One sentence, before the run, for detectors whose weights are not on this machine."""
     files = ", ".join(f"{s.name} ({s.weights_file})" for s in specs)
+    if not downloads_allowed():
+        return (
+            f"No weights on this machine for {files}, and this server does not download "
+            "weights: ask its operator to install them, or pick a model without a mark."
+        )
     return (
         f"No weights on this machine for {files}: Evaluate first downloads them, which "
         "needs the internet (offline, put the files in model_zoo/weights/ or pick a model "

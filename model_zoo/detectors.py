@@ -20,6 +20,7 @@ from core.types import Detections, Prediction, Timing
 from model_zoo import weights as weights_lookup
 from model_zoo._timing import StageTimer
 from model_zoo.device import batch_size, fp16_for, resolve_device
+from model_zoo.operator_settings import downloads_allowed
 from model_zoo.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def _text_embeddings(model, classes: Sequence[str]) -> torch.Tensor:
 
     Raises:
         TextEncoderUnavailable: the tokenizer package or the encoder file is missing (the
-            file is found in the weights folders, or downloaded by Ultralytics online).
+            file is found in the weights folders, or downloaded by Ultralytics online
+            where the operator allows downloads); the message names each missing piece.
     """
     inner = model.model
     variant = getattr(inner, "text_model", "mobileclip:blt")
@@ -83,18 +85,34 @@ def _text_embeddings(model, classes: Sequence[str]) -> torch.Tensor:
         raise TextEncoderUnavailable(
             f"this model's text encoder {variant!r} is unknown"
         )
+    missing = []
     try:
         import ultralytics.nn.text_model  # noqa: F401  (imports the `clip` tokenizer)
-    except ImportError as exc:
+    except ImportError:
+        missing.append(
+            "Ultralytics' CLIP tokenizer (the `clip` package: pip install "
+            "git+https://github.com/ultralytics/CLIP.git)"
+        )
+    if weights_lookup.locate(file) is None and (missing or not downloads_allowed()):
+        missing.append(
+            f"its text encoder file '{file}' (Ultralytics downloads it on first use where "
+            "the operator allows downloads, or the operator puts it in the weights "
+            "folder)"
+        )
+    if missing:
         raise TextEncoderUnavailable(
-            "Reading class names needs Ultralytics' CLIP tokenizer (the `clip` package: "
-            "pip install git+https://github.com/ultralytics/CLIP.git), which is not "
-            "installed on this server."
-        ) from exc
+            "Reading the classes you type needs the model's text encoder, which needs "
+            "the internet once to install; not on this server: "
+            + "; and ".join(missing)
+            + ". The other detectors keep working."
+        )
     try:
         path = weights_lookup.require(file, download=_download_ultralytics)
     except weights_lookup.WeightsNotFoundError as exc:
-        raise TextEncoderUnavailable(f"The text encoder is missing. {exc}") from exc
+        raise TextEncoderUnavailable(
+            f"The text encoder file '{file}' is missing, and getting it needs the "
+            f"internet once. {exc}"
+        ) from exc
     device = str(next(inner.parameters()).device)
     inner.clip_model = _text_encoder(str(path), device)
     try:

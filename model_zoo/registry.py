@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from model_zoo import weights
+from model_zoo.operator_settings import shown_path
 
 
 class Task(str, Enum):
@@ -354,7 +355,7 @@ def _user_detectors() -> list[ModelSpec]:
                     categories="from the weights",
                     licence="as given by the weights' owner",
                     downloadable=False,
-                    note=f"Found in {folder}.",
+                    note=f"Found in {shown_path(folder)}.",
                 ),
             )
     return list(found.values())

@@ -13,6 +13,12 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from model_zoo.operator_settings import (
+    ALLOW_DOWNLOADS,
+    downloads_allowed,
+    show_server_paths,
+)
+
 log = logging.getLogger(__name__)
 
 PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -72,7 +78,12 @@ def require(
     if found is not None:
         return found
     reason = "no download source is known for it"
-    if download is not None:
+    if download is not None and not downloads_allowed():
+        reason = (
+            "this server does not download weights (its operator allows it with "
+            f"{ALLOW_DOWNLOADS}=1)"
+        )
+    elif download is not None:
         target = PROJECT_WEIGHTS_DIR / filename
         try:
             written = download(target)
@@ -84,11 +95,26 @@ def require(
         except Exception as exc:  # any network or library failure means: not available
             reason = f"the download failed: {type(exc).__name__}: {exc}"
             log.info("download of %s failed: %s", filename, exc)
-    folders = ", ".join(str(d) for d in weights_dirs())
-    raise WeightsNotFoundError(
-        f"Weights '{filename}' are not on this machine and {reason}. Put '{filename}' in "
-        f"{PROJECT_WEIGHTS_DIR} (or a folder named by ${ENV_VAR}); searched: {folders}."
-    )
+    raise WeightsNotFoundError(missing_message(filename, reason))
+
+
+def missing_message(filename: str, reason: str) -> str:
+    """Why a weights file is missing and where it goes: the folders by their server paths
+    for the operator's setting (``VISIONCOMPARE_SHOW_SERVER_PATHS``), else by name only,
+    with the advice to ask the operator."""
+    if show_server_paths():
+        folders = ", ".join(str(d) for d in weights_dirs())
+        where = (
+            f"Put '{filename}' in {PROJECT_WEIGHTS_DIR} (or a folder named by "
+            f"${ENV_VAR}); searched: {folders}."
+        )
+    else:
+        where = (
+            f"Ask the server's operator to put '{filename}' in its weights folder "
+            "(model_zoo/weights/ or a folder named by "
+            f"${ENV_VAR})."
+        )
+    return f"Weights '{filename}' are not on this machine and {reason}. {where}"
 
 
 def _weight_files(path: Path) -> list[Path]:

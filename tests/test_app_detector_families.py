@@ -96,5 +96,5 @@ def test_models_page_shows_the_published_figures():
     assert yolo26["NMS"] == "none (end-to-end)"
     assert yolo26["GFLOPs"] == pytest.approx(5.4)
     assert "Ultralytics" in yolo26["figures from"]
-    assert table.loc["yolo26n", "on this machine"] == "downloads when online"
+    assert table.loc["yolo26n", "on this machine"] == "not installed"  # no downloads
     assert table.loc["resnet50", "metric"] == "ImageNet top-1"

@@ -162,7 +162,8 @@ def test_every_download_is_ready_before_the_click_and_does_not_rerun(evaluated):
         assert button.proto.ignore_rerun
 
 
-def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(tmp_path):
+def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monkeypatch):
+    monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")  # the operator allows it
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.switch_page("pages/evaluate.py").run()
     picker = at.multiselect(key="evaluate_detectors")

@@ -143,3 +143,23 @@ def test_nms_step_by_step_on_the_real_detector(learn):
     assert any(c.startswith("Step 2: kept") for c in captions), captions
     steps = next(df.value for df in learn.dataframe if "suppressed" in df.value.columns)
     assert len(steps) == kept_loose and steps["suppressed"].sum() == suppressed_loose
+
+
+def test_two_stage_vs_one_stage_on_the_picked_image(learn):
+    at = learn
+    assert "Two stages vs one: proposals, default boxes, grid points" in [
+        s.value for s in at.subheader
+    ]
+    text = _text(at)
+    assert "region proposal network scored" in text and "default boxes**" in text
+    # No Faster R-CNN or SSD weights are bundled: the page says the model is untrained.
+    assert any("random weights" in w.value for w in at.warning)
+    captions = [img.caption for i in at.image for img in i.proto.imgs]
+    assert "Stage 1: the top 20 region proposals" in captions
+    assert any(c.startswith("Stage 2: the final boxes") for c in captions)
+    at.slider(key="learn_top_n").set_value(5).run()
+    at.slider(key="learn_ssd_level").set_value(6).run()
+    assert not at.exception
+    captions = [img.caption for i in at.image for img in i.proto.imgs]
+    assert "Stage 1: the top 5 region proposals" in captions
+    assert any("feature map 6 (1×1 cells)" in c for c in captions), captions

@@ -119,7 +119,7 @@ def test_new_ultralytics_entries_are_download_only_and_their_yamls_exist():
         if spec.name in ("yolov8n-int8",):
             continue
         assert spec.downloadable and spec.weights_file.startswith(spec.name)
-        assert not weights_on_disk(spec)  # not bundled: the picker marks it (download)
+        assert not weights_on_disk(spec)  # not bundled: the picker marks it
 
 
 def test_torchvision_categories_map_onto_the_80_coco_names():
@@ -231,6 +231,9 @@ def test_an_nms_model_honours_the_iou(ultralytics_models):
 
 
 def test_a_torchvision_detector_offline_names_its_file_and_folder(monkeypatch):
+    # The operator's settings: downloads allowed, server paths shown.
+    monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")
+    monkeypatch.setenv("VISIONCOMPARE_SHOW_SERVER_PATHS", "1")
     def offline(spec):
         def download(target):
             raise ConnectionError("no network")

@@ -123,11 +123,15 @@ def test_learn_figures():
 
 
 def test_latency_note_explains_a_ratio_the_macs_do_not_predict():
-    small = ModelCost("MobileNetV2", 0.3, 45.0, "PyTorch INT8 QNNPACK kernels, 1 torch thread")
+    small = ModelCost(
+        "MobileNetV2", 0.3, 45.0, "PyTorch INT8 QNNPACK kernels, 1 torch thread"
+    )
     big = ModelCost("YOLOv8n", 4.4, 40.0, "OpenVINO INT8 kernels")
     note = latency_note(small, big)
     assert note is not None and note == latency_note(big, small)
-    assert note.startswith("MobileNetV2 does 15× fewer multiply-accumulates than YOLOv8n")
+    assert note.startswith(
+        "MobileNetV2 does 15× fewer multiply-accumulates than YOLOv8n"
+    )
     assert "is 1.1× slower here" in note and "QNNPACK" in note and "OpenVINO" in note
     # Faster roughly in proportion to the MACs: nothing to explain.
     assert latency_note(small, ModelCost("YOLOv8n", 4.4, 300.0, "x")) is None

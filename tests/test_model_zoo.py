@@ -167,6 +167,10 @@ def test_fp32_entries_build_with_random_weights_and_keep_the_contract(name):
 
 
 def test_missing_weights_offline_name_the_file_and_folder(monkeypatch, tmp_path):
+    # The operator's settings: downloads allowed, server paths shown.
+    monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")
+    monkeypatch.setenv("VISIONCOMPARE_SHOW_SERVER_PATHS", "1")
+
     def offline(target):
         raise ConnectionError("no network")
 

@@ -11,6 +11,10 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+# The command line's user is the operator: missing weights may be downloaded, and
+# messages name the server's folders (model_zoo.operator_settings).
+os.environ.setdefault("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")
+os.environ.setdefault("VISIONCOMPARE_SHOW_SERVER_PATHS", "1")
 
 
 class ProgressBar:

@@ -1,0 +1,51 @@
+"""The Learn page's "Training labels" section: one image label vs the official boxes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import cache
+from core.compare import class_counts, count_noun
+from core.draw import annotate
+from core.learn import image_level_label
+
+
+def training_labels_section(coco):
+    """Section 4: a COCO val2017 image with its classification label and its boxes.
+
+    Args:
+        coco: the bundled COCO subset (a ``Dataset``).
+
+    Returns:
+        The sample shown (a ``Sample``): the evaluation section ranks the detector's
+        boxes on the same image.
+    """
+    st.header("4 · Training labels", divider="gray")
+    by_name = {s.name: s for s in coco.samples}
+    picked = st.selectbox(
+        "A COCO val2017 image with its official annotation",
+        list(by_name),
+        key="learn_gt_image",
+    )
+    sample = by_name[picked]
+    gt_image = cache.image_array(str(sample.path))
+    label = image_level_label(sample.gt)
+    left, right = st.columns(2)
+    with left:
+        st.image(gt_image, caption=f"Classification label: “{label}”", width="stretch")
+    with right:
+        st.image(
+            annotate(gt_image, sample.gt, labels=sample.gt.labels),
+            caption=f"Detection labels: {count_noun(len(sample.gt), 'box', 'boxes')}",
+            width="stretch",
+        )
+    st.markdown(
+        f"To train a classifier, this image needs **one label** (“{label}”, the class "
+        f"covering the most area). To train a detector it needs "
+        f"**{count_noun(len(sample.gt), 'box', 'boxes')}** with a class "
+        f"each ({len(sample.gt) * 5} numbers): "
+        + ", ".join(f"{n} × {k}" for n, k in class_counts(sample.gt))
+        + ". Box labels cost far more to make; that is why there are more "
+        "classification images."
+    )
+    return sample
