@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import cache
-from core.compare import class_counts, count_noun
+from components.label_formats_views import label_formats_section
+from core.compare import count_noun
 from core.draw import annotate
 from core.learn import image_level_label
 
@@ -39,13 +40,6 @@ def training_labels_section(coco):
             caption=f"Detection labels: {count_noun(len(sample.gt), 'box', 'boxes')}",
             width="stretch",
         )
-    st.markdown(
-        f"To train a classifier, this image needs **one label** (“{label}”, the class "
-        f"covering the most area). To train a detector it needs "
-        f"**{count_noun(len(sample.gt), 'box', 'boxes')}** with a class "
-        f"each ({len(sample.gt) * 5} numbers): "
-        + ", ".join(f"{n} × {k}" for n, k in class_counts(sample.gt))
-        + ". Box labels cost far more to make; that is why there are more "
-        "classification images."
-    )
+    st.subheader("What each format stores for one object")
+    label_formats_section(coco, sample)
     return sample

@@ -194,11 +194,11 @@ def test_the_section_renders_every_format():
     from streamlit.testing.v1 import AppTest
 
     def page():
-        from components.training_labels_view import training_labels_section
+        from components.label_formats_views import label_formats_section
         from core.datasets.registry import load_bundled
 
         dataset = load_bundled("coco-val2017-first32")
-        training_labels_section(dataset, dataset.samples[0])
+        label_formats_section(dataset, dataset.samples[0])
 
     at = AppTest.from_function(page, default_timeout=60).run()
     assert not at.exception

@@ -20,7 +20,7 @@ def _count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def training_labels_section(
+def label_formats_section(
     dataset: Dataset, sample: Sample, prefix: str = "learn_labels"
 ) -> None:
     """Render the formats for one object of ``sample`` (picked by the visitor, the
