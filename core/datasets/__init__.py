@@ -1,4 +1,5 @@
-"""Dataset loaders: COCO JSON, PASCAL VOC XML and YOLO txt -> one ``Dataset`` of ``Sample``s."""
+"""Dataset loaders: COCO, PASCAL VOC, YOLO, KITTI, Cityscapes and Open Images -> one
+``Dataset`` of ``Sample``s."""
 
 from core.datasets.types import Dataset, DatasetError, Sample
 

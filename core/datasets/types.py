@@ -45,7 +45,7 @@ class Dataset:
 
     Attributes:
         name: registry name or folder name.
-        format: ``coco``, ``voc`` or ``yolo``.
+        format: ``coco``, ``voc``, ``yolo``, ``kitti``, ``cityscapes`` or ``openimages``.
         root: the folder it was read from.
         class_names: names of every annotated class (the ``class_ids`` of the samples'
             ground truth index this tuple).
