@@ -265,3 +265,27 @@ def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
         tuple(_report.classifier_run.meta["class_names"]), _report.aligned.predictions,
         k=_report.tagging.k, conf=conf,
     )  # fmt: skip
+
+
+def _end_session_files(files) -> None:
+    files.close()
+
+
+@st.cache_resource(scope="session", on_release=_end_session_files, show_spinner=False)
+def session_files(session_id: str):
+    """This browser session's upload folder and predictions store
+    (``core.session_files``): made on first use and removed when the session ends
+    (Streamlit releases a session-scoped resource when its session disconnects). The
+    first call in a server process removes the folders servers before it left."""
+    from core.session_files import SessionFiles, session_folder
+
+    _remove_upload_leftovers()
+    return SessionFiles(session_folder(session_id))
+
+
+@st.cache_resource(show_spinner=False)
+def _remove_upload_leftovers() -> int:
+    """Once per server process, before its first session folder is made."""
+    from core.session_files import remove_leftovers
+
+    return remove_leftovers()

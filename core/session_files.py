@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,6 @@ from core.archives import ArchiveLimits, Unpacked, archive_kind, extract_archive
 log = logging.getLogger(__name__)
 
 _MB = 2**20
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SERVER = re.compile(r"^server-(\d+)$")
 DEFAULT_MAX_UPLOAD_MB = 25
 """The default upload size, the same as the app's ``server.maxUploadSize``."""
@@ -93,14 +93,10 @@ def remove_leftovers(root: Path | None = None) -> int:
 
 
 def session_folder(session_id: str, root: Path | None = None) -> Path:
-    """The session's folder, created (owner-only) on first use.
-
-    Raises:
-        ValueError: a session id that is not a plain token.
-    """
-    if not _SAFE_ID.match(session_id):
-        raise ValueError(f"not a session id: {session_id!r}")
-    folder = server_folder(root) / session_id
+    """The session's folder, created (owner-only) on first use. Its name is a digest of
+    the session id: any id makes a plain name, and the id itself is not on disk."""
+    name = hashlib.sha256(session_id.encode()).hexdigest()[:32]
+    folder = server_folder(root) / name
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
@@ -155,6 +151,21 @@ def _check_size(name: str, data: bytes) -> None:
         raise UploadError(f"{name}: the file is empty")
 
 
+def safe_name(name: str, default: str = "upload") -> str:
+    """A visitor's file name reduced to a plain name for this server's disk."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.replace("\\", "/")).name)
+    base = base.strip("._")
+    return base[:80] or default
+
+
+def _stem(name: str) -> str:
+    lower = name.lower()
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip", ".json"):
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def _dataset_root(unpacked: Path) -> Path:
     """The folder to open: one level down when the archive holds a single folder."""
     entries = [
@@ -185,12 +196,12 @@ def store_dataset_upload(
     place = folder / "datasets" / _digest(data)
     done = place / "unpacked.ok"
     if kind is None:
-        target = place / "annotations.json"
+        target = place / f"{safe_name(_stem(name), 'annotations')}.json"
         if not target.is_file():
             place.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         return DatasetUpload(target, place, name)
-    unpacked = place / "data"
+    unpacked = place / safe_name(_stem(name), "dataset")
     nested: tuple[str, ...] = ()
     if done.is_file():
         nested = tuple(n for n in done.read_text().splitlines() if n)
@@ -228,3 +239,64 @@ def store_predictions_upload(folder: Path, name: str, data: bytes) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return target
+
+
+class SessionFiles:
+    """One session's folder and its own predictions store.
+
+    Predictions made on an uploaded dataset are stored here, never in the shared store:
+    the shared store's keys name a dataset by its annotations, and another visitor's
+    upload with the same annotations but other images must not read them.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._store = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self):
+        """The session's predictions store (SQLite in its folder), opened on first use."""
+        from core.store import PredictionStore
+
+        with self._lock:
+            if self._store is None:
+                self._store = PredictionStore(self.folder / "predictions.sqlite")
+            return self._store
+
+    def probabilities(self, key: str):
+        """A classification run's probabilities from the session's store (image id ->
+        softmax), or None when it is not there."""
+        from core.prediction_runs import stored_probabilities
+
+        hit = stored_probabilities(self.store, key)
+        return None if hit is None else hit[0]
+
+    def close(self) -> None:
+        """Close the store and remove the folder (the session has ended)."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+        remove_folder(self.folder)
+
+
+def images_present(dataset) -> int:
+    """How many of a dataset's images are on disk (an upload may hold annotations only:
+    metrics need no pixels)."""
+    return sum(1 for s in dataset.samples if Path(s.path).is_file())
+
+
+def report_key(report, dataset: str, predictions_file: Path | None = None) -> str:
+    """The id under which server-wide caches keep views of ``report``.
+
+    It names the dataset's path (a session's upload lies in that session's own folder)
+    and what made the predictions (the stored run's key, or the uploaded file, whose
+    name is its content's digest), so two sessions never share an entry unless they
+    evaluate the same bundled data with the same model.
+    """
+    run = report.detector_run
+    made_by = run.key if run is not None else str(predictions_file or report.source)
+    tagged = report.classifier_run.key if report.classifier_run is not None else ""
+    text = f"{made_by}|{dataset}|{tagged}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
