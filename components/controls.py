@@ -346,7 +346,10 @@ def predictions_upload_ui(prefix: str) -> tuple[PredictionsFile, ...]:
         except UploadError as exc:
             st.error(str(exc))
             continue
-        out.append(PredictionsFile(upload.name, path))
+        name = upload.name
+        if any(p.name == name for p in out):  # two files of one name: tell them apart
+            name = f"{name} ({len(out) + 1})"
+        out.append(PredictionsFile(name, path))
     return tuple(out)
 
 
@@ -398,13 +401,6 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
         if absent:
             st.warning(download_warning(absent))
         predictions = predictions_upload_ui(prefix)
-        if len(detectors) + len(predictions) > 2:
-            st.warning(
-                "Two at a time: evaluating "
-                + " and ".join([*detectors, *(p.name for p in predictions)][:2])
-                + "."
-            )
-            predictions = predictions[: max(0, 2 - len(detectors))]
         if predictions and files is None:
             files = _session_files()
         with_classifier = st.toggle(

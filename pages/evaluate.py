@@ -54,11 +54,17 @@ if pictures < len(dataset):
     views.missing_images_note(dataset, pictures, detectors, classifier)
     if not pictures:  # metrics need no pixels, models do
         detectors, classifier = (), None
-if not detectors and not choice.predictions:
+predictions = choice.predictions
+if not detectors and not predictions:
     st.info("Pick at least one detector, or upload a predictions file.")
     st.stop()
+if len(detectors) + len(predictions) > 2:
+    predictions = predictions[: max(0, 2 - len(detectors))]
+    named = [*detectors, *(p.name for p in predictions)]
+    st.warning(f"Two at a time: evaluating {' and '.join(named)}.")
 
-sources = (*detectors, *(p.name for p in choice.predictions))
+# Uploaded files by their place (named by content): a new file of the same name is new.
+sources = (*detectors, *(str(p.path) for p in predictions))
 state_key = (choice.dataset, sources, classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
 # Predictions on a visitor's upload stay in the session's own store, removed with it.
@@ -72,7 +78,8 @@ stored = all(
     for n, d in enumerate(detectors)
 )
 engine = "local"
-if os.environ.get("RAY_ADDRESS"):  # a Ray cluster is configured: offer it
+# A Ray cluster is configured: offer it (not for an upload: it lives on this server only).
+if os.environ.get("RAY_ADDRESS") and not choice.uploaded:
     engine = st.radio(
         "Predict on", ["local", "ray"], horizontal=True, key="evaluate_engine",
         format_func={"local": "this server",
@@ -133,7 +140,7 @@ if pressed or (state_key not in reports and stored):
                     engine=engine,
                 )
             )
-        for upload in choice.predictions:  # the CLI's --predictions, per upload
+        for upload in predictions:  # the CLI's --predictions, per upload
             report = run_evaluation(
                 dataset,
                 predictions=str(upload.path),
@@ -173,7 +180,7 @@ report = results[0]
 # session's upload has its own) and the predictions' content, so no other session
 # ever gets them.
 report_id = report_key(
-    report, choice.dataset, None if detectors else choice.predictions[0].path
+    report, choice.dataset, None if detectors else predictions[0].path
 )
 notes = []
 if dataset.renamed:

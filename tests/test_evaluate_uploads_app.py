@@ -228,3 +228,21 @@ def test_the_session_folder_goes_when_the_session_ends(env):
     (session_id,) = SESSION_IDS.values()
     caching.clear_session_resource_cache(session_id)
     assert sessions(env) == []
+
+
+def test_two_predictions_files_side_by_side(env):
+    subset = coco_subset(5)
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(5, with_images=False))
+    first, second = (jittered_predictions(subset, seed=s) for s in (1, 2))
+    upload_predictions(at, ("predictions.json", first), ("predictions.json", second))
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    (results,) = at.session_state["evaluate_reports"].values()
+    assert [r.source for r in results] == ["predictions.json", "predictions.json (2)"]
+    for report, predictions in zip(results, (first, second)):
+        expected = pycocotools_stats(subset, predictions)
+        np.testing.assert_allclose(
+            list(report.coco.stats.values()), expected, atol=1e-9
+        )
+    assert "Two detectors" in [t.label for t in at.tabs]
