@@ -108,12 +108,12 @@ def remove_folder(folder: Path) -> None:
 
 def visitor_text(text: str, folder: Path, names: dict[Path, str] | None = None) -> str:
     """``text`` (a message) with the server path of ``folder`` and its contents removed:
-    files are named relative to the upload, and the files in ``names`` by the names
-    their visitor gave them."""
+    files are named relative to the upload (the folder itself by its name), and the
+    files in ``names`` by the names their visitor gave them."""
     for path, name in (names or {}).items():
         text = text.replace(str(path), name)
     for prefix in {str(folder), str(Path(folder).resolve())}:
-        text = text.replace(prefix + os.sep, "").replace(prefix, ".")
+        text = text.replace(prefix + os.sep, "").replace(prefix, Path(folder).name)
     return text
 
 

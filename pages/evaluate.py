@@ -42,7 +42,9 @@ try:
     dataset = cache.load_dataset(choice.dataset)
     if choice.folder is not None:  # an upload or a server folder: no file outside it
         require_inside(dataset, choice.folder)
-except DatasetError as exc:
+except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
+    # A dataset file's own mistakes are DatasetErrors naming the file and field; the
+    # others still get a message (no traceback) without a server path.
     st.error(f"This dataset cannot be read: {choice.shown(exc)}")
     st.stop()
 if not len(dataset):

@@ -16,6 +16,7 @@ from components.controls import SERVER_FOLDER, UPLOAD_DATASET
 from core.data_roots import REFUSED
 from core.session_files import server_folder
 from tests.conftest import REPO
+from tests.test_archives import make_zip
 from tests.upload_builders import (
     coco_archive,
     coco_subset,
@@ -246,3 +247,12 @@ def test_two_predictions_files_side_by_side(env):
             list(report.coco.stats.values()), expected, atol=1e-9
         )
     assert "Two detectors" in [t.label for t in at.tabs]
+
+
+def test_a_nested_archive_is_named_when_no_dataset_is_found(env):
+    at = evaluate_page()
+    upload_dataset(at, "outer.zip", make_zip({"inner.zip": coco_archive(2)}))
+    assert not at.exception
+    (error,) = at.error
+    assert "not a COCO" in error.value and "another archive (inner.zip)" in error.value
+    assert str(env) not in error.value
