@@ -242,3 +242,19 @@ def test_coco_json_alone(session):
     require_inside(dataset, upload.folder)
     assert len(dataset) == 1 and dataset.num_boxes == 1
     assert not dataset.samples[0].path.exists()  # images are optional
+
+
+def test_bytes_are_counted_while_writing(tmp_path):
+    """Headers can lie: a member that streams more bytes than its header declared is
+    refused while it is written, whatever the archive library lets through."""
+    from core.archives import _Member, _write
+
+    member = _Member("a.bin", ("a.bin",), False, size=10, packed=None)
+    with pytest.raises(
+        ArchiveError, match=r"^a\.bin: holds more bytes than its header"
+    ):
+        _write(member, io.BytesIO(bytes(100)), tmp_path, [0], SMALL, "x.zip")
+    limits = ArchiveLimits(max_bytes=50, max_files=10, max_ratio=100)
+    member = _Member("b.bin", ("b.bin",), False, size=100, packed=None)
+    with pytest.raises(ArchiveError, match=r"^b\.bin: the archive unpacks to more"):
+        _write(member, io.BytesIO(bytes(100)), tmp_path, [0], limits, "x.zip")

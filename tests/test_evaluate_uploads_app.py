@@ -218,6 +218,12 @@ def test_two_sessions_never_see_each_others_data(env):
     (keys_a,) = a.session_state["evaluate_reports"]
     assert all(str(uploads / folder_a) in str(k) for k in keys_a if "/" in str(k))
     assert all(folder_b not in str(k) for k in keys_a)
+    # Different uploads: each page shows its own dataset only.
+    upload_dataset(b, "other.zip", coco_archive(3, name="other"))
+    assert "3 images" in texts(b) and "instances_other" in texts(b)
+    a.run()
+    assert "instances_other" not in texts(a)
+    assert {m.label: m.value for m in a.metric}["Images / boxes"].startswith("6 / ")
 
 
 def test_the_session_folder_goes_when_the_session_ends(env):
