@@ -262,3 +262,16 @@ def test_a_nested_archive_is_named_when_no_dataset_is_found(env):
     (error,) = at.error
     assert "not a COCO" in error.value and "another archive (inner.zip)" in error.value
     assert str(env) not in error.value
+
+
+def test_an_image_path_leading_outside_the_upload_is_refused(env):
+    from tests.test_archives import coco
+
+    at = evaluate_page()
+    data = make_zip({"set/annotations/i.json": coco("../../../../../../etc/hostname")})
+    upload_dataset(at, "set.zip", data)
+    assert not at.exception
+    (error,) = at.error
+    assert "outside the dataset's folder" in error.value
+    assert str(env) not in error.value
+    assert not at.metric and not at.get("imgs")
