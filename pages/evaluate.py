@@ -78,6 +78,10 @@ store = (
 stored = all(
     is_stored(dataset, d, classifier if n == 0 else None, store, shared.device)
     for n, d in enumerate(detectors)
+) and (  # with predictions files alone, the classifier is the only model to run
+    bool(detectors)
+    or classifier is None
+    or is_stored(dataset, None, classifier, store, shared.device)
 )
 engine = "local"
 # A Ray cluster is configured: offer it (not for an upload: it lives on this server only).
