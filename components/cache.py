@@ -234,13 +234,13 @@ def best_operating_points(report_id: str, iou: float, _report):
     """The F1-max confidence overall and per class at one IoU, within the slider's range."""
     from core.metrics.breakdown import best_operating_points as best
 
-    return best(_report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95)
+    return best(
+        _report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def per_image(
-    report_id: str, conf: float, iou: float, class_name, area: str, _report
-):
+def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _report):
     """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
     return _report.per_image(conf, iou, class_name, area)
 
@@ -316,3 +316,27 @@ def default_boxes(
     from model_zoo.stages import default_boxes as place
 
     return place(stage_detector(model, device), _image, level, point)
+
+
+def _end_session_files(files) -> None:
+    files.close()
+
+
+@st.cache_resource(scope="session", on_release=_end_session_files, show_spinner=False)
+def session_files(session_id: str):
+    """This browser session's upload folder and predictions store
+    (``core.session_files``): made on first use and removed when the session ends
+    (Streamlit releases a session-scoped resource when its session disconnects). The
+    first call in a server process removes the folders servers before it left."""
+    from core.session_files import SessionFiles, session_folder
+
+    _remove_upload_leftovers()
+    return SessionFiles(session_folder(session_id))
+
+
+@st.cache_resource(show_spinner=False)
+def _remove_upload_leftovers() -> int:
+    """Once per server process, before its first session folder is made."""
+    from core.session_files import remove_leftovers
+
+    return remove_leftovers()

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components import cache
+from core.archives import ArchiveError
 from core.compare import parse_vocabulary
+from core.data_roots import PathRefused, confine, data_roots
 from core.demo_images import list_demo_images
 from core.images import UPLOAD_EXTENSIONS
+from core.session_files import (
+    DatasetUpload,
+    SessionFiles,
+    UploadError,
+    max_upload_bytes,
+    store_dataset_upload,
+    store_predictions_upload,
+    visitor_text,
+)
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
@@ -205,41 +219,183 @@ BUNDLED_LABELS = {
     "coco-val2017-first32": "COCO val2017, first 32 images",
     "voc2012-sample100": "PASCAL VOC2012, 100 images (held out)",
 }
-YOUR_FOLDER = "Your folder (COCO, VOC or YOLO)…"
+UPLOAD_DATASET = "Upload a dataset…"
+SERVER_FOLDER = "Folder on the server…"
+DATASET_UPLOAD_TYPES = ("zip", "tar", "tgz", "gz", "json")
+
+
+@dataclass(frozen=True)
+class PredictionsFile:
+    """An uploaded COCO results file, placed in the session's folder."""
+
+    name: str
+    path: Path
 
 
 @dataclass(frozen=True)
 class EvaluateChoice:
+    """What the Evaluate page evaluates.
+
+    Attributes:
+        dataset: a bundled subset's name, or the path of a dataset on this server (an
+            upload in the session's folder, or a folder under the data roots).
+        detectors: zoo detectors (at most two, with ``predictions``).
+        classifier: the classifier to score as a tagger, or None.
+        predictions: uploaded predictions files, evaluated like detectors.
+        folder: where every file of the dataset must lie (the upload, or the data root);
+            None for a bundled subset. Messages name files relative to it.
+        files: the session's files when anything was uploaded (its own store).
+        uploaded: the dataset is an upload of this session.
+        nested: archives inside the uploaded archive (not unpacked).
+    """
+
     dataset: str
     detectors: tuple[str, ...]
     classifier: str | None
+    predictions: tuple[PredictionsFile, ...] = ()
+    folder: Path | None = None
+    files: SessionFiles | None = None
+    uploaded: bool = False
+    nested: tuple[str, ...] = ()
+
+    def shown(self, error: Exception | str) -> str:
+        """An error's message as a visitor may see it: no server path, uploads named as
+        their visitor named them."""
+        text = str(error)
+        names = {p.path: p.name for p in self.predictions}
+        if self.folder is not None:
+            text = visitor_text(text, self.folder, names)
+        if self.files is not None:
+            text = visitor_text(text, self.files.folder, names)
+        if self.nested and "not a COCO" in text:
+            text += (
+                f" The archive holds another archive ({', '.join(self.nested)}), which "
+                "is not unpacked: upload that archive itself."
+            )
+        return text
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """What is evaluated, in order: the detectors, then the predictions files."""
+        return (*self.detectors, *(p.name for p in self.predictions))
+
+
+def _session_files() -> SessionFiles:
+    ctx = get_script_run_ctx()
+    return cache.session_files(ctx.session_id if ctx else "local")
+
+
+def _dataset_upload_ui(prefix: str) -> tuple[DatasetUpload, SessionFiles] | None:
+    """An uploaded dataset archive or COCO JSON, unpacked in the session's folder (None
+    until one is uploaded, or when it is refused: the message is shown)."""
+    limit = max_upload_bytes()
+    upload = st.file_uploader(
+        "Dataset archive or COCO annotations",
+        type=list(DATASET_UPLOAD_TYPES),
+        key=f"{prefix}_dataset_upload",
+        max_upload_size=max(1, limit // 2**20),
+        help="A .zip, .tar or .tar.gz in COCO (annotations/*.json with the images), "
+        "VOC (Annotations/ and JPEGImages/) or YOLO (data.yaml) layout, or a COCO "
+        "annotations .json alone: metrics need no images. Unpacked in a temporary "
+        "folder of your own, removed when you leave.",
+    )
+    if upload is None:
+        st.info(
+            "Upload a COCO, VOC or YOLO dataset archive, or a COCO annotations .json."
+        )
+        return None
+    files = _session_files()
+    try:
+        return store_dataset_upload(files.folder, upload.name, upload.getvalue()), files
+    except (ArchiveError, UploadError) as exc:
+        st.error(f"This upload cannot be used: {visitor_text(str(exc), files.folder)}")
+        return None
+
+
+def _server_folder_ui(prefix: str, roots: tuple[Path, ...]) -> Path | None:
+    """A typed path, confined to the data roots (None until typed, or refused)."""
+    path = st.text_input(
+        "Dataset path on the server",
+        key=f"{prefix}_folder",
+        placeholder=f"{roots[0]}/my_set (VOC folder, COCO json, or YOLO data.yaml)",
+        help="Only folders under: " + ", ".join(str(r) for r in roots),
+    ).strip()
+    if not path:
+        st.info("Type the path of a COCO, VOC or YOLO dataset on this server.")
+        return None
+    try:
+        return confine(path, roots)
+    except PathRefused as exc:
+        st.error(f"This path cannot be opened: {exc}.")
+        return None
+
+
+def predictions_upload_ui(prefix: str) -> tuple[PredictionsFile, ...]:
+    """Uploaded COCO results files (any tool's), placed in the session's folder."""
+    uploads = st.file_uploader(
+        "Predictions files (COCO results .json)",
+        type=["json"],
+        accept_multiple_files=True,
+        key=f"{prefix}_predictions_upload",
+        max_upload_size=max(1, max_upload_bytes() // 2**20),
+        help="A list of {image_id, category_id, bbox [x, y, w, h], score}: Ultralytics' "
+        "predictions.json, Detectron2's or MMDetection's COCO results. Evaluated like "
+        "a detector, next to one or on its own.",
+    )
+    if not uploads:
+        return ()
+    files = _session_files()
+    out = []
+    for upload in uploads:
+        try:
+            path = store_predictions_upload(
+                files.folder, upload.name, upload.getvalue()
+            )
+        except UploadError as exc:
+            st.error(str(exc))
+            continue
+        name = upload.name
+        if any(p.name == name for p in out):  # two files of one name: tell them apart
+            name = f"{name} ({len(out) + 1})"
+        out.append(PredictionsFile(name, path))
+    return tuple(out)
 
 
 def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | None:
-    """Dataset, one or two detectors and the classifier option. None until a folder path
-    is typed when the user picks their own folder."""
+    """Dataset (a bundled subset, an upload, or a folder under the data roots), one or
+    two detectors or uploaded predictions files, and the classifier option. None (with a
+    message shown) until the dataset is chosen and readable."""
+    roots = data_roots()
     left, right = st.columns([1, 1])
     with left:
-        options = [*BUNDLED_LABELS, YOUR_FOLDER]
+        options = [
+            *BUNDLED_LABELS,
+            UPLOAD_DATASET,
+            *([SERVER_FOLDER] if roots else []),  # no roots: no server paths at all
+        ]
         picked = st.selectbox(
             "Dataset",
             options,
             format_func=lambda o: BUNDLED_LABELS.get(o, o),
             key=f"{prefix}_dataset",
         )
-        if picked == YOUR_FOLDER:
-            path = st.text_input(
-                "Dataset path on the server",
-                key=f"{prefix}_folder",
-                placeholder="/data/my_set (VOC folder, COCO json, or YOLO data.yaml)",
-            ).strip()
-            if not path:
+        dataset, folder, files, nested = picked, None, None, ()
+        if picked == UPLOAD_DATASET:
+            unpacked = _dataset_upload_ui(prefix)
+            if unpacked is None:
                 return None
-            picked = path
+            upload, files = unpacked
+            dataset, folder, nested = str(upload.path), upload.folder, upload.nested
+        elif picked == SERVER_FOLDER:
+            path = _server_folder_ui(prefix, roots)
+            if path is None:
+                return None
+            dataset = str(path)
+            folder = next(r for r in roots if r == path or r in path.parents)
     with right:
         specs = {s.name: s for s in list_models(Task.DETECT)}
         detectors = st.multiselect(
-            "Detectors (one or two)",
+            "Detectors (one or two, with the predictions files)",
             list(specs),
             default=[shared.detector],
             max_selections=2,
@@ -252,13 +408,23 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
         absent = [specs[d] for d in detectors if _availability(specs[d])]
         if absent:
             st.warning(download_warning(absent))
+        predictions = predictions_upload_ui(prefix)
+        if predictions and files is None:
+            files = _session_files()
         with_classifier = st.toggle(
             f"Also score the classifier ({shared.classifier}) as an image tagger",
             value=True,
             key=f"{prefix}_with_classifier",
         )
     return EvaluateChoice(
-        picked, tuple(detectors), shared.classifier if with_classifier else None
+        dataset,
+        tuple(detectors),
+        shared.classifier if with_classifier else None,
+        predictions,
+        folder,
+        files,
+        picked == UPLOAD_DATASET,
+        nested,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,6 +18,7 @@ from core.error_plots import (
     pr_by_size_figure,
 )
 from core.errors import draw_errors, per_image_table
+from core.images import ImageError
 from core.metrics.breakdown import pr_by_size
 from core.metrics.error_types import ERROR_HELP, ERROR_TYPES
 from core.metrics.matching import (
@@ -44,6 +47,50 @@ from core.tables import per_class_table, with_missing_as_na
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"
+CANVAS_SIDE = 8192
+"""The largest side of a blank canvas drawn for a missing image (pixels)."""
+
+
+def _picture(sample) -> np.ndarray:
+    """The sample's image; without one (an upload of annotations only, a file that does
+    not decode), a blank canvas of its annotated size, said in a caption."""
+    path = Path(sample.path)
+    if path.is_file():
+        try:
+            return image_array(str(path))
+        except (ImageError, OSError) as exc:
+            reason = f"{sample.name} cannot be read ({exc.__class__.__name__})"
+    else:
+        reason = f"no image file for {sample.name}"
+    width = min(max(int(sample.width), 1), CANVAS_SIDE)
+    height = min(max(int(sample.height), 1), CANVAS_SIDE)
+    st.caption(
+        f"{reason[0].upper()}{reason[1:]}: the boxes are "
+        f"drawn on a blank canvas of the annotated size ({width} × {height})."
+    )
+    return np.full((height, width, 3), 236, np.uint8)
+
+
+def missing_images_note(dataset, present: int, detectors, classifier) -> None:
+    """Say what works without images: every metric; models need the pictures."""
+    missing = len(dataset) - present
+    if present == 0:
+        text = (
+            f"{dataset.name} has annotations but no images: every metric is computed "
+            "from uploaded predictions files, and the pictures are blank canvases of "
+            "each image's annotated size."
+        )
+        if detectors or classifier:
+            text += (
+                " A detector or the classifier needs the images: upload an archive "
+                "with them, or a predictions file."
+            )
+        st.info(text)
+    else:
+        st.warning(
+            f"{missing} of {len(dataset)} images of {dataset.name} are missing: their "
+            "pictures are blank canvases, and a detector stops at the first of them."
+        )
 
 
 def _fmt(value: float | None) -> str:
@@ -59,10 +106,16 @@ def summary_cards(report) -> None:
         ("mAP50", _fmt(stats["AP50"]), "COCO AP at IoU 0.5 (101-point)"),
         ("mAP75", _fmt(stats["AP75"]), "COCO AP at IoU 0.75"),
         ("AR100", _fmt(stats["AR100"]), "COCO recall with up to 100 boxes per image"),
-        ("VOC AP (11-pt)", _fmt(report.voc.map_11pt),
-         f"PASCAL VOC2007, IoU > 0.5, {report.voc.convention} pixels"),
-        ("VOC AP (all-pt)", _fmt(report.voc.map_all),
-         f"PASCAL VOC2010+, IoU > 0.5, {report.voc.convention} pixels"),
+        (
+            "VOC AP (11-pt)",
+            _fmt(report.voc.map_11pt),
+            f"PASCAL VOC2007, IoU > 0.5, {report.voc.convention} pixels",
+        ),
+        (
+            "VOC AP (all-pt)",
+            _fmt(report.voc.map_all),
+            f"PASCAL VOC2010+, IoU > 0.5, {report.voc.convention} pixels",
+        ),
         ("Images / boxes", f"{len(report.dataset)} / {report.dataset.num_boxes}", None),
         (
             "Device, time/image",
@@ -144,7 +197,9 @@ def per_class_section(report, key: str) -> None:
     column = st.radio(
         "Bar chart of", ["AP50-95", "AP50"], horizontal=True, key=f"{key}_apcol"
     )
-    st.plotly_chart(per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar")
+    st.plotly_chart(
+        per_class_ap_figure(frame, column), config=CHART, key=f"{key}_apbar"
+    )
     # Full width below the chart, so every column (VOC AP included) fits on the screen.
     table = per_class_table(frame, by=column)
     st.dataframe(
@@ -258,7 +313,7 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     sample = dataset.sample(image_id)
     mine = records[records["image_id"] == image_id]
     st.image(
-        draw_errors(image_array(str(sample.path)), mine, dataset.class_names),
+        draw_errors(_picture(sample), mine, dataset.class_names),
         width="stretch",
     )
     st.caption(
@@ -388,9 +443,7 @@ def _browse_image(
     if st.session_state.get(f"{key}_first") != first:
         st.session_state[f"{key}_first"] = first
         st.session_state[f"{key}_image"] = first
-    return st.selectbox(
-        label, ids, format_func=lambda i: names[i], key=f"{key}_image"
-    )
+    return st.selectbox(label, ids, format_func=lambda i: names[i], key=f"{key}_image")
 
 
 def error_types_section(report, records: pd.DataFrame, conf: float, key: str) -> None:
@@ -443,18 +496,14 @@ def error_types_section(report, records: pd.DataFrame, conf: float, key: str) ->
     sample = dataset.sample(image_id)
     mine = records[records["image_id"] == image_id]
     boxes = analysis.boxes(image_id, picked, min_score)
-    picture = draw_errors(image_array(str(sample.path)), mine, dataset.class_names)
-    st.image(
-        highlight_errors(picture, boxes, dataset.class_names), width="stretch"
-    )
+    picture = draw_errors(_picture(sample), mine, dataset.class_names)
+    st.image(highlight_errors(picture, boxes, dataset.class_names), width="stretch")
     st.caption(
         f"Thick magenta: the {picked} errors (IoU 0.5). Underneath, the error browser at "
         "the explorer's thresholds: green true positive, red false positive, orange dashed "
         "missed object."
     )
-    st.dataframe(
-        boxes.drop(columns="image_id"), hide_index=True, width="stretch"
-    )
+    st.dataframe(boxes.drop(columns="image_id"), hide_index=True, width="stretch")
 
 
 def per_image_section(
@@ -515,9 +564,7 @@ def per_image_section(
     if class_name is not None:
         mine = mine[mine["class"] == class_name]
     st.image(
-        draw_errors(
-            image_array(str(dataset.sample(image_id).path)), mine, dataset.class_names
-        ),
+        draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
     )
 
@@ -602,7 +649,7 @@ def two_models_images_section(
     dataset = a.dataset
     names = {s.image_id: s.name for s in dataset.samples}
     image_id = _browse_image(f"{key}_two", images["image_id"].tolist(), names)
-    picture = image_array(str(dataset.sample(image_id).path))
+    picture = _picture(dataset.sample(image_id))
     rows_a, rows_b = diff.boxes(image_id, category)
     for column, model, records, rows in zip(
         st.columns(2), (a, b), (records_a, records_b), (rows_a, rows_b)
@@ -660,9 +707,7 @@ def tagging_images_section(
     image_id = _browse_image(f"{key}_tagimg", ids, names)
     mine = records[records["image_id"] == image_id]
     st.image(
-        draw_errors(
-            image_array(str(dataset.sample(image_id).path)), mine, dataset.class_names
-        ),
+        draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
     )
     top = np.argsort(-np.asarray(probabilities[image_id]))[: report.tagging.k]

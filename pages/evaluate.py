@@ -1,10 +1,12 @@
-"""Evaluate: detectors (and the classifier) on held-out COCO and VOC subsets, with IoU and
-mAP charts, a threshold explorer and an error browser."""
+"""Evaluate: detectors (and the classifier), or uploaded predictions files, on held-out
+COCO and VOC subsets or a visitor's own dataset, with IoU and mAP charts, a threshold
+explorer and an error browser."""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -12,8 +14,10 @@ from components import cache
 from components import evaluate_views as views
 from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
 from components.router import require_router
+from core.data_roots import require_inside
 from core.datasets import DatasetError
 from core.metrics.align import class_table
+from core.session_files import images_present, report_key
 from core.store import StoreError
 from model_zoo import WeightsNotFoundError, get_spec
 from model_zoo.device import DeviceError
@@ -33,29 +37,55 @@ st.caption(
 shared = shared_choice()
 choice = evaluate_inputs_ui("evaluate", shared)
 if choice is None:
-    st.info("Type the path of a COCO, VOC or YOLO dataset on this server.")
     st.stop()
 try:
     dataset = cache.load_dataset(choice.dataset)
-except DatasetError as exc:
-    st.error(f"This dataset cannot be read: {exc}")
+    if choice.folder is not None:  # an upload or a server folder: no file outside it
+        require_inside(dataset, choice.folder)
+except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
+    # A dataset file's own mistakes are DatasetErrors naming the file and field; the
+    # others still get a message (no traceback) without a server path.
+    st.error(f"This dataset cannot be read: {choice.shown(exc)}")
     st.stop()
 if not len(dataset):
-    st.error(f"{choice.dataset} holds no images.")
+    st.error(f"{dataset.name} holds no images.")
     st.stop()
-if not choice.detectors:
-    st.info("Pick at least one detector.")
+detectors, classifier = choice.detectors, choice.classifier
+pictures = images_present(dataset)
+if pictures < len(dataset):
+    views.missing_images_note(dataset, pictures, detectors, classifier)
+    if not pictures:  # metrics need no pixels, models do
+        detectors, classifier = (), None
+predictions = choice.predictions
+if not detectors and not predictions:
+    st.info("Pick at least one detector, or upload a predictions file.")
     st.stop()
+if len(detectors) + len(predictions) > 2:
+    predictions = predictions[: max(0, 2 - len(detectors))]
+    named = [*detectors, *(p.name for p in predictions)]
+    st.warning(f"Two at a time: evaluating {' and '.join(named)}.")
 
-state_key = (choice.dataset, choice.detectors, choice.classifier)
+# Uploaded files by their place (named by content): a new file of the same name is new.
+sources = (*detectors, *(str(p.path) for p in predictions))
+state_key = (choice.dataset, sources, classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
-store = cache.prediction_store(str(runs_dir()))
+# Predictions on a visitor's upload stay in the session's own store, removed with it.
+store = (
+    choice.files.store
+    if choice.uploaded and choice.files is not None
+    else cache.prediction_store(str(runs_dir()))
+)
 stored = all(
-    is_stored(dataset, d, choice.classifier if n == 0 else None, store, shared.device)
-    for n, d in enumerate(choice.detectors)
+    is_stored(dataset, d, classifier if n == 0 else None, store, shared.device)
+    for n, d in enumerate(detectors)
+) and (  # with predictions files alone, the classifier is the only model to run
+    bool(detectors)
+    or classifier is None
+    or is_stored(dataset, None, classifier, store, shared.device)
 )
 engine = "local"
-if os.environ.get("RAY_ADDRESS"):  # a Ray cluster is configured: offer it
+# A Ray cluster is configured: offer it (not for an upload: it lives on this server only).
+if os.environ.get("RAY_ADDRESS") and not choice.uploaded:
     engine = st.radio(
         "Predict on", ["local", "ray"], horizontal=True, key="evaluate_engine",
         format_func={"local": "this server",
@@ -103,13 +133,12 @@ if pressed or (state_key not in reports and stored):
 
     try:
         results = []
-        for n, detector in enumerate(choice.detectors):
-            classifier = choice.classifier if n == 0 else None
+        for n, detector in enumerate(detectors):
             results.append(
                 run_evaluation(
                     dataset,
                     detector=detector,
-                    classifier=classifier,
+                    classifier=classifier if n == 0 else None,
                     device=shared.device,
                     store=store,
                     progress=report_progress,
@@ -117,6 +146,17 @@ if pressed or (state_key not in reports and stored):
                     engine=engine,
                 )
             )
+        for upload in predictions:  # the CLI's --predictions, per upload
+            report = run_evaluation(
+                dataset,
+                predictions=str(upload.path),
+                classifier=classifier if not results else None,
+                device=shared.device,
+                store=store,
+                progress=report_progress,
+                get_model=lambda name: cache.model_on(name, shared.device).model,
+            )
+            results.append(replace(report, source=upload.name))
         reports[state_key] = results
         progress.empty()
         stop_slot.empty()
@@ -124,7 +164,7 @@ if pressed or (state_key not in reports and stored):
             StoreError) as exc:  # fmt: skip
         progress.empty()
         stop_slot.empty()
-        st.error(f"The evaluation could not run: {exc}")
+        st.error(f"The evaluation could not run: {choice.shown(exc)}")
         st.stop()
 
 results = reports.get(state_key)
@@ -134,7 +174,7 @@ if results is None:
         "classes. Press Evaluate: predictions are made once and stored."
     )
     # Before any model runs: how each detector's classes line up with the dataset's.
-    for name in choice.detectors:
+    for name in detectors:
         if weights_on_disk(get_spec(name)):
             detector = cache.model_on(name, shared.device).model
             st.markdown(f"**{name}** on {dataset.name}:")
@@ -142,7 +182,12 @@ if results is None:
     st.stop()
 
 report = results[0]
-report_id = report.detector_run.key if report.detector_run else report.source
+# Server-wide caches read views of a report by this id: it names the dataset's path (a
+# session's upload has its own) and the predictions' content, so no other session
+# ever gets them.
+report_id = report_key(
+    report, choice.dataset, None if detectors else predictions[0].path
+)
 notes = []
 if dataset.renamed:
     notes.append(
@@ -220,8 +265,12 @@ def explorer() -> None:
     if report.tagging is not None:
         with next(tab):
             views.tagging_section(report)
-            probabilities = cache.classifier_probabilities(
-                report.classifier_run.key, str(runs_dir())
+            probabilities = (
+                choice.files.probabilities(report.classifier_run.key)
+                if choice.uploaded
+                else cache.classifier_probabilities(
+                    report.classifier_run.key, str(runs_dir())
+                )
             )
             views.tagging_images_section(
                 report, records, conf, "evaluate", report_id, probabilities

@@ -8,6 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import cache
+from components.controls import SERVER_FOLDER
+from core.data_roots import REFUSED
 from tests.conftest import REPO
 from tests.helpers import evaluate_twin_detectors
 
@@ -116,19 +118,21 @@ def test_second_visit_reads_stored_predictions(evaluated):
     assert dict(cache.LOAD_COUNTS) == loads
 
 
-def test_malformed_dataset_folder_gives_a_message(tmp_path):
+def test_malformed_dataset_folder_gives_a_message(tmp_path, monkeypatch):
     (tmp_path / "Annotations").mkdir()
     (tmp_path / "Annotations" / "a.xml").write_text("<annotation><size>")
+    monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.switch_page("pages/evaluate.py").run()
-    at.selectbox(key="evaluate_dataset").set_value(
-        "Your folder (COCO, VOC or YOLO)…"
-    ).run()
+    at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
     at.text_input(key="evaluate_folder").input(str(tmp_path)).run()
     assert not at.exception
     assert any("malformed XML at line 1" in e.value for e in at.error)
-    at.text_input(key="evaluate_folder").input("/no/such/folder").run()
+    assert not any(str(tmp_path) in e.value for e in at.error)  # relative to the root
+    at.text_input(key="evaluate_folder").input(str(tmp_path / "missing")).run()
     assert any("no such file or folder" in e.value for e in at.error)
+    at.text_input(key="evaluate_folder").input("/no/such/folder").run()
+    assert [e.value for e in at.error] == [f"This path cannot be opened: {REFUSED}."]
 
 
 def test_two_detectors_side_by_side(tmp_path, monkeypatch):

@@ -84,6 +84,8 @@ def ultralytics_inputs(
     for t, threshold in enumerate(iouv):
         ok = iou >= threshold
         d, g, v = pd_[ok], pg[ok], iou[ok]
+        if not len(d):  # no pair this close: no true positive at this threshold
+            continue
         # best object per detection, then the first detection per object
         order = np.lexsort((-v, d))
         d, g = d[order], g[order]

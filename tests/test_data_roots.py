@@ -1,0 +1,64 @@
+"""Server folders: only under the operator's roots, symbolic links resolved, and one
+message for every path outside (it never tells whether a file exists)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from core.data_roots import REFUSED, PathRefused, confine, data_roots
+
+
+@pytest.fixture
+def roots(tmp_path):
+    root = tmp_path / "shared"
+    (root / "coco").mkdir(parents=True)
+    (root / "coco" / "instances.json").write_text("{}")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.txt").write_text("x")
+    return data_roots(str(root)), tmp_path
+
+
+def test_no_roots_configured(monkeypatch):
+    monkeypatch.delenv("VISIONCOMPARE_DATA_ROOTS", raising=False)
+    assert data_roots() == ()
+    with pytest.raises(PathRefused):
+        confine("/anything", ())
+
+
+def test_several_roots(tmp_path):
+    value = os.pathsep.join([str(tmp_path / "a"), "", str(tmp_path / "b")])
+    assert data_roots(value) == ((tmp_path / "a").resolve(), (tmp_path / "b").resolve())
+
+
+def test_inside_is_opened(roots):
+    roots, tmp = roots
+    assert confine(str(tmp / "shared" / "coco"), roots) == roots[0] / "coco"
+    assert confine("coco/instances.json", roots) == roots[0] / "coco" / "instances.json"
+    # Inside but missing: allowed here; the dataset reader says it is missing.
+    assert confine(str(tmp / "shared" / "nope"), roots) == roots[0] / "nope"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{tmp}/private/secret.txt",  # exists, outside
+        "{tmp}/private/missing.txt",  # missing, outside
+        "{tmp}/shared/../private/secret.txt",  # .. out
+        "/etc/hostname",
+        "/etc/shadow",
+        "/no/such/file",
+        "../private/secret.txt",  # relative, out of the first root
+        "{tmp}/shared/link-out/secret.txt",  # a symbolic link inside pointing out
+        "{tmp}/shared/link-out",
+        "",
+        "bad\x00path",
+    ],
+)
+def test_outside_is_refused_with_one_message(roots, typed):
+    roots, tmp = roots
+    (tmp / "shared" / "link-out").symlink_to(tmp / "private")
+    with pytest.raises(PathRefused) as info:
+        confine(typed.format(tmp=tmp), roots)
+    assert str(info.value) == REFUSED

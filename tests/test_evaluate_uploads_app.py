@@ -1,0 +1,277 @@
+"""AppTest: a visitor's own dataset and predictions on the Evaluate page, each session
+in its own folder; server folders only under the operator's roots."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+import numpy as np
+import pytest
+from streamlit.runtime import caching
+from streamlit.testing.v1 import AppTest
+
+from components.controls import SERVER_FOLDER, UPLOAD_DATASET
+from core.data_roots import REFUSED
+from core.session_files import server_folder
+from tests.conftest import REPO
+from tests.test_archives import make_zip
+from tests.upload_builders import (
+    coco_archive,
+    coco_subset,
+    jittered_predictions,
+    pycocotools_stats,
+)
+
+SESSION_IDS: dict[int, str] = {}
+"""The session id of each AppTest of the running test (by its session state)."""
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """Temporary runs and uploads folders, no data roots, and one Streamlit session id
+    per AppTest (AppTest gives every instance the same id; the server gives each browser
+    tab its own)."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.ScriptRunner.__init__
+    ids = SESSION_IDS
+    ids.clear()
+
+    def init(self, *args, session_id, session_state, **kwargs):
+        session_id = ids.setdefault(id(session_state), f"apptest-{uuid.uuid4()}")
+        original(
+            self, *args, session_id=session_id, session_state=session_state, **kwargs
+        )
+
+    monkeypatch.setattr(script_runner.ScriptRunner, "__init__", init)
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("VISIONCOMPARE_UPLOADS_DIR", str(tmp_path / "uploads"))
+    monkeypatch.delenv("VISIONCOMPARE_DATA_ROOTS", raising=False)
+    yield tmp_path
+    for session_id in ids.values():
+        caching.clear_session_resource_cache(session_id)
+
+
+def evaluate_page() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    return at
+
+
+def upload_dataset(at: AppTest, name: str, data: bytes, kind="application/zip"):
+    at.selectbox(key="evaluate_dataset").set_value(UPLOAD_DATASET).run()
+    at.file_uploader(key="evaluate_dataset_upload").set_value((name, data, kind)).run()
+
+
+def upload_predictions(at: AppTest, *files: tuple[str, list | bytes]):
+    values = [
+        (n, p if isinstance(p, bytes) else json.dumps(p).encode(), "application/json")
+        for n, p in files
+    ]
+    at.file_uploader(key="evaluate_predictions_upload").set_value(values).run()
+
+
+def sessions(env) -> list[str]:
+    folder = server_folder(env / "uploads")
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(
+        str(e.value) for kind in ("error", "warning", "info", "caption", "markdown")
+        for e in at.get(kind)
+    )  # fmt: skip
+
+
+def test_without_roots_no_server_folder_choice(env):
+    at = evaluate_page()
+    assert SERVER_FOLDER not in at.selectbox(key="evaluate_dataset").options
+    assert not at.exception
+
+
+def test_roots_confine_typed_paths(env, monkeypatch):
+    (env / "shared").mkdir()
+    monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(env / "shared"))
+    at = evaluate_page()
+    at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
+    for typed in ("/etc/hostname", "/etc/no-such-file", str(env / "shared/../runs")):
+        at.text_input(key="evaluate_folder").set_value(typed).run()
+        assert [e.value for e in at.error] == [
+            f"This path cannot be opened: {REFUSED}."
+        ]
+    assert not at.exception
+
+
+def test_upload_dataset_and_predictions_reach_the_summary_cards(env):
+    subset = coco_subset(8)
+    predictions = jittered_predictions(subset)
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(8))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    upload_predictions(at, ("predictions.json", predictions))
+    assert not at.exception and not at.error
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Images / boxes"] == f"8 / {len(subset['annotations'])}"
+    (results,) = at.session_state["evaluate_reports"].values()
+    (report,) = results
+    assert report.source == "predictions.json"
+    expected = pycocotools_stats(subset, predictions)
+    np.testing.assert_allclose(list(report.coco.stats.values()), expected, atol=1e-9)
+    assert cards["mAP50-95"] == f"{expected[0]:.3f}"
+    assert any("predictions.json on" in h.value for h in at.subheader)
+    # No server path anywhere on the page.
+    assert str(env) not in texts(at)
+
+
+def test_annotations_alone_draw_on_a_blank_canvas(env):
+    subset = coco_subset(4)
+    at = evaluate_page()
+    upload_dataset(
+        at, "instances.json", json.dumps(subset).encode(), "application/json"
+    )
+    upload_predictions(at, ("preds.json", jittered_predictions(subset, seed=1)))
+    assert "has annotations but no images" in texts(at)
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    assert any("blank canvas of the annotated size" in c.value for c in at.caption)
+
+
+def test_a_malformed_predictions_file_names_the_entry_and_field(env):
+    subset = coco_subset(4)
+    broken = jittered_predictions(subset)
+    del broken[2]["score"]
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(4))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    upload_predictions(at, ("bad.json", broken))
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception
+    (error,) = at.error
+    assert "bad.json: entry 2: missing field 'score'" in error.value
+    assert str(env) not in error.value
+
+
+def test_a_hostile_archive_gets_its_message(env):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../escape.txt", "x")
+    at = evaluate_page()
+    upload_dataset(at, "evil.zip", buffer.getvalue())
+    assert not at.exception
+    (error,) = at.error
+    assert "../../escape.txt" in error.value and "'..'" in error.value
+    assert str(env) not in error.value
+    assert (
+        not (env / "escape.txt").exists() and not (env / "uploads/escape.txt").exists()
+    )
+
+
+def _runs(path) -> list[str]:
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        return [row[0] for row in db.execute("SELECT key FROM runs")]
+
+
+def test_two_sessions_never_see_each_others_data(env):
+    subset = coco_subset(6)
+    a = evaluate_page()
+    upload_dataset(a, "mine.zip", coco_archive(6))
+    a.button(key="evaluate_run").click().run()  # the bundled models, on A's images
+    assert not a.exception and not a.error, texts(a)
+    (folder_a,) = sessions(env)
+
+    b = evaluate_page()
+    upload_dataset(b, "mine.zip", coco_archive(6))  # the same archive, another visitor
+    b.toggle(key="evaluate_with_classifier").set_value(False).run()
+    folder_b = next(s for s in sessions(env) if s != folder_a)
+    # B's copy is its own, and A's stored predictions are not offered to B.
+    assert b.button(key="evaluate_run").label == "Evaluate"
+    assert (
+        "evaluate_reports" not in b.session_state
+        or not b.session_state["evaluate_reports"]
+    )
+    # A's predictions live in A's folder only, never in the shared store.
+    uploads = server_folder(env / "uploads")
+    assert len(_runs(uploads / folder_a / "predictions.sqlite")) == 2
+    # The classifier's probabilities are read back from A's own store.
+    assert "stored predictions are not available" not in texts(a)
+    assert any(r.key == "evaluate_tagimg_case" for r in a.radio)
+    assert not _runs(env / "runs" / "predictions.sqlite")
+    assert not (uploads / folder_b / "predictions.sqlite").exists() or not _runs(
+        uploads / folder_b / "predictions.sqlite"
+    )
+    # Predictions uploaded by B: only B's page and folder know them.
+    upload_predictions(b, ("theirs.json", jittered_predictions(subset, seed=3)))
+    assert list((uploads / folder_b / "predictions").iterdir())
+    assert not (uploads / folder_a / "predictions").exists()
+    a.run()
+    assert "theirs.json" not in texts(a)
+    (keys_a,) = a.session_state["evaluate_reports"]
+    assert all(str(uploads / folder_a) in str(k) for k in keys_a if "/" in str(k))
+    assert all(folder_b not in str(k) for k in keys_a)
+    # Different uploads: each page shows its own dataset only.
+    upload_dataset(b, "other.zip", coco_archive(3, name="other"))
+    assert "3 images" in texts(b) and "instances_other" in texts(b)
+    a.run()
+    assert "instances_other" not in texts(a)
+    assert {m.label: m.value for m in a.metric}["Images / boxes"].startswith("6 / ")
+
+
+def test_the_session_folder_goes_when_the_session_ends(env):
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(2))
+    (folder,) = sessions(env)
+    assert any((server_folder(env / "uploads") / folder).rglob("*.jpg"))
+    # What Streamlit does when a session disconnects or shuts down.
+    (session_id,) = SESSION_IDS.values()
+    caching.clear_session_resource_cache(session_id)
+    assert sessions(env) == []
+
+
+def test_two_predictions_files_side_by_side(env):
+    subset = coco_subset(5)
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(5, with_images=False))
+    first, second = (jittered_predictions(subset, seed=s) for s in (1, 2))
+    upload_predictions(at, ("predictions.json", first), ("predictions.json", second))
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    (results,) = at.session_state["evaluate_reports"].values()
+    assert [r.source for r in results] == ["predictions.json", "predictions.json (2)"]
+    for report, predictions in zip(results, (first, second)):
+        expected = pycocotools_stats(subset, predictions)
+        np.testing.assert_allclose(
+            list(report.coco.stats.values()), expected, atol=1e-9
+        )
+    assert "Two detectors" in [t.label for t in at.tabs]
+
+
+def test_a_nested_archive_is_named_when_no_dataset_is_found(env):
+    at = evaluate_page()
+    upload_dataset(at, "outer.zip", make_zip({"inner.zip": coco_archive(2)}))
+    assert not at.exception
+    (error,) = at.error
+    assert "not a COCO" in error.value and "another archive (inner.zip)" in error.value
+    assert str(env) not in error.value
+
+
+def test_an_image_path_leading_outside_the_upload_is_refused(env):
+    from tests.test_archives import coco
+
+    at = evaluate_page()
+    data = make_zip({"set/annotations/i.json": coco("../../../../../../etc/hostname")})
+    upload_dataset(at, "set.zip", data)
+    assert not at.exception
+    (error,) = at.error
+    assert "outside the dataset's folder" in error.value
+    assert str(env) not in error.value
+    assert not at.metric and not at.get("imgs")
