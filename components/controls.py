@@ -295,13 +295,16 @@ def _dataset_upload_ui(prefix: str) -> tuple[DatasetUpload, SessionFiles] | None
         key=f"{prefix}_dataset_upload",
         max_upload_size=max(1, limit // 2**20),
         help="A .zip, .tar or .tar.gz in COCO (annotations/*.json with the images), "
-        "VOC (Annotations/ and JPEGImages/) or YOLO (data.yaml) layout, or a COCO "
-        "annotations .json alone: metrics need no images. Unpacked in a temporary "
-        "folder of your own, removed when you leave.",
+        "VOC (Annotations/ and JPEGImages/), YOLO (data.yaml), KITTI (label_2/ and "
+        "image_2/), Cityscapes (gtFine/ and leftImg8bit/) or Open Images (the box and "
+        "class-description CSVs with images/) layout, or a COCO annotations .json alone: "
+        "metrics need no images. Unpacked in a temporary folder of your own, removed when "
+        "you leave.",
     )
     if upload is None:
         st.info(
-            "Upload a COCO, VOC or YOLO dataset archive, or a COCO annotations .json."
+            "Upload a dataset archive (COCO, VOC, YOLO, KITTI, Cityscapes or Open Images "
+            "layout), or a COCO annotations .json."
         )
         return None
     files = _session_files()
@@ -321,7 +324,10 @@ def _server_folder_ui(prefix: str, roots: tuple[Path, ...]) -> Path | None:
         help="Only folders under: " + ", ".join(str(r) for r in roots),
     ).strip()
     if not path:
-        st.info("Type the path of a COCO, VOC or YOLO dataset on this server.")
+        st.info(
+            "Type the path of a dataset folder on this server (COCO, VOC, YOLO, KITTI, "
+            "Cityscapes or Open Images layout)."
+        )
         return None
     try:
         return confine(path, roots)

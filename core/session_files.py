@@ -190,8 +190,8 @@ def store_dataset_upload(
     kind = archive_kind(name)
     if kind is None and not name.lower().endswith(".json"):
         raise UploadError(
-            f"{name}: upload a .zip, .tar, .tar.gz or .tgz archive (COCO, VOC or YOLO "
-            "layout), or a COCO annotations .json"
+            f"{name}: upload a .zip, .tar, .tar.gz or .tgz archive (COCO, VOC, YOLO, "
+            "KITTI, Cityscapes or Open Images layout), or a COCO annotations .json"
         )
     place = folder / "datasets" / _digest(data)
     done = place / "unpacked.ok"

@@ -40,7 +40,7 @@ def test_upload_dataset_and_predictions_reach_the_map_card(tmp_path, monkeypatch
         wait_until_idle(page)
         page.locator("[data-testid='stSelectbox']").filter(has_text="Dataset").click()
         page.get_by_role("option", name="Upload a dataset…").click()
-        page.get_by_text("Upload a COCO, VOC or YOLO dataset archive").wait_for()
+        page.get_by_text("Upload a dataset archive").wait_for()
         wait_until_idle(page)
         uploaders = page.locator("[data-testid='stFileUploaderDropzoneInput']")
         uploaders.first.set_input_files(str(archive))

@@ -275,3 +275,46 @@ def test_an_image_path_leading_outside_the_upload_is_refused(env):
     assert "outside the dataset's folder" in error.value
     assert str(env) not in error.value
     assert not at.metric and not at.get("imgs")
+
+
+@pytest.mark.parametrize("fmt", ["kitti", "cityscapes", "openimages"])
+def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocotools(
+    env, fmt
+):
+    """The newer layouts arrive as archives like any other: unpacked, recognised, and
+    their ignore regions scored as pycocotools scores crowd boxes."""
+    from core.datasets.registry import load_folder
+    from tests.test_datasets_kitti_cityscapes_openimages import (
+        WRITERS,
+        reference_coco,
+        results_for,
+    )
+
+    root = env / "fixture" / fmt
+    WRITERS[fmt](root)
+    files = {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+    image_ids = [s.image_id for s in load_folder(root).samples]
+    reference = reference_coco(fmt, image_ids)
+    names = {c["id"]: c["name"] for c in reference["categories"]}
+    results = results_for(reference)
+    by_name = [
+        {**{k: v for k, v in r.items() if k != "category_id"},
+         "category_name": names[r["category_id"]]}
+        for r in results
+    ]  # fmt: skip
+    at = evaluate_page()
+    upload_dataset(at, f"{fmt}.zip", make_zip(files))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    upload_predictions(at, ("results.json", by_name))
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    (results_run,) = at.session_state["evaluate_reports"].values()
+    (report,) = results_run
+    assert report.dataset.format == fmt
+    expected = pycocotools_stats(reference, results)
+    np.testing.assert_allclose(list(report.coco.stats.values()), expected, atol=1e-9)

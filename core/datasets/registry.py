@@ -1,4 +1,5 @@
-"""The bundled held-out subsets, and opening any folder in COCO, VOC or YOLO format."""
+"""The bundled held-out subsets, and opening any dataset folder (COCO, VOC, YOLO, KITTI,
+Cityscapes or Open Images)."""
 
 from __future__ import annotations
 
