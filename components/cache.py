@@ -83,14 +83,12 @@ def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
         def cached(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            key = repr(
-                (fn.__qualname__,)
-                + tuple(
-                    (name, value)
-                    for name, value in bound.arguments.items()
-                    if not name.startswith("_")
-                )
+            shown = tuple(
+                (name, value)
+                for name, value in bound.arguments.items()
+                if not name.startswith("_")
             )
+            key = repr((fn.__qualname__, *shown))
             return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
 
         cached.clear = cache.clear  # type: ignore[attr-defined]
@@ -311,13 +309,13 @@ def best_operating_points(report_id: str, iou: float, _report):
     """The F1-max confidence overall and per class at one IoU, within the slider's range."""
     from core.metrics.breakdown import best_operating_points as best
 
-    return best(_report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95)
+    return best(
+        _report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def per_image(
-    report_id: str, conf: float, iou: float, class_name, area: str, _report
-):
+def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _report):
     """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
     return _report.per_image(conf, iou, class_name, area)
 

@@ -60,9 +60,7 @@ class ByteBoundedCache(Generic[V]):
         size_of: the bytes a value holds.
     """
 
-    def __init__(
-        self, max_bytes: int, size_of: Callable[[V], int] = nbytes_of
-    ) -> None:
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = nbytes_of) -> None:
         self.max_bytes = max_bytes
         self._size_of = size_of
         self._items: OrderedDict[str, tuple[V, int]] = OrderedDict()

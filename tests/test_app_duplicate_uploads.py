@@ -19,7 +19,11 @@ def test_two_identical_uploads_each_get_their_panels(bus_jpg):
         ]
     ).run()
     assert not app.exception, app.exception
-    assert [h.value for h in app.main.subheader][-3:] == ["bus.jpg", "bus.jpg", "copy.jpg"]
+    assert [h.value for h in app.main.subheader][-3:] == [
+        "bus.jpg",
+        "bus.jpg",
+        "copy.jpg",
+    ]
     assert len(app.get("plotly_chart")) == 3 and len(app.dataframe) == 3
     assert len(app.image) == 3
     tables = [frame.value for frame in app.dataframe]

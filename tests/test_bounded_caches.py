@@ -48,7 +48,9 @@ def test_callers_asking_for_the_same_key_at_once_compute_it_once():
 
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(cache.get_or_compute("k", compute)))
+        threading.Thread(
+            target=lambda: results.append(cache.get_or_compute("k", compute))
+        )
         for _ in range(6)
     ]
     for thread in threads:
@@ -77,7 +79,9 @@ def test_a_large_upload_keeps_only_a_downscaled_copy():
     assert loaded.original_size == (6000, 3000)
     assert loaded.scale == pytest.approx(6000 / 2048)
     assert (loaded.array == (10, 200, 30)).all()
-    small = decode_image(encode(Image.new("RGB", (64, 48)), "PNG"), "s.png", max_side=2048)
+    small = decode_image(
+        encode(Image.new("RGB", (64, 48)), "PNG"), "s.png", max_side=2048
+    )
     assert small.original_size is None and small.scale == 1.0
 
 
