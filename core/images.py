@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.memory import release_free_memory
+
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -21,6 +23,9 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 """Default largest decoded image (width * height); beyond it decoding is refused
 (decompression bombs). The operator sets another with ``VISIONCOMPARE_MAX_PIXELS``."""
+RELEASE_PIXELS = 4_000_000
+"""After decoding an image this large, the freed decoding buffers are given back to the
+operating system (``core.memory``)."""
 ANALYSIS_SIDE = 2048
 """Default longest side of the copy the Compare and Learn pages keep of an upload; the
 operator sets another with ``VISIONCOMPARE_ANALYSIS_SIDE``."""
@@ -228,9 +233,11 @@ def decode_image(
                 scale = max_side / max(rgb.size)
                 size = tuple(max(1, round(side * scale)) for side in rgb.size)
                 rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            del image
             # Read-only on purpose: decoded images are cached and shared between reruns.
             array = np.asarray(rgb, dtype=np.uint8)
+            del image, rgb
+            if width * height >= RELEASE_PIXELS:
+                release_free_memory()
     except ImageError:
         raise
     except UnidentifiedImageError as exc:

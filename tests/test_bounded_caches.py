@@ -96,3 +96,9 @@ def test_the_pixel_limit_is_an_operator_setting(monkeypatch):
     monkeypatch.setenv("VISIONCOMPARE_MAX_PIXELS", "lots")
     with pytest.raises(ValueError, match="VISIONCOMPARE_MAX_PIXELS"):
         max_pixels_setting()
+
+
+def test_freed_memory_can_be_given_back():
+    from core.memory import release_free_memory
+
+    assert isinstance(release_free_memory(), bool)
