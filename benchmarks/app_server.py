@@ -23,6 +23,11 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+SESSION_TTL_S = 120
+"""Streamlit keeps a closed session (its state, uploads, media) this long for a reconnect
+(``server.disconnectedSessionTTL``, default 120 s) before it may clean it up."""
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process in MiB (``VmRSS`` in ``/proc/<pid>/status``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.app_server import (
     READY,
+    REPO,
+    SESSION_TTL_S,
     RssSampler,
     app_server,
     chromium,
@@ -55,12 +57,16 @@ def photo(session: int, round_: int, side: int) -> dict:
             "buffer": buffer.getvalue()}  # fmt: skip
 
 
-def shown(page, name: str) -> bool:
-    """True when the page is idle and its newest upload has its detection image."""
+def shown(page, name: str, images: int) -> bool:
+    """True when the page is idle, shows its newest upload and has ``images`` detection
+    images (one per upload so far)."""
     if not page.locator(READY).count():
         return False
     headings = page.get_by_role("heading", name=name)
-    return headings.count() > 0 and page.locator("[data-testid='stImage']").count() > 0
+    return (
+        headings.count() > 0
+        and page.locator("[data-testid='stImage']").count() >= images
+    )
 
 
 def main() -> None:
@@ -68,6 +74,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--side", type=int, default=3000, help="upload width in pixels")
+    parser.add_argument("--app-dir", type=Path, default=REPO)
     args = parser.parse_args()
     uploads = [
         [photo(s, r, args.side) for s in range(args.sessions)]
@@ -75,7 +82,7 @@ def main() -> None:
     ]
     rows = []
     started = time.perf_counter()
-    with app_server() as (url, pid), chromium() as browser:
+    with app_server(args.app_dir) as (url, pid), chromium() as browser:
         idle = rss_mb(pid)
         sampler = RssSampler(pid)
         pages = [open_upload(browser, url) for _ in range(args.sessions)]
@@ -90,7 +97,9 @@ def main() -> None:
             while waiting:
                 if time.perf_counter() - start > ROUND_LIMIT_S:
                     raise TimeoutError(f"round {round_} took over {ROUND_LIMIT_S} s")
-                waiting = [(p, f) for p, f in waiting if not shown(p, f["name"])]
+                waiting = [
+                    (p, f) for p, f in waiting if not shown(p, f["name"], round_)
+                ]
                 time.sleep(0.2)
             errors = sum(
                 p.locator("[data-testid='stException']").count() for p in pages
@@ -105,9 +114,12 @@ def main() -> None:
         for page in pages:
             page.context.close()
         time.sleep(15)
+        soon = rss_mb(pid)
+        time.sleep(SESSION_TTL_S)
         after = rss_mb(pid)
     size = len(uploads[0][0]["buffer"]) / 1e6
     print(f"machine: {machine()}, Python {platform.python_version()}")
+    print(f"app: {args.app_dir}")
     print(f"{args.sessions} sessions x {args.rounds} rounds, uploads {args.side} px wide "
           f"(~{size:.1f} MB JPEG); total {time.perf_counter() - started:.0f} s")  # fmt: skip
     print()
@@ -116,7 +128,8 @@ def main() -> None:
     print(f"| server idle, no session | | {idle:.0f} | |")
     for name, seconds, rss, peak in rows:
         print(f"| {name} | {seconds:.1f} | {rss:.0f} | {peak:.0f} |")
-    print(f"| 15 s after the sessions closed | | {after:.0f} | |")
+    print(f"| 15 s after the sessions closed | | {soon:.0f} | |")
+    print(f"| {SESSION_TTL_S + 15} s after: the sessions ended | | {after:.0f} | |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Such a PNG is about 130 KB on the wire and 40 megapixels decoded. The real serve
 uploading its images one at a time on Compare (every image a new colour, so nothing is a
 cache hit), then closing. The server's resident memory (RSS, from ``/proc``) is read when
 idle (after one warm-up visit that loads the models, its session closed), at its peak
-during the uploads, and after the sessions end.
+during the uploads, and after the sessions end (Streamlit keeps a closed session for
+``server.disconnectedSessionTTL``, 120 s, so the figure is read 135 s after closing).
 
 Target: peak under 2.5 GB and, after the sessions end, within 300 MB of idle.
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.app_server import (
     READY,
     REPO,
+    SESSION_TTL_S,
     RssSampler,
     app_server,
     chromium,
@@ -52,7 +54,7 @@ def solid_png(n: int) -> dict:
 
 
 def settle(pid: int, seconds: float = 15.0) -> float:
-    """RSS once the server has had time to end closed sessions."""
+    """RSS after a pause."""
     time.sleep(seconds)
     return rss_mb(pid)
 
@@ -81,7 +83,8 @@ def main() -> None:
             page.context.close()
         peak = sampler.peak
         sampler.stop()
-        after = settle(pid)
+        soon = settle(pid)
+        after = settle(pid, SESSION_TTL_S)
         page = open_upload(browser, url)  # the app still works afterwards
         page.wait_for_selector(READY)
         page.context.close()
@@ -100,8 +103,11 @@ def main() -> None:
     print(f"| at start (no session) | {start_rss:.0f} |")
     print(f"| idle (models loaded, warm-up session closed) | {idle:.0f} |")
     print(f"| peak during the uploads | {peak:.0f} (target < 2560) |")
-    print(f"| after the sessions end | {after:.0f} ({after - idle:+.0f} vs idle; "
-          "target within 300) |")  # fmt: skip
+    print(
+        f"| 15 s after the sessions closed | {soon:.0f} ({soon - idle:+.0f} vs idle) |"
+    )
+    print(f"| {SESSION_TTL_S + 15} s after: the sessions ended | {after:.0f} "
+          f"({after - idle:+.0f} vs idle; target within 300) |")  # fmt: skip
 
 
 if __name__ == "__main__":
