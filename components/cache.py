@@ -60,7 +60,9 @@ def budget_bytes(setting: str, default_mb: float) -> int:
     try:
         megabytes = float(text) if text else default_mb
     except ValueError:
-        raise ValueError(f"{setting} should be a number of megabytes, not {text!r}")
+        raise ValueError(
+            f"{setting} should be a number of megabytes, not {text!r}"
+        ) from None
     return int(max(megabytes, 0.0) * 2**20)
 
 
@@ -74,7 +76,8 @@ def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
     """Memoise a function in a server-wide byte-bounded cache, keyed (like
     ``st.cache_data``) by its name and every argument whose name does not start with an
     underscore. Values are shared, not copied: they must never be mutated. Callers asking
-    for the same key at once compute it once; ``fn.clear()`` forgets them all."""
+    for the same key at once compute it once; ``fn.clear()`` forgets this function's
+    values."""
 
     def wrap(fn: F) -> F:
         signature = inspect.signature(fn)
@@ -88,10 +91,10 @@ def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
                 for name, value in bound.arguments.items()
                 if not name.startswith("_")
             )
-            key = repr((fn.__qualname__, *shown))
+            key = f"{fn.__qualname__}:{shown!r}"
             return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
 
-        cached.clear = cache.clear  # type: ignore[attr-defined]
+        cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return wrap

@@ -114,11 +114,11 @@ class ByteBoundedCache(Generic[V]):
                 if not lock.locked() and self._computing.get(key) is lock:
                     del self._computing[key]
 
-    def clear(self) -> None:
-        """Forget every value."""
+    def clear(self, prefix: str = "") -> None:
+        """Forget every value (or those whose key starts with ``prefix``)."""
         with self._lock:
-            self._items.clear()
-            self._bytes = 0
+            for key in [k for k in self._items if k.startswith(prefix)]:
+                self._bytes -= self._items.pop(key)[1]
 
     @property
     def nbytes(self) -> int:

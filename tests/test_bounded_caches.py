@@ -32,6 +32,8 @@ def test_the_cache_keeps_what_fits_in_its_bytes():
         cache.put(str(n), np.zeros(3000, np.uint8))
     assert cache.nbytes <= 10_000 and len(cache) == 3
     assert cache.get("19") is not None and cache.get("0") is None
+    cache.clear("18")
+    assert cache.get("18") is None and cache.get("19") is not None and len(cache) == 2
     cache.clear()
     assert cache.nbytes == 0 and len(cache) == 0
 
@@ -102,3 +104,29 @@ def test_freed_memory_can_be_given_back():
     from core.memory import release_free_memory
 
     assert isinstance(release_free_memory(), bool)
+
+
+def test_byte_cached_keys_by_named_arguments_and_clears_per_function():
+    from components.cache import byte_cached
+
+    shared = ByteBoundedCache(1 << 20)
+    calls = []
+
+    @byte_cached(shared)
+    def double(key: str, _data: np.ndarray) -> np.ndarray:
+        calls.append(key)
+        return _data * 2
+
+    @byte_cached(shared)
+    def triple(key: str, _data: np.ndarray) -> np.ndarray:
+        calls.append(key)
+        return _data * 3
+
+    data = np.arange(4)
+    first = double("a", data)
+    assert double("a", np.zeros(4)) is first  # the underscore argument is not the key
+    assert (triple("a", data) == data * 3).all() and calls == ["a", "a"]
+    double.clear()
+    double("a", data)
+    triple("a", data)
+    assert calls == ["a", "a", "a"]
