@@ -1,17 +1,40 @@
-"""Every Streamlit cache decorator of the app lives here."""
+"""Every Streamlit cache decorator of the app lives here.
+
+Decoded images, model outputs and other per-image results live in server-wide caches
+bounded by bytes, not entries (``ByteBoundedCache``): a few huge uploads cannot hold the
+server's memory. Budgets, in megabytes, from the environment:
+
+- ``VISIONCOMPARE_IMAGE_CACHE_MB`` (default 160): decoded uploads (the copy kept of each
+  is at most ``VISIONCOMPARE_ANALYSIS_SIDE`` pixels on its long side), dataset images and
+  video frames.
+- ``VISIONCOMPARE_RESULT_CACHE_MB`` (default 64): predictions, saliency maps, detector
+  heads, the classifier on detected boxes.
+- ``VISIONCOMPARE_VIDEO_CACHE_MB`` (default 256): finished video analyses.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
+import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
 
-from core.images import LoadedImage, decode_image, load_image_file
+from core.bounded_cache import ByteBoundedCache
+from core.images import (
+    LoadedImage,
+    analysis_side_setting,
+    decode_image,
+    load_image_file,
+)
 from core.metrics.coco import coco_results
 from core.types import Prediction
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
@@ -24,8 +47,57 @@ RUN_COUNTS: Counter[str] = Counter()
 """How many times each model ran on a Compare/Learn image, past the cache (tests read it)."""
 
 
+F = TypeVar("F", bound=Callable)
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def budget_bytes(setting: str, default_mb: float) -> int:
+    """A cache budget: ``$setting`` in megabytes, or the default."""
+    text = os.environ.get(setting, "").strip()
+    try:
+        megabytes = float(text) if text else default_mb
+    except ValueError:
+        raise ValueError(
+            f"{setting} should be a number of megabytes, not {text!r}"
+        ) from None
+    return int(max(megabytes, 0.0) * 2**20)
+
+
+IMAGES = ByteBoundedCache(budget_bytes("VISIONCOMPARE_IMAGE_CACHE_MB", 160))
+"""Decoded images for the whole server (uploads, dataset images, video frames)."""
+RESULTS = ByteBoundedCache(budget_bytes("VISIONCOMPARE_RESULT_CACHE_MB", 64))
+"""Model outputs for the whole server (predictions, saliency maps, ...)."""
+
+
+def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
+    """Memoise a function in a server-wide byte-bounded cache, keyed (like
+    ``st.cache_data``) by its name and every argument whose name does not start with an
+    underscore. Values are shared, not copied: they must never be mutated. Callers asking
+    for the same key at once compute it once; ``fn.clear()`` forgets this function's
+    values."""
+
+    def wrap(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def cached(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            shown = tuple(
+                (name, value)
+                for name, value in bound.arguments.items()
+                if not name.startswith("_")
+            )
+            key = f"{fn.__qualname__}:{shown!r}"
+            return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
+
+        cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
+        return cached  # type: ignore[return-value]
+
+    return wrap
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=6)
@@ -43,13 +115,15 @@ def get_vocabulary_model(name: str, device: str, vocabulary: tuple[str, ...]):
     return get_model(name, device).with_vocabulary(vocabulary)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@byte_cached(IMAGES)
 def decode_cached(data_digest: str, name: str, _data: bytes) -> LoadedImage:
-    """Decode once per file content (the digest is the key; the bytes are not hashed)."""
-    return decode_image(_data, name)
+    """Decode once per file content (the digest is the key; the bytes are not hashed).
+    Only a copy at most ``VISIONCOMPARE_ANALYSIS_SIDE`` pixels on its long side is kept
+    (``LoadedImage.original_size`` and ``scale`` say how it relates to the file)."""
+    return decode_image(_data, name, max_side=analysis_side_setting())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@byte_cached(RESULTS)
 def classify_cached(
     classifier: str, device: str, image_digest: str, _image: np.ndarray
 ) -> Prediction:
@@ -59,7 +133,7 @@ def classify_cached(
     return get_model(classifier, device).predict([_image])[0]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@byte_cached(RESULTS)
 def detect_cached(
     detector: str,
     device: str,
@@ -98,7 +172,7 @@ def disagreement(report_id: str, _report):
     return _report.disagreement
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@byte_cached(IMAGES)
 def image_array(path: str) -> np.ndarray:
     return load_image_file(path).array
 
@@ -112,14 +186,15 @@ def prediction_store(folder: str):
     return default_store(Path(folder))
 
 
-@st.cache_data(show_spinner="Finding where each model looks…", max_entries=32)
+@byte_cached(RESULTS)
 def saliency(model: str, device: str, image_digest: str, _image: np.ndarray):
     from model_zoo.explain import classifier_saliency
 
-    return classifier_saliency(get_model(model, device), _image)
+    with st.spinner("Finding where each model looks…"):
+        return classifier_saliency(get_model(model, device), _image)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@byte_cached(RESULTS)
 def detector_head(model: str, device: str, image_digest: str, _image: np.ndarray):
     from model_zoo.explain import detector_head
 
@@ -150,12 +225,15 @@ def complexity(model: str):
     return detector_complexity(spec.architecture, spec.input_size)
 
 
-@st.cache_data(show_spinner="Classifying every detected box…", max_entries=32)
+@byte_cached(RESULTS)
 def classify_crops(
     model: str, device: str, key: str, _crops: list[np.ndarray]
 ) -> list[Prediction]:
     """The classifier on each crop (key: detector, image digest and its settings)."""
-    return get_model(model, device).predict(_crops) if _crops else []
+    if not _crops:
+        return []
+    with st.spinner("Classifying every detected box…"):
+        return get_model(model, device).predict(_crops)
 
 
 @dataclass(frozen=True)
@@ -213,7 +291,7 @@ def video_results():
     return ByteBoundedCache(int(budget * 2**20), lambda result: result.nbytes)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@byte_cached(IMAGES)
 def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
     """One frame of an annotated video (the scrubber's picture)."""
     from core.video_io import read_frame

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
@@ -20,9 +22,13 @@ from core.types import Detections, Prediction
 
 
 def classification_panel(
-    prediction: Prediction, k: int, title: str, note: str | None
+    prediction: Prediction, k: int, title: str, note: str | None, key: str | None = None
 ) -> None:
-    """The classifier's answer: top-1 in words, top-k bar chart, latency."""
+    """The classifier's answer: top-1 in words, top-k bar chart, latency.
+
+    ``key``: unique on the page (e.g. the image's position), so two identical images
+    (the same file uploaded twice) each get their own chart.
+    """
     classification = prediction.classification
     assert classification is not None
     name, prob = classification.top1
@@ -33,6 +39,7 @@ def classification_panel(
         topk_bar_figure(classification, k),
         width="stretch",
         config={"displayModeBar": False},
+        key=None if key is None else f"{key}-topk",
     )
     st.caption(timing_text(prediction.timing, prediction.device))
     if note:
@@ -46,20 +53,28 @@ def detection_panel(
     title: str,
     note: str | None,
     class_filter: tuple[str, ...] | None = None,
+    key: str | None = None,
+    scale: float = 1.0,
 ) -> None:
     """The detector's answer: boxes drawn, a table of boxes, counts per class, latency.
 
     ``class_filter``: the classes the user chose to show (None: all), named when empty.
+    ``key``: unique on the page (e.g. the image's position), so two identical images
+    each get their own table. ``scale``: the file's pixels per pixel of ``image`` (a
+    downscaled copy); the table gives boxes in the file's pixels.
     """
     st.markdown(f"#### Detection · {title}")
     st.caption("A label and a box for every object found: what is where?")
     st.image(fit_for_display(annotate(image, shown)), width="stretch")
+    if scale != 1.0:
+        shown = replace(shown, xyxy=shown.xyxy * np.float32(scale))
     if len(shown):
         counts = ", ".join(f"{name} × {n}" for name, n in class_counts(shown))
         st.markdown(f"**{count_noun(len(shown), 'object')}**: {counts}")
         small = {"width": "small"}
         st.dataframe(
             detections_frame(shown),
+            key=None if key is None else f"{key}-boxes",
             hide_index=True,
             width="stretch",
             # As tall as its rows (no empty padding), scrolling beyond six.

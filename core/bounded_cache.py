@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+import numpy as np
+
 V = TypeVar("V")
+
+OBJECT_OVERHEAD = 64
+"""Bytes counted for every object on top of its contents, so that many small values are
+bounded too."""
+
+
+def nbytes_of(value: object) -> int:
+    """About how many bytes a value holds: its numpy arrays, bytes and strings, through
+    dataclasses, tuples, lists, dicts and pandas frames (each object counted once)."""
+    seen: set[int] = set()
+    stack = [value]
+    total = 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        total += OBJECT_OVERHEAD
+        if isinstance(item, np.ndarray):
+            total += item.nbytes if item.base is None else 0
+            if item.base is not None:
+                stack.append(item.base)
+        elif isinstance(item, (bytes, bytearray, memoryview, str)):
+            total += sys.getsizeof(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        elif hasattr(item, "memory_usage") and hasattr(item, "columns"):
+            total += int(item.memory_usage(index=True, deep=True).sum())
+        elif hasattr(item, "nbytes") and isinstance(item.nbytes, int):
+            total += item.nbytes
+        else:
+            total += sys.getsizeof(item)
+    return total
 
 
 class ByteBoundedCache(Generic[V]):
@@ -18,12 +60,13 @@ class ByteBoundedCache(Generic[V]):
         size_of: the bytes a value holds.
     """
 
-    def __init__(self, max_bytes: int, size_of: Callable[[V], int]) -> None:
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = nbytes_of) -> None:
         self.max_bytes = max_bytes
         self._size_of = size_of
         self._items: OrderedDict[str, tuple[V, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._computing: dict[str, threading.Lock] = {}
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -48,6 +91,34 @@ class ByteBoundedCache(Generic[V]):
             self._items[key] = (value, size)
             self._bytes += size
             return True
+
+    def get_or_compute(self, key: str, compute: Callable[[], V]) -> V:
+        """The cached value, or ``compute()`` stored under ``key``. Callers asking for
+        the same key at the same time compute it once: the others wait and read it. An
+        exception is not cached (each caller that asks again tries again)."""
+        hit = self.get(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            lock = self._computing.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                hit = self.get(key)
+                if hit is not None:
+                    return hit
+                value = compute()
+                self.put(key, value)
+                return value
+        finally:
+            with self._lock:
+                if not lock.locked() and self._computing.get(key) is lock:
+                    del self._computing[key]
+
+    def clear(self, prefix: str = "") -> None:
+        """Forget every value (or those whose key starts with ``prefix``)."""
+        with self._lock:
+            for key in [k for k in self._items if k.startswith(prefix)]:
+                self._bytes -= self._items.pop(key)[1]
 
     @property
     def nbytes(self) -> int:

@@ -7,21 +7,57 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.memory import release_free_memory
+
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """Largest file accepted (matches the uploader's limit in .streamlit/config.toml)."""
 MAX_PIXELS = 40_000_000
-"""Largest decoded image (width * height); beyond it decoding is refused (decompression bombs)."""
+"""Default largest decoded image (width * height); beyond it decoding is refused
+(decompression bombs). The operator sets another with ``VISIONCOMPARE_MAX_PIXELS``."""
+RELEASE_PIXELS = 4_000_000
+"""After decoding an image this large, the freed decoding buffers are given back to the
+operating system (``core.memory``)."""
+ANALYSIS_SIDE = 2048
+"""Default longest side of the copy the Compare and Learn pages keep of an upload; the
+operator sets another with ``VISIONCOMPARE_ANALYSIS_SIDE``."""
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif")
+
+
+def _setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    try:
+        value = int(float(text))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} should be a positive whole number, not {text!r}")
+    return value
+
+
+def max_pixels_setting() -> int:
+    """The largest image decoded (width * height): ``$VISIONCOMPARE_MAX_PIXELS`` or
+    ``MAX_PIXELS``."""
+    return _setting("VISIONCOMPARE_MAX_PIXELS", MAX_PIXELS)
+
+
+def analysis_side_setting() -> int:
+    """The longest side of the copy kept of an upload: ``$VISIONCOMPARE_ANALYSIS_SIDE``
+    or ``ANALYSIS_SIDE``. Every model resizes its input to well below it (640 to 1333
+    pixels), so the models see the same picture; the display is smaller still."""
+    return _setting("VISIONCOMPARE_ANALYSIS_SIDE", ANALYSIS_SIDE)
 
 
 class ImageError(ValueError):
@@ -58,6 +94,8 @@ class LoadedImage:
         original_mode: Pillow mode before conversion (``"CMYK"``, ``"I;16"``, ...).
         original_format: the file format Pillow recognised.
         notes: human-readable notes (``"EXIF rotation applied"``, ``"alpha dropped"``).
+        original_size: (width, height) of the file's picture when ``array`` is a
+            downscaled copy of it (``decode_image(max_side=...)``); None: full size.
     """
 
     name: str
@@ -65,6 +103,14 @@ class LoadedImage:
     original_mode: str
     original_format: str
     notes: tuple[str, ...] = ()
+    original_size: tuple[int, int] | None = None
+
+    @property
+    def scale(self) -> float:
+        """Original pixels per pixel of ``array`` (1.0 when it is full size)."""
+        if self.original_size is None:
+            return 1.0
+        return self.original_size[0] / self.array.shape[1]
 
     @property
     def width(self) -> int:
@@ -117,7 +163,8 @@ def decode_image(
     name: str = "image",
     *,
     max_bytes: int = MAX_UPLOAD_BYTES,
-    max_pixels: int = MAX_PIXELS,
+    max_pixels: int | None = None,
+    max_side: int | None = None,
 ) -> LoadedImage:
     """Decode an uploaded file into an RGB uint8 array.
 
@@ -128,7 +175,10 @@ def decode_image(
         data: the file's bytes.
         name: the file name, used in messages.
         max_bytes: files larger than this are refused before decoding.
-        max_pixels: images with more pixels than this are refused before decoding.
+        max_pixels: images with more pixels than this are refused before decoding
+            (None: ``max_pixels_setting()``).
+        max_side: when given, an image with a longer side is downscaled to it while it is
+            decoded (only the copy is kept; ``original_size`` records the file's size).
 
     Returns:
         The decoded image.
@@ -137,6 +187,8 @@ def decode_image(
         EmptyFileError, NotAnImageError, TruncatedImageError, ImageTooLargeError,
         UnsupportedImageError: each with a message that names the file.
     """
+    if max_pixels is None:
+        max_pixels = max_pixels_setting()
     if not data:
         raise EmptyFileError(f"{name} is empty (0 bytes).")
     if len(data) > max_bytes:
@@ -175,8 +227,17 @@ def decode_image(
                 image = ImageOps.exif_transpose(image)
                 notes.append(f"EXIF orientation {orientation} applied")
             rgb = _to_rgb(image, notes)
+            original_size = None
+            if max_side is not None and max(rgb.size) > max_side:
+                original_size = rgb.size
+                scale = max_side / max(rgb.size)
+                size = tuple(max(1, round(side * scale)) for side in rgb.size)
+                rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
             # Read-only on purpose: decoded images are cached and shared between reruns.
             array = np.asarray(rgb, dtype=np.uint8)
+            del image, rgb
+            if width * height >= RELEASE_PIXELS:
+                release_free_memory()
     except ImageError:
         raise
     except UnidentifiedImageError as exc:
@@ -214,7 +275,9 @@ def decode_image(
     log.debug(
         "decoded %s: %s %s -> %s", name, original_format, original_mode, array.shape
     )
-    return LoadedImage(name, array, original_mode, original_format, tuple(notes))
+    return LoadedImage(
+        name, array, original_mode, original_format, tuple(notes), original_size
+    )
 
 
 def load_image_file(path: str, **limits: int) -> LoadedImage:

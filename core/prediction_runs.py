@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -92,6 +92,26 @@ def _load(batch: list[Sample]) -> list[np.ndarray]:
     return read_images([sample.path for sample in batch])
 
 
+_CLAIMS: dict[tuple[str, str], threading.Lock] = {}
+_CLAIMS_GUARD = threading.Lock()
+WAIT_POLL_SECONDS = 0.5
+"""How often a run waiting for another session's run of the same key reports progress."""
+
+
+def run_claim(store: PredictionStore, key: str) -> threading.Lock:
+    """The one lock of a run in this process: whoever holds it predicts the run; another
+    session asking for the same run (same store, same key) waits and reads it back."""
+    where = str(store.path.resolve()) if store.backend == "sqlite" else store.url
+    with _CLAIMS_GUARD:
+        return _CLAIMS.setdefault((where, key), threading.Lock())
+
+
+def _model_seconds(predictions: Sequence) -> float:
+    """The model's own time for a batch: each prediction's timing is measured while the
+    model's lock is held, so waiting for another caller of the model is not in it."""
+    return sum(p.timing.total_ms for p in predictions) / 1000.0
+
+
 def _run(
     store: PredictionStore,
     key: str,
@@ -106,8 +126,39 @@ def _run(
 ) -> float:
     """Predict the images not yet stored, committing each batch.
 
-    Returns the seconds spent on the timed images (every batch after the first).
+    One run of a key at a time in this process: a second caller (another browser
+    session) waits, reporting the first one's progress, and then finds the run complete.
+
+    Returns the model's own seconds on the timed images (every batch after the first).
     """
+    claim = run_claim(store, key)
+    while not claim.acquire(timeout=WAIT_POLL_SECONDS):
+        done = store.count(key)
+        if progress:
+            progress(done, len(dataset))
+        if should_stop is not None and should_stop():
+            raise Interrupted(
+                f"stopped while another session predicted {done} of {len(dataset)} images"
+            )
+    try:
+        return _run_claimed(store, key, kind, meta, dataset, predict, put, batch_size,
+                            progress, should_stop)  # fmt: skip
+    finally:
+        claim.release()
+
+
+def _run_claimed(
+    store: PredictionStore,
+    key: str,
+    kind: str,
+    meta: dict,
+    dataset: Dataset,
+    predict: Callable[[list[np.ndarray]], list],
+    put: Callable[[int, object], None],
+    batch_size: int,
+    progress: Progress | None,
+    should_stop: Callable[[], bool] | None,
+) -> float:
     store.begin(key, kind, meta, len(dataset))
     if store.is_complete(key):
         return 0.0
@@ -121,7 +172,7 @@ def _run(
     if progress:
         progress(finished, total)
     batches = list(_batches(todo, batch_size))
-    started, timed = time.perf_counter(), 0
+    seconds, timed = 0.0, 0
     # Decode the next batch while the model works on this one.
     with ThreadPoolExecutor(
         max_workers=1, thread_name_prefix="visioncompare-decode"
@@ -132,20 +183,19 @@ def _run(
             pending = (
                 pool.submit(_load, batches[n + 1]) if n + 1 < len(batches) else None
             )
-            for sample, prediction in zip(batch, predict(images)):
+            predictions = predict(images)
+            for sample, prediction in zip(batch, predictions):
                 put(sample.image_id, prediction)
-            if n == 0 and len(batches) > 1:
+            if not (n == 0 and len(batches) > 1):
                 # The first call warms the model up (graph compilation, caches): the time
                 # per image is measured on the batches after it.
-                started = time.perf_counter()
-            else:
+                seconds += _model_seconds(predictions)
                 timed += len(batch)
             finished += len(batch)
             if progress:
                 progress(finished, total)
             if should_stop is not None and should_stop() and finished < total:
                 raise Interrupted(f"stopped after {finished} of {total} images")
-    seconds = time.perf_counter() - started
     recorded = store.meta(key) or {}
     store.update_meta(
         key,

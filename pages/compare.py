@@ -48,7 +48,10 @@ for n, item in enumerate(inputs):
     except ImageError as exc:
         st.error(str(exc))
         continue
-    details = f"{loaded.width}×{loaded.height} px, {loaded.original_format} {loaded.original_mode}"
+    width, height = loaded.original_size or (loaded.width, loaded.height)
+    details = f"{width}×{height} px, {loaded.original_format} {loaded.original_mode}"
+    if loaded.original_size:
+        details += f" (analysed at {loaded.width}×{loaded.height})"
     if loaded.notes:
         details += " · " + "; ".join(loaded.notes)
     st.caption(details + (f" · {item.caption}" if item.caption else ""))
@@ -71,10 +74,13 @@ for n, item in enumerate(inputs):
         st.error(f"{item.name}: the models could not process this image ({exc}).")
         continue
     shown = filter_detections(det_pred.detections, settings.conf, settings.classes)
+    # Keys from the image's position: the same file uploaded twice gets two panels.
+    key = f"compare-{n}"
     left, right = st.columns(2, gap="large")
     with left:
-        classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note)
+        classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note, key)
     with right:
         detection_panel(
-            loaded.array, det_pred, shown, det_spec.title, det.note, settings.classes
-        )
+            loaded.array, det_pred, shown, det_spec.title, det.note, settings.classes,
+            key=key, scale=loaded.scale,
+        )  # fmt: skip

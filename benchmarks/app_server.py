@@ -1,0 +1,157 @@
+"""The real app for the browser benchmarks: ``streamlit run app.py`` on 127.0.0.1, its
+resident memory sampled from ``/proc`` (Linux), and headless Chromium sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("VISIONCOMPARE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+SESSION_TTL_S = 120
+"""Streamlit keeps a closed session (its state, uploads, media) this long for a reconnect
+(``server.disconnectedSessionTTL``, default 120 s) before it may clean it up."""
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (``VmRSS`` in ``/proc/<pid>/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class RssSampler:
+    """Samples a process's RSS every ``interval`` seconds in a thread; ``peak`` since
+    the last ``reset``."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak = rss_mb(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            with contextlib.suppress(OSError, RuntimeError):
+                self.peak = max(self.peak, rss_mb(self.pid))
+
+    def reset(self) -> None:
+        self.peak = rss_mb(self.pid)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def app_server(app_dir: Path = REPO, **env_vars: str) -> Iterator[tuple[str, int]]:
+    """Start the app on a free loopback port; yields (URL, server pid)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "VISIONCOMPARE_RUNS": tempfile.mkdtemp(prefix="visioncompare-bench-"),
+           **env_vars}  # fmt: skip
+    log = tempfile.NamedTemporaryFile(
+        "w", prefix="streamlit-", suffix=".log", delete=False
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; log: {log.name}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; log: {log.name}")
+            time.sleep(0.5)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Chromium browser (Debian's; Playwright cannot fetch its own here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_upload(browser, url: str):
+    """A new session on Compare with the upload source picked; returns its page."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=300_000)
+    page.get_by_text("Upload", exact=True).click()
+    page.locator("input[type='file']").wait_for(state="attached", timeout=120_000)
+    return page
+
+
+def upload_and_wait(
+    page, files: list[dict], shown: int, timeout_ms: int = 300_000
+) -> None:
+    """Upload files (Playwright payloads: name, mimeType, buffer; the uploader adds them
+    to those already there) and wait until ``shown`` images have their detection panel
+    or their own error message."""
+    page.locator("input[type='file']").set_input_files(files)
+    for item in files:
+        page.get_by_role("heading", name=item["name"]).wait_for(timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if page.locator(READY).count():
+            done = page.locator("[data-testid='stImage']").count()
+            errors = page.locator("[data-testid='stAlertContentError']").count()
+            if done + errors >= shown:
+                return
+        time.sleep(0.1)
+    raise TimeoutError("the uploads were not analysed in time")
+
+
+def machine() -> str:
+    """The machine in words: CPU model, cores, memory."""
+    cpu = next(
+        (line.split(":", 1)[1].strip()
+         for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), "unknown CPU",
+    )  # fmt: skip
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB"
