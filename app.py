@@ -10,11 +10,14 @@ import logging
 
 import streamlit as st
 
+from components import cache
 from components.controls import shared_sidebar_ui
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
+# Upload folders that servers before this one left behind go on its first run.
+cache.remove_upload_leftovers()
 
 navigation = st.navigation(
     [

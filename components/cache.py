@@ -408,13 +408,14 @@ def session_files(session_id: str):
     first call in a server process removes the folders servers before it left."""
     from core.session_files import SessionFiles, session_folder
 
-    _remove_upload_leftovers()
+    remove_upload_leftovers()
     return SessionFiles(session_folder(session_id))
 
 
 @st.cache_resource(show_spinner=False)
-def _remove_upload_leftovers() -> int:
-    """Once per server process, before its first session folder is made."""
+def remove_upload_leftovers() -> int:
+    """Once per server process: the router calls it on the first run, and a session
+    folder is never made before it."""
     from core.session_files import remove_leftovers
 
     return remove_leftovers()
