@@ -397,6 +397,10 @@ def test_kitti_malformed_line_names_file_line_and_field(line, message, tmp_path)
 
 
 def test_kitti_missing_or_broken_image(tmp_path):
+    # The app imports Ultralytics, whose patched Image.open tries an optional HEIF plugin
+    # (not installed) on a file Pillow cannot identify: that too is an unreadable image.
+    import ultralytics.utils.patches  # noqa: F401
+
     root = tmp_path / "kitti"
     write_kitti(root)
     (root / "image_2" / "000002.png").unlink()

@@ -4,8 +4,6 @@ downloaded only when the operator allows it (the command line allows both)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -17,6 +15,8 @@ from model_zoo.operator_settings import (
     SHOW_SERVER_PATHS,
     Availability,
     availability,
+    downloads_allowed,
+    show_server_paths,
     shown_path,
 )
 from tests.conftest import REPO
@@ -98,17 +98,13 @@ def test_user_weights_notes_name_the_folder_only_for_the_operator(
     assert get_spec("custom:mine.onnx").note == f"Found in {tmp_path}."
 
 
-def test_the_command_line_is_the_operator():
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in (ALLOW_DOWNLOADS, SHOW_SERVER_PATHS)
-    }
-    code = (
-        "import os, visioncompare.__main__; "
-        f"print(os.environ['{ALLOW_DOWNLOADS}'], os.environ['{SHOW_SERVER_PATHS}'])"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    assert out.stdout.split() == ["1", "1"], out.stderr
+def test_the_command_line_is_the_operator_while_it_runs(monkeypatch):
+    from visioncompare.__main__ import operator_defaults
+
+    monkeypatch.delenv(ALLOW_DOWNLOADS, raising=False)
+    monkeypatch.setenv(SHOW_SERVER_PATHS, "0")  # the environment says otherwise
+    with operator_defaults():
+        assert downloads_allowed() and not show_server_paths()
+    # A process that ran a command (a test, a notebook) keeps its own settings.
+    assert ALLOW_DOWNLOADS not in os.environ and not downloads_allowed()
+    assert os.environ[SHOW_SERVER_PATHS] == "0"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -11,10 +12,26 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
-# The command line's user is the operator: missing weights may be downloaded, and
-# messages name the server's folders (model_zoo.operator_settings).
-os.environ.setdefault("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")
-os.environ.setdefault("VISIONCOMPARE_SHOW_SERVER_PATHS", "1")
+
+OPERATOR_DEFAULTS = {
+    "VISIONCOMPARE_ALLOW_DOWNLOADS": "1",
+    "VISIONCOMPARE_SHOW_SERVER_PATHS": "1",
+}
+"""The command line's user is the operator: missing weights may be downloaded, and
+messages name the server's folders (``model_zoo.operator_settings``), unless the
+environment says otherwise. Set only while a command runs, so a process that calls
+``main`` (a test, a notebook) keeps its own settings afterwards."""
+
+
+@contextlib.contextmanager
+def operator_defaults():
+    added = [name for name in OPERATOR_DEFAULTS if name not in os.environ]
+    os.environ.update({name: OPERATOR_DEFAULTS[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 class ProgressBar:
@@ -142,6 +159,11 @@ def _fetch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with operator_defaults():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     # ``visioncompare`` when run as the installed command, else ``python -m visioncompare``.
     command = Path(sys.argv[0]).name
     prog = "visioncompare" if command == "visioncompare" else "python -m visioncompare"

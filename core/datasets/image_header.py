@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from core.datasets.types import DatasetError, shown
 
@@ -28,5 +28,8 @@ def image_size(path: Path, root: Path, where: str) -> tuple[int, int]:
     try:
         with Image.open(path) as image:  # lazy: reads the header, not the pixels
             return image.size
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Exception as exc:
+        # Any decoder failure on a hostile file is this dataset's, and so is the
+        # ImportError of the optional HEIF plugin that Ultralytics' patched Image.open
+        # tries on a file Pillow cannot identify.
         raise DatasetError(f"{where}: {name} is not a readable image") from exc
