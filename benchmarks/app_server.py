@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("VISIONCOMPARE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+sys.path.insert(0, str(REPO))
 
+from tests.e2e_server import (  # noqa: E402  (the browser tests' own server and flags)
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    READY,
+    streamlit_server,
+)
 
 SESSION_TTL_S = 120
 """Streamlit keeps a closed session (its state, uploads, media) this long for a reconnect
@@ -62,43 +61,14 @@ class RssSampler:
 
 @contextlib.contextmanager
 def app_server(app_dir: Path = REPO, **env_vars: str) -> Iterator[tuple[str, int]]:
-    """Start the app on a free loopback port; yields (URL, server pid)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "VISIONCOMPARE_RUNS": tempfile.mkdtemp(prefix="visioncompare-bench-"),
-           **env_vars}  # fmt: skip
-    log = tempfile.NamedTemporaryFile(
-        "w", prefix="streamlit-", suffix=".log", delete=False
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early; log: {log.name}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; log: {log.name}")
-            time.sleep(0.5)
+    """Start the app on a free loopback port with its own runs folder; yields
+    (URL, server pid)."""
+    runs = tempfile.mkdtemp(prefix="visioncompare-bench-")
+    log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
+    with streamlit_server(
+        log, app_dir, **{"VISIONCOMPARE_RUNS": runs, **env_vars}
+    ) as (url, proc):
         yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextlib.contextmanager

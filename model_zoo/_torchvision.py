@@ -5,6 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import torch
 from torchvision.models import get_weight
 

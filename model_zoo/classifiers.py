@@ -8,6 +8,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import numpy as np
 import torch
 from PIL import Image

@@ -12,6 +12,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import cv2
 import numpy as np
 import torch

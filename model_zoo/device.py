@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import torch
 
 from model_zoo.registry import ModelFamily

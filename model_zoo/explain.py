@@ -8,6 +8,9 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import cv2
 import numpy as np
 import torch

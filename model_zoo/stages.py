@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import numpy as np
 import torch
 from torchvision.models.detection.rpn import concat_box_prediction_layers

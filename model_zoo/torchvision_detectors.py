@@ -14,6 +14,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import model_zoo._libraries  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import numpy as np
 import torch
 from torchvision.models import get_model_builder, get_weight

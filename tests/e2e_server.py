@@ -12,8 +12,6 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO, require_file
 
 CHROMIUM = Path(os.environ.get("VISIONCOMPARE_CHROMIUM", "/usr/bin/chromium"))
@@ -37,56 +35,57 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path, **env_vars: str) -> Iterator[str]:
-    """``streamlit run app.py`` on 127.0.0.1; yields its URL, stops it afterwards."""
+def streamlit_server(
+    log_path: Path, app_dir: Path = REPO, **env_vars: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free 127.0.0.1 port; yields (URL, process) once it
+    answers its health check, and stops it afterwards.
+
+    Raises:
+        RuntimeError: it exited early or did not answer within 120 s (the log names why).
+    """
     port = free_port()
     env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env_vars}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "streamlit", "run", "app.py",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 120
             while True:
                 if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited early:\n{log_path.read_text()}")
-                try:
+                    raise RuntimeError(
+                        f"streamlit exited early:\n{log_path.read_text()}"
+                    )
+                with contextlib.suppress(OSError):
                     with urllib.request.urlopen(
                         f"{url}/_stcore/health", timeout=2
                     ) as r:
                         if r.status == 200:
                             break
-                except OSError:
-                    pass
                 if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start:\n{log_path.read_text()}")
+                    raise RuntimeError(
+                        f"streamlit did not start:\n{log_path.read_text()}"
+                    )
                 time.sleep(0.5)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextlib.contextmanager
+def running_app(log_path: Path, **env_vars: str) -> Iterator[str]:
+    """The app for a browser test; yields its URL."""
+    with streamlit_server(log_path, **env_vars) as (url, _):
+        yield url
 
 
 @contextlib.contextmanager
