@@ -83,8 +83,11 @@ def read_images(paths: Sequence[str | Path]) -> list[np.ndarray]:
         except (OSError, ImageError) as exc:
             # A dataset image that is missing or broken stops the run with its name; the
             # images before it are already stored.
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise DatasetError(f"{path}: cannot read this image ({reason})") from exc
+            # Named by its folder and file (never the server's path, nor a decoder's
+            # message that may hold it).
+            name = "/".join(Path(path).parts[-2:])
+            reason = exc if isinstance(exc, ImageError) else exc.strerror or "unreadable"
+            raise DatasetError(f"{name}: cannot read this image ({reason})") from exc
     return images
 
 
