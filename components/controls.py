@@ -58,6 +58,12 @@ def _availability(spec: ModelSpec) -> str:
     return "" if found is Availability.INSTALLED else f" ({AVAILABILITY_MARK[found]})"
 
 
+AVAILABILITY_HELP = (
+    "(download): no weights on this server yet; its library fetches them on first use, "
+    "which needs the internet. (not installed): this server does not download weights; "
+    "ask its operator to put them in its weights folder. (missing): no weights and "
+    "no known download."
+)
 AVAILABILITY_MARK = {
     Availability.DOWNLOADABLE: "download",
     Availability.NOT_INSTALLED: "not installed",
@@ -78,8 +84,7 @@ def _model_picker(label: str, task: Task, default: str, key: str) -> str:
         index=names.index(default) if default in names else 0,
         format_func=label_of,
         key=key,
-        help="Models marked (download) are fetched by their library on first use when "
-        "this machine is online; offline, put the weights in model_zoo/weights/.",
+        help=AVAILABILITY_HELP,
     )
 
 
@@ -408,8 +413,7 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
             select_all=False,  # at most two: "Select all" could never apply
             format_func=lambda name: name + _availability(specs[name]),
             key=f"{prefix}_detectors",
-            help="Models marked (download) have no weights on this machine yet: their "
-            "library downloads them first, which needs the internet.",
+            help=AVAILABILITY_HELP,
         )
         absent = [specs[d] for d in detectors if _availability(specs[d])]
         if absent:
