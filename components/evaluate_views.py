@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import cache
 from components.cache import image_array, report_files
+from components.controls import thresholds_ui
 from core.compare import table_height
 from core.error_plots import (
     error_types_figure,
@@ -44,6 +45,7 @@ from core.plots import (
     tagging_figure,
 )
 from core.tables import per_class_table, with_missing_as_na
+from visioncompare.report import runs_dir
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"
@@ -97,6 +99,24 @@ def _fmt(value: float | None) -> str:
     if value is None or value != value or value < 0:
         return "n/a"
     return f"{value:.3f}"
+
+
+def report_header(report, dataset) -> None:
+    """What was evaluated on what, with the class renames and the boxes left out."""
+    notes = []
+    if dataset.renamed:
+        notes.append(
+            "classes renamed: "
+            + ", ".join(f"{a} → {b}" for a, b in dataset.renamed.items())
+        )
+    if report.dropped:
+        notes.append(
+            f"{sum(report.dropped.values())} predicted boxes of classes this dataset "
+            "does not annotate were left out"
+        )
+    st.subheader(f"{report.source} on {dataset.name}")
+    if notes:
+        st.caption("; ".join(notes) + ".")
 
 
 def summary_cards(report) -> None:
@@ -723,3 +743,87 @@ def tagging_images_section(
         + ". Boxes: the detector's, green true positive, red false positive, orange "
         "dashed missed."
     )
+
+
+def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:
+    """The threshold explorer and every tab that depends on its thresholds.
+
+    Args:
+        report: the first report (its detector or predictions file is the one explored).
+        results: every report of the run (a second one opens the "Two detectors" tab).
+        dataset: the dataset evaluated.
+        report_id: the report's key in the server-wide caches.
+        choice: the page's ``EvaluateChoice`` (an upload's classifier probabilities
+            are in the session's own store).
+    """
+    st.subheader("Threshold explorer")
+    conf, iou = thresholds_ui("evaluate", report.params.conf, report.params.iou)
+    explorer = report.explorer
+    match = explorer.match(iou)
+    records = match.at_confidence(conf)
+    threshold_metrics(explorer.summary(conf, iou))
+
+    tabs = st.tabs(
+        [
+            "Precision-recall",
+            "Per class",
+            "IoU",
+            "Confusion matrix",
+            "Error browser",
+            "Error types",
+            "Per image",
+            "By size",
+            "Best threshold",
+            "COCO table",
+            *(["Two detectors"] if len(results) > 1 else []),
+            *(["Classification vs detection"] if report.tagging is not None else []),
+            "Why mAP differs",
+            "Downloads",
+        ]
+    )
+    tab = iter(tabs)
+    with next(tab):
+        pr_section(report, match, conf, "evaluate")
+    with next(tab):
+        per_class_section(report, "evaluate")
+    with next(tab):
+        iou_section(records, iou, "evaluate")
+    with next(tab):
+        names = {s.image_id: s.name for s in dataset.samples}
+        confusion_section(explorer.confusion(conf, iou), names, "evaluate")
+    with next(tab):
+        errors_section(records, dataset, "evaluate")
+    with next(tab):
+        error_types_section(report, records, conf, "evaluate")
+    with next(tab):
+        per_image_section(report, records, conf, iou, "evaluate", report_id)
+    with next(tab):
+        size_section(report, iou, "evaluate")
+    with next(tab):
+        best_point_section(report, iou, "evaluate", report_id)
+    with next(tab):
+        coco_table(report)
+    if len(results) > 1:
+        with next(tab):
+            compare_section(results[0], results[1], "evaluate")
+            two_models_images_section(
+                results[0], results[1], records, conf, iou, "evaluate"
+            )
+    if report.tagging is not None:
+        with next(tab):
+            tagging_section(report)
+            probabilities = (
+                choice.files.probabilities(report.classifier_run.key)
+                if choice.uploaded
+                else cache.classifier_probabilities(
+                    report.classifier_run.key, str(runs_dir())
+                )
+            )
+            tagging_images_section(
+                report, records, conf, "evaluate", report_id, probabilities
+            )
+    with next(tab):
+        st.caption("The same stored predictions, scored the ways different tools do:")
+        disagreement_section(cache.disagreement(report_id, report))
+    with next(tab):
+        downloads(report, records, "evaluate", report_id)

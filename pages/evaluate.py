@@ -5,25 +5,21 @@ explorer and an error browser."""
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import replace
 
 import streamlit as st
 
 from components import cache
 from components import evaluate_views as views
-from components.controls import evaluate_inputs_ui, shared_choice, thresholds_ui
+from components.controls import evaluate_inputs_ui, shared_choice
+from components.evaluate_run import run_reports
 from components.router import require_router
 from core.data_roots import require_inside
 from core.datasets import DatasetError
 from core.metrics.align import class_table
 from core.session_files import images_present, report_key
-from core.store import StoreError
-from model_zoo import WeightsNotFoundError, get_spec
-from model_zoo.device import DeviceError
+from model_zoo import get_spec
 from model_zoo.registry import weights_on_disk
-from visioncompare.ray_engine import RayUnavailable
-from visioncompare.report import is_stored, run_evaluation, runs_dir
+from visioncompare.report import is_stored, runs_dir
 
 require_router()
 
@@ -102,70 +98,10 @@ if st.session_state.get("evaluate_stop"):
         "from there."
     )
 if pressed or (state_key not in reports and stored):
-    # Any rerun interrupts this script: the Stop button (or any other widget) ends the run
-    # after the image in progress, and everything already predicted stays in the store.
-    # The button lives in a placeholder that is emptied when the run ends.
-    stop_slot = st.empty()
-    stop_slot.button(
-        "Stop evaluating",
-        key="evaluate_stop",
-        icon=":material/stop_circle:",
-        help="Stops after the image in progress; every image predicted so far is stored "
-        "and the next Evaluate continues from there. (Streamlit's own Stop, top right, "
-        "does the same.)",
-    )
-    progress = st.progress(0.0, text="Starting…")
-    started: dict[str, tuple[float, int]] = {}
-
-    def report_progress(stage: str, done: int, total: int) -> None:
-        now = time.perf_counter()
-        # The rate counts only this run's images (a resumed run starts part-way).
-        first, first_done = started.setdefault(stage, (now, done))
-        rate = (done - first_done) / (now - first) if now > first else 0.0
-        left = (
-            f", about {(total - done) / rate:.0f} s left"
-            if rate and done < total
-            else ""
-        )
-        progress.progress(
-            done / max(total, 1), text=f"{stage}: {done} / {total} images{left}"
-        )
-
-    try:
-        results = []
-        for n, detector in enumerate(detectors):
-            results.append(
-                run_evaluation(
-                    dataset,
-                    detector=detector,
-                    classifier=classifier if n == 0 else None,
-                    device=shared.device,
-                    store=store,
-                    progress=report_progress,
-                    get_model=lambda name: cache.model_on(name, shared.device).model,
-                    engine=engine,
-                )
-            )
-        for upload in predictions:  # the CLI's --predictions, per upload
-            report = run_evaluation(
-                dataset,
-                predictions=str(upload.path),
-                classifier=classifier if not results else None,
-                device=shared.device,
-                store=store,
-                progress=report_progress,
-                get_model=lambda name: cache.model_on(name, shared.device).model,
-            )
-            results.append(replace(report, source=upload.name))
-        reports[state_key] = results
-        progress.empty()
-        stop_slot.empty()
-    except (WeightsNotFoundError, DeviceError, KeyError, ValueError, RayUnavailable,
-            StoreError) as exc:  # fmt: skip
-        progress.empty()
-        stop_slot.empty()
-        st.error(f"The evaluation could not run: {choice.shown(exc)}")
-        st.stop()
+    reports[state_key] = run_reports(
+        dataset, detectors, predictions, classifier, store, engine, shared.device,
+        choice.shown,
+    )  # fmt: skip
 
 results = reports.get(state_key)
 if results is None:
@@ -188,20 +124,7 @@ report = results[0]
 report_id = report_key(
     report, choice.dataset, None if detectors else predictions[0].path
 )
-notes = []
-if dataset.renamed:
-    notes.append(
-        "classes renamed: "
-        + ", ".join(f"{a} → {b}" for a, b in dataset.renamed.items())
-    )
-if report.dropped:
-    notes.append(
-        f"{sum(report.dropped.values())} predicted boxes of classes this dataset does not "
-        "annotate were left out"
-    )
-st.subheader(f"{report.source} on {dataset.name}")
-if notes:
-    st.caption("; ".join(notes) + ".")
+views.report_header(report, dataset)
 views.class_table_section(report.class_table)
 views.summary_cards(report)
 
@@ -209,77 +132,7 @@ views.summary_cards(report)
 @st.fragment
 def explorer() -> None:
     """Everything that depends on the thresholds: a slider reruns only this part."""
-    st.subheader("Threshold explorer")
-    conf, iou = thresholds_ui("evaluate", report.params.conf, report.params.iou)
-    explorer = report.explorer
-    match = explorer.match(iou)
-    records = match.at_confidence(conf)
-    views.threshold_metrics(explorer.summary(conf, iou))
-
-    tabs = st.tabs(
-        [
-            "Precision-recall",
-            "Per class",
-            "IoU",
-            "Confusion matrix",
-            "Error browser",
-            "Error types",
-            "Per image",
-            "By size",
-            "Best threshold",
-            "COCO table",
-            *(["Two detectors"] if len(results) > 1 else []),
-            *(["Classification vs detection"] if report.tagging is not None else []),
-            "Why mAP differs",
-            "Downloads",
-        ]
-    )
-    tab = iter(tabs)
-    with next(tab):
-        views.pr_section(report, match, conf, "evaluate")
-    with next(tab):
-        views.per_class_section(report, "evaluate")
-    with next(tab):
-        views.iou_section(records, iou, "evaluate")
-    with next(tab):
-        names = {s.image_id: s.name for s in dataset.samples}
-        views.confusion_section(explorer.confusion(conf, iou), names, "evaluate")
-    with next(tab):
-        views.errors_section(records, dataset, "evaluate")
-    with next(tab):
-        views.error_types_section(report, records, conf, "evaluate")
-    with next(tab):
-        views.per_image_section(report, records, conf, iou, "evaluate", report_id)
-    with next(tab):
-        views.size_section(report, iou, "evaluate")
-    with next(tab):
-        views.best_point_section(report, iou, "evaluate", report_id)
-    with next(tab):
-        views.coco_table(report)
-    if len(results) > 1:
-        with next(tab):
-            views.compare_section(results[0], results[1], "evaluate")
-            views.two_models_images_section(
-                results[0], results[1], records, conf, iou, "evaluate"
-            )
-    if report.tagging is not None:
-        with next(tab):
-            views.tagging_section(report)
-            probabilities = (
-                choice.files.probabilities(report.classifier_run.key)
-                if choice.uploaded
-                else cache.classifier_probabilities(
-                    report.classifier_run.key, str(runs_dir())
-                )
-            )
-            views.tagging_images_section(
-                report, records, conf, "evaluate", report_id, probabilities
-            )
-    with next(tab):
-        st.caption("The same stored predictions, scored the ways different tools do:")
-        views.disagreement_section(cache.disagreement(report_id, report))
-    with next(tab):
-        views.downloads(report, records, "evaluate", report_id)
+    views.explorer_section(report, results, dataset, report_id, choice)
 
 
 explorer()
