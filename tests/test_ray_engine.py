@@ -173,7 +173,7 @@ def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
         seen.update(kwargs)
         raise ValueError("stop here")
 
-    monkeypatch.setattr(report, "run_evaluation", fake_run)
+    monkeypatch.setattr(evaluate_run, "run_evaluation", fake_run)
     code = main(["evaluate", "--dataset", "voc2012-sample100", "--detector",
                  "yolov8n-int8", "--engine", "ray", "--address", "10.0.0.1:6379",
                  "--actors", "4", "--gpus-per-actor", "0.5"])  # fmt: skip
@@ -190,7 +190,7 @@ def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
     run_evaluation (stubbed here: the Ray run itself is tested above)."""
     from streamlit.testing.v1 import AppTest
 
-    import visioncompare.report as report
+    import components.evaluate_run as evaluate_run
     from tests.conftest import REPO
 
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))
@@ -204,7 +204,7 @@ def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
         seen.append(kwargs["engine"])
         raise ValueError("stubbed")
 
-    monkeypatch.setattr(report, "run_evaluation", fake_run)
+    monkeypatch.setattr(evaluate_run, "run_evaluation", fake_run)
     monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
     at.run()
     at.radio(key="evaluate_engine").set_value("ray").run()
