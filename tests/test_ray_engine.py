@@ -173,7 +173,7 @@ def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
         seen.update(kwargs)
         raise ValueError("stop here")
 
-    monkeypatch.setattr(evaluate_run, "run_evaluation", fake_run)
+    monkeypatch.setattr(report, "run_evaluation", fake_run)
     code = main(["evaluate", "--dataset", "voc2012-sample100", "--detector",
                  "yolov8n-int8", "--engine", "ray", "--address", "10.0.0.1:6379",
                  "--actors", "4", "--gpus-per-actor", "0.5"])  # fmt: skip
