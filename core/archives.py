@@ -11,7 +11,11 @@ Limits are operator settings (environment variables):
 - ``VISIONCOMPARE_MAX_ARCHIVE_MB``: total unpacked size (default 500);
 - ``VISIONCOMPARE_MAX_ARCHIVE_FILES``: members, folders included (default 20,000);
 - ``VISIONCOMPARE_MAX_ARCHIVE_RATIO``: unpacked / packed size, of the whole archive
-  and of each member over 1 MB (default 100).
+  and of each member over 1 MB (default 100);
+- ``VISIONCOMPARE_MAX_ANNOTATION_MB``: each annotation file (``.json``, ``.xml``,
+  ``.csv``, ``.txt``, ``.yaml``; default 32, above COCO val2017's 25 MB instances file).
+  Annotations are parsed whole, into several times their size in memory: a file of a few
+  hundred MB that packs within the ratio would be a memory bomb of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 """The archive kinds that are unpacked."""
 NESTED_SUFFIXES = (*ARCHIVE_SUFFIXES, ".gz", ".bz2", ".xz", ".7z", ".rar", ".zst")
 """Members with these endings are archives themselves: written, never unpacked."""
+ANNOTATION_SUFFIXES = (".json", ".xml", ".csv", ".txt", ".yaml", ".yml")
+"""Members parsed whole when the dataset is read: their size is bounded on its own."""
 RATIO_MIN_BYTES = 2**20
 """A member's own ratio is checked from this unpacked size up (tiny files compress
 arbitrarily well and are harmless)."""
@@ -70,11 +76,13 @@ class ArchiveLimits:
         max_files: members (files and folders).
         max_ratio: unpacked / packed bytes, for the archive and each member over
             ``RATIO_MIN_BYTES``.
+        max_annotation_bytes: each member with an ``ANNOTATION_SUFFIXES`` ending.
     """
 
     max_bytes: int = 500 * _MB
     max_files: int = 20_000
     max_ratio: float = 100.0
+    max_annotation_bytes: int = 32 * _MB
 
     @classmethod
     def from_env(cls) -> ArchiveLimits:
@@ -89,6 +97,13 @@ class ArchiveLimits:
                 _env_number("VISIONCOMPARE_MAX_ARCHIVE_FILES", default.max_files)
             ),
             max_ratio=_env_number("VISIONCOMPARE_MAX_ARCHIVE_RATIO", default.max_ratio),
+            max_annotation_bytes=int(
+                _env_number(
+                    "VISIONCOMPARE_MAX_ANNOTATION_MB",
+                    default.max_annotation_bytes / _MB,
+                )
+                * _MB
+            ),
         )
 
 
@@ -223,10 +238,14 @@ def _tar_stream(path: Path, kind: str, limits: ArchiveLimits, name: str):
     import gzip
 
     raw = open(path, "rb")  # closed with the tarfile by the caller
-    source: BinaryIO = gzip.GzipFile(fileobj=raw) if kind == "tar.gz" else raw
-    # Headers and padding: at most 1.5 KB a member on top of its data, plus the end.
-    limit = limits.max_bytes + 1536 * (limits.max_files + 2) + 20 * 1024
-    tar = tarfile.open(fileobj=_Counted(source, limit, name), mode="r|")
+    try:
+        source: BinaryIO = gzip.GzipFile(fileobj=raw) if kind == "tar.gz" else raw
+        # Headers and padding: at most 1.5 KB a member on top of its data, plus the end.
+        limit = limits.max_bytes + 1536 * (limits.max_files + 2) + 20 * 1024
+        tar = tarfile.open(fileobj=_Counted(source, limit, name), mode="r|")
+    except BaseException:
+        raw.close()  # not a tar: nothing else will close it
+        raise
     return tar, raw
 
 
@@ -244,6 +263,16 @@ def _check(members: list[_Member], packed: int, limits: ArchiveLimits, name: str
                 f"{m.name}: the archive unpacks to more than "
                 f"{limits.max_bytes // _MB} MB (VISIONCOMPARE_MAX_ARCHIVE_MB); "
                 "nothing was unpacked"
+            )
+        if (
+            not m.is_dir
+            and m.size > limits.max_annotation_bytes
+            and m.name.lower().endswith(ANNOTATION_SUFFIXES)
+        ):
+            raise ArchiveError(
+                f"{m.name}: {m.size / _MB:,.0f} MB, more than the "
+                f"{limits.max_annotation_bytes / _MB:g} MB an annotation file may be "
+                "(VISIONCOMPARE_MAX_ANNOTATION_MB); nothing was unpacked"
             )
         if (
             m.packed is not None

@@ -258,3 +258,23 @@ def test_bytes_are_counted_while_writing(tmp_path):
     member = _Member("b.bin", ("b.bin",), False, size=100, packed=None)
     with pytest.raises(ArchiveError, match=r"^b\.bin: the archive unpacks to more"):
         _write(member, io.BytesIO(bytes(100)), tmp_path, [0], limits, "x.zip")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_an_annotation_file_over_its_own_limit_is_refused(session, gz, monkeypatch):
+    """An annotation file is parsed whole: within the archive's size and ratio limits it
+    could still take gigabytes once parsed, so each has a limit of its own (the operator's
+    setting), checked from the headers; images of the same size are fine."""
+    monkeypatch.setenv("VISIONCOMPARE_MAX_ANNOTATION_MB", "1")
+    limits = ArchiveLimits.from_env()
+    assert limits.max_annotation_bytes == 2**20
+    big = b"[" + b",".join(b'{"id": %d}' % i for i in range(150_000)) + b"]"
+    assert len(big) > 2**20
+    members = [("set/annotations/instances.json", big)]
+    message = refused(session, "set.tgz" if gz else "set.tar", make_tar(members, gz=gz),
+                      limits)  # fmt: skip
+    assert message.startswith("set/annotations/instances.json: 2 MB")
+    assert "VISIONCOMPARE_MAX_ANNOTATION_MB" in message
+    image = make_tar([("set/images/big.jpg", big)], gz=gz)
+    name = "images.tgz" if gz else "images.tar"
+    assert store_dataset_upload(session, name, image, limits).folder.is_dir()
