@@ -164,6 +164,13 @@ def load_dataset(name_or_path: str):
     return open_dataset(name_or_path)
 
 
+@st.cache_resource(scope="session", show_spinner="Reading the dataset…", max_entries=2)
+def load_uploaded_dataset(path: str):
+    """A visitor's uploaded dataset, kept for that session only: released with it, and
+    never holding server memory for sessions that have ended."""
+    return open_dataset(path)
+
+
 @st.cache_resource(
     show_spinner="Scoring the same predictions the ways other tools do…", max_entries=8
 )

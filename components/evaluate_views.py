@@ -49,8 +49,9 @@ from visioncompare.report import runs_dir
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"
-CANVAS_SIDE = 8192
-"""The largest side of a blank canvas drawn for a missing image (pixels)."""
+CANVAS_SIDE = 4096
+"""The largest side of a blank canvas drawn for a missing image (pixels): 48 MB at most,
+and above the size of the images of every dataset format read."""
 
 
 def _picture(sample) -> np.ndarray:

@@ -210,6 +210,10 @@ def _tar_member(info: tarfile.TarInfo) -> _Member:
         raise ArchiveError(
             f"{info.name}: not a regular file or folder; nothing was unpacked"
         )
+    if info.isreg() and info.name.endswith(("/", "\\")):
+        raise ArchiveError(
+            f"{info.name}: a file named like a folder; nothing was unpacked"
+        )
     return _Member(
         info.name, parts, info.isdir(), 0 if info.isdir() else info.size, None
     )
@@ -267,7 +271,8 @@ def _check(members: list[_Member], packed: int, limits: ArchiveLimits, name: str
         if (
             not m.is_dir
             and m.size > limits.max_annotation_bytes
-            and m.name.lower().endswith(ANNOTATION_SUFFIXES)
+            and m.parts
+            and m.parts[-1].lower().endswith(ANNOTATION_SUFFIXES)
         ):
             raise ArchiveError(
                 f"{m.name}: {m.size / _MB:,.0f} MB, more than the "

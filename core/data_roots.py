@@ -51,12 +51,12 @@ def confine(typed: str, roots: tuple[Path, ...]) -> Path:
     text = typed.strip()
     if not roots or not text or "\x00" in text:
         raise PathRefused(REFUSED)
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = roots[0] / path
     try:
+        path = Path(text).expanduser()  # RuntimeError: "~nosuchuser"
+        if not path.is_absolute():
+            path = roots[0] / path
         resolved = path.resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop
+    except (OSError, RuntimeError) as exc:  # also a symlink loop
         raise PathRefused(REFUSED) from exc
     if not any(_under(resolved, root) for root in roots):
         raise PathRefused(REFUSED)

@@ -354,6 +354,9 @@ def load_coco_results(
         for name in ("image_id", "bbox", "score"):
             if name not in entry:
                 raise ValueError(f"{at}: missing field '{name}'")
+        for name in ("image_id", "category_id", "category_name"):
+            if isinstance(entry.get(name), (list, dict)):
+                raise ValueError(f"{at}: field '{name}' should be a number or a name")
         if entry["image_id"] not in image_ids:
             raise ValueError(
                 f"{at}: image_id {entry['image_id']} is not in {dataset.name}"

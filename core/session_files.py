@@ -2,7 +2,8 @@
 
 All sessions' folders live under one uploads root (``$VISIONCOMPARE_UPLOADS_DIR``, else
 ``<temp dir>/visioncompare-uploads``), inside a folder of the server process
-(``server-<pid>``), so replicas on one machine never remove each other's files. A
+(``server-<host>-<pid>``), so replicas, on one machine or sharing the folder from
+several, never remove each other's files. A
 session's folder is made on first use, removed when the session ends, and the folders of
 servers that are no longer running are removed when a server starts.
 
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -28,7 +30,10 @@ from core.archives import ArchiveLimits, Unpacked, archive_kind, extract_archive
 log = logging.getLogger(__name__)
 
 _MB = 2**20
-_SERVER = re.compile(r"^server-(\d+)$")
+_SERVER = re.compile(r"^server-(?P<host>[A-Za-z0-9._-]+)-(?P<pid>\d+)$")
+_HOST = re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
+"""This machine's name in server folders: replicas sharing one uploads folder (containers
+often all run as process 1) never take each other's folders for their own."""
 DEFAULT_MAX_UPLOAD_MB = 25
 """The default upload size, the same as the app's ``server.maxUploadSize``."""
 
@@ -60,7 +65,7 @@ def max_upload_bytes() -> int:
 
 def server_folder(root: Path | None = None, pid: int | None = None) -> Path:
     """This server process's folder under the uploads root (not created)."""
-    return (root or uploads_root()) / f"server-{pid or os.getpid()}"
+    return (root or uploads_root()) / f"server-{_HOST}-{pid or os.getpid()}"
 
 
 def _running(pid: int) -> bool:
@@ -74,9 +79,9 @@ def _running(pid: int) -> bool:
 
 
 def remove_leftovers(root: Path | None = None) -> int:
-    """At server start: remove the folders of servers no longer running, and this
-    process's own (left from an earlier process with the same id). Returns how many
-    folders were removed."""
+    """At server start: remove the folders of this machine's servers no longer running,
+    and this process's own (left from an earlier process with the same id). Folders of
+    other machines are left to them. Returns how many folders were removed."""
     root = root or uploads_root()
     removed = 0
     if not root.is_dir():
@@ -85,7 +90,9 @@ def remove_leftovers(root: Path | None = None) -> int:
         match = _SERVER.match(folder.name)
         if not match or not folder.is_dir() or folder.is_symlink():
             continue
-        pid = int(match.group(1))
+        if match["host"] != _HOST:
+            continue
+        pid = int(match["pid"])
         if pid == os.getpid() or not _running(pid):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
@@ -180,7 +187,9 @@ def store_dataset_upload(
     folder: Path, name: str, data: bytes, limits: ArchiveLimits | None = None
 ) -> DatasetUpload:
     """Unpack an uploaded dataset archive (or place a COCO annotations JSON) in the
-    session's ``folder``; the same content again is found where it was put.
+    session's ``folder``; the same file again is found where it was put. A session keeps
+    one dataset upload on disk: once a new one is in place, the ones before it go (the
+    page's uploader holds one file), so a visitor cannot fill the disk upload by upload.
 
     Raises:
         UploadError: too large, empty, or neither an archive nor a ``.json``.
@@ -193,13 +202,15 @@ def store_dataset_upload(
             f"{name}: upload a .zip, .tar, .tar.gz or .tgz archive (COCO, VOC, YOLO, "
             "KITTI, Cityscapes or Open Images layout), or a COCO annotations .json"
         )
-    place = folder / "datasets" / _digest(data)
+    # Named by the file's name and bytes: the folder inside is named after the file.
+    place = folder / "datasets" / _digest(name.encode() + b"\0" + data)
     done = place / "unpacked.ok"
     if kind is None:
         target = place / f"{safe_name(_stem(name), 'annotations')}.json"
         if not target.is_file():
             place.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        _keep_only(place)
         return DatasetUpload(target, place, name)
     unpacked = place / safe_name(_stem(name), "dataset")
     nested: tuple[str, ...] = ()
@@ -221,7 +232,16 @@ def store_dataset_upload(
             archive.unlink(missing_ok=True)
         nested = result.nested
         done.write_text("\n".join(nested))
+    _keep_only(place)
     return DatasetUpload(_dataset_root(unpacked), unpacked, name, nested)
+
+
+def _keep_only(place: Path) -> None:
+    """Remove the session's other dataset uploads (after the new one is in place: a
+    refused upload leaves the last good one)."""
+    for other in place.parent.iterdir():
+        if other != place:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def store_predictions_upload(folder: Path, name: str, data: bytes) -> Path:

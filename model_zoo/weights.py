@@ -93,7 +93,9 @@ def require(
                 return target
             reason = "the download produced no file"
         except Exception as exc:  # any network or library failure means: not available
-            reason = f"the download failed: {type(exc).__name__}: {exc}"
+            # The library's own text may name server paths: the operator's only.
+            detail = f": {exc}" if show_server_paths() else ""
+            reason = f"the download failed ({type(exc).__name__}{detail})"
             log.info("download of %s failed: %s", filename, exc)
     raise WeightsNotFoundError(missing_message(filename, reason))
 

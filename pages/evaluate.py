@@ -35,7 +35,8 @@ choice = evaluate_inputs_ui("evaluate", shared)
 if choice is None:
     st.stop()
 try:
-    dataset = cache.load_dataset(choice.dataset)
+    load = cache.load_uploaded_dataset if choice.uploaded else cache.load_dataset
+    dataset = load(choice.dataset)
     if choice.folder is not None:  # an upload or a server folder: no file outside it
         require_inside(dataset, choice.folder)
 except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:

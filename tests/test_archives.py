@@ -278,3 +278,16 @@ def test_an_annotation_file_over_its_own_limit_is_refused(session, gz, monkeypat
     image = make_tar([("set/images/big.jpg", big)], gz=gz)
     name = "images.tgz" if gz else "images.tar"
     assert store_dataset_upload(session, name, image, limits).folder.is_dir()
+
+
+def test_a_file_named_like_a_folder_is_refused(session):
+    """A regular tar member whose name ends in '/' would be written under its cleaned
+    name: refused, so no rule can be checked against one name and applied to another."""
+    info = tarfile.TarInfo("set/annotations/big.json/")
+    data = b"[]"
+    info.size = len(data)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.addfile(info, io.BytesIO(data))
+    message = refused(session, "set.tar", buffer.getvalue())
+    assert message.startswith("set/annotations/big.json/: a file named like a folder")

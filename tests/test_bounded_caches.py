@@ -101,9 +101,13 @@ def test_the_pixel_limit_is_an_operator_setting(monkeypatch):
 
 
 def test_freed_memory_can_be_given_back():
+    """With glibc (Linux servers, CI) the freed heap goes back to the system; elsewhere
+    the call says it could not."""
+    import platform
+
     from core.memory import release_free_memory
 
-    assert isinstance(release_free_memory(), bool)
+    assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
 
 
 def test_byte_cached_keys_by_named_arguments_and_clears_per_function():

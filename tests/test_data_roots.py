@@ -54,6 +54,7 @@ def test_inside_is_opened(roots):
         "{tmp}/shared/link-out",
         "",
         "bad\x00path",
+        "~nosuchuser/x",  # a home folder that does not exist
     ],
 )
 def test_outside_is_refused_with_one_message(roots, typed):

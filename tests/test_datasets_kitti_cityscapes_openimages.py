@@ -580,3 +580,10 @@ def test_class_table_names_every_class_merged_into_one(tmp_path):
     assert table.loc["bus", "status"] == "unmatched: left out"
     never = table.loc[table["status"] == "never predicted: AP 0", "dataset class"]
     assert never.tolist() == ["Cyclist"]  # the class COCO cannot name
+
+
+def test_cityscapes_from_a_relative_path(tmp_path, monkeypatch):
+    """A folder typed relative to the working directory reads like an absolute one."""
+    write_cityscapes(tmp_path / "cs")
+    monkeypatch.chdir(tmp_path)
+    assert len(load_folder("cs")) == 3

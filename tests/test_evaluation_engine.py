@@ -173,6 +173,15 @@ def test_bring_your_own_predictions_validation(tmp_path):
              "score": float("nan")},
             "'score' is nan; every detection needs a finite confidence",
         ),
+        (
+            {"image_id": [397133], "category_id": 18, "bbox": [1, 2, 3, 4], "score": 1},
+            "field 'image_id' should be a number or a name",
+        ),
+        (
+            {"image_id": 397133, "category_id": {"id": 18}, "bbox": [1, 2, 3, 4],
+             "score": 1},
+            "field 'category_id' should be a number or a name",
+        ),
     ]:  # fmt: skip
         path.write_text(json.dumps([entry]))
         with pytest.raises(ValueError, match=f"entry 0: .*{message}"):

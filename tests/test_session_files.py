@@ -58,9 +58,13 @@ def test_leftovers_of_stopped_servers_are_removed(tmp_path):
     alive.mkdir(parents=True)
     other = tmp_path / "not-ours"
     other.mkdir()
+    # A replica on another machine sharing the folder, with the same process id as a
+    # stopped server here (containers often all run as process 1).
+    replica = tmp_path / f"server-another-host-{int(dead.stdout)}" / "its-session"
+    replica.mkdir(parents=True)
     assert remove_leftovers(tmp_path) == 2
     assert not stale.exists() and not mine.exists()
-    assert alive.is_dir() and other.is_dir()
+    assert alive.is_dir() and other.is_dir() and replica.is_dir()
 
 
 def test_upload_size_is_bounded_by_bytes(tmp_path, monkeypatch):
@@ -82,3 +86,23 @@ def test_visitor_text_hides_server_paths(tmp_path):
     shown = visitor_text(text, folder, {path: "mine.json"})
     assert shown == "mine.json: entry 3: missing field 'score'; see datasets/x/a.json"
     assert str(tmp_path) not in shown
+
+
+def test_the_same_archive_under_another_name_and_a_new_upload_replacing_the_last(tmp_path):
+    """The same bytes under a second name unpack again (under that name); a session keeps
+    one dataset upload on disk, the last one that was accepted."""
+    from core.archives import ArchiveError
+    from core.session_files import store_dataset_upload
+    from tests.test_archives import make_zip
+    from tests.upload_builders import coco_archive
+
+    folder = tmp_path / "session"
+    folder.mkdir()
+    data = coco_archive(2, with_images=False)
+    first = store_dataset_upload(folder, "a.zip", data)
+    second = store_dataset_upload(folder, "b.zip", data)
+    assert second.path.exists() and not first.folder.exists()
+    assert [p.name for p in (folder / "datasets").iterdir()] == [second.folder.parent.name]
+    with pytest.raises(ArchiveError):
+        store_dataset_upload(folder, "slip.zip", make_zip({"../x": b""}))
+    assert second.path.exists()  # a refused upload leaves the last good one

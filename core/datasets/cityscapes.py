@@ -14,7 +14,9 @@ CITYSCAPES_CLASSES = (
     "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
 )  # fmt: skip
 """The instance classes Cityscapes evaluates; every other label (road, sky, caravan,
-trailer, ...) is left out, as its own evaluation leaves it out."""
+trailer, ...) gives no box. Unlike Cityscapes' own pixel-level evaluation, which sets
+aside predictions lying mostly on regions it does not evaluate, a detection on a caravan
+here is a false positive like any other box with no ground truth."""
 
 CITYSCAPES_TO_COCO = {
     "rider": "person",  # a person riding a bicycle or motorcycle: COCO boxes a person
@@ -90,7 +92,9 @@ def load_cityscapes(
             missing or mistyped field (``imgWidth``, ``imgHeight``, ``objects``, an
             object's ``label`` or ``polygon``).
     """
-    root = Path(root)
+    root = Path(
+        root
+    ).resolve()  # ``inside`` gives resolved paths: compare like with like
     if not (root / "gtFine").is_dir() or not (root / "leftImg8bit").is_dir():
         raise DatasetError(
             f"{root.name}: not a Cityscapes folder (no gtFine/ and leftImg8bit/ inside)"
