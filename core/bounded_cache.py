@@ -66,7 +66,8 @@ class ByteBoundedCache(Generic[V]):
         self._items: OrderedDict[str, tuple[V, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._computing: dict[str, threading.Lock] = {}
+        # key -> (its lock, how many callers hold or wait for it)
+        self._computing: dict[str, tuple[threading.Lock, int]] = {}
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -100,7 +101,8 @@ class ByteBoundedCache(Generic[V]):
         if hit is not None:
             return hit
         with self._lock:
-            lock = self._computing.setdefault(key, threading.Lock())
+            lock, users = self._computing.get(key, (threading.Lock(), 0))
+            self._computing[key] = (lock, users + 1)
         try:
             with lock:
                 hit = self.get(key)
@@ -111,8 +113,11 @@ class ByteBoundedCache(Generic[V]):
                 return value
         finally:
             with self._lock:
-                if not lock.locked() and self._computing.get(key) is lock:
+                lock, users = self._computing[key]
+                if users == 1:  # the last caller: no one waits on this lock any more
                     del self._computing[key]
+                else:
+                    self._computing[key] = (lock, users - 1)
 
     def clear(self, prefix: str = "") -> None:
         """Forget every value (or those whose key starts with ``prefix``)."""

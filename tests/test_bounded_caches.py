@@ -134,3 +134,33 @@ def test_byte_cached_keys_by_named_arguments_and_clears_per_function():
     double("a", data)
     triple("a", data)
     assert calls == ["a", "a", "a"]
+
+
+def test_callers_of_one_key_never_compute_at_the_same_time():
+    """Even when the value is not kept (here: too big for the cache), callers of one key
+    take turns: a caller arriving while others wait joins their queue."""
+
+    cache = ByteBoundedCache(max_bytes=0)
+    state = {"active": 0, "most": 0, "calls": 0}
+    guard = threading.Lock()
+
+    def compute():
+        with guard:
+            state["active"] += 1
+            state["calls"] += 1
+            state["most"] = max(state["most"], state["active"])
+        time.sleep(0.02)
+        with guard:
+            state["active"] -= 1
+        return np.zeros(10)
+
+    threads = [
+        threading.Thread(target=cache.get_or_compute, args=("k", compute))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["calls"] == 8 and state["most"] == 1
+    assert not cache._computing  # no lock is kept once every caller is done
