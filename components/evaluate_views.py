@@ -103,7 +103,8 @@ def _fmt(value: float | None) -> str:
 
 
 def report_header(report, dataset) -> None:
-    """What was evaluated on what, with the class renames and the boxes left out."""
+    """What was evaluated on what, with the class renames, the boxes left out and the
+    dataset's own notes."""
     notes = []
     if dataset.renamed:
         notes.append(
@@ -118,6 +119,8 @@ def report_header(report, dataset) -> None:
     st.subheader(f"{report.source} on {dataset.name}")
     if notes:
         st.caption("; ".join(notes) + ".")
+    for note in dataset.notes:  # the reader's: ignore regions, classes COCO cannot name
+        st.caption(note)
 
 
 def summary_cards(report) -> None:

@@ -587,3 +587,22 @@ def test_cityscapes_from_a_relative_path(tmp_path, monkeypatch):
     write_cityscapes(tmp_path / "cs")
     monkeypatch.chdir(tmp_path)
     assert len(load_folder("cs")) == 3
+
+
+def test_open_images_says_when_one_object_is_boxed_under_two_classes(tmp_path):
+    """Open Images can box one man as Man and as Person; renamed, both are COCO person
+    ground truth. The dataset says how many such doubles it holds."""
+    root = tmp_path / "oi"
+    _image(root / "images" / "abc.jpg", 200, 100)
+    rows = [OI_HEADER,
+            f"abc,xclick,{MIDS['Man']},1,0.1,0.5,0.1,0.9,0,0,0,0,0",
+            f"abc,xclick,{MIDS['Person']},1,0.1,0.5,0.1,0.88,0,0,0,0,0",
+            f"abc,xclick,{MIDS['Person']},1,0.6,0.9,0.1,0.9,0,0,0,0,0"]  # fmt: skip
+    (root / "validation-annotations-bbox.csv").write_text("\n".join(rows) + "\n")
+    (root / "class-descriptions-boxable.csv").write_text(
+        "".join(f"{mid},{name}\n" for name, mid in MIDS.items())
+    )
+    dataset = load_folder(root)
+    assert dataset.num_boxes == 3  # every box stays ground truth, as in the file
+    assert any(n.startswith("Boxes lying on a box") and "person): 1." in n
+               for n in dataset.notes)  # fmt: skip

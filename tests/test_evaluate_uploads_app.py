@@ -316,5 +316,7 @@ def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocot
     (results_run,) = at.session_state["evaluate_reports"].values()
     (report,) = results_run
     assert report.dataset.format == fmt
+    captions = [c.value for c in at.caption]
+    assert all(note in captions for note in report.dataset.notes)  # ignore regions, ...
     expected = pycocotools_stats(reference, results)
     np.testing.assert_allclose(list(report.coco.stats.values()), expected, atol=1e-9)
