@@ -52,7 +52,7 @@ def video(detector, classifier, frames: int) -> list[str]:
         path = Path(tmp) / "clip.mp4"
         path.write_bytes(clip)
 
-        def ultralytics_track():
+        def ultralytics_track(**extra):
             n = 0
             for _ in detector.model.track(
                 source=str(path),
@@ -63,6 +63,7 @@ def video(detector, classifier, frames: int) -> list[str]:
                 imgsz=detector.spec.input_size,
                 device="cpu",
                 verbose=False,
+                **extra,
             ):
                 n += 1
             return n
@@ -70,23 +71,9 @@ def video(detector, classifier, frames: int) -> list[str]:
         def ultralytics_track_and_save():
             """The same work as the page: Ultralytics draws every frame and writes a
             video too (``save=True``, OpenCV's writer)."""
-            n = 0
-            for _ in detector.model.track(
-                source=str(path),
-                stream=True,
-                conf=0.1,
-                iou=0.7,
-                tracker="bytetrack.yaml",
-                imgsz=detector.spec.input_size,
-                device="cpu",
-                verbose=False,
-                save=True,
-                project=tmp,
-                name="track",
-                exist_ok=True,
-            ):
-                n += 1
-            return n
+            return ultralytics_track(
+                save=True, project=tmp, name="track", exist_ok=True
+            )
 
         def ours(with_classifier: bool):
             settings = VideoSettings(classify_every=1 if with_classifier else 0)

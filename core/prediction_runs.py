@@ -6,6 +6,7 @@ stays free of torch; ``model_zoo`` provides the real ones.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -86,7 +87,9 @@ def read_images(paths: Sequence[str | Path]) -> list[np.ndarray]:
             # Named by its folder and file (never the server's path, nor a decoder's
             # message that may hold it).
             name = "/".join(Path(path).parts[-2:])
-            reason = exc if isinstance(exc, ImageError) else exc.strerror or "unreadable"
+            reason = (
+                exc if isinstance(exc, ImageError) else exc.strerror or "unreadable"
+            )
             raise DatasetError(f"{name}: cannot read this image ({reason})") from exc
     return images
 
@@ -115,6 +118,31 @@ def _model_seconds(predictions: Sequence) -> float:
     return sum(p.timing.total_ms for p in predictions) / 1000.0
 
 
+@contextlib.contextmanager
+def _claimed(
+    store: PredictionStore,
+    key: str,
+    total: int,
+    progress: Progress | None,
+    should_stop: Callable[[], bool] | None,
+) -> Iterator[None]:
+    """Hold the run's claim; while another caller holds it, report its progress and
+    stop when asked."""
+    claim = run_claim(store, key)
+    while not claim.acquire(timeout=WAIT_POLL_SECONDS):
+        done = store.count(key)
+        if progress:
+            progress(done, total)
+        if should_stop is not None and should_stop():
+            raise Interrupted(
+                f"stopped while another session predicted {done} of {total} images"
+            )
+    try:
+        yield
+    finally:
+        claim.release()
+
+
 def _run(
     store: PredictionStore,
     key: str,
@@ -134,79 +162,52 @@ def _run(
 
     Returns the model's own seconds on the timed images (every batch after the first).
     """
-    claim = run_claim(store, key)
-    while not claim.acquire(timeout=WAIT_POLL_SECONDS):
-        done = store.count(key)
+    with _claimed(store, key, len(dataset), progress, should_stop):
+        store.begin(key, kind, meta, len(dataset))
+        if store.is_complete(key):
+            return 0.0
+        if "class_names" in meta and "class_names" not in (store.meta(key) or {}):
+            # Begun by an engine that learns the names from its first batch (Ray), and
+            # stopped before it: record them now.
+            store.update_meta(key, class_names=meta["class_names"])
+        done = store.done_ids(key)
+        todo = [s for s in dataset.samples if s.image_id not in done]
+        total, finished = len(dataset), len(done)
         if progress:
-            progress(done, len(dataset))
-        if should_stop is not None and should_stop():
-            raise Interrupted(
-                f"stopped while another session predicted {done} of {len(dataset)} images"
-            )
-    try:
-        return _run_claimed(store, key, kind, meta, dataset, predict, put, batch_size,
-                            progress, should_stop)  # fmt: skip
-    finally:
-        claim.release()
-
-
-def _run_claimed(
-    store: PredictionStore,
-    key: str,
-    kind: str,
-    meta: dict,
-    dataset: Dataset,
-    predict: Callable[[list[np.ndarray]], list],
-    put: Callable[[int, object], None],
-    batch_size: int,
-    progress: Progress | None,
-    should_stop: Callable[[], bool] | None,
-) -> float:
-    store.begin(key, kind, meta, len(dataset))
-    if store.is_complete(key):
-        return 0.0
-    if "class_names" in meta and "class_names" not in (store.meta(key) or {}):
-        # Begun by an engine that learns the names from its first batch (Ray), and
-        # stopped before it: record them now.
-        store.update_meta(key, class_names=meta["class_names"])
-    done = store.done_ids(key)
-    todo = [s for s in dataset.samples if s.image_id not in done]
-    total, finished = len(dataset), len(done)
-    if progress:
-        progress(finished, total)
-    batches = list(_batches(todo, batch_size))
-    seconds, timed = 0.0, 0
-    # Decode the next batch while the model works on this one.
-    with ThreadPoolExecutor(
-        max_workers=1, thread_name_prefix="visioncompare-decode"
-    ) as pool:
-        pending = pool.submit(_load, batches[0]) if batches else None
-        for n, batch in enumerate(batches):
-            images = pending.result()
-            pending = (
-                pool.submit(_load, batches[n + 1]) if n + 1 < len(batches) else None
-            )
-            predictions = predict(images)
-            for sample, prediction in zip(batch, predictions):
-                put(sample.image_id, prediction)
-            if not (n == 0 and len(batches) > 1):
-                # The first call warms the model up (graph compilation, caches): the time
-                # per image is measured on the batches after it.
-                seconds += _model_seconds(predictions)
-                timed += len(batch)
-            finished += len(batch)
-            if progress:
-                progress(finished, total)
-            if should_stop is not None and should_stop() and finished < total:
-                raise Interrupted(f"stopped after {finished} of {total} images")
-    recorded = store.meta(key) or {}
-    store.update_meta(
-        key,
-        model_seconds=recorded.get("model_seconds", 0.0) + seconds,
-        timed_images=recorded.get("timed_images", 0) + timed,
-    )
-    store.mark_complete(key)
-    return seconds
+            progress(finished, total)
+        batches = list(_batches(todo, batch_size))
+        seconds, timed = 0.0, 0
+        # Decode the next batch while the model works on this one.
+        with ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="visioncompare-decode"
+        ) as pool:
+            pending = pool.submit(_load, batches[0]) if batches else None
+            for n, batch in enumerate(batches):
+                images = pending.result()
+                pending = (
+                    pool.submit(_load, batches[n + 1]) if n + 1 < len(batches) else None
+                )
+                predictions = predict(images)
+                for sample, prediction in zip(batch, predictions):
+                    put(sample.image_id, prediction)
+                if not (n == 0 and len(batches) > 1):
+                    # The first call warms the model up (graph compilation, caches): the time
+                    # per image is measured on the batches after it.
+                    seconds += _model_seconds(predictions)
+                    timed += len(batch)
+                finished += len(batch)
+                if progress:
+                    progress(finished, total)
+                if should_stop is not None and should_stop() and finished < total:
+                    raise Interrupted(f"stopped after {finished} of {total} images")
+        recorded = store.meta(key) or {}
+        store.update_meta(
+            key,
+            model_seconds=recorded.get("model_seconds", 0.0) + seconds,
+            timed_images=recorded.get("timed_images", 0) + timed,
+        )
+        store.mark_complete(key)
+        return seconds
 
 
 @dataclass(frozen=True, eq=False)
