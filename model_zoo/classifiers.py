@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,20 +12,18 @@ import model_zoo._libraries  # noqa: F401  (first: see its docstring)
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.models import get_model_builder, get_weight
+from torchvision.models import get_model_builder
 
 from core.types import Classification, Prediction, Timing
 from model_zoo._timing import StageTimer
-from model_zoo._torchvision import load_weights
-from model_zoo.device import batch_size, fp16_for, resolve_device
+from model_zoo._torchvision import TorchvisionModel, ready
+from model_zoo.device import batch_size, resolve_device
 from model_zoo.registry import ModelFamily, ModelSpec
 
 __all__ = ["Classifier"]
 
-log = logging.getLogger(__name__)
 
-
-class Classifier:
+class Classifier(TorchvisionModel):
     """A loaded torchvision classifier.
 
     One model object is shared by every browser session: ``lock`` guards it, and every
@@ -41,22 +37,14 @@ class Classifier:
         device: str,
         weights_path: Path | None,
     ) -> None:
-        enum = get_weight(spec.weights_enum)
-        self.spec = spec
-        self.model = model
-        self.device = device
-        self.half = fp16_for(spec.family, device)
-        self.weights_path = weights_path
-        self.transforms = enum.transforms()
-        self.class_names: tuple[str, ...] = tuple(enum.meta["categories"])
+        super().__init__(spec, model, device, weights_path)
+        self.class_names: tuple[str, ...] = tuple(self.meta["categories"])
         self.num_params = sum(p.numel() for p in model.parameters()) or int(
-            enum.meta.get("num_params", 0)
+            self.meta.get("num_params", 0)
         )
         linears = [m for m in model.modules() if hasattr(m, "in_features")]
         self.feature_dim: int = int(linears[-1].in_features) if linears else 0
         """Length of the pooled feature vector the classification head reads."""
-        self.lock = threading.Lock()
-        """The one lock of this model object, held by every caller that runs it."""
 
     @classmethod
     def load(
@@ -79,7 +67,6 @@ class Classifier:
         """
         device = resolve_device(device, spec.devices)
         builder = get_model_builder(spec.builder)
-        path: Path | None = None
         if spec.family is ModelFamily.TORCHVISION_QUANTIZED:
             # Quantized kernels: QNNPACK matches how these weights were calibrated.
             torch.backends.quantized.engine = "qnnpack"
@@ -90,12 +77,7 @@ class Classifier:
                 model = builder(weights=None, quantize=True)
         else:
             model = builder(weights=None)
-        if not random_weights:
-            path = load_weights(spec, model, weights_path)
-        model.eval().to(device)
-        if fp16_for(spec.family, device):
-            model.half()
-        log.info("loaded %s on %s from %s", spec.name, device, path)
+        path = ready(spec, model, device, weights_path, random_weights)
         return cls(spec, model, device, path)
 
     def predict(self, images: Sequence[np.ndarray]) -> list[Prediction]:

@@ -9,8 +9,6 @@ category list (background and "N/A" holes included) maps onto the 80 COCO names,
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,11 +21,9 @@ from torchvision.models import get_model_builder, get_weight
 
 from core.types import Detections, Prediction, Timing
 from model_zoo._timing import StageTimer
-from model_zoo._torchvision import load_weights
-from model_zoo.device import batch_size, fp16_for, resolve_device
+from model_zoo._torchvision import TorchvisionModel, ready
+from model_zoo.device import batch_size, resolve_device
 from model_zoo.registry import ModelSpec
-
-log = logging.getLogger(__name__)
 
 HOLES = ("__background__", "N/A")
 """Entries of torchvision's 91 COCO categories that are no class (background, and the ids
@@ -73,7 +69,7 @@ def thresholds(model: torch.nn.Module) -> tuple[float, float, int]:
     return target.score_thresh, target.nms_thresh, target.detections_per_img
 
 
-class TorchvisionDetector:
+class TorchvisionDetector(TorchvisionModel):
     """A loaded torchvision detector; ``predict`` returns core ``Detections``.
 
     The thresholds live on the model object, so ``predict`` sets them and runs under the
@@ -87,16 +83,8 @@ class TorchvisionDetector:
         device: str,
         weights_path: Path | None,
     ) -> None:
-        enum = get_weight(spec.weights_enum)
-        self.spec = spec
-        self.model = model
-        self.device = device
-        self.half = fp16_for(spec.family, device)
-        self.weights_path = weights_path
-        self.transforms = enum.transforms()
-        self.class_names, self._lookup = coco_mapping(enum.meta["categories"])
-        self.lock = threading.Lock()
-        """The one lock of this model object, held by every caller that runs it."""
+        super().__init__(spec, model, device, weights_path)
+        self.class_names, self._lookup = coco_mapping(self.meta["categories"])
 
     @classmethod
     def load(
@@ -123,11 +111,7 @@ class TorchvisionDetector:
         model = get_model_builder(spec.builder)(
             weights=None, weights_backbone=None, num_classes=len(categories)
         )
-        path = None if random_weights else load_weights(spec, model, weights_path)
-        model.eval().to(device)
-        if fp16_for(spec.family, device):
-            model.half()
-        log.info("loaded %s on %s from %s", spec.name, device, path)
+        path = ready(spec, model, device, weights_path, random_weights)
         return cls(spec, model, device, path)
 
     def _to_detections(self, output: dict[str, torch.Tensor]) -> Detections:
