@@ -50,36 +50,22 @@ def _got(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 
-def _unique_ids(items: list, where: str, kind: str) -> list[int]:
-    ids: list[int] = []
-    first: dict[int, int] = {}
+def _unique(items: list, where: str, kind: str, field: str, type_: type) -> list:
+    """Each item's ``field`` (of ``type_``), refusing a value used twice: two images or
+    categories of one id, or two categories of one name (detectors are paired with
+    classes by name: two of one name would split one detector class's ground truth)."""
+    values: list = []
+    first: dict = {}
     for i, item in enumerate(items):
-        item_id = _require(item, "id", f"{where}: {kind}[{i}]", int)
-        if item_id in first:
+        value = _require(item, field, f"{where}: {kind}[{i}]", type_)
+        if value in first:
             raise DatasetError(
-                f"{where}: {kind}[{i}]: field 'id' {item_id} is already used by "
-                f"{kind}[{first[item_id]}]"
+                f"{where}: {kind}[{i}]: field '{field}' {_got(value)} is already used "
+                f"by {kind}[{first[value]}]"
             )
-        first[item_id] = i
-        ids.append(item_id)
-    return ids
-
-
-def _unique_names(categories: list, where: str) -> list[str]:
-    # Detectors are paired with classes by name: two categories of one name would split
-    # the ground truth of one detector class between them.
-    names: list[str] = []
-    first: dict[str, int] = {}
-    for i, cat in enumerate(categories):
-        name = _require(cat, "name", f"{where}: categories[{i}]", str)
-        if name in first:
-            raise DatasetError(
-                f"{where}: categories[{i}]: field 'name' {_got(name)} is already used by "
-                f"categories[{first[name]}]"
-            )
-        first[name] = i
-        names.append(name)
-    return names
+        first[value] = i
+        values.append(value)
+    return values
 
 
 def _positive_size(img: dict, key: str, at: str) -> int:
@@ -146,15 +132,15 @@ def load_coco(
     annotations = _require(data, "annotations", where, list)
     categories = _require(data, "categories", where, list)
 
-    cat_ids = _unique_ids(categories, where, "categories")
-    names = _unique_names(categories, where)
+    cat_ids = _unique(categories, where, "categories", "id", int)
+    names = _unique(categories, where, "categories", "name", str)
     order = sorted(range(len(cat_ids)), key=lambda i: cat_ids[i])
     cat_ids = [cat_ids[i] for i in order]
     class_names = tuple(names[i] for i in order)
     index_of = {cid: i for i, cid in enumerate(cat_ids)}
 
     per_image: dict[int, list[tuple]] = defaultdict(list)
-    image_ids = set(_unique_ids(images, where, "images"))
+    image_ids = set(_unique(images, where, "images", "id", int))
     for i, ann in enumerate(annotations):
         at = f"{where}: annotations[{i}]"
         image_id = _require(ann, "image_id", at, int)
