@@ -203,8 +203,9 @@ def run_on_ray(
             # actor_pool_map_operator.py); tests/test_ray_engine.py kills one.
         )
         names_recorded = False
+        batches = predicted.iter_batches(batch_size=None, batch_format="numpy")
         try:
-            for out in predicted.iter_batches(batch_size=None, batch_format="numpy"):
+            for out in batches:
                 if not names_recorded:
                     # Before the first image: a stored image always has its class names.
                     store.update_meta(key, class_names=json.loads(out["class_names"][0]))
@@ -222,6 +223,12 @@ def run_on_ray(
             if isinstance(cause, DatasetError):
                 raise DatasetError(str(cause).splitlines()[-1]) from exc
             raise
+        finally:
+            # Stopped early, the pool is shut down now rather than when the generator
+            # is collected, so its actors stop predicting before this returns.
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
     missing = {s.image_id for s in dataset.samples} - store.done_ids(key)
     if missing:
         raise DatasetError(
