@@ -12,6 +12,7 @@ from components import cache
 from components.cache import image_array, report_files
 from components.controls import thresholds_ui
 from core.compare import table_height
+from core.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from core.error_plots import (
     error_types_figure,
     highlight_errors,
@@ -100,6 +101,27 @@ def _fmt(value: float | None) -> str:
     if value is None or value != value or value < 0:
         return "n/a"
     return f"{value:.3f}"
+
+
+def kitti_difficulty_choice(dataset, key: str) -> str | None:
+    """For a KITTI dataset, the official difficulty level to score (None: every box)."""
+    if not has_difficulty(dataset):
+        return None
+    counts = difficulty_counts(dataset)
+    labels = {None: f"every box ({counts['every']} scored)"} | {
+        level: f"{level} ({counts[level]} boxes scored)" for level in DIFFICULTIES
+    }
+    return st.selectbox(
+        "KITTI difficulty",
+        list(labels),
+        format_func=labels.get,
+        key=f"{key}_kitti_difficulty",
+        help="KITTI's devkit scores one level at a time: easy boxes are taller than "
+        "40 px, fully visible and at most 15% truncated; moderate: 25 px, partly "
+        "occluded, 30%; hard: 25 px, largely occluded, 50%. Levels nest, and the "
+        "boxes outside the level become ignore regions: a detection on them counts "
+        "neither way.",
+    )
 
 
 def report_header(report, dataset) -> None:

@@ -15,6 +15,7 @@ from components.evaluate_run import run_reports
 from components.router import require_router
 from core.data_roots import require_inside
 from core.datasets import DatasetError
+from core.datasets.kitti import at_difficulty
 from core.metrics.align import class_table
 from core.session_files import images_present, report_key
 from model_zoo import get_spec
@@ -47,6 +48,9 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
 if not len(dataset):
     st.error(f"{dataset.name} holds no images.")
     st.stop()
+level = views.kitti_difficulty_choice(dataset, "evaluate")
+if level is not None:  # the same images and boxes: stored predictions are reused
+    dataset = at_difficulty(dataset, level)
 detectors, classifier = choice.detectors, choice.classifier
 pictures = images_present(dataset)
 if pictures < len(dataset):
@@ -64,7 +68,7 @@ if len(detectors) + len(predictions) > 2:
 
 # Uploaded files by their place (named by content): a new file of the same name is new.
 sources = (*detectors, *(str(p.path) for p in predictions))
-state_key = (choice.dataset, sources, classifier)
+state_key = (choice.dataset, level, sources, classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
 # Predictions on a visitor's upload stay in the session's own store, removed with it.
 store = (
@@ -122,9 +126,8 @@ report = results[0]
 # Server-wide caches read views of a report by this id: it names the dataset's path (a
 # session's upload has its own) and the predictions' content, so no other session
 # ever gets them.
-report_id = report_key(
-    report, choice.dataset, None if detectors else predictions[0].path
-)
+scored = choice.dataset if level is None else f"{choice.dataset} ({level})"
+report_id = report_key(report, scored, None if detectors else predictions[0].path)
 views.report_header(report, dataset)
 views.class_table_section(report.class_table)
 views.summary_cards(report)

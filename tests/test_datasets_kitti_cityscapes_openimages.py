@@ -19,11 +19,13 @@ from core.datasets.kitti import (
     FIELDS,
     KITTI_TO_COCO,
     at_difficulty,
+    difficulty_counts,
     load_kitti,
 )
 from core.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
 from core.datasets.registry import load_bundled, load_folder
 from core.metrics.cocoeval import STAT_NAMES
+from core.prediction_runs import dataset_fingerprint
 from tests.reference import pycocotools_eval
 from visioncompare.__main__ import main as cli
 
@@ -197,6 +199,17 @@ def results_for(reference: dict, seed: int = 0) -> list[dict]:
     return results
 
 
+def by_name(reference: dict, results: list[dict]) -> list[dict]:
+    """The results naming their class (``category_name``), as a file from a tool with
+    its own category ids would, so the readers' renames are what matches them."""
+    names = {c["id"]: c["name"] for c in reference["categories"]}
+    return [
+        {**{k: v for k, v in r.items() if k != "category_id"},
+         "category_name": names[r["category_id"]]}
+        for r in results
+    ]  # fmt: skip
+
+
 def _loaded(fmt: str, tmp_path: Path):
     root = tmp_path / fmt
     WRITERS[fmt](root)
@@ -251,11 +264,8 @@ def test_cli_scores_ignore_regions_as_pycocotools_scores_crowd(
     root, dataset = _loaded(fmt, tmp_path)
     reference = reference_coco(fmt, [s.image_id for s in dataset.samples])
     results = results_for(reference)
-    names = {c["id"]: c["name"] for c in reference["categories"]}
-    by_name = [{**{k: v for k, v in r.items() if k != "category_id"},
-                "category_name": names[r["category_id"]]} for r in results]  # fmt: skip
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(by_name))
+    path.write_text(json.dumps(by_name(reference, results)))
     code = cli(["evaluate", "--dataset", str(root), "--predictions", str(path),
                 "--out", str(tmp_path / "out")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
@@ -292,6 +302,12 @@ def test_kitti_difficulty_follows_the_devkit(tmp_path):
         assert np.flatnonzero(restricted.extra["iscrowd"] == 0).tolist() == kept
     with pytest.raises(ValueError, match="easy, moderate, hard"):
         at_difficulty(dataset, "medium")
+    counts = {"every": 6, "easy": 1, "moderate": 3, "hard": 4}
+    assert difficulty_counts(dataset) == counts
+    # The level keeps the images and boxes (stored predictions are reused) and says so.
+    hard = at_difficulty(dataset, "hard")
+    assert dataset_fingerprint(hard) == dataset_fingerprint(dataset)
+    assert hard.notes[-1].startswith("Scored at KITTI difficulty hard: 2 boxes")
 
 
 def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
@@ -315,6 +331,51 @@ def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
     ours = evaluate_predictions(easy, detections, "file").coco.stats
     expected, _ = pycocotools_eval(reference, results)
     assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
+
+
+def kitti_easy_reference(image_ids: list[int]) -> dict:
+    """The KITTI scenes at the easy level, written from the devkit's rule alone: with
+    every fixture box visible and untruncated, a box 40 px tall or less is ignored."""
+    reference = reference_coco("kitti", image_ids)
+    annotations = [
+        {**a, "iscrowd": 1} if a["bbox"][3] <= 40 else a
+        for a in reference["annotations"]
+    ]
+    assert sum(a["iscrowd"] for a in annotations) > sum(
+        a["iscrowd"] for a in reference["annotations"]
+    )
+    return {**reference, "annotations": annotations}
+
+
+def test_cli_scores_one_kitti_difficulty_as_pycocotools(tmp_path, monkeypatch, capsys):
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(runs))
+    root, dataset = _loaded("kitti", tmp_path)
+    image_ids = [s.image_id for s in dataset.samples]
+    every, easy = reference_coco("kitti", image_ids), kitti_easy_reference(image_ids)
+    results = results_for(every)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(by_name(every, results)))
+    code = cli(["evaluate", "--dataset", str(root), "--predictions", str(path),
+                "--kitti-difficulty", "easy"])  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "note: Scored at KITTI difficulty easy: 1 boxes outside it" in printed.out
+    (metrics,) = runs.glob("*-easy/results/metrics.json")
+    ours = json.loads(metrics.read_text())["coco"]
+    expected, _ = pycocotools_eval(easy, results)
+    assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
+    everything, _ = pycocotools_eval(every, results)
+    assert not np.allclose(everything, expected)
+
+
+def test_cli_refuses_a_difficulty_for_a_dataset_without_one(capsys):
+    code = cli(["evaluate", "--dataset", "coco-val2017-first32", "--predictions",
+                "none.json", "--kitti-difficulty", "hard"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "coco-val2017-first32 is not a KITTI dataset" in err
+    assert "Traceback" not in err
 
 
 def test_kitti_training_folder_and_cityscapes_rider_group(tmp_path):

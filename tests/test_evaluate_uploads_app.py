@@ -286,6 +286,7 @@ def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocot
     from core.datasets.registry import load_folder
     from tests.test_datasets_kitti_cityscapes_openimages import (
         WRITERS,
+        by_name,
         reference_coco,
         results_for,
     )
@@ -299,18 +300,12 @@ def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocot
     }
     image_ids = [s.image_id for s in load_folder(root).samples]
     reference = reference_coco(fmt, image_ids)
-    names = {c["id"]: c["name"] for c in reference["categories"]}
     results = results_for(reference)
-    by_name = [
-        {**{k: v for k, v in r.items() if k != "category_id"},
-         "category_name": names[r["category_id"]]}
-        for r in results
-    ]  # fmt: skip
     at = evaluate_page()
     upload_dataset(at, f"{fmt}.zip", make_zip(files))
     at.multiselect(key="evaluate_detectors").set_value([]).run()
     at.toggle(key="evaluate_with_classifier").set_value(False).run()
-    upload_predictions(at, ("results.json", by_name))
+    upload_predictions(at, ("results.json", by_name(reference, results)))
     at.button(key="evaluate_run").click().run()
     assert not at.exception and not at.error, texts(at)
     (results_run,) = at.session_state["evaluate_reports"].values()
@@ -320,3 +315,51 @@ def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocot
     assert all(note in captions for note in report.dataset.notes)  # ignore regions, ...
     expected = pycocotools_stats(reference, results)
     np.testing.assert_allclose(list(report.coco.stats.values()), expected, atol=1e-9)
+
+
+def test_a_kitti_upload_is_scored_at_the_chosen_difficulty(env):
+    """The KITTI difficulty box rescoring the same stored predictions: at ``easy`` the
+    numbers are pycocotools' with the harder boxes as crowd, and back at every box they
+    are the full set's again."""
+    from core.datasets.registry import load_folder
+    from tests.test_datasets_kitti_cityscapes_openimages import (
+        WRITERS,
+        by_name,
+        kitti_easy_reference,
+        reference_coco,
+        results_for,
+    )
+
+    root = env / "fixture" / "kitti"
+    WRITERS["kitti"](root)
+    files = {p.relative_to(root).as_posix(): p.read_bytes()
+             for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+    image_ids = [s.image_id for s in load_folder(root).samples]
+    every, easy = reference_coco("kitti", image_ids), kitti_easy_reference(image_ids)
+    results = results_for(every)
+    at = evaluate_page()
+    upload_dataset(at, "kitti.zip", make_zip(files))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    upload_predictions(at, ("results.json", by_name(every, results)))
+    at.button(key="evaluate_run").click().run()
+    difficulty = at.selectbox(key="evaluate_kitti_difficulty")
+    assert difficulty.value is None
+    assert list(difficulty.options) == [
+        # 8 objects and one ignore region; a car 40 px tall is too small for easy.
+        "every box (8 scored)", "easy (7 boxes scored)", "moderate (8 boxes scored)",
+        "hard (8 boxes scored)",
+    ]  # fmt: skip
+    difficulty.set_value("easy").run()
+    assert not at.exception and not at.error, texts(at)
+    reports = at.session_state["evaluate_reports"]
+    (report,) = [r for key, (r,) in reports.items() if key[1] == "easy"]
+    assert any("Scored at KITTI difficulty easy" in c.value for c in at.caption)
+    np.testing.assert_allclose(
+        list(report.coco.stats.values()), pycocotools_stats(easy, results), atol=1e-9
+    )
+    at.selectbox(key="evaluate_kitti_difficulty").set_value(None).run()
+    (full,) = [r for key, (r,) in reports.items() if key[1] is None]
+    np.testing.assert_allclose(
+        list(full.coco.stats.values()), pycocotools_stats(every, results), atol=1e-9
+    )

@@ -94,6 +94,7 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         f"| F1 | {_format(report.summary.f1)} |",
         f"| TP / FP / FN | {report.summary.tp} / {report.summary.fp} / {report.summary.fn} |",
     ]
+    lines += [f"note: {note}" for note in report.dataset.notes]
     if report.dataset.renamed:
         lines.append("")
         lines.append(
@@ -185,6 +186,10 @@ def _main(argv: list[str] | None) -> int:
     )
     ev.add_argument("--device", default="auto")
     ev.add_argument(
+        "--kitti-difficulty", choices=["easy", "moderate", "hard"],
+        help="KITTI: score one official level; boxes outside it are ignore regions",
+    )  # fmt: skip
+    ev.add_argument(
         "--conf", type=float, help="operating-point confidence (default 0.25)"
     )
     ev.add_argument(
@@ -257,6 +262,10 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         dataset = open_dataset(args.dataset)
+        if args.kitti_difficulty:
+            from core.datasets.kitti import at_difficulty
+
+            dataset = at_difficulty(dataset, args.kitti_difficulty)
         label = args.detector or Path(args.predictions).stem
         report = run_evaluation(
             dataset,
@@ -284,9 +293,8 @@ def _main(argv: list[str] | None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
-    out = args.out or runs_dir() / dataset.name / label.replace(":", "_").replace(
-        "/", "_"
-    )
+    folder = dataset.name + (f"-{args.kitti_difficulty}" if args.kitti_difficulty else "")
+    out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
     print_summary(report, report.write(out))
     return 0
 

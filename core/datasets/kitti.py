@@ -216,11 +216,33 @@ def load_kitti(
     )
 
 
+def has_difficulty(dataset: Dataset) -> bool:
+    """Whether the dataset's boxes carry KITTI's difficulty (read by ``load_kitti``)."""
+    return bool(dataset.samples) and all(
+        "difficulty" in s.gt.extra for s in dataset.samples
+    )
+
+
+def difficulty_counts(dataset: Dataset) -> dict[str, int]:
+    """How many boxes each official level scores (levels nest: ``hard`` counts the
+    easy and moderate boxes too), and ``every``: all boxes but the ignore regions."""
+    with_levels = [s.gt.extra for s in dataset.samples if "difficulty" in s.gt.extra]
+    levels = np.concatenate([e["difficulty"] for e in with_levels] or [np.zeros(0)])
+    scored = np.concatenate([e["iscrowd"] == 0 for e in with_levels] or [np.zeros(0)])
+    counts = {"every": int(np.sum(scored))}
+    for n, level in enumerate(DIFFICULTIES):
+        counts[level] = int(np.sum((levels >= 0) & (levels <= n)))
+    return counts
+
+
 def at_difficulty(dataset: Dataset, level: str) -> Dataset:
     """The KITTI dataset evaluated at one official level, as the devkit does: the boxes
     outside ``level`` (harder, or in no level) become ignore regions of their class, so a
     detection on them is neither a true nor a false positive, and they are not counted
     as missed. Levels nest (``moderate`` keeps the easy boxes).
+
+    The dataset keeps its name, images and boxes, so stored predictions are reused at
+    every level; a note says which level is scored.
 
     Differences from the devkit, on purpose: matching is COCO's (an ignore region takes
     any number of detections, by intersection over the detection's area), and the
@@ -235,15 +257,23 @@ def at_difficulty(dataset: Dataset, level: str) -> Dataset:
         raise ValueError(
             f"difficulty {level!r}: expected one of {', '.join(DIFFICULTIES)}"
         )
+    if not has_difficulty(dataset):
+        raise ValueError(
+            f"{dataset.name} is not a KITTI dataset: its boxes have no difficulty level"
+        )
     limit = DIFFICULTIES.index(level)
-    samples = []
+    samples, ignored = [], 0
     for sample in dataset.samples:
         extra = sample.gt.extra
-        if "difficulty" not in extra:
-            raise ValueError(f"{dataset.name}: no KITTI difficulty on its boxes")
         outside = (extra["difficulty"] < 0) | (extra["difficulty"] > limit)
+        ignored += int(np.sum(outside & (extra["iscrowd"] == 0)))
         crowd = np.where(outside, 1, extra["iscrowd"]).astype(np.int64)
         samples.append(
             replace(sample, gt=replace(sample.gt, extra={**extra, "iscrowd": crowd}))
         )
-    return replace(dataset, name=f"{dataset.name} ({level})", samples=tuple(samples))
+    note = (
+        f"Scored at KITTI difficulty {level}: {ignored} boxes outside it (harder, or "
+        f"too small, occluded or truncated for any level) are ignore regions, as in "
+        f"KITTI's devkit."
+    )
+    return replace(dataset, samples=tuple(samples), notes=(*dataset.notes, note))
