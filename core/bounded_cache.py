@@ -11,6 +11,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from core.keyed_locks import KeyedLocks
+
 V = TypeVar("V")
 
 OBJECT_OVERHEAD = 64
@@ -67,7 +69,7 @@ class ByteBoundedCache(Generic[V]):
         self._bytes = 0
         self._lock = threading.Lock()
         # key -> (its lock, how many callers hold or wait for it)
-        self._computing: dict[str, tuple[threading.Lock, int]] = {}
+        self._computing = KeyedLocks()
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -100,24 +102,13 @@ class ByteBoundedCache(Generic[V]):
         hit = self.get(key)
         if hit is not None:
             return hit
-        with self._lock:
-            lock, users = self._computing.get(key, (threading.Lock(), 0))
-            self._computing[key] = (lock, users + 1)
-        try:
-            with lock:
-                hit = self.get(key)
-                if hit is not None:
-                    return hit
-                value = compute()
-                self.put(key, value)
-                return value
-        finally:
-            with self._lock:
-                lock, users = self._computing[key]
-                if users == 1:  # the last caller: no one waits on this lock any more
-                    del self._computing[key]
-                else:
-                    self._computing[key] = (lock, users - 1)
+        with self._computing.lock_for(key) as lock, lock:
+            hit = self.get(key)
+            if hit is not None:
+                return hit
+            value = compute()
+            self.put(key, value)
+            return value
 
     def clear(self, prefix: str = "") -> None:
         """Forget every value (or those whose key starts with ``prefix``)."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from core.datasets.types import Dataset, DatasetError, Sample
 from core.images import ImageError, load_image_file
+from core.keyed_locks import KeyedLocks
 from core.metrics.cocoeval import FILE_BOX, FILE_SCORE
 from core.store import PredictionStore, run_key
 from core.types import Detections
@@ -98,18 +99,20 @@ def _load(batch: list[Sample]) -> list[np.ndarray]:
     return read_images([sample.path for sample in batch])
 
 
-_CLAIMS: dict[tuple[str, str], threading.Lock] = {}
-_CLAIMS_GUARD = threading.Lock()
+CLAIMS = KeyedLocks()
+"""The runs being predicted or waited for in this process, by (store, key)."""
 WAIT_POLL_SECONDS = 0.5
 """How often a run waiting for another session's run of the same key reports progress."""
 
 
-def run_claim(store: PredictionStore, key: str) -> threading.Lock:
-    """The one lock of a run in this process: whoever holds it predicts the run; another
-    session asking for the same run (same store, same key) waits and reads it back."""
+def run_claim(
+    store: PredictionStore, key: str
+) -> contextlib.AbstractContextManager[threading.Lock]:
+    """The one lock of a run in this process, for use inside this context: whoever holds
+    it predicts the run; another session asking for the same run (same store, same key)
+    waits and reads it back."""
     where = str(store.path.resolve()) if store.backend == "sqlite" else store.url
-    with _CLAIMS_GUARD:
-        return _CLAIMS.setdefault((where, key), threading.Lock())
+    return CLAIMS.lock_for((where, key))
 
 
 def _model_seconds(predictions: Sequence) -> float:
@@ -128,19 +131,19 @@ def _claimed(
 ) -> Iterator[None]:
     """Hold the run's claim; while another caller holds it, report its progress and
     stop when asked."""
-    claim = run_claim(store, key)
-    while not claim.acquire(timeout=WAIT_POLL_SECONDS):
-        done = store.count(key)
-        if progress:
-            progress(done, total)
-        if should_stop is not None and should_stop():
-            raise Interrupted(
-                f"stopped while another session predicted {done} of {total} images"
-            )
-    try:
-        yield
-    finally:
-        claim.release()
+    with run_claim(store, key) as claim:
+        while not claim.acquire(timeout=WAIT_POLL_SECONDS):
+            done = store.count(key)
+            if progress:
+                progress(done, total)
+            if should_stop is not None and should_stop():
+                raise Interrupted(
+                    f"stopped while another session predicted {done} of {total} images"
+                )
+        try:
+            yield
+        finally:
+            claim.release()
 
 
 def _run(
