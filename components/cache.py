@@ -159,16 +159,18 @@ def detect_cached(
 
 
 @st.cache_resource(show_spinner="Reading the dataset…", max_entries=8)
-def load_dataset(name_or_path: str):
-    """A dataset, read once per server (immutable; a DatasetError is not cached)."""
-    return open_dataset(name_or_path)
+def load_dataset(name_or_path: str, within: str | None = None):
+    """A dataset, read once per server (immutable; a DatasetError is not cached); a
+    folder under a data root (``within``) looks for its images in that root only."""
+    return open_dataset(name_or_path, within)
 
 
 @st.cache_resource(scope="session", show_spinner="Reading the dataset…", max_entries=2)
-def load_uploaded_dataset(path: str):
-    """A visitor's uploaded dataset, kept for that session only: released with it, and
-    never holding server memory for sessions that have ended."""
-    return open_dataset(path)
+def load_uploaded_dataset(path: str, within: str | None = None):
+    """A visitor's uploaded dataset (its images looked for inside its folder,
+    ``within``), kept for that session only: released with it, and never holding server
+    memory for sessions that have ended."""
+    return open_dataset(path, within)
 
 
 @st.cache_resource(

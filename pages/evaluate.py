@@ -37,7 +37,7 @@ if choice is None:
     st.stop()
 try:
     load = cache.load_uploaded_dataset if choice.uploaded else cache.load_dataset
-    dataset = load(choice.dataset)
+    dataset = load(choice.dataset, None if choice.folder is None else str(choice.folder))
     if choice.folder is not None:  # an upload or a server folder: no file outside it
         require_inside(dataset, choice.folder)
 except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:

@@ -104,6 +104,28 @@ def test_roots_confine_typed_paths(env, monkeypatch):
     assert not at.exception
 
 
+def test_a_coco_json_at_the_top_of_a_root_finds_its_images_inside_it(env, monkeypatch):
+    """Images are looked for beside the JSON's folder too (``../images``): at the top of
+    a data root that folder lies outside it, and is passed over, not read."""
+    import shutil
+
+    from tests.upload_builders import COCO_SUBSET
+
+    root, outside = env / "shared", env / "images"
+    subset = coco_subset(3)
+    for folder in (root / "images", outside):
+        folder.mkdir(parents=True)
+        for image in subset["images"]:
+            shutil.copy(COCO_SUBSET / "val2017" / image["file_name"], folder)
+    (root / "mine.json").write_text(json.dumps(subset))
+    monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(root))
+    at = evaluate_page()
+    at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
+    at.text_input(key="evaluate_folder").set_value(str(root / "mine.json")).run()
+    assert not at.exception and not at.error, texts(at)
+    assert "3 images" in texts(at)
+
+
 def test_upload_dataset_and_predictions_reach_the_summary_cards(env):
     subset = coco_subset(8)
     predictions = jittered_predictions(subset)

@@ -65,8 +65,9 @@ def default_store(runs: Path | None = None) -> PredictionStore:
     return PredictionStore(url or (runs or runs_dir()) / "predictions.sqlite")
 
 
-def open_dataset(name_or_path: str) -> Dataset:
-    """A bundled subset by name, or a COCO / VOC / YOLO folder or file by path."""
+def open_dataset(name_or_path: str, within: str | None = None) -> Dataset:
+    """A bundled subset by name, or a dataset folder or file by path (its COCO images
+    looked for only inside ``within``, when given: see ``load_folder``)."""
     if name_or_path in BUNDLED:
         return load_bundled(name_or_path)
     if not Path(name_or_path).expanduser().exists():
@@ -74,7 +75,7 @@ def open_dataset(name_or_path: str) -> Dataset:
             f"unknown dataset {name_or_path!r}: not a bundled dataset "
             f"({', '.join(BUNDLED)}) and no such file or folder"
         )
-    return load_folder(name_or_path)
+    return load_folder(name_or_path, within=within)
 
 
 def library_versions() -> dict[str, str]:

@@ -44,7 +44,9 @@ def load_bundled(name: str) -> Dataset:
     raise KeyError(f"unknown dataset {name!r}; bundled datasets: {', '.join(BUNDLED)}")
 
 
-def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
+def load_folder(
+    path: str | Path, voc_to_coco: bool = True, within: str | Path | None = None
+) -> Dataset:
     """Open a dataset folder (or file) in whichever of the three formats it is in.
 
     - COCO: a ``.json`` file (images next to it, or in ``images/`` or ``val2017/``), or a
@@ -55,17 +57,23 @@ def load_folder(path: str | Path, voc_to_coco: bool = True) -> Dataset:
     In every format, VOC class names become COCO names when ``voc_to_coco`` (a YOLO or
     COCO copy of VOC data is scored by COCO detectors like the VOC original).
 
+    With ``within`` (an upload's folder, or the data root a typed path lies under), a
+    COCO file's images are looked for only in folders inside it.
+
     Messages name the dataset's files relative to its folder, and the folder by its name
     (a missing one as given), never another server path.
 
     Raises:
         DatasetError: the format cannot be recognised, or the files are malformed.
     """
-    dataset = _load_any(Path(path).expanduser(), voc_to_coco, str(path))
+    base = None if within is None else Path(within).resolve()
+    dataset = _load_any(Path(path).expanduser(), voc_to_coco, str(path), base)
     return with_coco_names(dataset) if voc_to_coco else dataset
 
 
-def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
+def _load_any(
+    path: Path, voc_to_coco: bool, given: str, within: Path | None = None
+) -> Dataset:
     if not path.exists():
         raise DatasetError(f"{given}: no such file or folder")
     if path.is_file() and path.suffix in (".yaml", ".yml"):
@@ -73,6 +81,8 @@ def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
     if path.is_file() and path.suffix == ".json":
         for folder in (path.parent.parent / "images", path.parent.parent / "val2017",
                        path.parent / "images", path.parent):  # fmt: skip
+            if within is not None and not folder.resolve().is_relative_to(within):
+                continue  # never looked at, outside the upload or data root
             if folder.is_dir() and any(folder.glob("*.jp*g")):
                 return load_coco(path, folder)
         return load_coco(path, path.parent)
@@ -93,7 +103,7 @@ def _load_any(path: Path, voc_to_coco: bool, given: str) -> Dataset:
     if len(jsons) == 1:
         where = f"annotations/{jsons[0].name}"
         inside(path, where, where)
-        return _load_any(jsons[0], voc_to_coco, where)
+        return _load_any(jsons[0], voc_to_coco, where, within)
     raise DatasetError(
         f"{path.name or given}: not a COCO (annotations/*.json), VOC (Annotations/) or "
         "YOLO (data.yaml) dataset"
