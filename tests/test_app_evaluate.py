@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -66,9 +64,7 @@ def test_sliders_change_counts_without_loading_a_model(evaluated):
     at = evaluated
     before = _metrics(at)
     loads = dict(cache.LOAD_COUNTS)
-    start = time.perf_counter()
     at.slider(key="evaluate_conf").set_value(0.6).run()
-    seconds = time.perf_counter() - start
     after = _metrics(at)
     assert not at.exception
     assert int(after["FP"]) < int(before["FP"]) and int(after["TP"]) < int(before["TP"])
@@ -77,9 +73,6 @@ def test_sliders_change_counts_without_loading_a_model(evaluated):
     assert int(stricter["TP"]) < int(after["TP"])
     assert any("conf 0.60, IoU 0.75" in c.proto.spec for c in at.get("plotly_chart"))
     assert dict(cache.LOAD_COUNTS) == loads
-    assert (
-        seconds < 30
-    )  # generous bound for CI; the measured number is in docs/benchmarks.md
 
 
 def test_classifier_comparison_and_mAP_recipes(evaluated):
