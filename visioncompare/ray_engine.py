@@ -203,7 +203,9 @@ def run_on_ray(
             # actor_pool_map_operator.py); tests/test_ray_engine.py kills one.
         )
         names_recorded = False
-        batches = predicted.iter_batches(batch_size=None, batch_format="numpy")
+        # The iterator itself (iter_batches gives an iterable): closing it shuts the
+        # executor down (Ray Data's _iter_batches does so in its finally).
+        batches = iter(predicted.iter_batches(batch_size=None, batch_format="numpy"))
         try:
             for out in batches:
                 if not names_recorded:
@@ -226,7 +228,7 @@ def run_on_ray(
         finally:
             # Stopped early, the pool is shut down now rather than when the generator
             # is collected, so its actors stop predicting before this returns.
-            close = getattr(batches, "close", None)
+            close = getattr(batches, "close", None)  # absent on other iterators
             if close is not None:
                 close()
     missing = {s.image_id for s in dataset.samples} - store.done_ids(key)
