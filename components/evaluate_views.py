@@ -138,7 +138,7 @@ def report_header(report, dataset) -> None:
             f"{sum(report.dropped.values())} predicted boxes of classes this dataset "
             "does not annotate were left out"
         )
-    st.subheader(f"{report.source} on {dataset.name}")
+    st.subheader(f"{report.source} on {dataset.label}")
     if notes:
         st.caption("; ".join(notes) + ".")
     for note in dataset.notes:  # the reader's: ignore regions, classes COCO cannot name
@@ -451,7 +451,9 @@ def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
     """Three downloads. The files are built before the click (cached per report) and a
     click does not rerun the page, so every click delivers its file: a deferred file is
     dropped by the next rerun, and a second click within a second then got nothing."""
-    stem = f"{report.dataset.name}_{report.source}".replace("/", "_").replace(":", "_")
+    stem = "_".join(filter(None, (report.dataset.name, report.dataset.scored_as,
+                                  report.source)))  # fmt: skip
+    stem = stem.replace("/", "_").replace(":", "_")
     per_class_csv, coco_json = report_files(report_id, report)
     left, middle, right = st.columns(3)
     left.download_button(

@@ -68,8 +68,7 @@ class ByteBoundedCache(Generic[V]):
         self._items: OrderedDict[str, tuple[V, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        # key -> (its lock, how many callers hold or wait for it)
-        self._computing = KeyedLocks()
+        self._computing = KeyedLocks()  # the keys being computed, one caller at a time
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -102,7 +101,7 @@ class ByteBoundedCache(Generic[V]):
         hit = self.get(key)
         if hit is not None:
             return hit
-        with self._computing.lock_for(key) as lock, lock:
+        with self._computing.holding(key):
             hit = self.get(key)
             if hit is not None:
                 return hit

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -105,14 +104,10 @@ WAIT_POLL_SECONDS = 0.5
 """How often a run waiting for another session's run of the same key reports progress."""
 
 
-def run_claim(
-    store: PredictionStore, key: str
-) -> contextlib.AbstractContextManager[threading.Lock]:
-    """The one lock of a run in this process, for use inside this context: whoever holds
-    it predicts the run; another session asking for the same run (same store, same key)
-    waits and reads it back."""
+def claim_key(store: PredictionStore, key: str) -> tuple[str, str]:
+    """A run's place in ``CLAIMS``: its store (a file or a database) and its key."""
     where = str(store.path.resolve()) if store.backend == "sqlite" else store.url
-    return CLAIMS.lock_for((where, key))
+    return where, key
 
 
 def _model_seconds(predictions: Sequence) -> float:
@@ -129,21 +124,21 @@ def _claimed(
     progress: Progress | None,
     should_stop: Callable[[], bool] | None,
 ) -> Iterator[None]:
-    """Hold the run's claim; while another caller holds it, report its progress and
-    stop when asked."""
-    with run_claim(store, key) as claim:
-        while not claim.acquire(timeout=WAIT_POLL_SECONDS):
-            done = store.count(key)
-            if progress:
-                progress(done, total)
-            if should_stop is not None and should_stop():
-                raise Interrupted(
-                    f"stopped while another session predicted {done} of {total} images"
-                )
-        try:
-            yield
-        finally:
-            claim.release()
+    """Hold the run's claim (whoever holds it predicts the run; another session asking
+    for the same run waits and reads it back); while another caller holds it, report its
+    progress and stop when asked."""
+
+    def waiting() -> None:
+        done = store.count(key)
+        if progress:
+            progress(done, total)
+        if should_stop is not None and should_stop():
+            raise Interrupted(
+                f"stopped while another session predicted {done} of {total} images"
+            )
+
+    with CLAIMS.holding(claim_key(store, key), WAIT_POLL_SECONDS, waiting):
+        yield
 
 
 def _run(

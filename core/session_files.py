@@ -310,13 +310,13 @@ def images_present(dataset) -> int:
 def report_key(report, dataset: str, predictions_file: Path | None = None) -> str:
     """The id under which server-wide caches keep views of ``report``.
 
-    It names the dataset's path (a session's upload lies in that session's own folder)
-    and what made the predictions (the stored run's key, or the uploaded file, whose
-    name is its content's digest), so two sessions never share an entry unless they
-    evaluate the same bundled data with the same model.
+    It names the dataset's path (a session's upload lies in that session's own folder),
+    the boxes scored (a KITTI level) and what made the predictions (the stored run's
+    key, or the uploaded file, whose name is its content's digest), so two sessions
+    never share an entry unless they evaluate the same bundled data with the same model.
     """
     run = report.detector_run
     made_by = run.key if run is not None else str(predictions_file or report.source)
     tagged = report.classifier_run.key if report.classifier_run is not None else ""
-    text = f"{made_by}|{dataset}|{tagged}"
+    text = f"{made_by}|{dataset}|{report.dataset.scored_as}|{tagged}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]

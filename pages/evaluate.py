@@ -126,8 +126,9 @@ report = results[0]
 # Server-wide caches read views of a report by this id: it names the dataset's path (a
 # session's upload has its own) and the predictions' content, so no other session
 # ever gets them.
-scored = choice.dataset if level is None else f"{choice.dataset} ({level})"
-report_id = report_key(report, scored, None if detectors else predictions[0].path)
+report_id = report_key(
+    report, choice.dataset, None if detectors else predictions[0].path
+)
 views.report_header(report, dataset)
 views.class_table_section(report.class_table)
 views.summary_cards(report)

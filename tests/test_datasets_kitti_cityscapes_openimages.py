@@ -361,8 +361,10 @@ def test_cli_scores_one_kitti_difficulty_as_pycocotools(tmp_path, monkeypatch, c
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "note: Scored at KITTI difficulty easy: 1 boxes outside it" in printed.out
-    (metrics,) = runs.glob("*-easy/results/metrics.json")
-    ours = json.loads(metrics.read_text())["coco"]
+    (metrics,) = runs.glob("kitti-easy/results/metrics.json")
+    written = json.loads(metrics.read_text())
+    assert written["scored_as"] == "easy" and written["notes"][-1].startswith("Scored")
+    ours = written["coco"]
     expected, _ = pycocotools_eval(easy, results)
     assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
     everything, _ = pycocotools_eval(every, results)

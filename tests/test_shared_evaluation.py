@@ -14,9 +14,9 @@ from core.prediction_runs import (
     CLAIMS,
     DetectSettings,
     Interrupted,
+    claim_key,
     detection_key,
     predict_detections,
-    run_claim,
 )
 from core.store import PredictionStore
 from core.types import Detections, Prediction, Timing
@@ -93,25 +93,35 @@ def test_two_sessions_share_one_prediction_pass(tmp_path, voc6):
     assert 1000 * meta["model_seconds"] / meta["timed_images"] == pytest.approx(
         MODEL_MS
     )
-    assert not len(CLAIMS)  # the run's lock went with its last caller
+    assert claim_key(store, run1.key) not in CLAIMS  # gone with its last caller
 
 
 def test_a_waiting_session_can_stop(tmp_path, voc6):
     store = PredictionStore(tmp_path / "p.sqlite")
     model = SlowDetector()
     model_id = {"name": "slow"}
-    with run_claim(store, detection_key(model_id, voc6, DetectSettings())) as claim:
-        assert claim.acquire(blocking=False)  # another session holds the run
-        try:
-            seen = []
-            with pytest.raises(Interrupted, match="while another session"):
-                predict_detections(model, voc6, store, model_id,
-                                   progress=lambda d, t: seen.append((d, t)),
-                                   should_stop=lambda: bool(seen))  # fmt: skip
-            assert seen and seen[0] == (0, len(voc6)) and model.images == 0
-        finally:
-            claim.release()
-    assert not len(CLAIMS)  # no lock kept once no one holds or waits for the run
+    claim = claim_key(store, detection_key(model_id, voc6, DetectSettings()))
+    held, done = threading.Event(), threading.Event()
+
+    def another_session():
+        with CLAIMS.holding(claim):
+            held.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=another_session)
+    holder.start()
+    held.wait(60)
+    try:
+        seen = []
+        with pytest.raises(Interrupted, match="while another session"):
+            predict_detections(model, voc6, store, model_id,
+                               progress=lambda d, t: seen.append((d, t)),
+                               should_stop=lambda: bool(seen))  # fmt: skip
+        assert seen and seen[0] == (0, len(voc6)) and model.images == 0
+    finally:
+        done.set()
+        holder.join()
+    assert claim not in CLAIMS  # no lock kept once no one holds or waits for the run
 
 
 def test_two_concurrent_evaluations_of_a_real_detector_predict_once(tmp_path):

@@ -77,7 +77,7 @@ def print_summary(report, paths: dict[str, Path]) -> None:
     ms = report.ms_per_image
     point = f"conf {report.conf:g}, IoU {report.iou:.2f}"
     lines = [
-        f"dataset     {report.dataset.name}: {len(report.dataset)} images, "
+        f"dataset     {report.dataset.label}: {len(report.dataset)} images, "
         f"{report.dataset.num_boxes} boxes",
         f"detections  {report.source}"
         + (f" on {report.device}, {ms:.1f} ms/image" if ms else ""),
@@ -94,7 +94,8 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         f"| F1 | {_format(report.summary.f1)} |",
         f"| TP / FP / FN | {report.summary.tp} / {report.summary.fp} / {report.summary.fn} |",
     ]
-    lines += [f"note: {note}" for note in report.dataset.notes]
+    if report.dataset.notes:
+        lines += ["", *(f"note: {note}" for note in report.dataset.notes)]
     if report.dataset.renamed:
         lines.append("")
         lines.append(
@@ -293,7 +294,7 @@ def _main(argv: list[str] | None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
-    folder = dataset.name + (f"-{args.kitti_difficulty}" if args.kitti_difficulty else "")
+    folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name
     out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
     print_summary(report, report.write(out))
     return 0

@@ -226,11 +226,14 @@ def run_on_ray(
                 raise DatasetError(str(cause).splitlines()[-1]) from exc
             raise
         finally:
-            # Stopped early, the pool is shut down now rather than when the generator
-            # is collected, so its actors stop predicting before this returns.
+            # Stopped early, the executor shuts the pool down now (its actors are
+            # killed) rather than whenever the generator is collected.
             close = getattr(batches, "close", None)  # absent on other iterators
-            if close is not None:
-                close()
+            try:
+                if close is not None:
+                    close()
+            except Exception:  # never in place of the error or stop on its way out
+                log.warning("the Ray executor did not shut down cleanly", exc_info=True)
     missing = {s.image_id for s in dataset.samples} - store.done_ids(key)
     if missing:
         raise DatasetError(

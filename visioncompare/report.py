@@ -197,6 +197,8 @@ class EvaluationReport:
         """The JSON-ready summary written to metrics.json."""
         out = {
             "dataset": self.dataset.name,
+            **({"scored_as": self.dataset.scored_as} if self.dataset.scored_as else {}),
+            "notes": list(self.dataset.notes),
             "images": len(self.dataset),
             "boxes": self.dataset.num_boxes,
             "source": self.source,

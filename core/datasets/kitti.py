@@ -276,4 +276,5 @@ def at_difficulty(dataset: Dataset, level: str) -> Dataset:
         f"too small, occluded or truncated for any level) are ignore regions, as in "
         f"KITTI's devkit."
     )
-    return replace(dataset, samples=tuple(samples), notes=(*dataset.notes, note))
+    return replace(dataset, samples=tuple(samples), notes=(*dataset.notes, note),
+                   scored_as=level)  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,8 @@ class Dataset:
         renamed: original class name -> the name used here (VOC -> COCO names), shown to
             users next to the results.
         notes: provenance and licence lines.
+        scored_as: which boxes are scored when not all of them: a KITTI difficulty
+            level (``core.datasets.kitti.at_difficulty``); empty for every box.
     """
 
     name: str
@@ -64,6 +66,7 @@ class Dataset:
     category_ids: tuple[int, ...] = ()
     renamed: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    scored_as: str = ""
 
     def __post_init__(self) -> None:
         if not self.category_ids:
@@ -83,6 +86,11 @@ class Dataset:
         return len(self.samples)
 
     @property
+    def label(self) -> str:
+        """The name, with the level scored when not every box is: ``kitti (easy)``."""
+        return f"{self.name} ({self.scored_as})" if self.scored_as else self.name
+
+    @property
     def num_boxes(self) -> int:
         return sum(len(s.gt) for s in self.samples)
 
@@ -94,16 +102,8 @@ class Dataset:
 
     def subset(self, n: int) -> Dataset:
         """The first n images (for quick runs)."""
-        return Dataset(
-            self.name if n >= len(self) else f"{self.name}[:{n}]",
-            self.format,
-            self.root,
-            self.class_names,
-            self.samples[:n],
-            self.category_ids,
-            self.renamed,
-            self.notes,
-        )
+        name = self.name if n >= len(self) else f"{self.name}[:{n}]"
+        return replace(self, name=name, samples=self.samples[:n])
 
 
 def make_gt(
