@@ -117,16 +117,21 @@ def _model_seconds(predictions: Sequence) -> float:
 
 
 @contextlib.contextmanager
-def _claimed(
+def claimed_run(
     store: PredictionStore,
     key: str,
     total: int,
     progress: Progress | None,
     should_stop: Callable[[], bool] | None,
 ) -> Iterator[None]:
-    """Hold the run's claim (whoever holds it predicts the run; another session asking
-    for the same run waits and reads it back); while another caller holds it, report its
-    progress and stop when asked."""
+    """Hold the run's claim: whoever holds it predicts the run; another caller asking
+    for the same run, a session of this server (``CLAIMS``) or another process on the
+    same store (``PredictionStore.holding_run``), waits, reporting the run's progress and
+    stopping when asked, and then reads the run back or goes on where it stopped.
+
+    Raises:
+        Interrupted: ``should_stop`` returned True while waiting.
+    """
 
     def waiting() -> None:
         done = store.count(key)
@@ -138,7 +143,8 @@ def _claimed(
             )
 
     with CLAIMS.holding(claim_key(store, key), WAIT_POLL_SECONDS, waiting):
-        yield
+        with store.holding_run(key, WAIT_POLL_SECONDS, waiting):
+            yield
 
 
 def _run(
@@ -160,7 +166,7 @@ def _run(
 
     Returns the model's own seconds on the timed images (every batch after the first).
     """
-    with _claimed(store, key, len(dataset), progress, should_stop):
+    with claimed_run(store, key, len(dataset), progress, should_stop):
         store.begin(key, kind, meta, len(dataset))
         if store.is_complete(key):
             return 0.0

@@ -20,7 +20,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from core.types import Detections
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 # The same two tables in both backends; only the column types differ in name.
 _SCHEMA = """
@@ -258,6 +263,50 @@ class PredictionStore:
 
     def get_probabilities(self, key: str) -> dict[int, np.ndarray]:
         return {image_id: a["probs"] for image_id, a in self._items(key)}
+
+    @contextmanager
+    def holding_run(
+        self, key: str, poll: float, waiting: Callable[[], None]
+    ) -> Iterator[None]:
+        """Hold a run's claim across processes (app replicas, a Ray driver, the command
+        line) while it is predicted: whoever holds it predicts; the others call
+        ``waiting`` every ``poll`` seconds (it may raise to give up) until it is free,
+        and then find the run complete, or go on from where a stopped holder left it.
+
+        The claim goes with its holder: SQLite's is an ``flock`` on a file beside the
+        store (released by the kernel when the process dies), PostgreSQL's a session
+        advisory lock on a connection of its own (released when it closes or drops).
+        Threads of one process take turns before this (``core.prediction_runs``).
+        """
+        if self.backend == "postgresql":
+            lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",
+                                     signed=True)  # fmt: skip
+            db = _connect_postgres(self.url)
+            try:
+                try_lock = "SELECT pg_try_advisory_lock(%s)"
+                while not db.execute(try_lock, (lock_id,)).fetchone()[0]:
+                    waiting()
+                    time.sleep(poll)
+                yield  # unlocked by closing the connection
+            finally:
+                db.close()
+            return
+        if fcntl is None:  # no flock (Windows): the in-process claim only
+            yield
+            return
+        folder = self.path.parent / f"{self.path.name}.claims"
+        folder.mkdir(exist_ok=True)
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        # Never removed: deleting a lock file races with a process about to lock it.
+        with open(folder / f"{name}.lock", "a") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waiting()
+                    time.sleep(poll)
+            yield  # unlocked by closing the file
 
 
 class _Cursor:

@@ -80,3 +80,30 @@ def _payload(image_id: int, names) -> bytes:
 
     box = [[image_id, 0, image_id + 10, 10]]
     return pack_detections(Detections(box, [0.5], [0], names))
+
+
+def predict_once_replica(url: str, start, counts, worker: int) -> None:
+    """One replica evaluating a stand-in detector (0.1 s per image) on six images of the
+    bundled VOC subset, released with the others by ``start`` (a spawned process); the
+    images its model predicted go to ``counts[worker]``."""
+    import time
+
+    from core.datasets.registry import load_bundled
+    from core.prediction_runs import predict_detections
+    from core.store import PredictionStore
+    from tests.test_evaluation_engine import CountingDetector
+
+    class SlowDetector(CountingDetector):
+        def predict(self, images, **settings):
+            time.sleep(0.1 * len(images))
+            return super().predict(images, **settings)
+
+    dataset = load_bundled("voc2012-sample100").subset(6)
+    model = SlowDetector()
+    store = PredictionStore(url)
+    start.wait(120)
+    predictions, _ = predict_detections(model, dataset, store, {"name": "slow"},
+                                        batch_size=1)  # fmt: skip
+    assert len(predictions) == len(dataset)
+    counts[worker] = model.images
+    store.close()

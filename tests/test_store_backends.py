@@ -12,7 +12,7 @@ from core.datasets.registry import load_bundled
 from core.prediction_runs import Interrupted, predict_detections
 from core.store import PredictionStore, StoreError, redact
 from core.types import Detections
-from tests.store_backends import store_url, write_overlapping
+from tests.store_backends import predict_once_replica, store_url, write_overlapping
 from tests.test_evaluation_engine import CountingDetector
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -92,6 +92,25 @@ def test_concurrent_writers_never_lose_or_duplicate_a_row(url):
     assert all(meta[f"writer_{w}"] == 30 for w in range(4))  # no merge lost
     detections = store.get_detections("shared", ("a",))
     assert all(d.xyxy[0, 0] == i for i, d in detections.items())
+
+
+def test_replicas_evaluating_one_run_at_once_predict_it_once(url):
+    """Three processes (app replicas, a command line) start the same run at the same
+    moment: one predicts every image, the others wait for its claim on the store and
+    read the run back."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(3)
+    counts = context.Array("i", [-1, -1, -1])
+    workers = [
+        context.Process(target=predict_once_replica, args=(url, start, counts, w))
+        for w in range(3)
+    ]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(180)
+    assert [p.exitcode for p in workers] == [0, 0, 0]
+    assert sorted(counts) == [0, 0, 6]
 
 
 def test_a_missing_postgres_driver_or_server_is_named(monkeypatch):

@@ -34,6 +34,7 @@ from core.prediction_runs import (
     Interrupted,
     Progress,
     StoredRun,
+    claimed_run,
     classification_key,
     detection_key,
     read_images,
@@ -169,12 +170,23 @@ def run_on_ray(
     Returns the seconds the actors spent on the timed images (all but each actor's first
     batch), summed over actors.
 
+    The run is claimed as a local run is (``claimed_run``): another driver, replica or
+    session predicting the same key on the same store is waited for, not repeated.
+
     Raises:
         Interrupted: ``should_stop`` returned True (what arrived is stored).
         DatasetError: an image cannot be read (named), or the pool lost an image.
         RayUnavailable: no Ray.
     """
     ray = ensure_ray(options.address)
+    with claimed_run(store, key, len(dataset), progress, should_stop):
+        return _predict_on_ray(ray, store, key, kind, meta, dataset, load, settings,
+                               options, progress, should_stop)  # fmt: skip
+
+
+def _predict_on_ray(
+    ray, store, key, kind, meta, dataset, load, settings, options, progress, should_stop
+) -> float:
     store.begin(key, kind, meta, len(dataset))
     if store.is_complete(key):
         return 0.0
