@@ -400,6 +400,65 @@ def test_kitti_training_folder_and_cityscapes_rider_group(tmp_path):
     )  # the polygon's area, not the box's
 
 
+def test_cityscapes_caravans_and_trailers_are_set_aside_as_pycocotools_ignores_crowd(
+    tmp_path,
+):
+    """A caravan or a trailer is an ignore region of every class: a car or a person
+    detected on it counts neither way, exactly as pycocotools scores a crowd box of each
+    class there; without those regions the same detections are false positives."""
+    from core.prediction_runs import load_coco_results
+    from visioncompare.report import evaluate_predictions
+
+    root = tmp_path / "cs"
+    _image(root / "leftImg8bit/val/bonn/bonn_000000_000000_leftImg8bit.png", 200, 100)
+    objects = [
+        ("car", [10, 10, 60, 50]), ("person", [70, 10, 90, 80]),
+        ("caravan", [100, 10, 160, 70]), ("trailer", [165, 40, 195, 90]),
+    ]  # fmt: skip
+    data = {"imgWidth": 200, "imgHeight": 100, "objects": [
+        {"label": label, "polygon": _rectangle(box)} for label, box in objects]}  # fmt: skip
+    path = root / "gtFine/val/bonn/bonn_000000_000000_gtFine_polygons.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(data))
+    dataset = load_folder(root)
+    assert dataset.class_names == ("person", "car")
+    assert any("2 caravans and trailers" in note for note in dataset.notes)
+
+    def xywh(box):
+        return [box[0], box[1], box[2] - box[0], box[3] - box[1]]
+
+    categories = [{"id": 1, "name": "person"}, {"id": 2, "name": "car"}]
+    annotations = [
+        {"id": 1, "image_id": 0, "category_id": 2, "bbox": xywh(objects[0][1]),
+         "area": 2000.0, "iscrowd": 0},
+        {"id": 2, "image_id": 0, "category_id": 1, "bbox": xywh(objects[1][1]),
+         "area": 1400.0, "iscrowd": 0},
+    ] + [
+        {"id": 3 + 2 * n + c, "image_id": 0, "category_id": c + 1, "bbox": xywh(box),
+         "area": float((box[2] - box[0]) * (box[3] - box[1])), "iscrowd": 1}
+        for n, (_, box) in enumerate(objects[2:]) for c in range(2)
+    ]  # fmt: skip
+    reference = {"images": [{"id": 0, "width": 200, "height": 100,
+                             "file_name": "bonn_000000_000000_leftImg8bit.png"}],
+                 "annotations": annotations, "categories": categories}  # fmt: skip
+    results = [
+        {"image_id": 0, "category_id": 2, "bbox": [11, 11, 48, 38], "score": 0.9},
+        {"image_id": 0, "category_id": 1, "bbox": [71, 12, 19, 66], "score": 0.8},
+        {"image_id": 0, "category_id": 2, "bbox": [102, 12, 55, 55], "score": 0.95},
+        {"image_id": 0, "category_id": 1, "bbox": [120, 20, 20, 45], "score": 0.7},
+        {"image_id": 0, "category_id": 2, "bbox": [166, 42, 28, 46], "score": 0.85},
+    ]
+    results_path = tmp_path / "results.json"
+    results_path.write_text(json.dumps(by_name(reference, results)))
+    detections, _ = load_coco_results(str(results_path), dataset)
+    ours = evaluate_predictions(dataset, detections, "file").coco.stats
+    expected, _ = pycocotools_eval(reference, results)
+    assert [ours[name] for name in STAT_NAMES] == pytest.approx(expected, abs=1e-9)
+    plain = {**reference, "annotations": annotations[:2]}
+    without, _ = pycocotools_eval(plain, results)
+    assert without[0] < expected[0]  # the detections on them would be false positives
+
+
 def test_open_images_slice_and_header_variants(tmp_path):
     root = tmp_path / "oi"
     write_openimages(root)

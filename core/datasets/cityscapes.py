@@ -13,10 +13,16 @@ from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt, 
 CITYSCAPES_CLASSES = (
     "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
 )  # fmt: skip
-"""The instance classes Cityscapes evaluates; every other label (road, sky, caravan,
-trailer, ...) gives no box. Unlike Cityscapes' own pixel-level evaluation, which sets
-aside predictions lying mostly on regions it does not evaluate, a detection on a caravan
-here is a false positive like any other box with no ground truth."""
+"""The instance classes Cityscapes evaluates; the other labels give no box, except the
+two in ``SET_ASIDE``."""
+
+SET_ASIDE = ("caravan", "trailer")
+"""Objects Cityscapes labels with instances but does not evaluate (``ignoreInEval`` in its
+``labels.py``): its evaluation sets aside a prediction lying mostly on them. Here each is
+an ignore region of every class, so a detection on a caravan (which a COCO detector may
+call a truck or a car) counts neither way. Cityscapes' other unevaluated regions (road,
+static, ego vehicle, ...) are not: their boxes would cover much of an image, where
+Cityscapes compares pixels."""
 
 CITYSCAPES_TO_COCO = {
     "rider": "person",  # a person riding a bicycle or motorcycle: COCO boxes a person
@@ -76,7 +82,8 @@ def load_cityscapes(
 
     Each polygon of an evaluated class becomes its box (the polygon's extreme points,
     continuous pixel coordinates) with the polygon's area; ``<class>group`` polygons are
-    ignore regions of their class; objects marked ``deleted`` are skipped. Images are
+    ignore regions of their class, ``SET_ASIDE`` ones (caravan, trailer) of every class;
+    objects marked ``deleted`` are skipped. Images are
     numbered 0, 1, ... in the order of their paths (city, then frame): the ``image_id``
     of a results file.
 
@@ -131,7 +138,7 @@ def load_cityscapes(
         image = inside(root, f"leftImg8bit/{split}/{city}/{stem}{IMAGE}", where)
         if not image.is_file():
             raise DatasetError(f"{where}: the image {shown(image, root)} is not there")
-        boxes = []
+        boxes, aside = [], []
         for i, obj in enumerate(objects):
             at = f"{where}: objects[{i}]"
             if not isinstance(obj, dict):
@@ -145,20 +152,25 @@ def load_cityscapes(
                 continue
             crowd = label.endswith(GROUP_SUFFIX)
             kind = label[: -len(GROUP_SUFFIX)] if crowd else label
-            if kind not in CITYSCAPES_CLASSES:
+            if kind not in CITYSCAPES_CLASSES and kind not in SET_ASIDE:
                 continue
             points = _polygon(obj, at)
             box = [*points.min(axis=0).tolist(), *points.max(axis=0).tolist()]
+            if kind in SET_ASIDE:
+                aside.append((box, _area(points)))
+                continue
             boxes.append((rename.get(kind, kind), box, int(crowd), _area(points)))
             found.add(kind)
-        parsed.append((image, width, height, boxes))
+        parsed.append((image, width, height, boxes, aside))
 
     order = [rename.get(c, c) for c in CITYSCAPES_CLASSES]
-    used = {label for *_, boxes in parsed for label, *_ in boxes}
+    used = {label for *_, boxes, _ in parsed for label, *_ in boxes}
     class_names = tuple(dict.fromkeys(c for c in order if c in used))
     index_of = {c: i for i, c in enumerate(class_names)}
-    samples = []
-    for image_id, (image, width, height, boxes) in enumerate(parsed):
+    samples, set_aside = [], 0
+    for image_id, (image, width, height, boxes, aside) in enumerate(parsed):
+        boxes = boxes + [(c, box, 1, area) for box, area in aside for c in class_names]
+        set_aside += len(aside)
         gt = make_gt(
             [box for _, box, _, _ in boxes],
             [index_of[label] for label, *_ in boxes],
@@ -176,6 +188,8 @@ def load_cityscapes(
         renamed={k: v for k, v in rename.items() if k in found},
         notes=(
             f"Cityscapes gtFine {split}: boxes from the instance polygons; "
-            "<class>group polygons are ignore regions of their class.",
+            "<class>group polygons are ignore regions of their class, and the "
+            f"{set_aside} caravans and trailers (which Cityscapes does not evaluate) "
+            "ignore regions of every class.",
         ),
     )
