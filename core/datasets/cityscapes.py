@@ -188,8 +188,8 @@ def load_cityscapes(
         renamed={k: v for k, v in rename.items() if k in found},
         notes=(
             f"Cityscapes gtFine {split}: boxes from the instance polygons; "
-            "<class>group polygons are ignore regions of their class, and the "
-            f"{set_aside} caravans and trailers (which Cityscapes does not evaluate) "
-            "ignore regions of every class.",
+            "<class>group polygons are ignore regions of their class; caravans and "
+            "trailers, which Cityscapes does not evaluate, of every class "
+            f"({set_aside} here).",
         ),
     )
