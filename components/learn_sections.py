@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import cache
 from components.controls import image_source_ui, shared_choice
+from components.views import number_table
 from core.compare import DETECT_CONF_FLOOR, count_noun, filter_detections
 from core.datasets import DatasetError
 from core.draw import annotate
@@ -283,16 +284,8 @@ def complexity_section(ctx: LearnInputs) -> None:
         for m in models
     ]
     table = pd.DataFrame([r.as_record() for r in rows])
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "parameters (M)": st.column_config.NumberColumn(format="%.2f"),
-            "MACs per image (G)": st.column_config.NumberColumn(format="%.2f"),
-            "latency here (ms)": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    number_table(table, {"parameters (M)": "%.2f", "MACs per image (G)": "%.2f",
+                         "latency here (ms)": "%.1f"})  # fmt: skip
     names = [r.title for r in rows]
     for column, (title, key) in zip(
         st.columns(3),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from components import cache
+from components.views import number_table
 from core.datasets.registry import BUNDLED
 from core.demo_images import SAMPLE_DIR
 from core.prediction_runs import DetectSettings, detection_key
@@ -89,17 +89,8 @@ def zoo_table_section(device: str) -> None:
         }
         for spec in list_models()
     ]
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "published accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
-            "params (M)": st.column_config.NumberColumn(format="%.1f"),
-            "GFLOPs": st.column_config.NumberColumn(format="%.1f"),
-            "latency here (ms)": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    number_table(rows, {"published accuracy (%)": "%.1f", "params (M)": "%.1f",
+                        "GFLOPs": "%.1f", "latency here (ms)": "%.1f"})  # fmt: skip
     st.caption(
         "Published figures are the publisher's, not measured here: COCO val2017 box AP "
         "(mAP 50-95) for detectors, ImageNet top-1 for classifiers; parameters and "
@@ -173,15 +164,7 @@ def evaluated_ap_section(device: str) -> None:
             "and press Evaluate; its AP appears here."
         )
         return
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "mAP50-95 here (%)": st.column_config.NumberColumn(format="%.1f"),
-            "mAP50 here (%)": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    number_table(rows, {"mAP50-95 here (%)": "%.1f", "mAP50 here (%)": "%.1f"})
     st.caption(
         "COCO mAP on the subset named, from the predictions the Evaluate page stored "
         "(confidence 0.001, up to 300 boxes per image): a few dozen images, so expect "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.compare import (
@@ -93,3 +94,17 @@ def detection_panel(
     st.caption(timing_text(prediction.timing, prediction.device))
     if note:
         st.caption(f"Note: {title} {note}.")
+
+
+def number_table(rows, formats: dict[str, str]) -> None:
+    """A full-width table of ``rows`` (records or a frame), without the index, its
+    numeric columns printed with the ``formats`` given by column (``"%.1f"``)."""
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            name: st.column_config.NumberColumn(format=fmt)
+            for name, fmt in formats.items()
+        },
+    )
