@@ -20,9 +20,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.app_server import machine
-from core.images import ImageError, decode_image
 from tests.helpers import encode, gradient_rgb
 from tests.test_images import _mutations
+from visioncompare.kernel.images import ImageError, decode_image
 
 CASES = [  # (format, mode, file name, save arguments)
     ("JPEG", "RGB", "fuzz.jpeg", {}),

@@ -26,9 +26,9 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from core.images import load_image_file  # noqa: E402
 from model_zoo import get_spec, load_model  # noqa: E402
 from model_zoo.figures import published_figures  # noqa: E402
+from visioncompare.kernel.images import load_image_file  # noqa: E402
 
 MODELS = (
     "yolov8n-int8",

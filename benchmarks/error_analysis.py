@@ -109,8 +109,8 @@ def other_views(report, dataset, predictions, repeat: int) -> list[tuple[str, fl
 
     from core.metrics.tagging_images import tagging_by_image
     from core.metrics.two_models import B_FINDS, compare_models
-    from core.taxonomy import IMAGENET_TO_COCO
-    from core.types import Detections
+    from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO
+    from visioncompare.kernel.types import Detections
 
     rng = np.random.default_rng(1)
     other = {

@@ -28,17 +28,17 @@ from typing import TypeVar
 import numpy as np
 import streamlit as st
 
-from core.bounded_cache import ByteBoundedCache
-from core.images import (
+from core.metrics.coco import coco_results
+from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
+from model_zoo.device import DeviceError, device_for
+from visioncompare.kernel.bounded_cache import ByteBoundedCache
+from visioncompare.kernel.images import (
     LoadedImage,
     analysis_side_setting,
     decode_image,
     load_image_file,
 )
-from core.metrics.coco import coco_results
-from core.types import Prediction
-from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
-from model_zoo.device import DeviceError, device_for
+from visioncompare.kernel.types import Prediction
 from visioncompare.report import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
@@ -294,7 +294,7 @@ def video_results():
     settings, within a byte budget (``VISIONCOMPARE_VIDEO_CACHE_MB``, default 256)."""
     import os
 
-    from core.bounded_cache import ByteBoundedCache
+    from visioncompare.kernel.bounded_cache import ByteBoundedCache
 
     budget = float(os.environ.get("VISIONCOMPARE_VIDEO_CACHE_MB", "256") or 256)
     return ByteBoundedCache(int(budget * 2**20), lambda result: result.nbytes)

@@ -10,10 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import cache
 from core.archives import ArchiveError
-from core.compare import parse_vocabulary
 from core.data_roots import PathRefused, confine, data_roots
-from core.demo_images import list_demo_images
-from core.images import UPLOAD_EXTENSIONS
 from core.session_files import (
     DatasetUpload,
     SessionFiles,
@@ -27,6 +24,9 @@ from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
 from model_zoo.registry import ModelSpec, weights_on_disk
+from visioncompare.kernel.display import parse_vocabulary
+from visioncompare.kernel.images import UPLOAD_EXTENSIONS
+from visioncompare.kernel.sample_images import list_demo_images
 
 DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
 DEFAULT_DETECTOR = "yolov8n-int8"

@@ -11,7 +11,6 @@ import streamlit as st
 from components import cache
 from components.cache import image_array, report_files
 from components.controls import thresholds_ui
-from core.compare import table_height
 from core.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from core.error_plots import (
     error_types_figure,
@@ -20,7 +19,6 @@ from core.error_plots import (
     pr_by_size_figure,
 )
 from core.errors import draw_errors, per_image_table
-from core.images import ImageError
 from core.metrics.breakdown import pr_by_size
 from core.metrics.error_types import ERROR_HELP, ERROR_TYPES
 from core.metrics.matching import (
@@ -45,7 +43,9 @@ from core.plots import (
     pr_figure,
     tagging_figure,
 )
-from core.tables import per_class_table, with_missing_as_na
+from visioncompare.kernel.display import table_height
+from visioncompare.kernel.images import ImageError
+from visioncompare.kernel.tables import per_class_table, with_missing_as_na
 from visioncompare.report import runs_dir
 
 CHART = {"displayModeBar": False}
@@ -410,7 +410,8 @@ def tagging_section(report) -> None:
         "Cannot be named by ImageNet at all: "
         + (", ".join(t.unnameable) or "none")
         + ". "
-        "The mapping (which ImageNet classes count for each class) is in core/taxonomy.py."
+        "The mapping (which ImageNet classes count for each class) is in "
+        "visioncompare/kernel/taxonomy.py."
     )
     with st.expander("The ImageNet → dataset class mapping"):
         st.dataframe(

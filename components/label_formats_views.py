@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.compare import count_noun
 from core.datasets.types import Dataset, Sample
 from core.training_labels import (
     coco_annotation,
@@ -14,6 +13,7 @@ from core.training_labels import (
     cost_rows,
     training_labels,
 )
+from visioncompare.kernel.display import count_noun
 
 
 def _count(value: int | None) -> str:

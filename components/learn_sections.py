@@ -15,10 +15,7 @@ import streamlit as st
 from components import cache
 from components.controls import image_source_ui, shared_choice
 from components.views import number_table
-from core.compare import DETECT_CONF_FLOOR, count_noun, filter_detections
 from core.datasets import DatasetError
-from core.draw import annotate
-from core.images import ImageError, fit_for_display
 from core.learn import (
     ModelCost,
     ap_steps,
@@ -31,7 +28,14 @@ from core.learn import (
 from core.learn_plots import ap_steps_figure, complexity_figure, iou_demo_figure
 from core.learn_summaries import cost_row, goal_sentence
 from core.metrics.align import align_predictions
-from core.types import Classification, Detections
+from visioncompare.kernel.display import (
+    DETECT_CONF_FLOOR,
+    count_noun,
+    filter_detections,
+)
+from visioncompare.kernel.draw import annotate
+from visioncompare.kernel.images import ImageError, fit_for_display
+from visioncompare.kernel.types import Classification, Detections
 
 CHART = {"displayModeBar": False}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.compare import count_noun
-from core.draw import BoxStyle, annotate
-from core.images import fit_for_display
 from core.nms import nms_steps_frame, nms_trace
-from core.types import Detections
+from visioncompare.kernel.display import count_noun
+from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.images import fit_for_display
+from visioncompare.kernel.types import Detections
 
 CANDIDATE = BoxStyle(color=(150, 150, 150), width=1)
 KEPT = BoxStyle(color=(40, 170, 60))

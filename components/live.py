@@ -14,9 +14,9 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from core.compare import DETECT_CONF_FLOOR, ms_text
 from core.live import LiveProcessor, LiveReadout
 from core.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
+from visioncompare.kernel.display import DETECT_CONF_FLOOR, ms_text
 
 
 def frames_callback(processor: LiveProcessor):

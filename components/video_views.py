@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from components import cache
-from core.compare import ms_text
 from core.video_analysis import VideoAnalysis
 from core.video_plots import video_timeline_figure
 from core.video_summary import (
@@ -20,6 +19,7 @@ from core.video_summary import (
     latency_summary,
     objects_per_frame,
 )
+from visioncompare.kernel.display import ms_text
 
 
 def video_summary_view(analysis: VideoAnalysis) -> None:

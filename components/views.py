@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.compare import (
+from core.plots import topk_bar_figure
+from visioncompare.kernel.display import (
     class_counts,
     count_noun,
     detections_frame,
@@ -16,10 +17,9 @@ from core.compare import (
     table_height,
     timing_text,
 )
-from core.draw import annotate
-from core.images import fit_for_display
-from core.plots import topk_bar_figure
-from core.types import Detections, Prediction
+from visioncompare.kernel.draw import annotate
+from visioncompare.kernel.images import fit_for_display
+from visioncompare.kernel.types import Detections, Prediction
 
 
 def classification_panel(

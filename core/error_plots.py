@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.draw import BoxStyle
+from visioncompare.kernel.draw import BoxStyle
 
 HIGHLIGHT = BoxStyle(color=(200, 0, 200), width=5)
 """The boxes of the chosen error type, drawn over the error browser's picture."""
@@ -97,8 +97,8 @@ def highlight_errors(
         boxes: the rows to highlight.
         class_names: the dataset's classes.
     """
-    from core.draw import annotate
-    from core.types import Detections
+    from visioncompare.kernel.draw import annotate
+    from visioncompare.kernel.types import Detections
 
     if not len(boxes):
         return image

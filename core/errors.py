@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.draw import BoxStyle, annotate
 from core.metrics.matching import FN, FP, TP
-from core.types import Detections
+from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.types import Detections
 
 STYLES = {
     TP: BoxStyle(color=(30, 170, 70)),

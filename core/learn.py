@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.boxes import box_iou
 from core.metrics.ap import APMethod, average_precision, precision_recall
 from core.metrics.matching import IGNORED, TP, match_image
-from core.taxonomy import IMAGENET_TO_COCO, resolve_mapping
-from core.types import Classification, Detections
+from visioncompare.kernel.boxes import box_iou
+from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
+from visioncompare.kernel.types import Classification, Detections
 
 
 def multilabel(

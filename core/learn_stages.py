@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.boxes import clip_xyxy
-from core.compare import count_noun
-from core.types import Detections
+from visioncompare.kernel.boxes import clip_xyxy
+from visioncompare.kernel.display import count_noun
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True, eq=False)

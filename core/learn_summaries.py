@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.compare import count_noun
 from core.learn import NOT_IN_IMAGENET, crop_agreement
-from core.types import Classification, Detections
+from visioncompare.kernel.display import count_noun
+from visioncompare.kernel.types import Classification, Detections
 
 
 def goal_sentence(

@@ -19,9 +19,9 @@ from enum import Enum
 
 import numpy as np
 
-from core.compare import class_counts, filter_detections
-from core.draw import annotate, caption_band
-from core.types import Classification, Detections
+from visioncompare.kernel.display import class_counts, filter_detections
+from visioncompare.kernel.draw import annotate, caption_band
+from visioncompare.kernel.types import Classification, Detections
 
 
 class LiveMode(str, Enum):

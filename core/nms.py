@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.boxes import box_iou
-from core.types import Detections
+from visioncompare.kernel.boxes import box_iou
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.metrics.matching import ConfusionResult
-from core.types import Classification
+from visioncompare.kernel.types import Classification
 
 
 def topk_bar_figure(classification: Classification, k: int = 5) -> go.Figure:

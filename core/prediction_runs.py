@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets.types import Dataset, DatasetError, Sample
-from core.images import ImageError, load_image_file
-from core.keyed_locks import KeyedLocks
 from core.metrics.cocoeval import FILE_BOX, FILE_SCORE
 from core.store import PredictionStore, run_key
-from core.types import Detections
+from visioncompare.kernel.images import ImageError, load_image_file
+from visioncompare.kernel.keyed_locks import KeyedLocks
+from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
 

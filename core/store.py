@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 try:
     import fcntl

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.compare import filter_detections
-from core.draw import annotate, caption_band
-from core.types import Detections
 from core.video_io import (
     H264Writer,
     VideoInfo,
     VideoLimits,
     iter_frames,
 )
+from visioncompare.kernel.display import filter_detections
+from visioncompare.kernel.draw import annotate, caption_band
+from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.draw import class_color
+from visioncompare.kernel.draw import class_color
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:

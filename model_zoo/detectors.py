@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 import torch
 
-from core.types import Detections, Prediction, Timing
 from model_zoo import weights as weights_lookup
 from model_zoo._timing import StageTimer
 from model_zoo.device import batch_size, fp16_for, resolve_device
 from model_zoo.operator_settings import downloads_allowed
 from model_zoo.registry import ModelSpec
+from visioncompare.kernel.types import Detections, Prediction, Timing
 
 log = logging.getLogger(__name__)
 

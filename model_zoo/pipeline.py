@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from core.types import Prediction
+from visioncompare.kernel.types import Prediction
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="visioncompare-model")
 

@@ -14,8 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from core.types import Prediction
 from model_zoo.registry import ModelSpec
+from visioncompare.kernel.types import Prediction
 
 
 @runtime_checkable

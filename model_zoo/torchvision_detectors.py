@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torchvision.models import get_model_builder, get_weight
 
-from core.types import Detections, Prediction, Timing
 from model_zoo._timing import StageTimer
 from model_zoo._torchvision import TorchvisionModel, ready
 from model_zoo.device import batch_size, resolve_device
 from model_zoo.registry import ModelSpec
+from visioncompare.kernel.types import Detections, Prediction, Timing
 
 HOLES = ("__background__", "N/A")
 """Entries of torchvision's 91 COCO categories that are no class (background, and the ids

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 TRACKERS = {
     "bytetrack": "ByteTrack (motion and IoU; fast)",

@@ -13,8 +13,8 @@ from components.controls import (
 )
 from components.router import require_router
 from components.views import classification_panel, detection_panel
-from core.compare import DETECT_CONF_FLOOR, filter_detections
-from core.images import ImageError
+from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
+from visioncompare.kernel.images import ImageError
 
 require_router()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 def make_detections(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.types import Detections, Prediction, Timing
+from visioncompare.kernel.types import Detections, Prediction, Timing
 
 
 class LoggingDetector:

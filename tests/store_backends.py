@@ -76,7 +76,7 @@ def write_overlapping(url: str, worker: int, ids: list[int]) -> None:
 
 def _payload(image_id: int, names) -> bytes:
     from core.store import pack_detections
-    from core.types import Detections
+    from visioncompare.kernel.types import Detections
 
     box = [[image_id, 0, image_id + 10, 10]]
     return pack_detections(Detections(box, [0.5], [0], names))

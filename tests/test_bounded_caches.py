@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.bounded_cache import ByteBoundedCache, nbytes_of
-from core.images import ImageTooLargeError, decode_image, max_pixels_setting
-from core.types import Detections, Prediction, Timing
 from tests.helpers import encode
+from visioncompare.kernel.bounded_cache import ByteBoundedCache, nbytes_of
+from visioncompare.kernel.images import (
+    ImageTooLargeError,
+    decode_image,
+    max_pixels_setting,
+)
+from visioncompare.kernel.types import Detections, Prediction, Timing
 
 
 def test_nbytes_of_counts_arrays_inside_dataclasses_once():
@@ -105,7 +109,7 @@ def test_freed_memory_can_be_given_back():
     the call says it could not."""
     import platform
 
-    from core.memory import release_free_memory
+    from visioncompare.kernel.memory import release_free_memory
 
     assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import boxes as B
 from tests.helpers import random_boxes
+from visioncompare.kernel import boxes as B
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.images import ImageError, decode_image
 from tests.helpers import encode, gradient_rgb
 from tests.test_images import _mutations
+from visioncompare.kernel.images import ImageError, decode_image
 
 
 @pytest.mark.parametrize(

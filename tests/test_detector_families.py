@@ -13,8 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from core.boxes import box_iou
-from core.types import Detections, Prediction
 from model_zoo import (
     ADAPTERS,
     ModelFamily,
@@ -33,6 +31,8 @@ from model_zoo.protocol import ClassifierModel, DetectorModel
 from model_zoo.registry import weights_on_disk
 from model_zoo.torchvision_detectors import coco_mapping, thresholds
 from tests.conftest import REPO
+from visioncompare.kernel.boxes import box_iou
+from visioncompare.kernel.types import Detections, Prediction
 
 TORCHVISION_DETECTORS = (
     "fasterrcnn_resnet50_fpn_v2",

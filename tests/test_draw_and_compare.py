@@ -3,7 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.compare import (
+from core.plots import topk_bar_figure
+from tests.helpers import make_detections
+from visioncompare.kernel.display import (
     class_counts,
     count_noun,
     detections_frame,
@@ -12,11 +14,9 @@ from core.compare import (
     table_height,
     timing_text,
 )
-from core.demo_images import list_demo_images
-from core.draw import BoxStyle, annotate, class_color, place_labels
-from core.plots import topk_bar_figure
-from core.types import Classification, Timing
-from tests.helpers import make_detections
+from visioncompare.kernel.draw import BoxStyle, annotate, class_color, place_labels
+from visioncompare.kernel.sample_images import list_demo_images
+from visioncompare.kernel.types import Classification, Timing
 
 
 def test_annotate_draws_in_the_class_colour_and_leaves_the_input_alone():
@@ -139,7 +139,7 @@ def test_label_positions_follow_the_preference_order():
 
 
 def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
-    import core.draw
+    import visioncompare.kernel.draw
 
     calls = []
 
@@ -148,7 +148,7 @@ def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
         calls.append((sizes, corners))
         return corners
 
-    monkeypatch.setattr(core.draw, "place_labels", recording)
+    monkeypatch.setattr(visioncompare.kernel.draw, "place_labels", recording)
     image = np.zeros((300, 400, 3), np.uint8)
     boxes = [[20 + 25 * i, 100, 80 + 25 * i, 260] for i in range(8)]
     scores = [0.9 - 0.05 * i for i in range(8)]

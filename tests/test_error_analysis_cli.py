@@ -11,8 +11,8 @@ import pytest
 
 from core.datasets.registry import load_bundled
 from core.metrics.coco import coco_results
-from core.types import Detections
 from visioncompare.__main__ import main as cli
+from visioncompare.kernel.types import Detections
 from visioncompare.report import evaluate_predictions
 
 

@@ -21,8 +21,8 @@ from core.metrics.error_types import (
     LOC,
     analyse_errors,
 )
-from core.types import Detections
 from tests.helpers import make_dataset, make_detections, missing, random_coco_case
+from visioncompare.kernel.types import Detections
 
 NAMES = ("a", "b", "c")
 

@@ -20,11 +20,11 @@ from core.prediction_runs import (
     predict_probabilities,
 )
 from core.store import PredictionStore, run_key
-from core.taxonomy import IMAGENET_TO_COCO, resolve_mapping
-from core.types import Classification, Detections, Prediction, Timing
 from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
 from tests.reference import pycocotools_eval
 from visioncompare.__main__ import main as cli
+from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
+from visioncompare.kernel.types import Classification, Detections, Prediction, Timing
 from visioncompare.report import evaluate_predictions, run_evaluation
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from torchvision.models import get_weight
 
-from core.images import load_image_file
 from model_zoo import load_model
 from model_zoo.explain import (
     classifier_complexity,
@@ -17,6 +16,7 @@ from model_zoo.explain import (
     median_latency_ms,
     runtime_description,
 )
+from visioncompare.kernel.images import load_image_file
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.images import (
+from tests.helpers import encode, gradient_rgb
+from visioncompare.kernel.images import (
     UPLOAD_EXTENSIONS,
     EmptyFileError,
     ImageError,
@@ -19,7 +20,6 @@ from core.images import (
     decode_image,
     fit_for_display,
 )
-from tests.helpers import encode, gradient_rgb
 
 
 def test_plain_rgb_round_trips_losslessly():

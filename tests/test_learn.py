@@ -28,8 +28,8 @@ from core.learn_plots import (
     iou_demo_figure,
 )
 from core.metrics.ap import APMethod
-from core.types import Classification
 from tests.helpers import make_detections
+from visioncompare.kernel.types import Classification
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from core.learn_stages import cell_point, drawable
-from core.types import Detections
 from model_zoo import load_model
 from model_zoo.stages import (
     ONE_STAGE,
@@ -18,6 +17,7 @@ from model_zoo.stages import (
     region_proposals,
 )
 from tests.helpers import make_detections
+from visioncompare.kernel.types import Detections
 
 
 @pytest.fixture(scope="module")

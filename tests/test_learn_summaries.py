@@ -16,8 +16,8 @@ from core.learn_summaries import (
     head_sentence,
     points_above,
 )
-from core.types import Classification
 from tests.helpers import make_detections
+from visioncompare.kernel.types import Classification
 
 
 def test_goal_sentence_names_what_the_single_label_leaves_out():

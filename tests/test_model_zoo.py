@@ -12,8 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.images import load_image_file
-from core.types import Classification, Detections, Prediction
 from model_zoo import (
     ADAPTERS,
     ModelFamily,
@@ -29,6 +27,8 @@ from model_zoo.device import DeviceError, device_for, resolve_device
 from model_zoo.registry import weights_on_disk
 from tests.conftest import REPO, bundled_checksums
 from tests.helpers import gradient_rgb
+from visioncompare.kernel.images import load_image_file
+from visioncompare.kernel.types import Classification, Detections, Prediction
 
 OFFLINE = ("mobilenet_v2_quantized", "yolov8n-int8")
 
@@ -122,7 +122,7 @@ def test_detector_reads_rgb_not_bgr(detector, bus_jpg):
 
 
 def test_confidence_filter_after_nms_equals_nms_at_that_confidence(detector, bus_jpg):
-    from core.compare import DETECT_CONF_FLOOR, filter_detections
+    from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 
     image = load_image_file(str(bus_jpg)).array
     low = detector.predict([image], conf=DETECT_CONF_FLOOR)[0].detections

@@ -14,11 +14,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from components import cache
-from core.compare import parse_vocabulary
 from model_zoo import WeightsNotFoundError, load_model
 from model_zoo import detectors as detectors_module
 from tests.conftest import REPO
 from tests.test_detector_families import _coco_names, _image
+from visioncompare.kernel.display import parse_vocabulary
 
 NAME = "yoloe-11s"
 

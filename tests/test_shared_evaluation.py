@@ -19,7 +19,7 @@ from core.prediction_runs import (
     predict_detections,
 )
 from core.store import PredictionStore
-from core.types import Detections, Prediction, Timing
+from visioncompare.kernel.types import Detections, Prediction, Timing
 from visioncompare.report import run_evaluation
 
 MODEL_MS = 30.0

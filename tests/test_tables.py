@@ -1,11 +1,15 @@
-"""core.tables: the order and the missing values of the tables the pages show."""
+"""visioncompare.kernel.tables: the order and the missing values of the tables the pages show."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from core.tables import NOT_AVAILABLE, per_class_table, with_missing_as_na
+from visioncompare.kernel.tables import (
+    NOT_AVAILABLE,
+    per_class_table,
+    with_missing_as_na,
+)
 
 
 def _per_class() -> pd.DataFrame:

@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from core.types import Classification, Detections, Timing
 from tests.helpers import make_detections
+from visioncompare.kernel.types import Classification, Detections, Timing
 
 
 def test_detections_validates_shapes_with_expected_vs_got():

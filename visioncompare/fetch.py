@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.images import load_image_file
+from visioncompare.kernel.images import load_image_file
 
 COCO_BASE = "http://images.cocodataset.org"
 COCO_ANNOTATIONS = (

@@ -4,12 +4,12 @@ local run's.
 The driver lists the images the store still lacks, hands them to Ray Data
 (``from_items`` of image ids and paths), and ``map_batches`` runs them through a pool of
 actors (a callable class: each actor loads the model once). Each actor reads and decodes
-its images with ``core.images`` (the local run's decoder) and returns the packed payloads
-the store keeps, so a Ray run and a local run of the same model store the same bytes'
-worth of predictions under the same key. The driver streams the results into the store
-batch by batch: an interrupted driver resumes from the store, a restarted actor's task is
-retried by Ray (``max_restarts``/``max_task_retries``), and the store's primary key keeps
-one row per image whatever is retried.
+its images with ``visioncompare.kernel.images`` (the local run's decoder) and returns
+the packed payloads the store keeps, so a Ray run and a local run of the same model
+store the same bytes' worth of predictions under the same key. The driver streams the
+results into the store batch by batch: an interrupted driver resumes from the store, a
+restarted actor's task is retried by Ray (``max_restarts``/``max_task_retries``), and
+the store's primary key keeps one row per image whatever is retried.
 
 Ray is optional (``requirements-ray.txt``); this module imports it only when called.
 The images and the model weights must be readable at the same paths on every node (a
@@ -42,7 +42,7 @@ from core.prediction_runs import (
     stored_probabilities,
 )
 from core.store import PredictionStore, pack_detections, pack_probabilities
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
 

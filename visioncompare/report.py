@@ -30,7 +30,6 @@ from core.metrics.matching import Summary
 from core.metrics.per_image import per_image_scores
 from core.metrics.tagging import TaggingResult, evaluate_tagging
 from core.metrics.voc import VocResult, evaluate_voc
-from core.paths import default_runs_dir
 from core.prediction_runs import (
     DetectSettings,
     Progress,
@@ -44,8 +43,9 @@ from core.prediction_runs import (
     stored_probabilities,
 )
 from core.store import PredictionStore
-from core.types import Detections
 from visioncompare import ray_engine
+from visioncompare.kernel.paths import default_runs_dir
+from visioncompare.kernel.types import Detections
 from visioncompare.ray_engine import RayOptions
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.boxes import box_iou
 from core.datasets.image_header import image_size
 from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt
+from visioncompare.kernel.boxes import box_iou
 
 BOX_COLUMNS = ("ImageID", "LabelName", "XMin", "XMax", "YMin", "YMax")
 """The columns read from the box CSV (``IsGroupOf`` too when present; ``Source``,

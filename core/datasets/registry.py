@@ -10,7 +10,7 @@ from core.datasets.coco import load_coco
 from core.datasets.types import Dataset, DatasetError, inside
 from core.datasets.voc import VOC_TO_COCO, load_voc, with_coco_names
 from core.datasets.yolo import load_yolo
-from core.paths import bundled_dir
+from visioncompare.kernel.paths import bundled_dir
 
 DATA_DIR = bundled_dir("data")
 

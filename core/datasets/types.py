@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 class DatasetError(ValueError):

@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.datasets.types import Dataset
 from core.datasets.voc import VOC_TO_COCO
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True)

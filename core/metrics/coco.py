@@ -24,7 +24,7 @@ from core.metrics.cocoeval import (
     _file_xywh,
     evaluate,
 )
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.datasets.types import Dataset
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 AREA_NAMES = ("all", "small", "medium", "large")
 

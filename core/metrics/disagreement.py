@@ -17,7 +17,7 @@ import pandas as pd
 from core.datasets.types import Dataset
 from core.metrics.cocoeval import Evaluation, _accumulate, group_pairs
 from core.metrics.voc import VocResult
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True, eq=False)

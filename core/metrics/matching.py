@@ -19,10 +19,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.boxes import box_ioa, box_iou
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
-from core.types import Detections
+from visioncompare.kernel.boxes import box_ioa, box_iou
+from visioncompare.kernel.types import Detections
 
 TP, FP, FN, IGNORED = "TP", "FP", "FN", "ignored"
 RECORD_COLUMNS = [

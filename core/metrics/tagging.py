@@ -2,9 +2,9 @@
 
 Each image's labels are the classes of its ground-truth boxes. The classifier's score for
 a class is the total probability of the ImageNet classes mapped to it
-(``core.taxonomy``); the detector's is its highest box confidence for that class. Both are
-ranked over all images and scored with the same AP, so the two tasks meet on one footing:
-"does this image contain a dog?".
+(``visioncompare.kernel.taxonomy``); the detector's is its highest box confidence for
+that class. Both are ranked over all images and scored with the same AP, so the two
+tasks meet on one footing: "does this image contain a dog?".
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pandas as pd
 from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.ap import APMethod, average_precision, precision_recall
-from core.taxonomy import resolve_mapping
-from core.types import Detections
+from visioncompare.kernel.taxonomy import resolve_mapping
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True, eq=False)

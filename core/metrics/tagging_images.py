@@ -1,10 +1,10 @@
 """Classifier versus detector, image by image, on the classes each image truly contains.
 
 For each image and each class it has a box of (and that ImageNet can name, through
-``core.taxonomy``): does the classifier name it (one of its top-k ImageNet classes maps to
-it), and does the detector find it (a box of that class scoring >= ``conf``)? Two lists
-come out: the classifier names a class the detector misses, and the detector finds a
-class the classifier does not name.
+``visioncompare.kernel.taxonomy``): does the classifier name it (one of its top-k
+ImageNet classes maps to it), and does the detector find it (a box of that class scoring
+>= ``conf``)? Two lists come out: the classifier names a class the detector misses, and
+the detector finds a class the classifier does not name.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pandas as pd
 
 from core.datasets.types import Dataset
 from core.metrics.tagging import image_labels
-from core.taxonomy import resolve_mapping
-from core.types import Detections
+from visioncompare.kernel.taxonomy import resolve_mapping
+from visioncompare.kernel.types import Detections
 
 CLASSIFIER_ONLY = "the classifier names a class the detector misses"
 DETECTOR_ONLY = "the detector finds a class the classifier does not name"

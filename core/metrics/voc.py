@@ -13,7 +13,7 @@ from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.ap import APMethod, average_precision, precision_recall
 from core.metrics.cocoeval import group_pairs
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 @dataclass(frozen=True, eq=False)

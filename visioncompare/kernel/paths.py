@@ -1,23 +1,25 @@
 """Where the bundled folders are, in a checkout and in an installed package.
 
-In a checkout ``data/`` and ``sample_images/`` sit beside the ``core`` package; ``pip install``
-puts them inside the ``visioncompare`` package (``visioncompare/bundled/``, declared in
-``pyproject.toml``). Both are found from this file, never from the working directory.
+In a checkout ``data/`` and ``sample_images/`` sit beside the ``visioncompare`` package;
+``pip install`` puts them inside the ``visioncompare`` package
+(``visioncompare/bundled/``, declared in ``pyproject.toml``). Both are found from this
+file, never from the working directory.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# The folder holding the ``core`` package: the repository, or site-packages when installed.
-ROOT = Path(__file__).resolve().parents[1]
+# The folder holding the ``visioncompare`` package: the repository, or site-packages when
+# installed.
+ROOT = Path(__file__).resolve().parents[2]
 INSTALLED_BUNDLE = ROOT / "visioncompare" / "bundled"
 
 
 def bundled_dir(name: str) -> Path:
     """The bundled folder ``name`` (``"data"`` or ``"sample_images"``).
 
-    The installed copy wins: in site-packages a folder called ``data`` beside ``core`` may
+    The installed copy wins: in site-packages a folder called ``data`` beside ``visioncompare`` may
     belong to another package.
     """
     installed = INSTALLED_BUNDLE / name

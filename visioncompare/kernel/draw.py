@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.types import Detections
+from visioncompare.kernel.types import Detections
 
 
 @lru_cache(maxsize=256)

@@ -9,7 +9,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from core.types import Detections, Timing
+from visioncompare.kernel.types import Detections, Timing
 
 DETECT_CONF_FLOOR = 0.01
 """The detector runs once at this confidence; the page's slider filters above it.

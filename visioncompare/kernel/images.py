@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.memory import release_free_memory
+from visioncompare.kernel.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ MAX_PIXELS = 40_000_000
 (decompression bombs). The operator sets another with ``VISIONCOMPARE_MAX_PIXELS``."""
 RELEASE_PIXELS = 4_000_000
 """After decoding an image this large, the freed decoding buffers are given back to the
-operating system (``core.memory``)."""
+operating system (``visioncompare.kernel.memory``)."""
 ANALYSIS_SIDE = 2048
 """Default longest side of the copy the Compare and Learn pages keep of an upload; the
 operator sets another with ``VISIONCOMPARE_ANALYSIS_SIDE``."""

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from core.keyed_locks import KeyedLocks
+from visioncompare.kernel.keyed_locks import KeyedLocks
 
 V = TypeVar("V")
 

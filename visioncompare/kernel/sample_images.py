@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.paths import bundled_dir
+from visioncompare.kernel.paths import bundled_dir
 
 SAMPLE_DIR = bundled_dir("sample_images")
 
