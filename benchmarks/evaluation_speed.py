@@ -34,13 +34,13 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from core.datasets.registry import load_bundled  # noqa: E402
 from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results, evaluate_coco  # noqa: E402
 from core.metrics.cocoeval import EvalParams  # noqa: E402
 from core.prediction_runs import DetectSettings, predict_detections  # noqa: E402
 from core.store import PredictionStore  # noqa: E402
 from tests.helpers import random_coco_case, realistic_coco_case  # noqa: E402
 from tests.reference import pycocotools_eval  # noqa: E402
+from visioncompare.datasets.registry import load_bundled  # noqa: E402
 from visioncompare.report import evaluate_predictions  # noqa: E402
 
 

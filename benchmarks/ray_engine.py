@@ -35,10 +35,10 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from core.datasets.registry import load_bundled  # noqa: E402
 from core.prediction_runs import DetectSettings, predict_detections  # noqa: E402
 from core.store import PredictionStore  # noqa: E402
 from visioncompare import ray_engine  # noqa: E402
+from visioncompare.datasets.registry import load_bundled  # noqa: E402
 from visioncompare.kernel.types import Detections, Prediction, Timing  # noqa: E402
 from visioncompare.report import _load, model_identity  # noqa: E402
 

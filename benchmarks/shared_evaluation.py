@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from benchmarks.app_server import machine
-from core.datasets.registry import load_bundled
 from core.store import PredictionStore
+from visioncompare.datasets.registry import load_bundled
 from visioncompare.report import _load, run_evaluation
 
 

@@ -9,8 +9,6 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import cache
-from core.archives import ArchiveError
-from core.data_roots import PathRefused, confine, data_roots
 from core.session_files import (
     DatasetUpload,
     SessionFiles,
@@ -24,6 +22,8 @@ from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
 from model_zoo.registry import ModelSpec, weights_on_disk
+from visioncompare.datasets.archives import ArchiveError
+from visioncompare.datasets.roots import PathRefused, confine, data_roots
 from visioncompare.kernel.display import parse_vocabulary
 from visioncompare.kernel.images import UPLOAD_EXTENSIONS
 from visioncompare.kernel.sample_images import list_demo_images

@@ -11,7 +11,6 @@ import streamlit as st
 from components import cache
 from components.cache import image_array, report_files
 from components.controls import thresholds_ui
-from core.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from core.error_plots import (
     error_types_figure,
     highlight_errors,
@@ -43,6 +42,7 @@ from core.plots import (
     pr_figure,
     tagging_figure,
 )
+from visioncompare.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from visioncompare.kernel.display import table_height
 from visioncompare.kernel.images import ImageError
 from visioncompare.kernel.tables import per_class_table, with_missing_as_na

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.datasets.types import Dataset, Sample
 from core.training_labels import (
     coco_annotation,
     coco_annotation_file,
     cost_rows,
     training_labels,
 )
+from visioncompare.datasets.types import Dataset, Sample
 from visioncompare.kernel.display import count_noun
 
 

@@ -15,7 +15,6 @@ import streamlit as st
 from components import cache
 from components.controls import image_source_ui, shared_choice
 from components.views import number_table
-from core.datasets import DatasetError
 from core.learn import (
     ModelCost,
     ap_steps,
@@ -28,6 +27,7 @@ from core.learn import (
 from core.learn_plots import ap_steps_figure, complexity_figure, iou_demo_figure
 from core.learn_summaries import cost_row, goal_sentence
 from core.metrics.align import align_predictions
+from visioncompare.datasets import DatasetError
 from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
     count_noun,

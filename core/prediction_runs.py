@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets.types import Dataset, DatasetError, Sample
 from core.metrics.cocoeval import FILE_BOX, FILE_SCORE
 from core.store import PredictionStore, run_key
+from visioncompare.datasets.types import Dataset, DatasetError, Sample
 from visioncompare.kernel.images import ImageError, load_image_file
 from visioncompare.kernel.keyed_locks import KeyedLocks
 from visioncompare.kernel.types import Detections

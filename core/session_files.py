@@ -25,7 +25,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.archives import ArchiveLimits, Unpacked, archive_kind, extract_archive
+from visioncompare.datasets.archives import (
+    ArchiveLimits,
+    Unpacked,
+    archive_kind,
+    extract_archive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +134,7 @@ class DatasetUpload:
     """An uploaded dataset, unpacked in the session's folder.
 
     Attributes:
-        path: what ``core.datasets.registry.load_folder`` opens (the unpacked folder, or
+        path: what ``visioncompare.datasets.registry.load_folder`` opens (the unpacked folder, or
             the annotations JSON).
         folder: the upload's own folder (everything it wrote is inside; messages are
             relative to it).
@@ -193,7 +198,8 @@ def store_dataset_upload(
 
     Raises:
         UploadError: too large, empty, or neither an archive nor a ``.json``.
-        core.archives.ArchiveError: the archive was refused (nothing is left of it).
+        visioncompare.datasets.archives.ArchiveError: the archive was refused (nothing
+        is left of it).
     """
     _check_size(name, data)
     kind = archive_kind(name)

@@ -53,7 +53,7 @@ def make_dataset(samples_spec, class_names=("a", "b", "c"), name="synthetic"):
     """A Dataset from [(gt_boxes, gt_class_ids, iscrowd or None, difficult or None), ...]."""
     from pathlib import Path
 
-    from core.datasets.types import Dataset, Sample, make_gt
+    from visioncompare.datasets.types import Dataset, Sample, make_gt
 
     samples = []
     for image_id, spec in enumerate(samples_spec):
@@ -75,7 +75,7 @@ def random_coco_case(seed: int, images: int = 300, classes: int = 12):
     false positives, score ties, images without ground truth or without predictions."""
     from pathlib import Path
 
-    from core.datasets.types import Dataset, Sample, make_gt
+    from visioncompare.datasets.types import Dataset, Sample, make_gt
 
     rng = np.random.default_rng(seed)
     names = tuple(f"class{i}" for i in range(classes))
@@ -139,7 +139,7 @@ def realistic_coco_case(
     differ from the box; score ties from float32 rounding and from rounded scores."""
     from pathlib import Path
 
-    from core.datasets.types import Dataset, Sample, make_gt
+    from visioncompare.datasets.types import Dataset, Sample, make_gt
 
     rng = np.random.default_rng(seed)
     names = tuple(f"class{i}" for i in range(classes))

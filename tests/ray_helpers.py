@@ -63,7 +63,7 @@ import sys
 from functools import partial
 
 sys.path.insert(0, sys.argv[1])
-from core.datasets.registry import load_bundled
+from visioncompare.datasets.registry import load_bundled
 from core.store import PredictionStore
 from tests.ray_helpers import logging_detector
 from visioncompare.ray_engine import RayOptions, predict_detections_on_ray

@@ -88,10 +88,10 @@ def predict_once_replica(url: str, start, counts, worker: int) -> None:
     images its model predicted go to ``counts[worker]``."""
     import time
 
-    from core.datasets.registry import load_bundled
     from core.prediction_runs import predict_detections
     from core.store import PredictionStore
     from tests.test_evaluation_engine import CountingDetector
+    from visioncompare.datasets.registry import load_bundled
 
     class SlowDetector(CountingDetector):
         def predict(self, images, **settings):

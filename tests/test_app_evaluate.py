@@ -7,9 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from components import cache
 from components.controls import SERVER_FOLDER
-from core.data_roots import REFUSED
 from tests.conftest import REPO
 from tests.helpers import evaluate_twin_detectors
+from visioncompare.datasets.roots import REFUSED
 
 
 @pytest.fixture(scope="module")

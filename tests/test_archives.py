@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from core.archives import ArchiveError, ArchiveLimits, archive_kind, extract_archive
-from core.data_roots import require_inside
-from core.datasets import DatasetError
-from core.datasets.registry import load_folder
 from core.session_files import UploadError, store_dataset_upload
+from visioncompare.datasets import DatasetError
+from visioncompare.datasets.archives import (
+    ArchiveError,
+    ArchiveLimits,
+    archive_kind,
+    extract_archive,
+)
+from visioncompare.datasets.registry import load_folder
+from visioncompare.datasets.roots import require_inside
 
 SMALL = ArchiveLimits(max_bytes=50 * 2**20, max_files=1000, max_ratio=100)
 
@@ -247,7 +252,7 @@ def test_coco_json_alone(session):
 def test_bytes_are_counted_while_writing(tmp_path):
     """Headers can lie: a member that streams more bytes than its header declared is
     refused while it is written, whatever the archive library lets through."""
-    from core.archives import _Member, _write
+    from visioncompare.datasets.archives import _Member, _write
 
     member = _Member("a.bin", ("a.bin",), False, size=10, packed=None)
     with pytest.raises(

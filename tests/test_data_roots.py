@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from core.data_roots import REFUSED, PathRefused, confine, data_roots
+from visioncompare.datasets.roots import REFUSED, PathRefused, confine, data_roots
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets import DatasetError
-from core.datasets.coco import load_coco
-from core.datasets.registry import DATA_DIR, load_folder
-from core.datasets.types import confine_to
-from core.datasets.voc import load_voc
 from tests.helpers import missing
+from visioncompare.datasets import DatasetError
+from visioncompare.datasets.coco import load_coco
+from visioncompare.datasets.registry import DATA_DIR, load_folder
+from visioncompare.datasets.types import confine_to
+from visioncompare.datasets.voc import load_voc
 
 SECRET = "SECRET-LINE-never-shown"
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets import DatasetError
-from core.datasets.coco import load_coco
-from core.datasets.registry import DATA_DIR, load_bundled, load_folder
-from core.datasets.voc import load_voc
-from core.datasets.yolo import load_yolo
 from tests.conftest import REPO, bundled_checksums
+from visioncompare.datasets import DatasetError
+from visioncompare.datasets.coco import load_coco
+from visioncompare.datasets.registry import DATA_DIR, load_bundled, load_folder
+from visioncompare.datasets.voc import load_voc
+from visioncompare.datasets.yolo import load_yolo
 
 
 def test_bundled_files_are_the_verified_assets():

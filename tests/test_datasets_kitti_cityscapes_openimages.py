@@ -12,9 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets import DatasetError
-from core.datasets.cityscapes import CITYSCAPES_TO_COCO
-from core.datasets.kitti import (
+from core.metrics.cocoeval import STAT_NAMES
+from core.prediction_runs import dataset_fingerprint
+from tests.reference import pycocotools_eval
+from visioncompare.__main__ import main as cli
+from visioncompare.datasets import DatasetError
+from visioncompare.datasets.cityscapes import CITYSCAPES_TO_COCO
+from visioncompare.datasets.kitti import (
     DIFFICULTIES,
     FIELDS,
     KITTI_TO_COCO,
@@ -22,12 +26,8 @@ from core.datasets.kitti import (
     difficulty_counts,
     load_kitti,
 )
-from core.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
-from core.datasets.registry import load_bundled, load_folder
-from core.metrics.cocoeval import STAT_NAMES
-from core.prediction_runs import dataset_fingerprint
-from tests.reference import pycocotools_eval
-from visioncompare.__main__ import main as cli
+from visioncompare.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
+from visioncompare.datasets.registry import load_bundled, load_folder
 
 # One scene per image, in pixels: (raw label, xyxy, ignore region?). The same objects are
 # written in each format; ``expected_name`` is the class each reader should report.

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.datasets.types import Dataset, Sample, make_gt
 from core.metrics.align import align_predictions
 from core.metrics.cocoeval import EvalParams, evaluate
 from core.metrics.error_types import (
@@ -22,6 +21,7 @@ from core.metrics.error_types import (
     analyse_errors,
 )
 from tests.helpers import make_dataset, make_detections, missing, random_coco_case
+from visioncompare.datasets.types import Dataset, Sample, make_gt
 from visioncompare.kernel.types import Detections
 
 NAMES = ("a", "b", "c")

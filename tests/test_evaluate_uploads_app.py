@@ -13,7 +13,6 @@ from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
 from components.controls import SERVER_FOLDER, UPLOAD_DATASET
-from core.data_roots import REFUSED
 from core.session_files import server_folder
 from tests.conftest import REPO
 from tests.test_archives import make_zip
@@ -23,6 +22,7 @@ from tests.upload_builders import (
     jittered_predictions,
     pycocotools_stats,
 )
+from visioncompare.datasets.roots import REFUSED
 
 SESSION_IDS: dict[int, str] = {}
 """The session id of each AppTest of the running test (by its session state)."""
@@ -305,13 +305,13 @@ def test_an_uploaded_kitti_cityscapes_or_open_images_archive_scores_like_pycocot
 ):
     """The newer layouts arrive as archives like any other: unpacked, recognised, and
     their ignore regions scored as pycocotools scores crowd boxes."""
-    from core.datasets.registry import load_folder
     from tests.test_datasets_kitti_cityscapes_openimages import (
         WRITERS,
         by_name,
         reference_coco,
         results_for,
     )
+    from visioncompare.datasets.registry import load_folder
 
     root = env / "fixture" / fmt
     WRITERS[fmt](root)
@@ -343,7 +343,6 @@ def test_a_kitti_upload_is_scored_at_the_chosen_difficulty(env):
     """The KITTI difficulty box rescoring the same stored predictions: at ``easy`` the
     numbers are pycocotools' with the harder boxes as crowd, and back at every box they
     are the full set's again."""
-    from core.datasets.registry import load_folder
     from tests.test_datasets_kitti_cityscapes_openimages import (
         WRITERS,
         by_name,
@@ -351,6 +350,7 @@ def test_a_kitti_upload_is_scored_at_the_chosen_difficulty(env):
         reference_coco,
         results_for,
     )
+    from visioncompare.datasets.registry import load_folder
 
     root = env / "fixture" / "kitti"
     WRITERS["kitti"](root)

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 from torchvision.models import get_weight
 
-from core.datasets.registry import load_bundled
-from core.datasets.types import make_gt
 from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results
 from core.metrics.tagging import evaluate_tagging, image_labels
 from core.prediction_runs import (
@@ -23,6 +21,8 @@ from core.store import PredictionStore, run_key
 from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
 from tests.reference import pycocotools_eval
 from visioncompare.__main__ import main as cli
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.datasets.types import make_gt
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections, Prediction, Timing
 from visioncompare.report import evaluate_predictions, run_evaluation
@@ -332,7 +332,7 @@ def test_cli_errors_are_clear(capsys):
 
 
 def test_a_missing_dataset_image_is_named(tmp_path):
-    from core.datasets import DatasetError
+    from visioncompare.datasets import DatasetError
 
     dataset = make_dataset([([[0, 0, 9, 9]], [0])])  # its image path does not exist
     with pytest.raises(DatasetError, match=r"0\.jpg: cannot read this image"):

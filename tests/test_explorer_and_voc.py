@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets.registry import load_folder
 from core.metrics.align import align_predictions, class_table
 from core.metrics.cocoeval import EvalParams, evaluate
 from core.metrics.explorer import Explorer
@@ -18,6 +17,7 @@ from core.metrics.matching import confusion_matrix, match_dataset, summarize
 from core.metrics.voc import evaluate_voc, pair_iou_voc
 from tests.helpers import make_dataset, make_detections, random_coco_case
 from tests.reference import voc_devkit_ap
+from visioncompare.datasets.registry import load_folder
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -108,7 +108,7 @@ def test_hand_worked_devkit_ap_differs_from_the_continuous_convention():
 def test_voc_format_data_scores_as_the_devkit_scores_its_xml(tmp_path):
     """The devkit reads the XML's pixel indices and detections written as detectron2
     writes them (x1 + 1, y1 + 1); our VOC numbers on the loaded folder equal it."""
-    from core.datasets.voc import load_voc
+    from visioncompare.datasets.voc import load_voc
 
     rng = np.random.default_rng(3)
     (tmp_path / "Annotations").mkdir()
@@ -161,7 +161,7 @@ def test_voc_format_data_scores_as_the_devkit_scores_its_xml(tmp_path):
 
 
 def test_voc_format_data_uses_the_devkit_convention():
-    from core.datasets.registry import load_bundled
+    from visioncompare.datasets.registry import load_bundled
 
     ds = load_bundled("voc2012-sample100")
     preds = {s.image_id: s.gt for s in ds.samples[:10]}

@@ -16,9 +16,9 @@ from typing import ClassVar
 import pytest
 from PIL import Image
 
-from core.datasets.registry import load_folder
 from visioncompare import fetch
 from visioncompare.__main__ import main as cli
+from visioncompare.datasets.registry import load_folder
 
 
 class RangeHandler(SimpleHTTPRequestHandler):

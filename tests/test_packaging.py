@@ -78,7 +78,7 @@ def installed(tmp_path_factory) -> Path:
 
 def test_installed_package_finds_its_data_wherever_it_runs(installed, tmp_path):
     probe = (
-        "from core.datasets.registry import DATA_DIR, load_bundled\n"
+        "from visioncompare.datasets.registry import DATA_DIR, load_bundled\n"
         "from visioncompare.kernel.sample_images import list_demo_images\n"
         "from model_zoo import get_spec\n"
         "from model_zoo.registry import weights_on_disk\n"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.breakdown import ALL_CLASSES, best_operating_points, pr_by_size
 from core.metrics.cocoeval import EvalParams, evaluate
 from core.metrics.explorer import Explorer
 from core.metrics.per_image import per_image_scores
 from tests.helpers import make_dataset, make_detections, random_coco_case
+from visioncompare.datasets.types import Dataset
 
 NAMES = ("a", "b", "c")
 OBJ = [0, 0, 100, 100]

@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pytest
 
-from core.datasets.registry import load_bundled
 from core.prediction_runs import (
     CLAIMS,
     DetectSettings,
@@ -19,6 +18,7 @@ from core.prediction_runs import (
     predict_detections,
 )
 from core.store import PredictionStore
+from visioncompare.datasets.registry import load_bundled
 from visioncompare.kernel.types import Detections, Prediction, Timing
 from visioncompare.report import run_evaluation
 

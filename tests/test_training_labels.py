@@ -11,12 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets.cityscapes import load_cityscapes
-from core.datasets.kitti import KITTI_TO_COCO, load_kitti
-from core.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
-from core.datasets.registry import load_bundled
-from core.datasets.voc import VOC_TO_COCO, load_voc
-from core.datasets.yolo import load_yolo
 from core.learn import image_level_label
 from core.training_labels import (
     coco_annotation,
@@ -24,6 +18,12 @@ from core.training_labels import (
     cost_rows,
     training_labels,
 )
+from visioncompare.datasets.cityscapes import load_cityscapes
+from visioncompare.datasets.kitti import KITTI_TO_COCO, load_kitti
+from visioncompare.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.datasets.voc import VOC_TO_COCO, load_voc
+from visioncompare.datasets.yolo import load_yolo
 
 COCO = load_bundled("coco-val2017-first32")
 
@@ -195,7 +195,7 @@ def test_the_section_renders_every_format():
 
     def page():
         from components.label_formats_views import label_formats_section
-        from core.datasets.registry import load_bundled
+        from visioncompare.datasets.registry import load_bundled
 
         dataset = load_bundled("coco-val2017-first32")
         label_formats_section(dataset, dataset.samples[0])

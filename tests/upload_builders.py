@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 
-from core.datasets.registry import DATA_DIR
+from visioncompare.datasets.registry import DATA_DIR
 
 COCO_SUBSET = DATA_DIR / "coco-val2017-first32"
 COCO_JSON = COCO_SUBSET / "annotations" / "instances_val2017_first32.json"

@@ -234,8 +234,8 @@ def _main(argv: list[str] | None) -> int:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
 
-    from core.datasets import DatasetError
-    from core.datasets.registry import BUNDLED
+    from visioncompare.datasets import DatasetError
+    from visioncompare.datasets.registry import BUNDLED
 
     if args.command == "datasets":
         for name, text in BUNDLED.items():
@@ -264,7 +264,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         dataset = open_dataset(args.dataset)
         if args.kitti_difficulty:
-            from core.datasets.kitti import at_difficulty
+            from visioncompare.datasets.kitti import at_difficulty
 
             dataset = at_difficulty(dataset, args.kitti_difficulty)
         label = args.detector or Path(args.predictions).stem

@@ -121,7 +121,7 @@ def fetch_coco_subset(
     annotations) and ``dest/val2017/*.jpg``. Already downloaded images are kept.
 
     Returns:
-        The annotation file (open it with ``core.datasets.registry.load_folder``).
+        The annotation file (open it with ``visioncompare.datasets.registry.load_folder``).
     """
     dest = Path(dest)
     archive = download(

@@ -28,7 +28,6 @@ from functools import partial
 
 import numpy as np
 
-from core.datasets.types import Dataset, DatasetError
 from core.prediction_runs import (
     DetectSettings,
     Interrupted,
@@ -42,6 +41,7 @@ from core.prediction_runs import (
     stored_probabilities,
 )
 from core.store import PredictionStore, pack_detections, pack_probabilities
+from visioncompare.datasets.types import Dataset, DatasetError
 from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)

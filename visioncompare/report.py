@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.datasets import Dataset, DatasetError
-from core.datasets.registry import BUNDLED, load_bundled, load_folder
 from core.metrics.align import Aligned, align_predictions, class_table
 from core.metrics.coco import CocoResult, coco_result, coco_results
 from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
@@ -44,6 +42,8 @@ from core.prediction_runs import (
 )
 from core.store import PredictionStore
 from visioncompare import ray_engine
+from visioncompare.datasets import Dataset, DatasetError
+from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
 from visioncompare.ray_engine import RayOptions

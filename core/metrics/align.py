@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
-from core.datasets.voc import VOC_TO_COCO
+from visioncompare.datasets.types import Dataset
+from visioncompare.datasets.voc import VOC_TO_COCO
 from visioncompare.kernel.types import Detections
 
 

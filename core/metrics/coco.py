@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.cocoeval import STAT_NAMES as STAT_NAMES  # re-exported
 from core.metrics.cocoeval import (
@@ -24,6 +23,7 @@ from core.metrics.cocoeval import (
     _file_xywh,
     evaluate,
 )
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)

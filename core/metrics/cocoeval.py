@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.datasets.types import Dataset
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.types import Detections
 
 AREA_NAMES = ("all", "small", "medium", "large")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
 from core.metrics.cocoeval import Evaluation, _accumulate, group_pairs
 from core.metrics.voc import VocResult
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.types import Detections
 
 

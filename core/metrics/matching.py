@@ -19,8 +19,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.boxes import box_ioa, box_iou
 from visioncompare.kernel.types import Detections
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.ap import APMethod, average_precision, precision_recall
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.taxonomy import resolve_mapping
 from visioncompare.kernel.types import Detections
 

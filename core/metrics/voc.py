@@ -9,10 +9,10 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from core.datasets.types import Dataset
 from core.metrics.align import align_predictions
 from core.metrics.ap import APMethod, average_precision, precision_recall
 from core.metrics.cocoeval import group_pairs
+from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.types import Detections
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt, shown
+from visioncompare.datasets.types import (
+    Dataset,
+    DatasetError,
+    Sample,
+    inside,
+    make_gt,
+    shown,
+)
 
 CITYSCAPES_CLASSES = (
     "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from core.datasets.coco import load_coco
-from core.datasets.types import Dataset, DatasetError, inside
-from core.datasets.voc import VOC_TO_COCO, load_voc, with_coco_names
-from core.datasets.yolo import load_yolo
+from visioncompare.datasets.coco import load_coco
+from visioncompare.datasets.types import Dataset, DatasetError, inside
+from visioncompare.datasets.voc import VOC_TO_COCO, load_voc, with_coco_names
+from visioncompare.datasets.yolo import load_yolo
 from visioncompare.kernel.paths import bundled_dir
 
 DATA_DIR = bundled_dir("data")
@@ -117,7 +117,7 @@ def _load_kitti_cityscapes_or_openimages(
     or Open Images (``*bbox*.csv`` + ``*class-descriptions*.csv`` + ``images/``) folder,
     class names mapped to COCO's where they mean the same (the ``*_TO_COCO`` tables) when
     ``coco_names``; None when ``path`` is none of them."""
-    from core.datasets import cityscapes, kitti, openimages
+    from visioncompare.datasets import cityscapes, kitti, openimages
 
     if kitti.kitti_root(path) is not None:
         return kitti.load_kitti(path, kitti.KITTI_TO_COCO if coco_names else None)

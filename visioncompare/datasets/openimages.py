@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets.image_header import image_size
-from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt
+from visioncompare.datasets.image_header import image_size
+from visioncompare.datasets.types import Dataset, DatasetError, Sample, inside, make_gt
 from visioncompare.kernel.boxes import box_iou
 
 BOX_COLUMNS = ("ImageID", "LabelName", "XMin", "XMax", "YMin", "YMax")

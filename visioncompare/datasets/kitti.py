@@ -13,8 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets.image_header import IMAGE_SUFFIXES, image_size
-from core.datasets.types import Dataset, DatasetError, Sample, inside, make_gt, shown
+from visioncompare.datasets.image_header import IMAGE_SUFFIXES, image_size
+from visioncompare.datasets.types import (
+    Dataset,
+    DatasetError,
+    Sample,
+    inside,
+    make_gt,
+    shown,
+)
 
 KITTI_CLASSES = (
     "Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc",

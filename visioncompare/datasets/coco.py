@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from core.datasets.types import (
+from visioncompare.datasets.types import (
     Dataset,
     DatasetError,
     Sample,

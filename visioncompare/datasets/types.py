@@ -55,7 +55,7 @@ class Dataset:
             users next to the results.
         notes: provenance and licence lines.
         scored_as: which boxes are scored when not all of them: a KITTI difficulty
-            level (``core.datasets.kitti.at_difficulty``); empty for every box.
+            level (``visioncompare.datasets.kitti.at_difficulty``); empty for every box.
     """
 
     name: str

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
-from core.datasets.types import (
+from visioncompare.datasets.types import (
     Dataset,
     DatasetError,
     Sample,

@@ -6,7 +6,7 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from core.datasets.types import (
+from visioncompare.datasets.types import (
     Dataset,
     DatasetError,
     Sample,

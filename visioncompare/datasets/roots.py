@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.datasets.types import Dataset, DatasetError
+from visioncompare.datasets.types import Dataset, DatasetError
 
 ROOTS_VARIABLE = "VISIONCOMPARE_DATA_ROOTS"
 REFUSED = (

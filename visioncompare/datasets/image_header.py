@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.datasets.types import DatasetError, shown
+from visioncompare.datasets.types import DatasetError, shown
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
