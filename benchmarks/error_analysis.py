@@ -27,9 +27,9 @@ from core.error_plots import (  # noqa: E402
     per_image_histogram_figure,
     pr_by_size_figure,
 )
-from core.metrics.breakdown import best_operating_points, pr_by_size  # noqa: E402
-from core.metrics.error_types import analyse_errors  # noqa: E402
 from tests.helpers import realistic_coco_case  # noqa: E402
+from visioncompare.evaluation.metrics.breakdown import best_operating_points, pr_by_size  # noqa: E402
+from visioncompare.evaluation.metrics.error_types import analyse_errors  # noqa: E402
 from visioncompare.report import evaluate_predictions  # noqa: E402
 
 
@@ -107,8 +107,8 @@ def other_views(report, dataset, predictions, repeat: int) -> list[tuple[str, fl
 
     import numpy as np
 
-    from core.metrics.tagging_images import tagging_by_image
-    from core.metrics.two_models import B_FINDS, compare_models
+    from visioncompare.evaluation.metrics.tagging_images import tagging_by_image
+    from visioncompare.evaluation.metrics.two_models import B_FINDS, compare_models
     from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO
     from visioncompare.kernel.types import Detections
 
@@ -152,8 +152,8 @@ def tidecv_row(n: int) -> None:
     import tidecv
 
     dataset, predictions = realistic_coco_case(0, images=n)
-    # crowd regions typed differently on purpose (see core/metrics/error_types.py):
-    # the timing only
+    # crowd regions typed differently on purpose (see
+    # visioncompare/evaluation/metrics/error_types.py): the timing only
     start = time.perf_counter()
     report = evaluate_predictions(dataset, predictions, "synthetic")
     analyse_errors(report.evaluation, dataset.class_names)

@@ -1,11 +1,13 @@
 """Evaluation engine speed, four measurements in one run, each on the same inputs.
 
-1. Batch inference: our evaluation loop (``core.prediction_runs.predict_detections``, images
+1. Batch inference: our evaluation loop
+(``visioncompare.evaluation.prediction_runs.predict_detections``, images
    decoded one batch ahead) vs Ultralytics' own ``predict`` loop over the same image files,
    same detector, same settings (conf 0.001, iou 0.7, max_det 300), median of 3 passes.
-2. COCO metrics on a synthetic 5,000-image COCO-sized set: ``core.metrics.coco.evaluate_coco``
-   (``core.metrics.cocoeval``, numpy) vs pycocotools on the same ground truth and results;
-   results compared.
+2. COCO metrics on a synthetic 5,000-image COCO-sized set:
+``visioncompare.evaluation.metrics.coco.evaluate_coco``
+   (``visioncompare.evaluation.metrics.cocoeval``, numpy) vs pycocotools on the same
+   ground truth and results; results compared.
 3. Re-evaluation from stored predictions for 500 images: a new confidence threshold (counts,
    precision/recall/F1 and the confusion matrix) and a new IoU threshold.
 4. The realistic case: 5,000 images x 100 boxes at confidence 0.001, 80 classes (COCO
@@ -34,13 +36,18 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results, evaluate_coco  # noqa: E402
-from core.metrics.cocoeval import EvalParams  # noqa: E402
-from core.prediction_runs import DetectSettings, predict_detections  # noqa: E402
-from core.store import PredictionStore  # noqa: E402
 from tests.helpers import random_coco_case, realistic_coco_case  # noqa: E402
 from tests.reference import pycocotools_eval  # noqa: E402
 from visioncompare.datasets.registry import load_bundled  # noqa: E402
+from visioncompare.evaluation.metrics.coco import (  # noqa: E402
+    STAT_NAMES,
+    coco_ground_truth,
+    coco_results,
+    evaluate_coco,
+)
+from visioncompare.evaluation.metrics.cocoeval import EvalParams  # noqa: E402
+from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections  # noqa: E402
+from visioncompare.evaluation.store import PredictionStore  # noqa: E402
 from visioncompare.report import evaluate_predictions  # noqa: E402
 
 
@@ -174,8 +181,8 @@ def realistic(images: int) -> list[str]:
     records_s = time.perf_counter() - start
 
     def one_evaluation():
-        from core.metrics.align import align_predictions
-        from core.metrics.cocoeval import evaluate
+        from visioncompare.evaluation.metrics.align import align_predictions
+        from visioncompare.evaluation.metrics.cocoeval import evaluate
 
         evaluate(dataset, align_predictions(predictions, dataset).predictions,
                  EvalParams())  # fmt: skip

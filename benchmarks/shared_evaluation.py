@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from benchmarks.app_server import machine
-from core.store import PredictionStore
 from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.store import PredictionStore
 from visioncompare.report import _load, run_evaluation
 
 
@@ -136,7 +136,7 @@ def main() -> None:
 
 
 def _first_image(dataset):
-    from core.prediction_runs import read_images
+    from visioncompare.evaluation.prediction_runs import read_images
 
     return read_images([dataset.samples[0].path])[0]
 

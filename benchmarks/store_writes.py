@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from core.store import PredictionStore, pack_detections  # noqa: E402
+from visioncompare.evaluation.store import PredictionStore, pack_detections  # noqa: E402
 from visioncompare.kernel.types import Detections  # noqa: E402
 
 

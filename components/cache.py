@@ -28,9 +28,9 @@ from typing import TypeVar
 import numpy as np
 import streamlit as st
 
-from core.metrics.coco import coco_results
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
+from visioncompare.evaluation.metrics.coco import coco_results
 from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.images import (
     LoadedImage,
@@ -319,7 +319,7 @@ def report_files(report_id: str, _report) -> tuple[str, str]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def best_operating_points(report_id: str, iou: float, _report):
     """The F1-max confidence overall and per class at one IoU, within the slider's range."""
-    from core.metrics.breakdown import best_operating_points as best
+    from visioncompare.evaluation.metrics.breakdown import best_operating_points as best
 
     return best(
         _report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95
@@ -336,7 +336,7 @@ def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _r
 def classifier_probabilities(key: str, folder: str):
     """A stored classification run's probabilities (image id -> softmax), read once per
     server and never mutated; None when the run is not in the store."""
-    from core.prediction_runs import stored_probabilities
+    from visioncompare.evaluation.prediction_runs import stored_probabilities
 
     hit = stored_probabilities(prediction_store(folder), key)
     return None if hit is None else hit[0]
@@ -344,8 +344,11 @@ def classifier_probabilities(key: str, folder: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
-    """Classifier vs detector disagreements per image (``core.metrics.tagging_images``)."""
-    from core.metrics.tagging_images import tagging_by_image as by_image
+    """Classifier vs detector disagreements per image
+    (``visioncompare.evaluation.metrics.tagging_images``)."""
+    from visioncompare.evaluation.metrics.tagging_images import (
+        tagging_by_image as by_image,
+    )
 
     return by_image(
         _report.dataset, _probabilities,
@@ -412,10 +415,11 @@ def _end_session_files(files) -> None:
 @st.cache_resource(scope="session", on_release=_end_session_files, show_spinner=False)
 def session_files(session_id: str):
     """This browser session's upload folder and predictions store
-    (``core.session_files``): made on first use and removed when the session ends
-    (Streamlit releases a session-scoped resource when its session disconnects). The
+    (``visioncompare.evaluation.session_files``): made on first use and removed when the
+    session ends (Streamlit releases a session-scoped resource when its session
+    disconnects). The
     first call in a server process removes the folders servers before it left."""
-    from core.session_files import SessionFiles, session_folder
+    from visioncompare.evaluation.session_files import SessionFiles, session_folder
 
     remove_upload_leftovers()
     return SessionFiles(session_folder(session_id))
@@ -425,6 +429,6 @@ def session_files(session_id: str):
 def remove_upload_leftovers() -> int:
     """Once per server process: the router calls it on the first run, and a session
     folder is never made before it."""
-    from core.session_files import remove_leftovers
+    from visioncompare.evaluation.session_files import remove_leftovers
 
     return remove_leftovers()

@@ -9,7 +9,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import cache
-from core.session_files import (
+from model_zoo import Task, list_models
+from model_zoo.device import available_devices
+from model_zoo.operator_settings import Availability, availability, downloads_allowed
+from model_zoo.registry import ModelSpec, weights_on_disk
+from visioncompare.datasets.archives import ArchiveError
+from visioncompare.datasets.roots import PathRefused, confine, data_roots
+from visioncompare.evaluation.session_files import (
     DatasetUpload,
     SessionFiles,
     UploadError,
@@ -18,12 +24,6 @@ from core.session_files import (
     store_predictions_upload,
     visitor_text,
 )
-from model_zoo import Task, list_models
-from model_zoo.device import available_devices
-from model_zoo.operator_settings import Availability, availability, downloads_allowed
-from model_zoo.registry import ModelSpec, weights_on_disk
-from visioncompare.datasets.archives import ArchiveError
-from visioncompare.datasets.roots import PathRefused, confine, data_roots
 from visioncompare.kernel.display import parse_vocabulary
 from visioncompare.kernel.images import UPLOAD_EXTENSIONS
 from visioncompare.kernel.sample_images import list_demo_images

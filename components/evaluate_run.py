@@ -10,9 +10,9 @@ from dataclasses import replace
 import streamlit as st
 
 from components import cache
-from core.store import StoreError
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
+from visioncompare.evaluation.store import StoreError
 from visioncompare.ray_engine import RayUnavailable
 from visioncompare.report import run_evaluation
 

@@ -17,22 +17,6 @@ from core.error_plots import (
     per_image_histogram_figure,
     pr_by_size_figure,
 )
-from core.errors import draw_errors, per_image_table
-from core.metrics.breakdown import pr_by_size
-from core.metrics.error_types import ERROR_HELP, ERROR_TYPES
-from core.metrics.matching import (
-    FN,
-    FP,
-    TP,
-    ConfusionResult,
-    MatchResult,
-    Summary,
-    f1_curve,
-    operating_point,
-    pr_curve,
-)
-from core.metrics.tagging_images import CLASSIFIER_ONLY, DETECTOR_ONLY
-from core.metrics.two_models import CATEGORIES, compare_models
 from core.plots import (
     ap_difference_figure,
     confusion_figure,
@@ -43,6 +27,25 @@ from core.plots import (
     tagging_figure,
 )
 from visioncompare.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
+from visioncompare.evaluation.error_browser import draw_errors, per_image_table
+from visioncompare.evaluation.metrics.breakdown import pr_by_size
+from visioncompare.evaluation.metrics.error_types import ERROR_HELP, ERROR_TYPES
+from visioncompare.evaluation.metrics.matching import (
+    FN,
+    FP,
+    TP,
+    ConfusionResult,
+    MatchResult,
+    Summary,
+    f1_curve,
+    operating_point,
+    pr_curve,
+)
+from visioncompare.evaluation.metrics.tagging_images import (
+    CLASSIFIER_ONLY,
+    DETECTOR_ONLY,
+)
+from visioncompare.evaluation.metrics.two_models import CATEGORIES, compare_models
 from visioncompare.kernel.display import table_height
 from visioncompare.kernel.images import ImageError
 from visioncompare.kernel.tables import per_class_table, with_missing_as_na

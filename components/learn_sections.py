@@ -26,8 +26,8 @@ from core.learn import (
 )
 from core.learn_plots import ap_steps_figure, complexity_figure, iou_demo_figure
 from core.learn_summaries import cost_row, goal_sentence
-from core.metrics.align import align_predictions
 from visioncompare.datasets import DatasetError
+from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
     count_noun,

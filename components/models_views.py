@@ -9,7 +9,6 @@ import streamlit as st
 
 from components import cache
 from components.views import number_table
-from core.prediction_runs import DetectSettings, detection_key
 from model_zoo import Task, list_models
 from model_zoo.device import device_for
 from model_zoo.figures import published_figures
@@ -22,6 +21,7 @@ from model_zoo.operator_settings import (
 from model_zoo.registry import weights_on_disk
 from model_zoo.weights import ENV_VAR, weights_dirs
 from visioncompare.datasets.registry import BUNDLED
+from visioncompare.evaluation.prediction_runs import DetectSettings, detection_key
 from visioncompare.kernel.sample_images import SAMPLE_DIR
 from visioncompare.report import is_stored, model_identity, runs_dir
 

@@ -66,7 +66,8 @@ def per_image_histogram_figure(values: np.ndarray, metric: str) -> go.Figure:
 def pr_by_size_figure(
     curves: dict[str, tuple[np.ndarray, np.ndarray, float]], iou: float
 ) -> go.Figure:
-    """COCO's interpolated PR curve per area range (``core.metrics.breakdown.pr_by_size``)."""
+    """COCO's interpolated PR curve per area range
+    (``visioncompare.evaluation.metrics.breakdown.pr_by_size``)."""
     fig = go.Figure()
     dash = {"all": "solid", "small": "dot", "medium": "dash", "large": "dashdot"}
     for name, (recall, precision, ap) in curves.items():

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.metrics.ap import APMethod, average_precision, precision_recall
-from core.metrics.matching import IGNORED, TP, match_image
+from visioncompare.evaluation.metrics.ap import (
+    APMethod,
+    average_precision,
+    precision_recall,
+)
+from visioncompare.evaluation.metrics.matching import IGNORED, TP, match_image
 from visioncompare.kernel.boxes import box_iou
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections
@@ -96,9 +100,10 @@ class APSteps:
 
 def ap_steps(det: Detections, gt: Detections, iou_threshold: float = 0.5) -> APSteps:
     """Rank one image's detections and mark each TP or FP, for the 'AP built step by step'
-    demonstration, by the evaluation's own rule (``core.metrics.matching.match_image``):
-    greedy by score within each class; a detection on a crowd region or a difficult object
-    is ignored and left out of the ranking. All classes are pooled into one ranking.
+    demonstration, by the evaluation's own rule
+    (``visioncompare.evaluation.metrics.matching.match_image``): greedy by score within
+    each class; a detection on a crowd region or a difficult object is ignored and left
+    out of the ranking. All classes are pooled into one ranking.
 
     Args:
         det: detections, class ids in the ground truth's class list.

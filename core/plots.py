@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.metrics.matching import ConfusionResult
+from visioncompare.evaluation.metrics.matching import ConfusionResult
 from visioncompare.kernel.types import Classification
 
 

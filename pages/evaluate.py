@@ -13,13 +13,13 @@ from components import evaluate_views as views
 from components.controls import evaluate_inputs_ui, shared_choice
 from components.evaluate_run import run_reports
 from components.router import require_router
-from core.metrics.align import class_table
-from core.session_files import images_present, report_key
 from model_zoo import get_spec
 from model_zoo.registry import weights_on_disk
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.datasets.roots import require_inside
+from visioncompare.evaluation.metrics.align import class_table
+from visioncompare.evaluation.session_files import images_present, report_key
 from visioncompare.report import is_stored, runs_dir
 
 require_router()

@@ -64,7 +64,7 @@ from functools import partial
 
 sys.path.insert(0, sys.argv[1])
 from visioncompare.datasets.registry import load_bundled
-from core.store import PredictionStore
+from visioncompare.evaluation.store import PredictionStore
 from tests.ray_helpers import logging_detector
 from visioncompare.ray_engine import RayOptions, predict_detections_on_ray
 

@@ -60,7 +60,7 @@ def store_url(backend: str, folder: Path) -> Iterator[str]:
 
 def write_overlapping(url: str, worker: int, ids: list[int]) -> None:
     """One replica writing its images in batches of five (a spawned process)."""
-    from core.store import PredictionStore
+    from visioncompare.evaluation.store import PredictionStore
 
     store = PredictionStore(url)
     store.begin("shared", "detect", {"class_names": ["a"]}, total=60)
@@ -75,7 +75,7 @@ def write_overlapping(url: str, worker: int, ids: list[int]) -> None:
 
 
 def _payload(image_id: int, names) -> bytes:
-    from core.store import pack_detections
+    from visioncompare.evaluation.store import pack_detections
     from visioncompare.kernel.types import Detections
 
     box = [[image_id, 0, image_id + 10, 10]]
@@ -88,10 +88,10 @@ def predict_once_replica(url: str, start, counts, worker: int) -> None:
     images its model predicted go to ``counts[worker]``."""
     import time
 
-    from core.prediction_runs import predict_detections
-    from core.store import PredictionStore
     from tests.test_evaluation_engine import CountingDetector
     from visioncompare.datasets.registry import load_bundled
+    from visioncompare.evaluation.prediction_runs import predict_detections
+    from visioncompare.evaluation.store import PredictionStore
 
     class SlowDetector(CountingDetector):
         def predict(self, images, **settings):

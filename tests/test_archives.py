@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from core.session_files import UploadError, store_dataset_upload
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.archives import (
     ArchiveError,
@@ -21,6 +20,7 @@ from visioncompare.datasets.archives import (
 )
 from visioncompare.datasets.registry import load_folder
 from visioncompare.datasets.roots import require_inside
+from visioncompare.evaluation.session_files import UploadError, store_dataset_upload
 
 SMALL = ArchiveLimits(max_bytes=50 * 2**20, max_files=1000, max_ratio=100)
 

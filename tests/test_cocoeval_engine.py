@@ -9,11 +9,11 @@ import io
 import numpy as np
 import pytest
 
-from core.metrics.align import align_predictions
-from core.metrics.coco import coco_ground_truth, coco_results
-from core.metrics.cocoeval import STAT_NAMES, EvalParams, evaluate
 from tests.helpers import realistic_coco_case
 from tests.reference import pycocotools_eval
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.coco import coco_ground_truth, coco_results
+from visioncompare.evaluation.metrics.cocoeval import STAT_NAMES, EvalParams, evaluate
 
 MAX_DETS = (1, 10, 100, 300)
 
@@ -47,7 +47,7 @@ def test_identical_to_pycocotools_on_the_5000_image_case(case_5000):
     minute for all 80 classes, so it scores three (params.catIds: the most common class,
     with 30 % of the objects, and two others) over all 5,000 images; per-class numbers do
     not depend on the other classes, so ours are read from the full evaluation."""
-    from core.metrics.cocoeval import summarize
+    from visioncompare.evaluation.metrics.cocoeval import summarize
 
     dataset, predictions, ours = case_5000
     counts = np.bincount(ours.flat.gt_class, minlength=len(dataset.class_names))

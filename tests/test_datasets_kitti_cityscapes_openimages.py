@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.metrics.cocoeval import STAT_NAMES
-from core.prediction_runs import dataset_fingerprint
 from tests.reference import pycocotools_eval
 from visioncompare.__main__ import main as cli
 from visioncompare.datasets import DatasetError
@@ -28,6 +26,8 @@ from visioncompare.datasets.kitti import (
 )
 from visioncompare.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
 from visioncompare.datasets.registry import load_bundled, load_folder
+from visioncompare.evaluation.metrics.cocoeval import STAT_NAMES
+from visioncompare.evaluation.prediction_runs import dataset_fingerprint
 
 # One scene per image, in pixels: (raw label, xyxy, ignore region?). The same objects are
 # written in each format; ``expected_name`` is the class each reader should report.
@@ -312,8 +312,8 @@ def test_kitti_difficulty_follows_the_devkit(tmp_path):
 
 def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
     """At a level, the boxes outside it are crowd boxes, in our metrics as in pycocotools."""
-    from core.metrics.coco import coco_ground_truth
-    from core.prediction_runs import load_coco_results
+    from visioncompare.evaluation.metrics.coco import coco_ground_truth
+    from visioncompare.evaluation.prediction_runs import load_coco_results
     from visioncompare.report import evaluate_predictions
 
     root, _ = _loaded("kitti", tmp_path)
@@ -406,7 +406,7 @@ def test_cityscapes_caravans_and_trailers_are_set_aside_as_pycocotools_ignores_c
     """A caravan or a trailer is an ignore region of every class: a car or a person
     detected on it counts neither way, exactly as pycocotools scores a crowd box of each
     class there; without those regions the same detections are false positives."""
-    from core.prediction_runs import load_coco_results
+    from visioncompare.evaluation.prediction_runs import load_coco_results
     from visioncompare.report import evaluate_predictions
 
     root = tmp_path / "cs"
@@ -694,7 +694,7 @@ def test_annotation_file_linked_from_outside_is_refused(fmt, relative, tmp_path)
 
 
 def test_class_table_names_every_class_merged_into_one(tmp_path):
-    from core.metrics.align import class_table
+    from visioncompare.evaluation.metrics.align import class_table
 
     _, dataset = _loaded("kitti", tmp_path)
     table = class_table(["person", "car", "bus"], dataset).set_index("detector class")

@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics.align import align_predictions
-from core.metrics.coco import evaluate_coco
-from core.metrics.disagreement import ultralytics_ap, ultralytics_inputs
-from core.metrics.voc import evaluate_voc
 from tests.helpers import random_coco_case, realistic_coco_case
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.coco import evaluate_coco
+from visioncompare.evaluation.metrics.disagreement import (
+    ultralytics_ap,
+    ultralytics_inputs,
+)
+from visioncompare.evaluation.metrics.voc import evaluate_voc
 from visioncompare.report import evaluate_predictions
 
 

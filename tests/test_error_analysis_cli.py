@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.metrics.coco import coco_results
 from visioncompare.__main__ import main as cli
 from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.metrics.coco import coco_results
 from visioncompare.kernel.types import Detections
 from visioncompare.report import evaluate_predictions
 

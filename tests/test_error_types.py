@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.metrics.align import align_predictions
-from core.metrics.cocoeval import EvalParams, evaluate
-from core.metrics.error_types import (
+from tests.helpers import make_dataset, make_detections, missing, random_coco_case
+from visioncompare.datasets.types import Dataset, Sample, make_gt
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
+from visioncompare.evaluation.metrics.error_types import (
     BKG,
     BOTH,
     CLS,
@@ -20,8 +22,6 @@ from core.metrics.error_types import (
     LOC,
     analyse_errors,
 )
-from tests.helpers import make_dataset, make_detections, missing, random_coco_case
-from visioncompare.datasets.types import Dataset, Sample, make_gt
 from visioncompare.kernel.types import Detections
 
 NAMES = ("a", "b", "c")

@@ -13,7 +13,6 @@ from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
 from components.controls import SERVER_FOLDER, UPLOAD_DATASET
-from core.session_files import server_folder
 from tests.conftest import REPO
 from tests.test_archives import make_zip
 from tests.upload_builders import (
@@ -23,6 +22,7 @@ from tests.upload_builders import (
     pycocotools_stats,
 )
 from visioncompare.datasets.roots import REFUSED
+from visioncompare.evaluation.session_files import server_folder
 
 SESSION_IDS: dict[int, str] = {}
 """The session id of each AppTest of the running test (by its session state)."""

@@ -8,21 +8,25 @@ import numpy as np
 import pytest
 from torchvision.models import get_weight
 
-from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results
-from core.metrics.tagging import evaluate_tagging, image_labels
-from core.prediction_runs import (
+from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
+from tests.reference import pycocotools_eval
+from visioncompare.__main__ import main as cli
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.datasets.types import make_gt
+from visioncompare.evaluation.metrics.coco import (
+    STAT_NAMES,
+    coco_ground_truth,
+    coco_results,
+)
+from visioncompare.evaluation.metrics.tagging import evaluate_tagging, image_labels
+from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
     Interrupted,
     load_coco_results,
     predict_detections,
     predict_probabilities,
 )
-from core.store import PredictionStore, run_key
-from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
-from tests.reference import pycocotools_eval
-from visioncompare.__main__ import main as cli
-from visioncompare.datasets.registry import load_bundled
-from visioncompare.datasets.types import make_gt
+from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections, Prediction, Timing
 from visioncompare.report import evaluate_predictions, run_evaluation

@@ -10,14 +10,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.metrics.align import align_predictions, class_table
-from core.metrics.cocoeval import EvalParams, evaluate
-from core.metrics.explorer import Explorer
-from core.metrics.matching import confusion_matrix, match_dataset, summarize
-from core.metrics.voc import evaluate_voc, pair_iou_voc
 from tests.helpers import make_dataset, make_detections, random_coco_case
 from tests.reference import voc_devkit_ap
 from visioncompare.datasets.registry import load_folder
+from visioncompare.evaluation.metrics.align import align_predictions, class_table
+from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
+from visioncompare.evaluation.metrics.explorer import Explorer
+from visioncompare.evaluation.metrics.matching import (
+    confusion_matrix,
+    match_dataset,
+    summarize,
+)
+from visioncompare.evaluation.metrics.voc import evaluate_voc, pair_iou_voc
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -27,8 +27,8 @@ from core.learn_plots import (
     complexity_figure,
     iou_demo_figure,
 )
-from core.metrics.ap import APMethod
 from tests.helpers import make_detections
+from visioncompare.evaluation.metrics.ap import APMethod
 from visioncompare.kernel.types import Classification
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])

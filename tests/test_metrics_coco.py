@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics.coco import STAT_NAMES, coco_ground_truth, coco_results, evaluate_coco
 from tests.helpers import make_dataset, make_detections, random_coco_case
 from tests.reference import pycocotools_eval
+from visioncompare.evaluation.metrics.coco import (
+    STAT_NAMES,
+    coco_ground_truth,
+    coco_results,
+    evaluate_coco,
+)
 
 BOX_A, BOX_B = [10, 10, 110, 110], [200, 200, 260, 260]  # large (100²) and medium (60²)
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics.ap import APMethod, average_precision, precision_recall
-from core.metrics.matching import (
+from tests.helpers import make_dataset, make_detections, random_coco_case
+from visioncompare.evaluation.metrics.ap import (
+    APMethod,
+    average_precision,
+    precision_recall,
+)
+from visioncompare.evaluation.metrics.matching import (
     FN,
     FP,
     IGNORED,
@@ -17,8 +22,7 @@ from core.metrics.matching import (
     match_dataset,
     summarize,
 )
-from core.metrics.voc import evaluate_voc
-from tests.helpers import make_dataset, make_detections, random_coco_case
+from visioncompare.evaluation.metrics.voc import evaluate_voc
 
 BOX = [10, 10, 110, 110]
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics.align import align_predictions
-from core.metrics.breakdown import ALL_CLASSES, best_operating_points, pr_by_size
-from core.metrics.cocoeval import EvalParams, evaluate
-from core.metrics.explorer import Explorer
-from core.metrics.per_image import per_image_scores
 from tests.helpers import make_dataset, make_detections, random_coco_case
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.breakdown import (
+    ALL_CLASSES,
+    best_operating_points,
+    pr_by_size,
+)
+from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
+from visioncompare.evaluation.metrics.explorer import Explorer
+from visioncompare.evaluation.metrics.per_image import per_image_scores
 
 NAMES = ("a", "b", "c")
 OBJ = [0, 0, 100, 100]

@@ -6,17 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import STYLES, draw_errors, per_image_table
-from core.metrics.matching import (
-    FN,
-    FP,
-    TP,
-    confusion_matrix,
-    match_dataset,
-    operating_point,
-    pr_curve,
-    summarize,
-)
 from core.plots import (
     ap_difference_figure,
     confusion_figure,
@@ -27,6 +16,17 @@ from core.plots import (
     tagging_figure,
 )
 from tests.helpers import make_dataset, make_detections, random_coco_case
+from visioncompare.evaluation.error_browser import STYLES, draw_errors, per_image_table
+from visioncompare.evaluation.metrics.matching import (
+    FN,
+    FP,
+    TP,
+    confusion_matrix,
+    match_dataset,
+    operating_point,
+    pr_curve,
+    summarize,
+)
 
 
 @pytest.fixture(scope="module")

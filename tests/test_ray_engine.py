@@ -9,10 +9,10 @@ from functools import partial
 import numpy as np
 import pytest
 
-from core.prediction_runs import Interrupted, predict_detections
-from core.store import PredictionStore
 from tests.helpers import missing
 from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
+from visioncompare.evaluation.store import PredictionStore
 from visioncompare.ray_engine import RayOptions, predict_detections_on_ray
 from visioncompare.report import model_identity, run_evaluation
 

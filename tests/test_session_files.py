@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from core.session_files import (
+from visioncompare.evaluation.session_files import (
     UploadError,
     max_upload_bytes,
     remove_folder,
@@ -91,10 +91,10 @@ def test_visitor_text_hides_server_paths(tmp_path):
 def test_the_same_archive_under_another_name_and_a_new_upload_replacing_the_last(tmp_path):
     """The same bytes under a second name unpack again (under that name); a session keeps
     one dataset upload on disk, the last one that was accepted."""
-    from core.session_files import store_dataset_upload
     from tests.test_archives import make_zip
     from tests.upload_builders import coco_archive
     from visioncompare.datasets.archives import ArchiveError
+    from visioncompare.evaluation.session_files import store_dataset_upload
 
     folder = tmp_path / "session"
     folder.mkdir()

@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from core.prediction_runs import (
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.prediction_runs import (
     CLAIMS,
     DetectSettings,
     Interrupted,
@@ -17,8 +18,7 @@ from core.prediction_runs import (
     detection_key,
     predict_detections,
 )
-from core.store import PredictionStore
-from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.types import Detections, Prediction, Timing
 from visioncompare.report import run_evaluation
 

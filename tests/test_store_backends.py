@@ -8,11 +8,11 @@ import multiprocessing
 import numpy as np
 import pytest
 
-from core.prediction_runs import Interrupted, predict_detections
-from core.store import PredictionStore, StoreError, redact
 from tests.store_backends import predict_once_replica, store_url, write_overlapping
 from tests.test_evaluation_engine import CountingDetector
 from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
+from visioncompare.evaluation.store import PredictionStore, StoreError, redact
 from visioncompare.kernel.types import Detections
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 from torchvision.models import get_weight
 
-from core.metrics.tagging_images import CLASSIFIER_ONLY, DETECTOR_ONLY, tagging_by_image
 from tests.helpers import make_dataset, make_detections
+from visioncompare.evaluation.metrics.tagging_images import (
+    CLASSIFIER_ONLY,
+    DETECTOR_ONLY,
+    tagging_by_image,
+)
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 NAMES = ("person", "cat", "dog")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from core.metrics.align import align_predictions
-from core.metrics.cocoeval import EvalParams, evaluate
-from core.metrics.explorer import Explorer
-from core.metrics.two_models import (
+from tests.helpers import make_dataset, make_detections
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
+from visioncompare.evaluation.metrics.explorer import Explorer
+from visioncompare.evaluation.metrics.two_models import (
     A_FINDS,
     A_NEW_FP,
     B_FINDS,
@@ -13,7 +14,6 @@ from core.metrics.two_models import (
     BOTH_MISS,
     compare_models,
 )
-from tests.helpers import make_dataset, make_detections
 
 NAMES = ("a", "b", "c")
 O1, O2, O3 = [0, 0, 100, 100], [200, 0, 300, 100], [400, 0, 500, 100]

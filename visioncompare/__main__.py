@@ -250,8 +250,8 @@ def _main(argv: list[str] | None) -> int:
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
 
-    from core.metrics.cocoeval import EvalParams
-    from core.store import StoreError
+    from visioncompare.evaluation.metrics.cocoeval import EvalParams
+    from visioncompare.evaluation.store import StoreError
     from visioncompare.ray_engine import RayOptions, RayUnavailable
     from visioncompare.report import open_dataset, run_evaluation, runs_dir
 

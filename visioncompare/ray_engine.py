@@ -28,7 +28,8 @@ from functools import partial
 
 import numpy as np
 
-from core.prediction_runs import (
+from visioncompare.datasets.types import Dataset, DatasetError
+from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
     Interrupted,
     Progress,
@@ -40,8 +41,11 @@ from core.prediction_runs import (
     stored_detections,
     stored_probabilities,
 )
-from core.store import PredictionStore, pack_detections, pack_probabilities
-from visioncompare.datasets.types import Dataset, DatasetError
+from visioncompare.evaluation.store import (
+    PredictionStore,
+    pack_detections,
+    pack_probabilities,
+)
 from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)

@@ -18,17 +18,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.metrics.align import Aligned, align_predictions, class_table
-from core.metrics.coco import CocoResult, coco_result, coco_results
-from core.metrics.cocoeval import EvalParams, Evaluation, evaluate
-from core.metrics.disagreement import why_map_differs
-from core.metrics.error_types import ErrorAnalysis, analyse_errors
-from core.metrics.explorer import Explorer
-from core.metrics.matching import Summary
-from core.metrics.per_image import per_image_scores
-from core.metrics.tagging import TaggingResult, evaluate_tagging
-from core.metrics.voc import VocResult, evaluate_voc
-from core.prediction_runs import (
+from visioncompare import ray_engine
+from visioncompare.datasets import Dataset, DatasetError
+from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
+from visioncompare.evaluation.metrics.align import (
+    Aligned,
+    align_predictions,
+    class_table,
+)
+from visioncompare.evaluation.metrics.coco import CocoResult, coco_result, coco_results
+from visioncompare.evaluation.metrics.cocoeval import EvalParams, Evaluation, evaluate
+from visioncompare.evaluation.metrics.disagreement import why_map_differs
+from visioncompare.evaluation.metrics.error_types import ErrorAnalysis, analyse_errors
+from visioncompare.evaluation.metrics.explorer import Explorer
+from visioncompare.evaluation.metrics.matching import Summary
+from visioncompare.evaluation.metrics.per_image import per_image_scores
+from visioncompare.evaluation.metrics.tagging import TaggingResult, evaluate_tagging
+from visioncompare.evaluation.metrics.voc import VocResult, evaluate_voc
+from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
     Progress,
     StoredRun,
@@ -40,10 +47,7 @@ from core.prediction_runs import (
     stored_detections,
     stored_probabilities,
 )
-from core.store import PredictionStore
-from visioncompare import ray_engine
-from visioncompare.datasets import Dataset, DatasetError
-from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
+from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
 from visioncompare.ray_engine import RayOptions
@@ -128,7 +132,8 @@ class EvaluationReport:
     @property
     def class_table(self) -> pd.DataFrame:
         """The detector's classes matched, renamed and unmatched against the dataset's
-        (``core.metrics.align.class_table``); a predictions file names the dataset's."""
+        (``visioncompare.evaluation.metrics.align.class_table``); a predictions file
+        names the dataset's."""
         names = (
             self.detector_run.meta.get("class_names", self.dataset.class_names)
             if self.detector_run is not None
@@ -163,7 +168,8 @@ class EvaluationReport:
 
     @cached_property
     def errors(self) -> ErrorAnalysis:
-        """TIDE error types and their dAP at IoU 0.5 (``core.metrics.error_types``)."""
+        """TIDE error types and their dAP at IoU 0.5
+        (``visioncompare.evaluation.metrics.error_types``)."""
         return analyse_errors(self.evaluation, self.dataset.class_names)
 
     def per_image(
@@ -174,7 +180,8 @@ class EvaluationReport:
         area: str = "all",
     ) -> pd.DataFrame:
         """Per-image TP / FP / FN, F1 at ``conf`` and AP at ``iou`` (default: the report's
-        operating point), with the image's file name (``core.metrics.per_image``)."""
+        operating point), with the image's file name
+        (``visioncompare.evaluation.metrics.per_image``)."""
         frame = per_image_scores(
             self.evaluation,
             self.params.conf if conf is None else conf,
@@ -330,8 +337,9 @@ def run_evaluation(
         store: the predictions store (default ``default_store()``).
         params: every threshold (default ``EvalParams()``: conf 0.25, IoU 0.5).
         progress: (model name, images done, images in total) callback.
-        should_stop: polled between batches; True stops with ``core.prediction_runs.Interrupted``.
-        get_model: model name -> loaded model (the page passes its cached loader); called
+        should_stop: polled between batches; True stops with
+        ``visioncompare.evaluation.prediction_runs.Interrupted``. get_model: model name
+        -> loaded model (the page passes its cached loader); called
             only when predictions are not already stored.
         engine: ``local`` (this process) or ``ray`` (a Ray Data actor pool; the same
             store keys, so either engine reads what the other stored).

@@ -1,8 +1,8 @@
 """COCO detection metrics: COCO's JSON formats and the COCO view of an evaluation.
 
-The evaluation itself is ``core.metrics.cocoeval`` (pycocotools' rules in numpy, keeping
-the matches); pycocotools is the reference it is tested against and faster-coco-eval the
-speed it is measured against.
+The evaluation itself is ``visioncompare.evaluation.metrics.cocoeval`` (pycocotools'
+rules in numpy, keeping the matches); pycocotools is the reference it is tested against
+and faster-coco-eval the speed it is measured against.
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.metrics.align import align_predictions
-from core.metrics.cocoeval import STAT_NAMES as STAT_NAMES  # re-exported
-from core.metrics.cocoeval import (
+from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.cocoeval import (
+    STAT_NAMES as STAT_NAMES,  # re-exported
+)
+from visioncompare.evaluation.metrics.cocoeval import (
     EvalParams,
     Evaluation,
     _file_score,
     _file_xywh,
     evaluate,
 )
-from visioncompare.datasets.types import Dataset
 from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
@@ -169,7 +171,7 @@ def evaluate_coco(
     predictions: Mapping[int, Detections],
     max_dets: tuple[int, ...] = (1, 10, 100),
 ) -> CocoResult:
-    """COCO bbox metrics, identical to pycocotools (``core.metrics.cocoeval``).
+    """COCO bbox metrics, identical to pycocotools (``visioncompare.evaluation.metrics.cocoeval``).
 
     Args:
         dataset: ground truth (iscrowd regions are ignored as in pycocotools).

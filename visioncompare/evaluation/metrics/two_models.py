@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import group_pairs, pair_iou
-from core.metrics.matching import FN, FP, TP
+from visioncompare.evaluation.metrics.cocoeval import group_pairs, pair_iou
+from visioncompare.evaluation.metrics.matching import FN, FP, TP
 
 B_FINDS, A_FINDS, B_NEW_FP, A_NEW_FP, BOTH_MISS = (
     "B finds what A missed",

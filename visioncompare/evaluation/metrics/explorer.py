@@ -1,12 +1,12 @@
 """The threshold explorer: numbers at one confidence and IoU, looked up in an evaluation.
 
-``core.metrics.cocoeval`` keeps every detection's match at COCO's ten IoU thresholds, so
-the explorer's IoU snaps to those values and an IoU change is an index. Each detection
-only competes with higher-scoring ones, so the matching at a confidence threshold is the
-full matching with the detections below it removed (the objects they matched become
-misses): a confidence change is a ``searchsorted``. The rules are COCO's at area "all"
-(crowd regions ignore their matches; VOC ``difficult`` objects are left out, as in every
-COCO-style number here).
+``visioncompare.evaluation.metrics.cocoeval`` keeps every detection's match at COCO's
+ten IoU thresholds, so the explorer's IoU snaps to those values and an IoU change is an
+index. Each detection only competes with higher-scoring ones, so the matching at a
+confidence threshold is the full matching with the detections below it removed (the
+objects they matched become misses): a confidence change is a ``searchsorted``. The
+rules are COCO's at area "all" (crowd regions ignore their matches; VOC ``difficult``
+objects are left out, as in every COCO-style number here).
 
 The confusion matrix matches class-agnostically: pairs of a detection (score >= conf) and
 an object (not a crowd region) with IoU >= the threshold, taken in order of decreasing
@@ -22,8 +22,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import Evaluation, group_pairs, pair_iou
-from core.metrics.matching import (
+from visioncompare.evaluation.metrics.cocoeval import Evaluation, group_pairs, pair_iou
+from visioncompare.evaluation.metrics.matching import (
     FN,
     FP,
     IGNORED,

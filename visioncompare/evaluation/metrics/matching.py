@@ -19,8 +19,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.metrics.align import align_predictions
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.kernel.boxes import box_ioa, box_iou
 from visioncompare.kernel.types import Detections
 
@@ -256,10 +256,11 @@ def confusion_matrix(
 ) -> ConfusionResult:
     """Class-agnostic matching, then a count of (predicted class, true class) pairs.
 
-    The per-image reference for ``core.metrics.explorer.Explorer.confusion`` (which the
-    page uses): pairs of a detection (score >= conf) and a ground truth with IoU >= iou
-    are taken in order of decreasing IoU, each box at most once. Crowd and difficult
-    objects take no part.
+    The per-image reference for
+    ``visioncompare.evaluation.metrics.explorer.Explorer.confusion`` (which the page
+    uses): pairs of a detection (score >= conf) and a ground truth with IoU >= iou are
+    taken in order of decreasing IoU, each box at most once. Crowd and difficult objects
+    take no part.
     """
     aligned = align_predictions(predictions, dataset).predictions
     k = len(dataset.class_names)

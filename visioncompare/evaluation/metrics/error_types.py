@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import (
+from visioncompare.evaluation.metrics.cocoeval import (
     Evaluation,
     _precision_at_recalls,
     group_pairs,

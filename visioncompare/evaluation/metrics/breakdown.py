@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import AREA_NAMES, Evaluation
+from visioncompare.evaluation.metrics.cocoeval import AREA_NAMES, Evaluation
 
 ALL_CLASSES = "all classes (pooled)"
 

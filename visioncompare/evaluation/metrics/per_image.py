@@ -15,7 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import AREA_NAMES, Evaluation, _precision_at_recalls
+from visioncompare.evaluation.metrics.cocoeval import (
+    AREA_NAMES,
+    Evaluation,
+    _precision_at_recalls,
+)
 
 
 def _ap_cap(max_dets: tuple[int, ...]) -> int:

@@ -276,7 +276,8 @@ class PredictionStore:
         The claim goes with its holder: SQLite's is an ``flock`` on a file beside the
         store (released by the kernel when the process dies), PostgreSQL's a session
         advisory lock on a connection of its own (released when it closes or drops).
-        Threads of one process take turns before this (``core.prediction_runs``).
+        Threads of one process take turns before this
+        (``visioncompare.evaluation.prediction_runs``).
         """
         if self.backend == "postgresql":
             lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",

@@ -9,10 +9,14 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from core.metrics.align import align_predictions
-from core.metrics.ap import APMethod, average_precision, precision_recall
-from core.metrics.cocoeval import group_pairs
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.ap import (
+    APMethod,
+    average_precision,
+    precision_recall,
+)
+from visioncompare.evaluation.metrics.cocoeval import group_pairs
 from visioncompare.kernel.types import Detections
 
 

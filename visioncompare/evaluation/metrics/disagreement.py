@@ -14,9 +14,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from core.metrics.cocoeval import Evaluation, _accumulate, group_pairs
-from core.metrics.voc import VocResult
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.cocoeval import (
+    Evaluation,
+    _accumulate,
+    group_pairs,
+)
+from visioncompare.evaluation.metrics.voc import VocResult
 from visioncompare.kernel.types import Detections
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from core.metrics.tagging import image_labels
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.tagging import image_labels
 from visioncompare.kernel.taxonomy import resolve_mapping
 from visioncompare.kernel.types import Detections
 

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.metrics.align import align_predictions
-from core.metrics.ap import APMethod, average_precision, precision_recall
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.align import align_predictions
+from visioncompare.evaluation.metrics.ap import (
+    APMethod,
+    average_precision,
+    precision_recall,
+)
 from visioncompare.kernel.taxonomy import resolve_mapping
 from visioncompare.kernel.types import Detections
 

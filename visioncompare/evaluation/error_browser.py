@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.metrics.matching import FN, FP, TP
+from visioncompare.evaluation.metrics.matching import FN, FP, TP
 from visioncompare.kernel.draw import BoxStyle, annotate
 from visioncompare.kernel.types import Detections
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.metrics.cocoeval import FILE_BOX, FILE_SCORE
-from core.store import PredictionStore, run_key
 from visioncompare.datasets.types import Dataset, DatasetError, Sample
+from visioncompare.evaluation.metrics.cocoeval import FILE_BOX, FILE_SCORE
+from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.images import ImageError, load_image_file
 from visioncompare.kernel.keyed_locks import KeyedLocks
 from visioncompare.kernel.types import Detections
@@ -322,9 +322,10 @@ def load_coco_results(
     ``category_id`` (the dataset's ids) or ``category_name``. Entries of a category the
     dataset does not annotate are left out and counted (pycocotools never evaluates
     them). The file's own float64 ``[x, y, w, h]`` travel with the boxes
-    (``core.metrics.cocoeval.FILE_BOX``), so COCO metrics see exactly the file's numbers;
-    a box with a negative width or height is kept as pycocotools keeps it (it overlaps
-    nothing; its area ``w * h`` decides its area range) and drawn as a point.
+    (``visioncompare.evaluation.metrics.cocoeval.FILE_BOX``), so COCO metrics see
+    exactly the file's numbers; a box with a negative width or height is kept as
+    pycocotools keeps it (it overlaps nothing; its area ``w * h`` decides its area
+    range) and drawn as a point.
 
     Returns:
         (detections per image, left-out entries counted by reason).

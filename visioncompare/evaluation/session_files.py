@@ -283,7 +283,7 @@ class SessionFiles:
     @property
     def store(self):
         """The session's predictions store (SQLite in its folder), opened on first use."""
-        from core.store import PredictionStore
+        from visioncompare.evaluation.store import PredictionStore
 
         with self._lock:
             if self._store is None:
@@ -293,7 +293,7 @@ class SessionFiles:
     def probabilities(self, key: str):
         """A classification run's probabilities from the session's store (image id ->
         softmax), or None when it is not there."""
-        from core.prediction_runs import stored_probabilities
+        from visioncompare.evaluation.prediction_runs import stored_probabilities
 
         hit = stored_probabilities(self.store, key)
         return None if hit is None else hit[0]
