@@ -28,7 +28,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from core.plots import topk_bar_figure  # noqa: E402
 from model_zoo import load_model  # noqa: E402
 from model_zoo.pipeline import predict_pair  # noqa: E402
 from visioncompare.kernel.display import (  # noqa: E402
@@ -39,6 +38,7 @@ from visioncompare.kernel.display import (  # noqa: E402
 )
 from visioncompare.kernel.draw import annotate  # noqa: E402
 from visioncompare.kernel.images import decode_image  # noqa: E402
+from visioncompare.plots.evaluation import topk_bar_figure  # noqa: E402
 
 
 def _median_ms(samples: list[float]) -> float:

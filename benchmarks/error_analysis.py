@@ -22,15 +22,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.error_plots import (  # noqa: E402
+from tests.helpers import realistic_coco_case  # noqa: E402
+from visioncompare.evaluation.metrics.breakdown import best_operating_points, pr_by_size  # noqa: E402
+from visioncompare.evaluation.metrics.error_types import analyse_errors  # noqa: E402
+from visioncompare.plots.errors import (  # noqa: E402
     error_types_figure,
     per_image_histogram_figure,
     pr_by_size_figure,
 )
-from tests.helpers import realistic_coco_case  # noqa: E402
-from visioncompare.evaluation.metrics.breakdown import best_operating_points, pr_by_size  # noqa: E402
-from visioncompare.evaluation.metrics.error_types import analyse_errors  # noqa: E402
-from visioncompare.report import evaluate_predictions  # noqa: E402
+from visioncompare.services.report import evaluate_predictions  # noqa: E402
 
 
 def median_ms(fn, repeat: int) -> tuple[float, object]:

@@ -48,7 +48,7 @@ from visioncompare.evaluation.metrics.coco import (  # noqa: E402
 from visioncompare.evaluation.metrics.cocoeval import EvalParams  # noqa: E402
 from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections  # noqa: E402
 from visioncompare.evaluation.store import PredictionStore  # noqa: E402
-from visioncompare.report import evaluate_predictions  # noqa: E402
+from visioncompare.services.report import evaluate_predictions  # noqa: E402
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:

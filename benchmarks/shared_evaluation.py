@@ -29,7 +29,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 from benchmarks.app_server import machine
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.store import PredictionStore
-from visioncompare.report import _load, run_evaluation
+from visioncompare.services.report import _load, run_evaluation
 
 
 def evaluate(

@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from components.live import frames_callback, session_processor_for
-from core.demo_video import encode_h264, panned_frames
-from core.live import LiveMode, LiveSettings
-from core.video_analysis import VideoSettings
 from model_zoo import load_model
 from tests.webrtc_loopback import run_loopback
-from visioncompare.video import run_video_analysis
+from visioncompare.live.processor import LiveMode, LiveSettings
+from visioncompare.services.video_pipeline import run_video_analysis
+from visioncompare.video.analysis import VideoSettings
+from visioncompare.video.demo_clip import encode_h264, panned_frames
 
 
 def rss_mb() -> float:

@@ -39,7 +39,7 @@ from visioncompare.kernel.images import (
     load_image_file,
 )
 from visioncompare.kernel.types import Prediction
-from visioncompare.report import open_dataset
+from visioncompare.services.report import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
@@ -190,7 +190,7 @@ def image_array(path: str) -> np.ndarray:
 def prediction_store(folder: str):
     """One predictions store (one connection) per runs folder, for the server:
     ``$VISIONCOMPARE_STORE_URL`` when set, else the folder's SQLite file."""
-    from visioncompare.report import default_store
+    from visioncompare.services.report import default_store
 
     return default_store(Path(folder))
 
@@ -303,7 +303,7 @@ def video_results():
 @byte_cached(IMAGES)
 def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
     """One frame of an annotated video (the scrubber's picture)."""
-    from core.video_io import read_frame
+    from visioncompare.video.io import read_frame
 
     return read_frame(_video, index, fps)
 
@@ -362,7 +362,7 @@ def stored_evaluation_ap(dataset: str, detector: str, device: str, run_key: str)
     """COCO mAP50-95 and mAP50 (0-1) and the image count of a detector's evaluation
     whose predictions are stored (``run_key``: the stored run, so new predictions are
     new entries). Read from the store: no model runs."""
-    from visioncompare.report import run_evaluation, runs_dir
+    from visioncompare.services.report import run_evaluation, runs_dir
 
     def no_model(name: str):
         raise LookupError(f"{name}'s predictions are not stored")

@@ -11,21 +11,6 @@ import streamlit as st
 from components import cache
 from components.cache import image_array, report_files
 from components.controls import thresholds_ui
-from core.error_plots import (
-    error_types_figure,
-    highlight_errors,
-    per_image_histogram_figure,
-    pr_by_size_figure,
-)
-from core.plots import (
-    ap_difference_figure,
-    confusion_figure,
-    f1_confidence_figure,
-    iou_histogram_figure,
-    per_class_ap_figure,
-    pr_figure,
-    tagging_figure,
-)
 from visioncompare.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from visioncompare.evaluation.error_browser import draw_errors, per_image_table
 from visioncompare.evaluation.metrics.breakdown import pr_by_size
@@ -49,7 +34,22 @@ from visioncompare.evaluation.metrics.two_models import CATEGORIES, compare_mode
 from visioncompare.kernel.display import table_height
 from visioncompare.kernel.images import ImageError
 from visioncompare.kernel.tables import per_class_table, with_missing_as_na
-from visioncompare.report import runs_dir
+from visioncompare.plots.errors import (
+    error_types_figure,
+    highlight_errors,
+    per_image_histogram_figure,
+    pr_by_size_figure,
+)
+from visioncompare.plots.evaluation import (
+    ap_difference_figure,
+    confusion_figure,
+    f1_confidence_figure,
+    iou_histogram_figure,
+    per_class_ap_figure,
+    pr_figure,
+    tagging_figure,
+)
+from visioncompare.services.report import runs_dir
 
 CHART = {"displayModeBar": False}
 ALL = "All classes (pooled)"

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.training_labels import (
+from visioncompare.datasets.types import Dataset, Sample
+from visioncompare.kernel.display import count_noun
+from visioncompare.learn.training_labels import (
     coco_annotation,
     coco_annotation_file,
     cost_rows,
     training_labels,
 )
-from visioncompare.datasets.types import Dataset, Sample
-from visioncompare.kernel.display import count_noun
 
 
 def _count(value: int | None) -> str:

@@ -9,9 +9,6 @@ import streamlit as st
 from components import cache
 from components.learn_sections import CHART, LearnInputs
 from components.learn_views import nms_step_by_step
-from core.learn import crop_boxes, heatmap_overlay
-from core.learn_plots import architecture_figure
-from core.learn_summaries import crop_records, crop_summary, head_sentence, points_above
 from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
     count_noun,
@@ -19,6 +16,14 @@ from visioncompare.kernel.display import (
 )
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.images import fit_for_display
+from visioncompare.learn.lessons import crop_boxes, heatmap_overlay
+from visioncompare.learn.summaries import (
+    crop_records,
+    crop_summary,
+    head_sentence,
+    points_above,
+)
+from visioncompare.plots.learn import architecture_figure
 
 NO_NMS_IOU = 1.0
 """An NMS IoU threshold no overlap exceeds: the detector's candidates, before NMS."""

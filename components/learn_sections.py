@@ -15,17 +15,6 @@ import streamlit as st
 from components import cache
 from components.controls import image_source_ui, shared_choice
 from components.views import number_table
-from core.learn import (
-    ModelCost,
-    ap_steps,
-    detector_label_set,
-    imagenet_to_coco,
-    iou_of,
-    latency_note,
-    multilabel,
-)
-from core.learn_plots import ap_steps_figure, complexity_figure, iou_demo_figure
-from core.learn_summaries import cost_row, goal_sentence
 from visioncompare.datasets import DatasetError
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.kernel.display import (
@@ -36,6 +25,21 @@ from visioncompare.kernel.display import (
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.images import ImageError, fit_for_display
 from visioncompare.kernel.types import Classification, Detections
+from visioncompare.learn.lessons import (
+    ModelCost,
+    ap_steps,
+    detector_label_set,
+    imagenet_to_coco,
+    iou_of,
+    latency_note,
+    multilabel,
+)
+from visioncompare.learn.summaries import cost_row, goal_sentence
+from visioncompare.plots.learn import (
+    ap_steps_figure,
+    complexity_figure,
+    iou_demo_figure,
+)
 
 CHART = {"displayModeBar": False}
 

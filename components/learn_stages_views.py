@@ -6,16 +6,16 @@ import streamlit as st
 
 from components import cache
 from components.learn_sections import LearnInputs
-from core.learn_stages import (
+from model_zoo import get_spec
+from model_zoo.stages import ONE_STAGE, TWO_STAGE
+from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.images import fit_for_display
+from visioncompare.learn.stages import (
     cell_point,
     default_boxes_sentence,
     drawable,
     proposals_sentence,
 )
-from model_zoo import get_spec
-from model_zoo.stages import ONE_STAGE, TWO_STAGE
-from visioncompare.kernel.draw import BoxStyle, annotate
-from visioncompare.kernel.images import fit_for_display
 
 PROPOSAL = BoxStyle(color=(255, 170, 0), width=2)
 DEFAULT_BOX = BoxStyle(color=(0, 140, 255), width=2)

@@ -6,9 +6,9 @@ import streamlit as st
 
 from components import cache
 from components.label_formats_views import label_formats_section
-from core.learn import image_level_label
 from visioncompare.kernel.display import count_noun
 from visioncompare.kernel.draw import annotate
+from visioncompare.learn.lessons import image_level_label
 
 
 def training_labels_section(coco):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.nms import nms_steps_frame, nms_trace
 from visioncompare.kernel.display import count_noun
 from visioncompare.kernel.draw import BoxStyle, annotate
 from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections
+from visioncompare.learn.nms_replay import nms_steps_frame, nms_trace
 
 CANDIDATE = BoxStyle(color=(150, 150, 150), width=1)
 KEPT = BoxStyle(color=(40, 170, 60))

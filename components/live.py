@@ -1,8 +1,10 @@
-"""The live camera: streamlit-webrtc glue between browser frames and ``core.live``.
+"""The live camera: streamlit-webrtc glue between browser frames and
+``visioncompare.live.processor``.
 
 Frames arrive as ``av.VideoFrame`` in streamlit-webrtc's worker thread; only the newest
-of those queued since the last call is processed (``core.live.LiveProcessor``). Nothing
-here calls ``st.*`` from that thread: the page reads the processor's counters.
+of those queued since the last call is processed
+(``visioncompare.live.processor.LiveProcessor``). Nothing here calls ``st.*`` from that
+thread: the page reads the processor's counters.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from core.live import LiveProcessor, LiveReadout
-from core.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, ms_text
+from visioncompare.live.processor import LiveProcessor, LiveReadout
+from visioncompare.live.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
 
 
 def frames_callback(processor: LiveProcessor):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.live import LiveMode, LiveSettings
-from core.video_analysis import VideoSettings
-from core.video_io import VIDEO_EXTENSIONS, VideoLimits
 from model_zoo.tracking import TRACKERS
+from visioncompare.live.processor import LiveMode, LiveSettings
+from visioncompare.video.analysis import VideoSettings
+from visioncompare.video.io import VIDEO_EXTENSIONS, VideoLimits
 
 MODE_LABELS = {
     LiveMode.BOTH: "Both",
@@ -79,7 +79,7 @@ def video_source_ui(prefix: str, limits: VideoLimits) -> tuple[str, bytes] | Non
         label_visibility="collapsed",
     )
     if source == "Sample clip":
-        from core.demo_video import sample_clip
+        from visioncompare.video.demo_clip import sample_clip
 
         return "sample-pan-bus.mp4", sample_clip()
     upload = st.file_uploader(

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from components import cache
-from core.video_analysis import VideoAnalysis
-from core.video_plots import video_timeline_figure
-from core.video_summary import (
+from visioncompare.kernel.display import ms_text
+from visioncompare.plots.video import video_timeline_figure
+from visioncompare.video.analysis import VideoAnalysis
+from visioncompare.video.summary import (
     classifier_csv,
     classifier_top1,
     detections_csv,
@@ -19,7 +20,6 @@ from core.video_summary import (
     latency_summary,
     objects_per_frame,
 )
-from visioncompare.kernel.display import ms_text
 
 
 def video_summary_view(analysis: VideoAnalysis) -> None:

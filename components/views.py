@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.plots import topk_bar_figure
 from visioncompare.kernel.display import (
     class_counts,
     count_noun,
@@ -20,6 +19,7 @@ from visioncompare.kernel.display import (
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections, Prediction
+from visioncompare.plots.evaluation import topk_bar_figure
 
 
 def classification_panel(

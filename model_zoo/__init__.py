@@ -54,7 +54,7 @@ def load_model(name: str, device: str = "auto", **kwargs):
     """Load a registered model on a device (``"auto"``: cuda, then mps, then cpu).
 
     Returns a model implementing ``model_zoo.protocol.ClassifierModel`` or
-    ``DetectorModel``: ``predict`` returns core types.
+    ``DetectorModel``: ``predict`` returns the kernel's types.
 
     Args:
         name: a registry name.

@@ -131,7 +131,7 @@ def _download_ultralytics(target: Path) -> str:
 
 
 class Detector:
-    """A loaded Ultralytics detector; ``predict`` returns core ``Detections``.
+    """A loaded Ultralytics detector; ``predict`` returns ``Detections``.
 
     Ultralytics predictors keep state between calls, so ``predict`` is guarded by a lock:
     one model object is shared by every browser session.

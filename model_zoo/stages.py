@@ -18,10 +18,10 @@ import torch
 from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.models.detection.transform import resize_boxes
 
-from core.learn_stages import DefaultBoxes, RegionProposals
 from model_zoo import load_model
 from model_zoo.registry import weights_on_disk
 from model_zoo.torchvision_detectors import TorchvisionDetector, set_thresholds
+from visioncompare.learn.stages import DefaultBoxes, RegionProposals
 
 TWO_STAGE = "fasterrcnn_mobilenet_v3_large_320_fpn"
 """The two-stage detector the Learn page shows when the sidebar's is not one."""

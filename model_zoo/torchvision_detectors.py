@@ -70,7 +70,7 @@ def thresholds(model: torch.nn.Module) -> tuple[float, float, int]:
 
 
 class TorchvisionDetector(TorchvisionModel):
-    """A loaded torchvision detector; ``predict`` returns core ``Detections``.
+    """A loaded torchvision detector; ``predict`` returns ``Detections``.
 
     The thresholds live on the model object, so ``predict`` sets them and runs under the
     model's one ``lock``: one model object is shared by every browser session.

@@ -1,7 +1,7 @@
 """Learn: what separates classification from detection, shown live with the real models.
 
 The page is the list of its sections; each renderer lives in ``components/learn_*.py`` and
-computes through ``core/learn*.py``.
+computes through ``visioncompare.learn``.
 """
 
 from __future__ import annotations

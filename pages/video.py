@@ -14,9 +14,9 @@ from components.video_views import (
     video_summary_view,
     video_timeline_view,
 )
-from core.video_analysis import video_key
-from core.video_io import VideoError, VideoLimits, probe_video
-from visioncompare.video import run_video_analysis
+from visioncompare.services.video_pipeline import run_video_analysis
+from visioncompare.video.analysis import video_key
+from visioncompare.video.io import VideoError, VideoLimits, probe_video
 
 require_router()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from core.demo_video import encode_h264, panned_frames
+from visioncompare.video.demo_clip import encode_h264, panned_frames
 
 __all__ = ["audio_only", "encode_h264", "encode_with", "panned_frames", "write_y4m"]
 

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 from tests.reference import pycocotools_eval
-from visioncompare.__main__ import main as cli
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.cityscapes import CITYSCAPES_TO_COCO
 from visioncompare.datasets.kitti import (
@@ -28,6 +27,7 @@ from visioncompare.datasets.openimages import OPENIMAGES_TO_COCO, load_openimage
 from visioncompare.datasets.registry import load_bundled, load_folder
 from visioncompare.evaluation.metrics.cocoeval import STAT_NAMES
 from visioncompare.evaluation.prediction_runs import dataset_fingerprint
+from visioncompare.services.cli import main as cli
 
 # One scene per image, in pixels: (raw label, xyxy, ignore region?). The same objects are
 # written in each format; ``expected_name`` is the class each reader should report.
@@ -314,7 +314,7 @@ def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
     """At a level, the boxes outside it are crowd boxes, in our metrics as in pycocotools."""
     from visioncompare.evaluation.metrics.coco import coco_ground_truth
     from visioncompare.evaluation.prediction_runs import load_coco_results
-    from visioncompare.report import evaluate_predictions
+    from visioncompare.services.report import evaluate_predictions
 
     root, _ = _loaded("kitti", tmp_path)
     lines = (root / "label_2" / "000000.txt").read_text().splitlines()
@@ -407,7 +407,7 @@ def test_cityscapes_caravans_and_trailers_are_set_aside_as_pycocotools_ignores_c
     detected on it counts neither way, exactly as pycocotools scores a crowd box of each
     class there; without those regions the same detections are false positives."""
     from visioncompare.evaluation.prediction_runs import load_coco_results
-    from visioncompare.report import evaluate_predictions
+    from visioncompare.services.report import evaluate_predictions
 
     root = tmp_path / "cs"
     _image(root / "leftImg8bit/val/bonn/bonn_000000_000000_leftImg8bit.png", 200, 100)

@@ -15,7 +15,7 @@ from visioncompare.evaluation.metrics.disagreement import (
     ultralytics_inputs,
 )
 from visioncompare.evaluation.metrics.voc import evaluate_voc
-from visioncompare.report import evaluate_predictions
+from visioncompare.services.report import evaluate_predictions
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.plots import topk_bar_figure
 from tests.helpers import make_detections
 from visioncompare.kernel.display import (
     class_counts,
@@ -17,6 +16,7 @@ from visioncompare.kernel.display import (
 from visioncompare.kernel.draw import BoxStyle, annotate, class_color, place_labels
 from visioncompare.kernel.sample_images import list_demo_images
 from visioncompare.kernel.types import Classification, Timing
+from visioncompare.plots.evaluation import topk_bar_figure
 
 
 def test_annotate_draws_in_the_class_colour_and_leaves_the_input_alone():

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from core.demo_video import panned_frames
 from tests.e2e_server import browser_page, running_app, wait_until_idle
 from tests.media import write_y4m
+from visioncompare.video.demo_clip import panned_frames
 
 pytestmark = pytest.mark.e2e
 

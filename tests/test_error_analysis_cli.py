@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from visioncompare.__main__ import main as cli
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.metrics.coco import coco_results
 from visioncompare.kernel.types import Detections
-from visioncompare.report import evaluate_predictions
+from visioncompare.services.cli import main as cli
+from visioncompare.services.report import evaluate_predictions
 
 
 def _jittered_predictions(dataset, seed: int = 0) -> dict[int, Detections]:

@@ -10,7 +10,6 @@ from torchvision.models import get_weight
 
 from tests.helpers import make_dataset, random_coco_case, realistic_coco_case
 from tests.reference import pycocotools_eval
-from visioncompare.__main__ import main as cli
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.datasets.types import make_gt
 from visioncompare.evaluation.metrics.coco import (
@@ -29,7 +28,8 @@ from visioncompare.evaluation.prediction_runs import (
 from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections, Prediction, Timing
-from visioncompare.report import evaluate_predictions, run_evaluation
+from visioncompare.services.cli import main as cli
+from visioncompare.services.report import evaluate_predictions, run_evaluation
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 
@@ -348,7 +348,7 @@ def test_a_missing_dataset_image_is_named(tmp_path):
 def test_identity_without_loading_equals_the_loaded_models(name):
     """The page checks the store before loading a model: both must name the same key."""
     from model_zoo import load_model
-    from visioncompare.report import _model_id, model_identity
+    from visioncompare.services.report import _model_id, model_identity
 
     assert model_identity(name, "auto") == _model_id(load_model(name, "auto"))
     assert model_identity("yolov8x") is None  # weights not on this machine

@@ -228,7 +228,7 @@ def _write(fmt: str, root):
 
 @pytest.mark.parametrize("fmt", ["voc", "yolo", "coco"])
 def test_voc_names_become_coco_names_in_every_format(tmp_path, fmt):
-    from visioncompare.report import evaluate_predictions
+    from visioncompare.services.report import evaluate_predictions
 
     ds = load_folder(_write(fmt, tmp_path))
     assert ds.format == fmt

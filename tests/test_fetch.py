@@ -16,9 +16,9 @@ from typing import ClassVar
 import pytest
 from PIL import Image
 
-from visioncompare import fetch
-from visioncompare.__main__ import main as cli
 from visioncompare.datasets.registry import load_folder
+from visioncompare.services import fetch
+from visioncompare.services.cli import main as cli
 
 
 class RangeHandler(SimpleHTTPRequestHandler):

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from torchvision.models import get_weight
 
-from core.learn import (
+from tests.helpers import make_detections
+from visioncompare.evaluation.metrics.ap import APMethod
+from visioncompare.kernel.types import Classification
+from visioncompare.learn.lessons import (
     NOT_IN_IMAGENET,
     ModelCost,
     ap_steps,
@@ -21,15 +24,12 @@ from core.learn import (
     multilabel,
     overlap_box,
 )
-from core.learn_plots import (
+from visioncompare.plots.learn import (
     ap_steps_figure,
     architecture_figure,
     complexity_figure,
     iou_demo_figure,
 )
-from tests.helpers import make_detections
-from visioncompare.evaluation.metrics.ap import APMethod
-from visioncompare.kernel.types import Classification
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 

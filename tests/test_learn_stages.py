@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.learn_stages import cell_point, drawable
 from model_zoo import load_model
 from model_zoo.stages import (
     ONE_STAGE,
@@ -18,6 +17,7 @@ from model_zoo.stages import (
 )
 from tests.helpers import make_detections
 from visioncompare.kernel.types import Detections
+from visioncompare.learn.stages import cell_point, drawable
 
 
 @pytest.fixture(scope="module")

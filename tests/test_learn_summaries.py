@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from core.learn import NOT_IN_IMAGENET
-from core.learn_summaries import (
+from tests.helpers import make_detections
+from visioncompare.kernel.types import Classification
+from visioncompare.learn.lessons import NOT_IN_IMAGENET
+from visioncompare.learn.summaries import (
     cost_row,
     crop_records,
     crop_summary,
@@ -16,8 +18,6 @@ from core.learn_summaries import (
     head_sentence,
     points_above,
 )
-from tests.helpers import make_detections
-from visioncompare.kernel.types import Classification
 
 
 def test_goal_sentence_names_what_the_single_label_leaves_out():

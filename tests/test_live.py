@@ -10,12 +10,12 @@ import av
 import numpy as np
 import pytest
 
-from core.demo_video import panned_frames
-from core.live import LiveMode, LiveProcessor, LiveSettings
-from core.rtc_config import DEFAULT_STUN, has_turn, ice_servers_from_env
 from tests.helpers import make_detections
 from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.types import Classification
+from visioncompare.live.processor import LiveMode, LiveProcessor, LiveSettings
+from visioncompare.live.rtc_config import DEFAULT_STUN, has_turn, ice_servers_from_env
+from visioncompare.video.demo_clip import panned_frames
 
 NAMES = ("person", "bus", "car")
 

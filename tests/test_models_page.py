@@ -73,7 +73,11 @@ def test_latency_is_measured_on_demand_next_to_the_published_figures():
 
 
 def test_the_ap_the_evaluate_page_measured_is_shown_per_subset(tmp_path):
-    from visioncompare.report import default_store, open_dataset, run_evaluation
+    from visioncompare.services.report import (
+        default_store,
+        open_dataset,
+        run_evaluation,
+    )
 
     at = _models_page()
     assert any("No evaluation is stored yet" in i.value for i in at.info)

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torchvision.ops import batched_nms
 
-from core.nms import nms_trace
 from tests.helpers import make_detections, random_boxes
+from visioncompare.learn.nms_replay import nms_trace
 
 
 def test_a_hand_made_case():

@@ -106,7 +106,7 @@ def test_user_weights_notes_name_the_folder_only_for_the_operator(
 
 
 def test_the_command_line_is_the_operator_while_it_runs(monkeypatch):
-    from visioncompare.__main__ import operator_defaults
+    from visioncompare.services.cli import operator_defaults
 
     monkeypatch.delenv(ALLOW_DOWNLOADS, raising=False)
     monkeypatch.setenv(SHOW_SERVER_PATHS, "0")  # the environment says otherwise

@@ -39,12 +39,12 @@ def test_every_package_folder_is_declared():
     declared = set(PYPROJECT["tool"]["setuptools"]["packages"])
     on_disk = {
         ".".join(init.parent.relative_to(REPO).parts)
-        for top in ("core", "model_zoo", "visioncompare")
+        for top in ("model_zoo", "visioncompare")
         for init in (REPO / top).rglob("__init__.py")
     }
     assert on_disk <= declared, sorted(on_disk - declared)
     scripts = PYPROJECT["project"]["scripts"]
-    assert scripts == {"visioncompare": "visioncompare.__main__:main"}
+    assert scripts == {"visioncompare": "visioncompare.services.cli:main"}
 
 
 def test_module_command_works_from_another_folder(tmp_path):

@@ -6,15 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.plots import (
-    ap_difference_figure,
-    confusion_figure,
-    f1_confidence_figure,
-    iou_histogram_figure,
-    per_class_ap_figure,
-    pr_figure,
-    tagging_figure,
-)
 from tests.helpers import make_dataset, make_detections, random_coco_case
 from visioncompare.evaluation.error_browser import STYLES, draw_errors, per_image_table
 from visioncompare.evaluation.metrics.matching import (
@@ -26,6 +17,15 @@ from visioncompare.evaluation.metrics.matching import (
     operating_point,
     pr_curve,
     summarize,
+)
+from visioncompare.plots.evaluation import (
+    ap_difference_figure,
+    confusion_figure,
+    f1_confidence_figure,
+    iou_histogram_figure,
+    per_class_ap_figure,
+    pr_figure,
+    tagging_figure,
 )
 
 

@@ -13,8 +13,8 @@ from tests.helpers import missing
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
 from visioncompare.evaluation.store import PredictionStore
-from visioncompare.ray_engine import RayOptions, predict_detections_on_ray
-from visioncompare.report import model_identity, run_evaluation
+from visioncompare.services.ray_engine import RayOptions, predict_detections_on_ray
+from visioncompare.services.report import model_identity, run_evaluation
 
 OPTIONS = RayOptions(actors=2, cpus_per_actor=1)
 
@@ -80,7 +80,7 @@ def _no_model(name):
 
 
 def test_the_ray_key_is_the_local_key():
-    from visioncompare.report import _load, _model_id
+    from visioncompare.services.report import _load, _model_id
 
     assert model_identity("yolov8n-int8", OPTIONS.device) == _model_id(
         _load("yolov8n-int8", "cpu")
@@ -150,7 +150,7 @@ def _keys(store: PredictionStore) -> list[str]:
 def test_ray_missing_is_a_clear_error(monkeypatch):
     import builtins
 
-    from visioncompare.ray_engine import RayUnavailable, ensure_ray
+    from visioncompare.services.ray_engine import RayUnavailable, ensure_ray
 
     real_import = builtins.__import__
 
@@ -166,8 +166,8 @@ def test_ray_missing_is_a_clear_error(monkeypatch):
 
 
 def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
-    import visioncompare.report as report
-    from visioncompare.__main__ import main
+    import visioncompare.services.report as report
+    from visioncompare.services.cli import main
 
     seen = {}
 

@@ -11,19 +11,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.learn import image_level_label
-from core.training_labels import (
-    coco_annotation,
-    coco_annotation_file,
-    cost_rows,
-    training_labels,
-)
 from visioncompare.datasets.cityscapes import load_cityscapes
 from visioncompare.datasets.kitti import KITTI_TO_COCO, load_kitti
 from visioncompare.datasets.openimages import OPENIMAGES_TO_COCO, load_openimages
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.datasets.voc import VOC_TO_COCO, load_voc
 from visioncompare.datasets.yolo import load_yolo
+from visioncompare.learn.lessons import image_level_label
+from visioncompare.learn.training_labels import (
+    coco_annotation,
+    coco_annotation_file,
+    cost_rows,
+    training_labels,
+)
 
 COCO = load_bundled("coco-val2017-first32")
 

@@ -10,16 +10,20 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.demo_video import encode_h264, panned_frames, sample_clip
-from core.video_analysis import VideoSettings
-from core.video_io import (
+from model_zoo import load_model
+from tests.conftest import REPO
+from tests.media import audio_only, encode_with
+from visioncompare.services.video_pipeline import run_video_analysis
+from visioncompare.video.analysis import VideoSettings
+from visioncompare.video.demo_clip import encode_h264, panned_frames, sample_clip
+from visioncompare.video.io import (
     VideoError,
     VideoLimits,
     iter_frames,
     probe_video,
     read_frame,
 )
-from core.video_summary import (
+from visioncompare.video.summary import (
     classifier_csv,
     classifier_top1,
     detections_csv,
@@ -29,10 +33,6 @@ from core.video_summary import (
     objects_per_frame,
     plural,
 )
-from model_zoo import load_model
-from tests.conftest import REPO
-from tests.media import audio_only, encode_with
-from visioncompare.video import run_video_analysis
 
 LIMITS = VideoLimits()
 

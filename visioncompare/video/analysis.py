@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.video_io import (
+from visioncompare.kernel.display import filter_detections
+from visioncompare.kernel.draw import annotate, caption_band
+from visioncompare.kernel.types import Detections
+from visioncompare.video.io import (
     H264Writer,
     VideoInfo,
     VideoLimits,
     iter_frames,
 )
-from visioncompare.kernel.display import filter_detections
-from visioncompare.kernel.draw import annotate, caption_band
-from visioncompare.kernel.types import Detections
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def analyse_video(
         The complete analysis.
 
     Raises:
-        core.video_io.VideoError: not one frame could be decoded.
+        visioncompare.video.io.VideoError: not one frame could be decoded.
     """
     width, height = info.process_size(limits)
     result = VideoAnalysis(

@@ -284,7 +284,7 @@ def predict_detections_on_ray(
 
     Args:
         name: the model-zoo detector each actor loads.
-        model_id: what identifies its weights (``visioncompare.report.model_identity``
+        model_id: what identifies its weights (``visioncompare.services.report.model_identity``
             on ``options.device``); the key is the local run's.
         load: a picklable () -> model, instead of the model zoo (tests).
     """

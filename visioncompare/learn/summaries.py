@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.learn import NOT_IN_IMAGENET, crop_agreement
 from visioncompare.kernel.display import count_noun
 from visioncompare.kernel.types import Classification, Detections
+from visioncompare.learn.lessons import NOT_IN_IMAGENET, crop_agreement
 
 
 def goal_sentence(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.learn import APSteps, overlap_box
-from core.plots import MARGIN, PR_LAYOUT
+from visioncompare.learn.lessons import APSteps, overlap_box
+from visioncompare.plots.evaluation import MARGIN, PR_LAYOUT
 
 
 def iou_demo_figure(

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from visioncompare import ray_engine
 from visioncompare.datasets import Dataset, DatasetError
 from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
 from visioncompare.evaluation.metrics.align import (
@@ -50,7 +49,8 @@ from visioncompare.evaluation.prediction_runs import (
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
-from visioncompare.ray_engine import RayOptions
+from visioncompare.services import ray_engine
+from visioncompare.services.ray_engine import RayOptions
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ def run_evaluation(
 
     Raises:
         KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file),
-        visioncompare.ray_engine.RayUnavailable (``engine="ray"`` without Ray).
+        visioncompare.services.ray_engine.RayUnavailable (``engine="ray"`` without Ray).
     """
     if (detector is None) == (predictions is None):
         raise ValueError("give exactly one of a detector or a predictions file")

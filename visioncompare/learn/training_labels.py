@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.learn import image_level_label
 from visioncompare.datasets.cityscapes import CITYSCAPES_CLASSES
 from visioncompare.datasets.kitti import KITTI_TO_COCO
 from visioncompare.datasets.openimages import OPENIMAGES_MIDS, OPENIMAGES_TO_COCO
 from visioncompare.datasets.types import Dataset, Sample
 from visioncompare.datasets.voc import VOC_CLASSES, VOC_TO_COCO
+from visioncompare.learn.lessons import image_level_label
 
 OPENIMAGES_HEADER = (
     "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,"

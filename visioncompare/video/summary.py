@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from core.video_analysis import FrameResult
+from visioncompare.video.analysis import FrameResult
 
 _IRREGULAR = {
     "person": "people",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.video_analysis import VideoAnalysis, VideoSettings, analyse_video
-from core.video_io import VideoLimits, probe_video
 from model_zoo.tracking import TRACK_CONF, ObjectTracker
+from visioncompare.video.analysis import VideoAnalysis, VideoSettings, analyse_video
+from visioncompare.video.io import VideoLimits, probe_video
 
 
 def run_video_analysis(
@@ -25,7 +25,7 @@ def run_video_analysis(
     IoU; a fresh tracker per call keeps ids private to this video.
 
     Raises:
-        core.video_io.VideoError: the file is not a usable video (its own message).
+        visioncompare.video.io.VideoError: the file is not a usable video (its own message).
         ValueError: an unknown tracker name.
     """
     limits = limits or VideoLimits.from_env()

@@ -10,8 +10,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from core.video_io import H264Writer
 from visioncompare.kernel.sample_images import SAMPLE_DIR
+from visioncompare.video.io import H264Writer
 
 
 def panned_frames(

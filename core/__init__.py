@@ -1,1 +1,0 @@
-"""Pure core of VisionCompare: numpy, Pillow, pandas and Plotly only (no streamlit, no torch)."""
