@@ -10,8 +10,8 @@ import logging
 
 import streamlit as st
 
-from components import cache
-from components.controls import shared_sidebar_ui
+from components.shared import cache
+from components.shared.controls import shared_sidebar_ui
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 

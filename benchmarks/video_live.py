@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-from components.live import frames_callback, session_processor_for
+from components.live.webrtc import frames_callback, session_processor_for
 from model_zoo import load_model
 from tests.webrtc_loopback import run_loopback
 from visioncompare.live.processor import LiveMode, LiveSettings

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cache
-from components.controls import (
+from components.shared import cache
+from components.shared.controls import (
     compare_settings_ui,
     image_source_ui,
     shared_choice,
     vocabulary_ui,
 )
-from components.router import require_router
-from components.views import classification_panel, detection_panel
+from components.shared.router import require_router
+from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
 

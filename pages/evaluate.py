@@ -8,11 +8,12 @@ import os
 
 import streamlit as st
 
-from components import cache
-from components import evaluate_views as views
-from components.controls import evaluate_inputs_ui, shared_choice
-from components.evaluate_run import run_reports
-from components.router import require_router
+from components.evaluate import header
+from components.evaluate.explorer import explorer_section
+from components.evaluate.run import run_reports
+from components.shared import cache
+from components.shared.controls import evaluate_inputs_ui, shared_choice
+from components.shared.router import require_router
 from model_zoo import get_spec
 from model_zoo.registry import weights_on_disk
 from visioncompare.datasets import DatasetError
@@ -48,13 +49,13 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
 if not len(dataset):
     st.error(f"{dataset.name} holds no images.")
     st.stop()
-level = views.kitti_difficulty_choice(dataset, "evaluate")
+level = header.kitti_difficulty_choice(dataset, "evaluate")
 if level is not None:  # the same images and boxes: stored predictions are reused
     dataset = at_difficulty(dataset, level)
 detectors, classifier = choice.detectors, choice.classifier
 pictures = images_present(dataset)
 if pictures < len(dataset):
-    views.missing_images_note(dataset, pictures, detectors, classifier)
+    header.missing_images_note(dataset, pictures, detectors, classifier)
     if not pictures:  # metrics need no pixels, models do
         detectors, classifier = (), None
 predictions = choice.predictions
@@ -119,7 +120,7 @@ if results is None:
         if weights_on_disk(get_spec(name)):
             detector = cache.model_on(name, shared.device).model
             st.markdown(f"**{name}** on {dataset.name}:")
-            views.class_table_section(class_table(detector.class_names, dataset))
+            header.class_table_section(class_table(detector.class_names, dataset))
     st.stop()
 
 report = results[0]
@@ -129,15 +130,15 @@ report = results[0]
 report_id = report_key(
     report, choice.dataset, None if detectors else predictions[0].path
 )
-views.report_header(report, dataset)
-views.class_table_section(report.class_table)
-views.summary_cards(report)
+header.report_header(report, dataset)
+header.class_table_section(report.class_table)
+header.summary_cards(report)
 
 
 @st.fragment
 def explorer() -> None:
     """Everything that depends on the thresholds: a slider reruns only this part."""
-    views.explorer_section(report, results, dataset, report_id, choice)
+    explorer_section(report, results, dataset, report_id, choice)
 
 
 explorer()

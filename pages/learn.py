@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.learn_model_sections import (
+from components.learn.model_sections import (
     detect_then_classify_section,
     heads_section,
     nms_section,
     saliency_section,
 )
-from components.learn_sections import (
+from components.learn.sections import (
     bundled_coco_ui,
     complexity_section,
     evaluation_section,
@@ -23,9 +23,9 @@ from components.learn_sections import (
     single_vs_multi_label_section,
     task_and_output_section,
 )
-from components.learn_stages_views import stages_section
-from components.learn_training_labels import training_labels_section
-from components.router import require_router
+from components.learn.stages import stages_section
+from components.learn.training_labels import training_labels_section
+from components.shared.router import require_router
 
 require_router()
 

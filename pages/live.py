@@ -6,17 +6,17 @@ import time
 
 import streamlit as st
 
-from components import cache
-from components.controls import shared_choice
-from components.live import (
+from components.live.controls import live_settings_ui
+from components.live.webrtc import (
     camera_streamer,
     connection_hint,
     ice_servers,
     live_readout,
     session_processor,
 )
-from components.router import require_router
-from components.video_controls import live_settings_ui
+from components.shared import cache
+from components.shared.controls import shared_choice
+from components.shared.router import require_router
 
 require_router()
 

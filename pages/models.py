@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.controls import shared_choice
-from components.models_views import (
+from components.models.views import (
     adding_weights_section,
     evaluated_ap_section,
     latency_ui,
     zoo_table_section,
 )
-from components.router import require_router
+from components.shared.controls import shared_choice
+from components.shared.router import require_router
 from model_zoo.device import available_devices
 
 require_router()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cache
-from components.controls import shared_choice
-from components.router import require_router
-from components.video_controls import video_settings_ui, video_source_ui
-from components.video_views import (
+from components.shared import cache
+from components.shared.controls import shared_choice
+from components.shared.router import require_router
+from components.video.controls import video_settings_ui, video_source_ui
+from components.video.views import (
     frame_scrubber_view,
     video_downloads_view,
     video_summary_view,

@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import cache
+from components.shared import cache
 from tests.conftest import REPO
 
 TIMEOUT = 180

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import cache
+from components.shared import cache
 from model_zoo import get_spec, load_model
 from tests.conftest import REPO
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import cache
-from components.controls import SERVER_FOLDER
+from components.shared import cache
+from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
 from tests.helpers import evaluate_twin_detectors
 from visioncompare.datasets.roots import REFUSED

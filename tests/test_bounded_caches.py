@@ -115,7 +115,7 @@ def test_freed_memory_can_be_given_back():
 
 
 def test_byte_cached_keys_by_named_arguments_and_clears_per_function():
-    from components.cache import byte_cached
+    from components.shared.cache import byte_cached
 
     shared = ByteBoundedCache(1 << 20)
     calls = []

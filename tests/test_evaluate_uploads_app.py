@@ -12,7 +12,7 @@ import pytest
 from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
-from components.controls import SERVER_FOLDER, UPLOAD_DATASET
+from components.shared.controls import SERVER_FOLDER, UPLOAD_DATASET
 from tests.conftest import REPO
 from tests.test_archives import make_zip
 from tests.upload_builders import (

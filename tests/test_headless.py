@@ -38,8 +38,8 @@ def test_app_modules_and_models_load_no_gui_toolkit(tmp_path):
     code = (
         "import sys, numpy as np\n"
         "import visioncompare.kernel.draw, visioncompare.plots.evaluation, "
-        "visioncompare.plots.learn, components.cache, components.views, "
-        "components.evaluate_views, visioncompare.services.report\n"
+        "visioncompare.plots.learn, components.shared.cache, components.shared.views, "
+        "components.evaluate.explorer, visioncompare.services.report\n"
         "from model_zoo import load_model\n"
         "image = np.zeros((64, 64, 3), np.uint8)\n"
         "load_model('mobilenet_v2_quantized', 'cpu').predict([image])\n"

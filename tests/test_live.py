@@ -113,7 +113,7 @@ def test_processed_frames_per_second_comes_from_the_clock():
 
 
 def test_the_webrtc_callback_annotates_the_newest_frame_with_the_real_models():
-    from components.live import frames_callback, session_processor_for
+    from components.live.webrtc import frames_callback, session_processor_for
     from model_zoo import load_model
 
     processor = session_processor_for(
@@ -165,7 +165,7 @@ def test_byte_bounded_cache_evicts_the_least_recently_used():
 def test_through_streamlit_webrtcs_own_track_only_the_newest_frame_waits():
     """A model slower than the camera: frames are dropped, not queued, so the delay
     from capture to the annotated frame stays bounded instead of growing."""
-    from components.live import frames_callback
+    from components.live.webrtc import frames_callback
     from tests.webrtc_loopback import run_loopback
 
     def slow_detect(image, iou):

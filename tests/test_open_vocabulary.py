@@ -13,7 +13,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from components import cache
+from components.shared import cache
 from model_zoo import WeightsNotFoundError, load_model
 from model_zoo import detectors as detectors_module
 from tests.conftest import REPO

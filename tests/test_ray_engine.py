@@ -192,7 +192,7 @@ def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
     run_evaluation (stubbed here: the Ray run itself is tested above)."""
     from streamlit.testing.v1 import AppTest
 
-    import components.evaluate_run as evaluate_run
+    import components.evaluate.run as evaluate_run
     from tests.conftest import REPO
 
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))

@@ -194,7 +194,7 @@ def test_the_section_renders_every_format():
     from streamlit.testing.v1 import AppTest
 
     def page():
-        from components.label_formats_views import label_formats_section
+        from components.learn.label_formats import label_formats_section
         from visioncompare.datasets.registry import load_bundled
 
         dataset = load_bundled("coco-val2017-first32")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import cache
-from components.views import number_table
+from components.shared import cache
+from components.shared.views import number_table
 from model_zoo import Task, list_models
 from model_zoo.device import device_for
 from model_zoo.figures import published_figures

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import cache
+from components.shared import cache
+from components.shared.views import CHART
 from visioncompare.kernel.display import ms_text
 from visioncompare.plots.video import video_timeline_figure
 from visioncompare.video.analysis import VideoAnalysis
@@ -72,7 +73,7 @@ def video_timeline_view(analysis: VideoAnalysis, marker: float | None = None) ->
             objects_per_frame(analysis.frames), classifier_top1(analysis.frames), marker
         ),
         width="stretch",
-        config={"displayModeBar": False},
+        config=CHART,
     )
 
 

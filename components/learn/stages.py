@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cache
-from components.learn_sections import LearnInputs
+from components.learn.sections import LearnInputs
+from components.shared import cache
 from model_zoo import get_spec
 from model_zoo.stages import ONE_STAGE, TWO_STAGE
 from visioncompare.kernel.draw import BoxStyle, annotate

@@ -21,6 +21,9 @@ from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections, Prediction
 from visioncompare.plots.evaluation import topk_bar_figure
 
+CHART = {"displayModeBar": False}
+"""Plotly's config for every chart: no mode bar over the figure."""
+
 
 def classification_panel(
     prediction: Prediction, k: int, title: str, note: str | None, key: str | None = None
@@ -39,7 +42,7 @@ def classification_panel(
     st.plotly_chart(
         topk_bar_figure(classification, k),
         width="stretch",
-        config={"displayModeBar": False},
+        config=CHART,
         key=None if key is None else f"{key}-topk",
     )
     st.caption(timing_text(prediction.timing, prediction.device))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import cache
-from components.learn_sections import CHART, LearnInputs
-from components.learn_views import nms_step_by_step
+from components.learn.sections import LearnInputs
+from components.learn.views import nms_step_by_step
+from components.shared import cache
+from components.shared.views import CHART
 from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
     count_noun,

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import cache
+from components.shared import cache
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
 from visioncompare.evaluation.store import StoreError

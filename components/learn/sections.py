@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cache
-from components.controls import image_source_ui, shared_choice
-from components.views import number_table
+from components.shared import cache
+from components.shared.controls import image_source_ui, shared_choice
+from components.shared.views import CHART, number_table
 from visioncompare.datasets import DatasetError
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.kernel.display import (
@@ -41,8 +41,6 @@ from visioncompare.plots.learn import (
     iou_demo_figure,
 )
 
-CHART = {"displayModeBar": False}
-
 
 @dataclass(frozen=True)
 class LearnInputs:
@@ -50,7 +48,7 @@ class LearnInputs:
     outputs on it.
 
     Attributes:
-        cls, det: the classifier and detector (``components.cache.LoadedModel``).
+        cls, det: the classifier and detector (``components.shared.cache.LoadedModel``).
         image: (H, W, 3) uint8 RGB.
         digest: the image's SHA-256 (the cache key).
         conf: the detector confidence threshold.

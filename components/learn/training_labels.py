@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cache
-from components.label_formats_views import label_formats_section
+from components.learn.label_formats import label_formats_section
+from components.shared import cache
 from visioncompare.kernel.display import count_noun
 from visioncompare.kernel.draw import annotate
 from visioncompare.learn.lessons import image_level_label

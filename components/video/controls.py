@@ -1,48 +1,13 @@
-"""Widgets of the Live and Video pages; each ``*_ui()`` returns plain values."""
+"""Widgets of the Video page; each ``*_ui()`` returns plain values."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components.shared.controls import detector_thresholds_ui
 from model_zoo.tracking import TRACKERS
-from visioncompare.live.processor import LiveMode, LiveSettings
 from visioncompare.video.analysis import VideoSettings
 from visioncompare.video.io import VIDEO_EXTENSIONS, VideoLimits
-
-MODE_LABELS = {
-    LiveMode.BOTH: "Both",
-    LiveMode.DETECT: "Detector",
-    LiveMode.CLASSIFY: "Classifier",
-}
-
-
-def _thresholds(prefix: str, detector_classes: tuple[str, ...]):
-    conf = st.slider(
-        "Detector confidence threshold", 0.05, 1.0, 0.25, 0.05, key=f"{prefix}_conf"
-    )
-    iou = st.slider("NMS IoU threshold", 0.10, 0.95, 0.70, 0.05, key=f"{prefix}_iou")
-    classes = st.multiselect(
-        "Show only these detector classes",
-        list(detector_classes),
-        key=f"{prefix}_classes",
-        placeholder="All classes",
-    )
-    return conf, iou, tuple(classes) or None
-
-
-def live_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> LiveSettings:
-    """Which models run and their thresholds; applied to a running stream at once."""
-    mode = st.segmented_control(
-        "Run on each frame",
-        list(MODE_LABELS),
-        default=LiveMode.BOTH,
-        format_func=lambda m: MODE_LABELS[m],
-        key=f"{prefix}_mode",
-    )
-    with st.sidebar:
-        st.subheader("Live settings")
-        conf, iou, classes = _thresholds(prefix, detector_classes)
-    return LiveSettings(mode or LiveMode.BOTH, conf, iou, classes, topk=3)
 
 
 def video_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> VideoSettings:
@@ -55,7 +20,7 @@ def video_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> VideoSe
             format_func=lambda t: TRACKERS[t],
             key=f"{prefix}_tracker",
         )
-        conf, iou, classes = _thresholds(prefix, detector_classes)
+        conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)
         every = st.number_input(
             "Classify every k-th frame (0: never)",
             min_value=0,

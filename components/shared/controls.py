@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components import cache
+from components.shared import cache
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
@@ -465,3 +465,20 @@ def thresholds_ui(prefix: str, conf: float, iou: float) -> tuple[float, float]:
     with right:
         iou = st.slider("IoU threshold", 0.5, 0.95, iou, 0.05, key=f"{prefix}_iou")
     return conf, iou
+
+
+def detector_thresholds_ui(
+    prefix: str, detector_classes: tuple[str, ...]
+) -> tuple[float, float, tuple[str, ...] | None]:
+    """The detector's confidence and NMS IoU sliders and a class filter (None: all)."""
+    conf = st.slider(
+        "Detector confidence threshold", 0.05, 1.0, 0.25, 0.05, key=f"{prefix}_conf"
+    )
+    iou = st.slider("NMS IoU threshold", 0.10, 0.95, 0.70, 0.05, key=f"{prefix}_iou")
+    classes = st.multiselect(
+        "Show only these detector classes",
+        list(detector_classes),
+        key=f"{prefix}_classes",
+        placeholder="All classes",
+    )
+    return conf, iou, tuple(classes) or None

@@ -1,0 +1,50 @@
+"""The Evaluate page's last views: why tools print other numbers, and the files to
+download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.shared.cache import report_files
+from visioncompare.kernel.tables import with_missing_as_na
+
+
+def disagreement_section(frame: pd.DataFrame) -> None:
+    # A static table wraps the one-sentence causes instead of cutting them off.
+    st.table(with_missing_as_na(frame).hide(axis="index"))
+
+
+def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
+    """Three downloads. The files are built before the click (cached per report) and a
+    click does not rerun the page, so every click delivers its file: a deferred file is
+    dropped by the next rerun, and a second click within a second then got nothing."""
+    stem = "_".join(filter(None, (report.dataset.name, report.dataset.scored_as,
+                                  report.source)))  # fmt: skip
+    stem = stem.replace("/", "_").replace(":", "_")
+    per_class_csv, coco_json = report_files(report_id, report)
+    left, middle, right = st.columns(3)
+    left.download_button(
+        "Metrics (CSV)",
+        per_class_csv,
+        file_name=f"{stem}_per_class.csv",
+        mime="text/csv",
+        key=f"{key}_dl_metrics",
+        on_click="ignore",
+    )
+    middle.download_button(
+        "Per-image results (CSV)",
+        records.to_csv(index=False),
+        file_name=f"{stem}_per_image.csv",
+        mime="text/csv",
+        key=f"{key}_dl_records",
+        on_click="ignore",
+    )
+    right.download_button(
+        "COCO results (JSON)",
+        coco_json,
+        file_name=f"{stem}_coco_results.json",
+        mime="application/json",
+        key=f"{key}_dl_json",
+        on_click="ignore",
+    )

@@ -1,0 +1,28 @@
+"""Widgets of the Live page; each ``*_ui()`` returns plain values."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.shared.controls import detector_thresholds_ui
+from visioncompare.live.processor import LiveMode, LiveSettings
+
+MODE_LABELS = {
+    LiveMode.BOTH: "Both",
+    LiveMode.DETECT: "Detector",
+    LiveMode.CLASSIFY: "Classifier",
+}
+
+def live_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> LiveSettings:
+    """Which models run and their thresholds; applied to a running stream at once."""
+    mode = st.segmented_control(
+        "Run on each frame",
+        list(MODE_LABELS),
+        default=LiveMode.BOTH,
+        format_func=lambda m: MODE_LABELS[m],
+        key=f"{prefix}_mode",
+    )
+    with st.sidebar:
+        st.subheader("Live settings")
+        conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)
+    return LiveSettings(mode or LiveMode.BOTH, conf, iou, classes, topk=3)

@@ -1,0 +1,1 @@
+"""The Models page: the zoo with its published and measured figures (``views``)."""

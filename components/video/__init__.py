@@ -1,0 +1,1 @@
+"""The Video page: its widgets (``controls``) and its renderers (``views``)."""
