@@ -3,7 +3,7 @@
 1. Local: ``visioncompare.evaluation.prediction_runs.predict_detections`` (this process,
 images decoded one
    batch ahead) over the bundled VOC subset with the offline detector, a fresh store.
-2. Ray: ``visioncompare.services.ray_engine`` on a local cluster (``ray.init(num_cpus=2)``) with 1
+2. Ray: ``visioncompare.services.engines.ray`` on a local cluster (``ray.init(num_cpus=2)``) with 1
    and then 2 actors of 1 CPU each, a fresh store each: the wall time with the pool's
    start (actors load the model), the time to the first stored result, and each actor's
    busy time per image (reading, decoding, predicting; its first, warm-up batch left out,
@@ -40,8 +40,9 @@ from visioncompare.datasets.registry import load_bundled  # noqa: E402
 from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections  # noqa: E402
 from visioncompare.evaluation.store import PredictionStore  # noqa: E402
 from visioncompare.kernel.types import Detections, Prediction, Timing  # noqa: E402
-from visioncompare.services import ray_engine  # noqa: E402
-from visioncompare.services.report import _load, model_identity  # noqa: E402
+from visioncompare.services.engines import ray as ray_engine  # noqa: E402
+from visioncompare.services.engines.local import load_on_device  # noqa: E402
+from visioncompare.services.evaluation_run import model_identity  # noqa: E402
 
 
 class NullDetector:
@@ -89,7 +90,7 @@ def main() -> None:
     rows = []
 
     started = time.perf_counter()
-    model = _load(args.detector, "cpu")
+    model = load_on_device(args.detector, "cpu")
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     local, run = predict_detections(model, dataset, PredictionStore(folder / "local.db"),

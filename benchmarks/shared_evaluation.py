@@ -29,7 +29,8 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 from benchmarks.app_server import machine
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.store import PredictionStore
-from visioncompare.services.report import _load, run_evaluation
+from visioncompare.services.engines.local import load_on_device
+from visioncompare.services.evaluation_run import run_evaluation
 
 
 def evaluate(
@@ -68,7 +69,7 @@ def evaluate(
 def _process(name: str, images: int, url: str, start, counts, i: int) -> None:
     """One process: load the model, wait for the other, evaluate, count its images."""
     dataset = load_bundled("voc2012-sample100").subset(images)
-    model = _load(name, "cpu")
+    model = load_on_device(name, "cpu")
     model.predict([_first_image(dataset)])
     real = model.predict
 
@@ -121,7 +122,7 @@ def main() -> None:
     parser.add_argument("--detector", default="yolov8n-int8")
     args = parser.parse_args()
     dataset = load_bundled("voc2012-sample100").subset(args.images)
-    model = _load(args.detector, "cpu")
+    model = load_on_device(args.detector, "cpu")
     model.predict([_first_image(dataset)])  # warm up once, outside the cases
     print(f"machine: {machine()}; {args.detector} on {len(dataset)} VOC images, CPU")
     print()

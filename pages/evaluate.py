@@ -21,7 +21,7 @@ from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
 from visioncompare.evaluation.session_files import images_present, report_key
-from visioncompare.services.report import is_stored, runs_dir
+from visioncompare.services.evaluation_run import is_stored, runs_dir
 
 require_router()
 

@@ -66,7 +66,7 @@ sys.path.insert(0, sys.argv[1])
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.store import PredictionStore
 from tests.ray_helpers import logging_detector
-from visioncompare.services.ray_engine import RayOptions, predict_detections_on_ray
+from visioncompare.services.engines.ray import RayOptions, predict_detections_on_ray
 
 dataset = load_bundled("voc2012-sample100").subset(int(sys.argv[5]))
 predict_detections_on_ray(

@@ -29,7 +29,8 @@ from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections, Prediction, Timing
 from visioncompare.services.cli import main as cli
-from visioncompare.services.report import evaluate_predictions, run_evaluation
+from visioncompare.services.evaluation_run import run_evaluation
+from visioncompare.services.report import evaluate_predictions
 
 IMAGENET = tuple(get_weight("ResNet50_Weights.DEFAULT").meta["categories"])
 
@@ -348,7 +349,8 @@ def test_a_missing_dataset_image_is_named(tmp_path):
 def test_identity_without_loading_equals_the_loaded_models(name):
     """The page checks the store before loading a model: both must name the same key."""
     from model_zoo import load_model
-    from visioncompare.services.report import _model_id, model_identity
+    from model_zoo.identity import loaded_identity
+    from visioncompare.services.evaluation_run import model_identity
 
-    assert model_identity(name, "auto") == _model_id(load_model(name, "auto"))
+    assert model_identity(name, "auto") == loaded_identity(load_model(name, "auto"))
     assert model_identity("yolov8x") is None  # weights not on this machine

@@ -73,7 +73,7 @@ def test_latency_is_measured_on_demand_next_to_the_published_figures():
 
 
 def test_the_ap_the_evaluate_page_measured_is_shown_per_subset(tmp_path):
-    from visioncompare.services.report import (
+    from visioncompare.services.evaluation_run import (
         default_store,
         open_dataset,
         run_evaluation,

@@ -13,8 +13,8 @@ from tests.helpers import missing
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
 from visioncompare.evaluation.store import PredictionStore
-from visioncompare.services.ray_engine import RayOptions, predict_detections_on_ray
-from visioncompare.services.report import model_identity, run_evaluation
+from visioncompare.services.engines.ray import RayOptions, predict_detections_on_ray
+from visioncompare.services.evaluation_run import model_identity, run_evaluation
 
 OPTIONS = RayOptions(actors=2, cpus_per_actor=1)
 
@@ -80,10 +80,11 @@ def _no_model(name):
 
 
 def test_the_ray_key_is_the_local_key():
-    from visioncompare.services.report import _load, _model_id
+    from model_zoo.identity import loaded_identity
+    from visioncompare.services.engines.local import load_on_device
 
-    assert model_identity("yolov8n-int8", OPTIONS.device) == _model_id(
-        _load("yolov8n-int8", "cpu")
+    assert model_identity("yolov8n-int8", OPTIONS.device) == loaded_identity(
+        load_on_device("yolov8n-int8", "cpu")
     )
 
 
@@ -150,7 +151,7 @@ def _keys(store: PredictionStore) -> list[str]:
 def test_ray_missing_is_a_clear_error(monkeypatch):
     import builtins
 
-    from visioncompare.services.ray_engine import RayUnavailable, ensure_ray
+    from visioncompare.services.engines.ray import RayUnavailable, ensure_ray
 
     real_import = builtins.__import__
 
@@ -166,7 +167,7 @@ def test_ray_missing_is_a_clear_error(monkeypatch):
 
 
 def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
-    import visioncompare.services.report as report
+    import visioncompare.services.evaluation_run as evaluation_run
     from visioncompare.services.cli import main
 
     seen = {}
@@ -175,7 +176,7 @@ def test_the_cli_passes_the_engine_and_pool_shape(monkeypatch):
         seen.update(kwargs)
         raise ValueError("stop here")
 
-    monkeypatch.setattr(report, "run_evaluation", fake_run)
+    monkeypatch.setattr(evaluation_run, "run_evaluation", fake_run)
     code = main(["evaluate", "--dataset", "voc2012-sample100", "--detector",
                  "yolov8n-int8", "--engine", "ray", "--address", "10.0.0.1:6379",
                  "--actors", "4", "--gpus-per-actor", "0.5"])  # fmt: skip

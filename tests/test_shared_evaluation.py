@@ -20,7 +20,7 @@ from visioncompare.evaluation.prediction_runs import (
 )
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.types import Detections, Prediction, Timing
-from visioncompare.services.report import run_evaluation
+from visioncompare.services.evaluation_run import run_evaluation
 
 MODEL_MS = 30.0
 
@@ -125,10 +125,10 @@ def test_a_waiting_session_can_stop(tmp_path, voc6):
 
 
 def test_two_concurrent_evaluations_of_a_real_detector_predict_once(tmp_path):
-    from visioncompare.services.report import _load
+    from visioncompare.services.engines.local import load_on_device
 
     dataset = load_bundled("voc2012-sample100").subset(4)
-    model = _load("yolov8n-int8", "cpu")
+    model = load_on_device("yolov8n-int8", "cpu")
     real = model.predict
     seen: list[Prediction] = []
 

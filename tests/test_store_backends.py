@@ -122,7 +122,7 @@ def test_a_missing_postgres_driver_or_server_is_named(monkeypatch):
 
 
 def test_the_store_url_comes_from_the_environment(monkeypatch, tmp_path):
-    from visioncompare.services.report import default_store
+    from visioncompare.services.evaluation_run import default_store
 
     monkeypatch.delenv("VISIONCOMPARE_STORE_URL", raising=False)
     assert default_store(tmp_path).path == tmp_path / "predictions.sqlite"

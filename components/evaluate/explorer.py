@@ -29,7 +29,7 @@ from components.evaluate.summary_views import (
 )
 from components.shared import cache
 from components.shared.controls import thresholds_ui
-from visioncompare.services.report import runs_dir
+from visioncompare.services.evaluation_run import runs_dir
 
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:

@@ -13,8 +13,8 @@ from components.shared import cache
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
 from visioncompare.evaluation.store import StoreError
-from visioncompare.services.ray_engine import RayUnavailable
-from visioncompare.services.report import run_evaluation
+from visioncompare.services.engines.ray import RayUnavailable
+from visioncompare.services.evaluation_run import run_evaluation
 
 
 def run_reports(

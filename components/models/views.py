@@ -23,7 +23,7 @@ from model_zoo.weights import ENV_VAR, weights_dirs
 from visioncompare.datasets.registry import BUNDLED
 from visioncompare.evaluation.prediction_runs import DetectSettings, detection_key
 from visioncompare.kernel.sample_images import SAMPLE_DIR
-from visioncompare.services.report import is_stored, model_identity, runs_dir
+from visioncompare.services.evaluation_run import is_stored, model_identity, runs_dir
 
 TIMING_IMAGE = "bus.jpg"
 """The bundled sample every model is timed on, so the latencies compare."""

@@ -39,7 +39,7 @@ from visioncompare.kernel.images import (
     load_image_file,
 )
 from visioncompare.kernel.types import Prediction
-from visioncompare.services.report import open_dataset
+from visioncompare.services.evaluation_run import open_dataset
 
 LOAD_COUNTS: Counter[tuple[str, str]] = Counter()
 """How many times each (model, device) was loaded in this process (tests read it)."""
@@ -190,7 +190,7 @@ def image_array(path: str) -> np.ndarray:
 def prediction_store(folder: str):
     """One predictions store (one connection) per runs folder, for the server:
     ``$VISIONCOMPARE_STORE_URL`` when set, else the folder's SQLite file."""
-    from visioncompare.services.report import default_store
+    from visioncompare.services.evaluation_run import default_store
 
     return default_store(Path(folder))
 
@@ -362,7 +362,7 @@ def stored_evaluation_ap(dataset: str, detector: str, device: str, run_key: str)
     """COCO mAP50-95 and mAP50 (0-1) and the image count of a detector's evaluation
     whose predictions are stored (``run_key``: the stored run, so new predictions are
     new entries). Read from the store: no model runs."""
-    from visioncompare.services.report import run_evaluation, runs_dir
+    from visioncompare.services.evaluation_run import run_evaluation, runs_dir
 
     def no_model(name: str):
         raise LookupError(f"{name}'s predictions are not stored")

@@ -252,8 +252,12 @@ def _main(argv: list[str] | None) -> int:
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
     from visioncompare.evaluation.store import StoreError
-    from visioncompare.services.ray_engine import RayOptions, RayUnavailable
-    from visioncompare.services.report import open_dataset, run_evaluation, runs_dir
+    from visioncompare.services.engines.ray import RayOptions, RayUnavailable
+    from visioncompare.services.evaluation_run import (
+        open_dataset,
+        run_evaluation,
+        runs_dir,
+    )
 
     params = EvalParams()
     params = params.with_thresholds(

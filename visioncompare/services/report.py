@@ -1,25 +1,22 @@
-"""The metrics report: dataset -> stored predictions -> one evaluation -> every view.
+"""The metrics report: a dataset and its stored predictions -> one evaluation -> every view.
 
-The Evaluate page and ``python -m visioncompare evaluate`` both call ``run_evaluation``.
+``evaluate_predictions`` computes it from predictions alone (no model, no engine, no
+store); ``visioncompare.services.evaluation_run.run_evaluation`` fills the store through
+an engine and then calls it. The Evaluate page and the command line both read the
+``EvaluationReport`` it returns.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import platform
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from visioncompare.datasets import Dataset, DatasetError
-from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
+from visioncompare.datasets import Dataset
 from visioncompare.evaluation.metrics.align import (
     Aligned,
     align_predictions,
@@ -32,74 +29,10 @@ from visioncompare.evaluation.metrics.error_types import ErrorAnalysis, analyse_
 from visioncompare.evaluation.metrics.explorer import Explorer
 from visioncompare.evaluation.metrics.matching import Summary
 from visioncompare.evaluation.metrics.per_image import per_image_scores
-from visioncompare.evaluation.metrics.tagging import TaggingResult, evaluate_tagging
+from visioncompare.evaluation.metrics.tagging import TaggingResult
 from visioncompare.evaluation.metrics.voc import VocResult, evaluate_voc
-from visioncompare.evaluation.prediction_runs import (
-    DetectSettings,
-    Progress,
-    StoredRun,
-    classification_key,
-    detection_key,
-    load_coco_results,
-    predict_detections,
-    predict_probabilities,
-    stored_detections,
-    stored_probabilities,
-)
-from visioncompare.evaluation.store import PredictionStore
-from visioncompare.kernel.paths import default_runs_dir
+from visioncompare.evaluation.prediction_runs import StoredRun
 from visioncompare.kernel.types import Detections
-from visioncompare.services import ray_engine
-from visioncompare.services.ray_engine import RayOptions
-
-log = logging.getLogger(__name__)
-
-
-def runs_dir() -> Path:
-    """Where stored predictions and reports go: ``$VISIONCOMPARE_RUNS`` or ``runs/``
-    (the checkout's, or the working directory's when installed)."""
-    default = default_runs_dir()
-    return Path(os.environ.get("VISIONCOMPARE_RUNS", default))
-
-
-def default_store(runs: Path | None = None) -> PredictionStore:
-    """The predictions store: ``$VISIONCOMPARE_STORE_URL`` (``postgresql://...`` for one
-    shared by replicas and Ray drivers) or ``<runs>/predictions.sqlite``."""
-    url = os.environ.get("VISIONCOMPARE_STORE_URL")
-    return PredictionStore(url or (runs or runs_dir()) / "predictions.sqlite")
-
-
-def open_dataset(name_or_path: str, within: str | None = None) -> Dataset:
-    """A bundled subset by name, or a dataset folder or file by path (its COCO images
-    looked for only inside ``within``, when given: see ``load_folder``)."""
-    if name_or_path in BUNDLED:
-        return load_bundled(name_or_path)
-    if not Path(name_or_path).expanduser().exists():
-        raise DatasetError(
-            f"unknown dataset {name_or_path!r}: not a bundled dataset "
-            f"({', '.join(BUNDLED)}) and no such file or folder"
-        )
-    return load_folder(name_or_path, within=within)
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in (
-        "torch",
-        "torchvision",
-        "ultralytics",
-        "openvino",
-        "faster-coco-eval",
-        "numpy",
-    ):
-        # The headless build of Ultralytics is the same module under another name.
-        for distribution in (package, f"{package}-opencv-headless"):
-            try:
-                versions[package] = metadata.version(distribution)
-                break
-            except metadata.PackageNotFoundError:
-                pass
-    return versions
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,182 +244,3 @@ def evaluate_predictions(
         explorer=explorer,
         **extra,
     )
-
-
-def run_evaluation(
-    dataset: Dataset,
-    detector: str | None = None,
-    predictions: str | None = None,
-    classifier: str | None = None,
-    device: str = "auto",
-    store: PredictionStore | None = None,
-    params: EvalParams | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    get_model: Callable[[str], object] | None = None,
-    engine: str = "local",
-    ray_options: RayOptions | None = None,
-) -> EvaluationReport:
-    """Evaluate a detector (or a predictions file) and optionally a classifier.
-
-    Args:
-        dataset: the held-out images.
-        detector: a model-zoo name; or ``predictions``: a COCO results file.
-        classifier: a model-zoo name to score as an image-level tagger (optional).
-        device: ``auto`` or a device name.
-        store: the predictions store (default ``default_store()``).
-        params: every threshold (default ``EvalParams()``: conf 0.25, IoU 0.5).
-        progress: (model name, images done, images in total) callback.
-        should_stop: polled between batches; True stops with
-        ``visioncompare.evaluation.prediction_runs.Interrupted``. get_model: model name
-        -> loaded model (the page passes its cached loader); called
-            only when predictions are not already stored.
-        engine: ``local`` (this process) or ``ray`` (a Ray Data actor pool; the same
-            store keys, so either engine reads what the other stored).
-        ray_options: the Ray cluster address and pool shape (``engine="ray"``).
-
-    Raises:
-        KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file),
-        visioncompare.services.ray_engine.RayUnavailable (``engine="ray"`` without Ray).
-    """
-    if (detector is None) == (predictions is None):
-        raise ValueError("give exactly one of a detector or a predictions file")
-    if engine not in ("local", "ray"):
-        raise ValueError(f"unknown engine {engine!r}: local or ray")
-    if engine == "ray":
-        ray_options = ray_options or RayOptions()
-        device = ray_options.device  # the actors' device names the stored run
-    store = store or default_store()
-    versions = library_versions()
-    get_model = get_model or (lambda name: _load(name, device))
-    settings = DetectSettings()
-    run = None
-    used_device = "cpu"
-    params = params or EvalParams()
-    skipped: dict[str, int] = {}
-    if predictions is not None:
-        detections, skipped = load_coco_results(predictions, dataset)
-        source = str(predictions)
-    else:
-        identity = model_identity(detector, device)
-        hit = identity and stored_detections(
-            store, detection_key(identity, dataset, settings)
-        )
-        if hit:
-            detections, run = hit
-        elif engine == "ray":
-            identity = _ray_identity(detector, identity, get_model, device)
-            detections, run = ray_engine.predict_detections_on_ray(
-                detector, dataset, store, identity, settings, ray_options,
-                _stage(progress, detector), should_stop,
-                record={"versions": versions, "device": device},
-            )  # fmt: skip
-        else:
-            model = get_model(detector)
-            detections, run = predict_detections(
-                model, dataset, store, _model_id(model), settings,
-                batch_size=_batch(model.device), progress=_stage(progress, detector),
-                should_stop=should_stop, record={"versions": versions, "device": model.device},
-            )  # fmt: skip
-        source, used_device = detector, run.meta.get("device", "cpu")
-    aligned = align_predictions(detections, dataset)  # once, for every metric
-    tagging = classifier_run = None
-    if classifier is not None:
-        identity = model_identity(classifier, device)
-        hit = identity and stored_probabilities(
-            store, classification_key(identity, dataset)
-        )
-        if hit:
-            probabilities, classifier_run = hit
-        elif engine == "ray":
-            identity = _ray_identity(classifier, identity, get_model, device)
-            probabilities, classifier_run = ray_engine.predict_probabilities_on_ray(
-                classifier, dataset, store, identity, ray_options,
-                _stage(progress, classifier), should_stop,
-                record={"versions": versions, "device": device},
-            )  # fmt: skip
-        else:
-            model = get_model(classifier)
-            probabilities, classifier_run = predict_probabilities(
-                model, dataset, store, _model_id(model), batch_size=_batch(model.device),
-                progress=_stage(progress, classifier), should_stop=should_stop,
-                record={"versions": versions, "device": model.device},
-            )  # fmt: skip
-        tagging = evaluate_tagging(
-            dataset, probabilities, tuple(classifier_run.meta["class_names"]),
-            aligned.predictions, conf=params.conf,
-        )  # fmt: skip
-    return evaluate_predictions(
-        dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
-        classifier=classifier, classifier_run=classifier_run, device=used_device,
-        skipped=skipped,
-    )  # fmt: skip
-
-
-def _ray_identity(name: str, identity: dict | None, get_model, device: str) -> dict:
-    """The store key's model identity for a Ray run: the driver names the run from the
-    weights on this machine (downloaded once by loading the model here if missing); the
-    actors load the same files."""
-    if identity is None:
-        get_model(name)  # downloads the weights, or raises WeightsNotFoundError offline
-        identity = model_identity(name, device)
-    return identity
-
-
-def _stage(
-    progress: Callable[[str, int, int], None] | None, name: str
-) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda done, total: progress(name, done, total)
-
-
-def _load(name: str, device: str):
-    from model_zoo import get_spec, load_model
-    from model_zoo.device import device_for
-
-    spec = get_spec(name)
-    return load_model(name, device_for(device, spec.devices)[0])
-
-
-def _batch(device: str) -> int:
-    from model_zoo.device import batch_size
-
-    return batch_size(device)
-
-
-def _model_id(model) -> dict:
-    from model_zoo.identity import loaded_identity
-
-    return loaded_identity(model)
-
-
-def model_identity(name: str, device: str = "auto") -> dict | None:
-    """What identifies a model's stored predictions, without loading it (None: its weights
-    are not on this machine). Equal to ``_model_id`` of the model loaded on ``device``."""
-    from model_zoo.identity import identity_on_disk
-
-    return identity_on_disk(name, device)
-
-
-def is_stored(
-    dataset: Dataset,
-    detector: str | None,
-    classifier: str | None,
-    store: PredictionStore | None = None,
-    device: str = "auto",
-) -> bool:
-    """True when every prediction these models would make on the dataset is stored."""
-    store = store or default_store()
-    keys = []
-    if detector is not None:
-        identity = model_identity(detector, device)
-        if identity is None:
-            return False
-        keys.append(detection_key(identity, dataset, DetectSettings()))
-    if classifier is not None:
-        identity = model_identity(classifier, device)
-        if identity is None:
-            return False
-        keys.append(classification_key(identity, dataset))
-    return all(store.is_complete(k) for k in keys)

@@ -1,5 +1,5 @@
 """The Ray engine: a dataset's predictions made by a Ray Data actor pool, stored like a
-local run's.
+local run's (``RayEngine``; ``protocol.Engine``).
 
 The driver lists the images the store still lacks, hands them to Ray Data
 (``from_items`` of image ids and paths), and ``map_batches`` runs them through a pool of
@@ -47,6 +47,7 @@ from visioncompare.evaluation.store import (
     pack_probabilities,
 )
 from visioncompare.kernel.types import Detections
+from visioncompare.services.engines.local import load_on_device
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +109,6 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None):
     # Our own progress (the CLI bar, the page) replaces Ray Data's bars.
     ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
-
-
-def load_registered(name: str, device: str):
-    """The model-zoo model ``name`` on ``device`` (what each actor runs once)."""
-    from model_zoo import get_spec, load_model
-    from model_zoo.device import device_for
-
-    return load_model(name, device_for(device, get_spec(name).devices)[0])
 
 
 class BatchPredictor:
@@ -291,7 +284,7 @@ def predict_detections_on_ray(
     key = detection_key(model_id, dataset, settings)
     meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
             **(record or {})}  # fmt: skip
-    load = load or partial(load_registered, name, options.device)
+    load = load or partial(load_on_device, name, options.device)
     seconds = run_on_ray(store, key, "detect", meta, dataset, load, asdict(settings),
                          options, progress, should_stop)  # fmt: skip
     detections, run = stored_detections(store, key)
@@ -312,8 +305,70 @@ def predict_probabilities_on_ray(
     """A classifier's softmax for every image, made on Ray (or read from the store)."""
     key = classification_key(model_id, dataset)
     meta = {"model": model_id, "dataset": dataset.name, **(record or {})}
-    load = load or partial(load_registered, name, options.device)
+    load = load or partial(load_on_device, name, options.device)
     seconds = run_on_ray(store, key, "classify", meta, dataset, load, {}, options,
                          progress, should_stop)  # fmt: skip
     probabilities, run = stored_probabilities(store, key)
     return probabilities, replace(run, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class RayEngine:
+    """Predict on a Ray cluster (``protocol.Engine``).
+
+    The store key names the weights on this machine (the driver): weights missing here
+    are fetched once by loading the model here (``get_model``), or the run fails with
+    ``WeightsNotFoundError`` offline; the actors load the same files.
+
+    Attributes:
+        options: the cluster address and the actor pool's shape.
+        get_model: model name -> loaded model, used only to fetch missing weights.
+    """
+
+    options: RayOptions = RayOptions()
+    get_model: Callable[[str], object] | None = None
+    name = "ray"
+
+    @property
+    def device(self) -> str:
+        return self.options.device
+
+    def _identity(self, model: str) -> dict:
+        from model_zoo.identity import identity_on_disk
+
+        identity = identity_on_disk(model, self.device)
+        if identity is None:
+            (self.get_model or partial(load_on_device, device=self.device))(model)
+            identity = identity_on_disk(model, self.device)
+        return identity
+
+    def detections(
+        self,
+        model: str,
+        dataset: Dataset,
+        store: PredictionStore,
+        settings: DetectSettings,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        record: dict | None = None,
+    ) -> tuple[dict[int, Detections], StoredRun]:
+        """See ``protocol.Engine.detections``."""
+        return predict_detections_on_ray(
+            model, dataset, store, self._identity(model), settings, self.options,
+            progress, should_stop, record={**(record or {}), "device": self.device},
+        )  # fmt: skip
+
+    def probabilities(
+        self,
+        model: str,
+        dataset: Dataset,
+        store: PredictionStore,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        record: dict | None = None,
+    ) -> tuple[dict[int, np.ndarray], StoredRun]:
+        """See ``protocol.Engine.probabilities``."""
+        return predict_probabilities_on_ray(
+            model, dataset, store, self._identity(model), self.options, progress,
+            should_stop, record={**(record or {}), "device": self.device},
+        )  # fmt: skip

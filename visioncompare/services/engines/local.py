@@ -1,0 +1,94 @@
+"""The local engine: the model runs in this process, batch by batch, into the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.prediction_runs import (
+    DetectSettings,
+    Progress,
+    StoredRun,
+    predict_detections,
+    predict_probabilities,
+)
+from visioncompare.evaluation.store import PredictionStore
+from visioncompare.kernel.types import Detections
+
+
+def load_on_device(name: str, device: str):
+    """The model-zoo model ``name`` on ``device`` (``auto`` or a device it cannot use
+    falls back to the best device it supports)."""
+    from model_zoo import get_spec, load_model
+    from model_zoo.device import device_for
+
+    return load_model(name, device_for(device, get_spec(name).devices)[0])
+
+
+@dataclass(frozen=True)
+class LocalEngine:
+    """Predict in this process.
+
+    Attributes:
+        device: ``auto`` or a device name.
+        get_model: model name -> loaded model (the page passes its cached loader);
+            None loads from the model zoo on ``device``.
+    """
+
+    device: str = "auto"
+    get_model: Callable[[str], object] | None = None
+    name = "local"
+
+    def _load(self, model: str):
+        return (self.get_model or partial(load_on_device, device=self.device))(model)
+
+    def detections(
+        self,
+        model: str,
+        dataset: Dataset,
+        store: PredictionStore,
+        settings: DetectSettings,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        record: dict | None = None,
+    ) -> tuple[dict[int, Detections], StoredRun]:
+        """See ``protocol.Engine.detections``."""
+        loaded = self._load(model)
+        return predict_detections(
+            loaded, dataset, store, _identity(loaded), settings,
+            batch_size=_batch(loaded.device), progress=progress, should_stop=should_stop,
+            record={**(record or {}), "device": loaded.device},
+        )  # fmt: skip
+
+    def probabilities(
+        self,
+        model: str,
+        dataset: Dataset,
+        store: PredictionStore,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        record: dict | None = None,
+    ) -> tuple[dict[int, np.ndarray], StoredRun]:
+        """See ``protocol.Engine.probabilities``."""
+        loaded = self._load(model)
+        return predict_probabilities(
+            loaded, dataset, store, _identity(loaded), batch_size=_batch(loaded.device),
+            progress=progress, should_stop=should_stop,
+            record={**(record or {}), "device": loaded.device},
+        )  # fmt: skip
+
+
+def _batch(device: str) -> int:
+    from model_zoo.device import batch_size
+
+    return batch_size(device)
+
+
+def _identity(model) -> dict:
+    from model_zoo.identity import loaded_identity
+
+    return loaded_identity(model)
