@@ -34,7 +34,7 @@ from visioncompare.evaluation.prediction_runs import (
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
-from visioncompare.services.engines import Engine, RayOptions, make_engine
+from visioncompare.services.engines import Engine, RayOptions, RunRequest, make_engine
 from visioncompare.services.report import EvaluationReport, evaluate_predictions
 
 
@@ -142,18 +142,16 @@ def run_evaluation(
         detections, skipped = load_coco_results(predictions, dataset)
         source = str(predictions)
     else:
-        detections, run = stored_or_predicted_detections(
-            engine, detector, dataset, store, _stage(progress, detector), should_stop,
-            record,
-        )  # fmt: skip
+        request = RunRequest(detector, dataset, store, _stage(progress, detector),
+                             should_stop, record)  # fmt: skip
+        detections, run = stored_or_predicted_detections(engine, request)
         source, used_device = detector, run.meta.get("device", "cpu")
     aligned = align_predictions(detections, dataset)  # once, for every metric
     tagging = classifier_run = None
     if classifier is not None:
-        probabilities, classifier_run = stored_or_predicted_probabilities(
-            engine, classifier, dataset, store, _stage(progress, classifier),
-            should_stop, record,
-        )  # fmt: skip
+        request = RunRequest(classifier, dataset, store, _stage(progress, classifier),
+                             should_stop, record)  # fmt: skip
+        probabilities, classifier_run = stored_or_predicted_probabilities(engine, request)
         tagging = evaluate_tagging(
             dataset, probabilities, tuple(classifier_run.meta["class_names"]),
             aligned.predictions, conf=params.conf,
@@ -166,41 +164,27 @@ def run_evaluation(
 
 
 def stored_or_predicted_detections(
-    engine: Engine,
-    detector: str,
-    dataset: Dataset,
-    store: PredictionStore,
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    record: dict | None = None,
+    engine: Engine, request: RunRequest
 ) -> tuple[dict[int, Detections], StoredRun]:
-    """The detector's stored run on ``dataset``, read back when complete (no model
+    """The detector's stored run on the dataset, read back when complete (no model
     loaded), else made by ``engine``."""
     settings = DetectSettings()
-    identity = model_identity(detector, engine.device)
-    hit = identity and stored_detections(
-        store, detection_key(identity, dataset, settings)
-    )
-    return hit or engine.detections(
-        detector, dataset, store, settings, progress, should_stop, record
+    identity = model_identity(request.model, engine.device)
+    key = identity and detection_key(identity, request.dataset, settings)
+    return (key and stored_detections(request.store, key)) or engine.detections(
+        request, settings
     )
 
 
 def stored_or_predicted_probabilities(
-    engine: Engine,
-    classifier: str,
-    dataset: Dataset,
-    store: PredictionStore,
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    record: dict | None = None,
+    engine: Engine, request: RunRequest
 ) -> tuple[dict[int, np.ndarray], StoredRun]:
-    """The classifier's stored run on ``dataset``, read back when complete, else made
+    """The classifier's stored run on the dataset, read back when complete, else made
     by ``engine``."""
-    identity = model_identity(classifier, engine.device)
-    hit = identity and stored_probabilities(store, classification_key(identity, dataset))
-    return hit or engine.probabilities(
-        classifier, dataset, store, progress, should_stop, record
+    identity = model_identity(request.model, engine.device)
+    key = identity and classification_key(identity, request.dataset)
+    return (key and stored_probabilities(request.store, key)) or engine.probabilities(
+        request
     )
 
 

@@ -14,10 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from visioncompare.services.engines.local import LocalEngine
-from visioncompare.services.engines.protocol import Engine
+from visioncompare.services.engines.protocol import Engine, RunRequest
 from visioncompare.services.engines.ray import RayEngine, RayOptions
 
-__all__ = ["ENGINES", "Engine", "LocalEngine", "RayEngine", "RayOptions", "make_engine"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "LocalEngine",
+    "RayEngine",
+    "RayOptions",
+    "RunRequest",
+    "make_engine",
+]
 
 ENGINES: dict[str, Callable[..., Engine]] = {
     "local": lambda device, get_model, ray_options: LocalEngine(device, get_model),

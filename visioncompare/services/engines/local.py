@@ -8,16 +8,14 @@ from functools import partial
 
 import numpy as np
 
-from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
-    Progress,
     StoredRun,
     predict_detections,
     predict_probabilities,
 )
-from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.types import Detections
+from visioncompare.services.engines.protocol import RunRequest
 
 
 def load_on_device(name: str, device: str):
@@ -47,39 +45,31 @@ class LocalEngine:
         return (self.get_model or partial(load_on_device, device=self.device))(model)
 
     def detections(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        settings: DetectSettings,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
+        self, request: RunRequest, settings: DetectSettings
     ) -> tuple[dict[int, Detections], StoredRun]:
         """See ``protocol.Engine.detections``."""
-        loaded = self._load(model)
+        model = self._load(request.model)
         return predict_detections(
-            loaded, dataset, store, _identity(loaded), settings,
-            batch_size=_batch(loaded.device), progress=progress, should_stop=should_stop,
-            record={**(record or {}), "device": loaded.device},
+            model, request.dataset, request.store, _identity(model), settings,
+            batch_size=_batch(model.device), **_run_arguments(request, model.device),
         )  # fmt: skip
 
-    def probabilities(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
-    ) -> tuple[dict[int, np.ndarray], StoredRun]:
+    def probabilities(self, request: RunRequest) -> tuple[dict[int, np.ndarray], StoredRun]:
         """See ``protocol.Engine.probabilities``."""
-        loaded = self._load(model)
+        model = self._load(request.model)
         return predict_probabilities(
-            loaded, dataset, store, _identity(loaded), batch_size=_batch(loaded.device),
-            progress=progress, should_stop=should_stop,
-            record={**(record or {}), "device": loaded.device},
+            model, request.dataset, request.store, _identity(model),
+            batch_size=_batch(model.device), **_run_arguments(request, model.device),
         )  # fmt: skip
+
+
+def _run_arguments(request: RunRequest, device: str) -> dict:
+    """Progress, stop and the stored record (with the device the model ran on)."""
+    return {
+        "progress": request.progress,
+        "should_stop": request.should_stop,
+        "record": {**request.record, "device": device},
+    }
 
 
 def _batch(device: str) -> int:

@@ -1,8 +1,9 @@
-"""The one interface every engine implements."""
+"""The one interface every engine implements, and the request it takes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -11,6 +12,28 @@ from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.prediction_runs import DetectSettings, Progress, StoredRun
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.types import Detections
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One model over one dataset, into one store.
+
+    Attributes:
+        model: a model-zoo name.
+        dataset: the images to predict.
+        store: where the predictions go (and what is already there is kept).
+        progress: (images done, images in total) callback.
+        should_stop: polled between batches; True stops with
+            ``visioncompare.evaluation.prediction_runs.Interrupted``.
+        record: extra metadata stored with the run (library versions).
+    """
+
+    model: str
+    dataset: Dataset
+    store: PredictionStore
+    progress: Progress | None = None
+    should_stop: Callable[[], bool] | None = None
+    record: dict = field(default_factory=dict)
 
 
 class Engine(Protocol):
@@ -28,37 +51,15 @@ class Engine(Protocol):
     def device(self) -> str: ...
 
     def detections(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        settings: DetectSettings,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
+        self, request: RunRequest, settings: DetectSettings
     ) -> tuple[dict[int, Detections], StoredRun]:
-        """A detector's boxes for every image of ``dataset``, predicted where the store
-        lacks them and stored.
-
-        Args:
-            model: a model-zoo detector name.
-            settings: the inference settings that enter the store key.
-            progress: (images done, images in total) callback.
-            should_stop: polled between batches; True stops with
-                ``visioncompare.evaluation.prediction_runs.Interrupted``.
-            record: extra metadata stored with the run (library versions).
-        """
+        """A detector's boxes for every image, predicted where the store lacks them and
+        stored; ``settings`` enter the store key."""
         ...
 
     def probabilities(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
+        self, request: RunRequest
     ) -> tuple[dict[int, np.ndarray], StoredRun]:
         """A classifier's (C,) softmax for every image, predicted where the store lacks
-        it and stored (arguments as ``detections``)."""
+        it and stored."""
         ...

@@ -48,6 +48,7 @@ from visioncompare.evaluation.store import (
 )
 from visioncompare.kernel.types import Detections
 from visioncompare.services.engines.local import load_on_device
+from visioncompare.services.engines.protocol import RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -343,32 +344,19 @@ class RayEngine:
         return identity
 
     def detections(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        settings: DetectSettings,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
+        self, request: RunRequest, settings: DetectSettings
     ) -> tuple[dict[int, Detections], StoredRun]:
         """See ``protocol.Engine.detections``."""
         return predict_detections_on_ray(
-            model, dataset, store, self._identity(model), settings, self.options,
-            progress, should_stop, record={**(record or {}), "device": self.device},
+            request.model, request.dataset, request.store, self._identity(request.model),
+            settings, self.options, request.progress, request.should_stop,
+            record={**request.record, "device": self.device},
         )  # fmt: skip
 
-    def probabilities(
-        self,
-        model: str,
-        dataset: Dataset,
-        store: PredictionStore,
-        progress: Progress | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        record: dict | None = None,
-    ) -> tuple[dict[int, np.ndarray], StoredRun]:
+    def probabilities(self, request: RunRequest) -> tuple[dict[int, np.ndarray], StoredRun]:
         """See ``protocol.Engine.probabilities``."""
         return predict_probabilities_on_ray(
-            model, dataset, store, self._identity(model), self.options, progress,
-            should_stop, record={**(record or {}), "device": self.device},
+            request.model, request.dataset, request.store, self._identity(request.model),
+            self.options, request.progress, request.should_stop,
+            record={**request.record, "device": self.device},
         )  # fmt: skip
