@@ -231,3 +231,12 @@ def evaluate_twin_detectors(tmp_path, monkeypatch):
     ).run()
     at.button(key="evaluate_run").click().run()
     return at
+
+
+def open_view(at, group: str, view: str | None = None):
+    """Open one view of the Evaluate page's explorer and rerun: its tabs track their
+    state, so only the open view runs (``components.evaluate.explorer``)."""
+    at.session_state["evaluate_group"] = group
+    if view is not None:
+        at.session_state[f"evaluate_view_{group.lower().replace(' ', '_')}"] = view
+    return at.run()

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tests.helpers import evaluate_twin_detectors
+from tests.helpers import evaluate_twin_detectors, open_view
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _markdown(at: AppTest) -> str:
 
 
 def test_error_types_table_chart_and_browser(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Errors", "Error types")
     assert not at.exception and not at.error
     table = _frame_with(at, "dAP50")
     assert table["error type"].tolist() == [
@@ -57,7 +57,7 @@ def test_error_types_table_chart_and_browser(evaluated):
 
 
 def test_per_image_worst_first_with_filters_and_not_map(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Per image")
     at.radio(key="evaluate_pi_metric").set_value("AP").run()
     frame = _frame_with(at, "objects", "AP")
     assert frame["AP"].is_monotonic_increasing and len(frame) > 50
@@ -74,9 +74,10 @@ def test_per_image_worst_first_with_filters_and_not_map(evaluated):
 
 
 def test_size_curves_and_best_threshold_moves_the_explorer(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Summary", "By size")
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Precision-recall by object size" in t for t in titles)
+    open_view(at, "Summary", "Best threshold")
     (button,) = [b for b in at.button if b.key == "evaluate_best_move"]
     target = float(button.label.rsplit(" ", 1)[-1])
     button.click().run()
@@ -87,7 +88,7 @@ def test_size_curves_and_best_threshold_moves_the_explorer(evaluated):
 
 
 def test_classifier_versus_detector_image_by_image(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Side by side", "Classification vs detection")
     radio = at.radio(key="evaluate_tagimg_case")
     counts = [int(o.rsplit("(", 1)[1].split()[0]) for o in radio.options]
     # the person class cannot be named by ImageNet; the detector finds plenty of others
@@ -107,6 +108,7 @@ def test_two_detectors_image_by_image(tmp_path, monkeypatch):
     two agree everywhere, so only "both miss" lists images, and it shows both models."""
     at = evaluate_twin_detectors(tmp_path, monkeypatch)
     assert not at.exception and not at.error
+    open_view(at, "Side by side", "Two detectors")
     radio = at.radio(key="evaluate_two_category")
     labels = dict(zip(radio.options, radio.options))
     assert any(o.startswith("B finds what A missed (0 images)") for o in labels)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from components.shared import cache
 from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
-from tests.helpers import evaluate_twin_detectors
+from tests.helpers import evaluate_twin_detectors, open_view
 from visioncompare.datasets.roots import REFUSED
 
 
@@ -44,6 +44,11 @@ def test_evaluation_shows_cards_table_and_charts(evaluated):
     assert cards["Images / boxes"] == "100 / 273"
     assert cards["Device, time/image"].startswith("cpu")
     titles = [c.proto.spec for c in at.get("plotly_chart")]
+    # Only the open view runs: gather the charts of the three views that hold them.
+    for group, view in (("Summary", "IoU"), ("Errors", "Confusion matrix")):
+        titles += [c.proto.spec for c in open_view(at, group, view).get("plotly_chart")]
+    open_view(at, "Summary", "Per class")
+    titles += [c.proto.spec for c in at.get("plotly_chart")]
     for needle in (
         "Precision-recall",
         "F1, precision and recall",
@@ -71,31 +76,34 @@ def test_sliders_change_counts_without_loading_a_model(evaluated):
     at.slider(key="evaluate_iou").set_value(0.75).run()
     stricter = _metrics(at)
     assert int(stricter["TP"]) < int(after["TP"])
+    open_view(at, "Errors", "Confusion matrix")
     assert any("conf 0.60, IoU 0.75" in c.proto.spec for c in at.get("plotly_chart"))
     assert dict(cache.LOAD_COUNTS) == loads
 
 
 def test_classifier_comparison_and_mAP_recipes(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Side by side", "Classification vs detection")
     text = " ".join(md.value for md in at.markdown)
     assert "Image-level mAP: classifier" in text
     captions = " ".join(c.value for c in at.caption)
     assert "Cannot be named by ImageNet at all: person" in captions
+    open_view(at, "Why numbers differ")
     # A static table: the one-sentence causes wrap instead of being cut.
     recipes = [t.value for t in at.table if "recipe" in t.value.columns]
     assert recipes and len(recipes[0]) == 8 and "cause" in recipes[0].columns
     assert "Ultralytics mAP50-95" in recipes[0]["recipe"].tolist()
     assert "tools" in recipes[0].columns
-    assert len(at.get("download_button")) == 3
+    assert len(open_view(at, "Downloads").get("download_button")) == 3
 
 
 def test_error_browser_and_confusion_cell_list_images(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Errors", "Error browser")
     at.radio(key="evaluate_err_sort").set_value("misses").run()
     assert not at.exception
     table = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)
     assert table["FN"].is_monotonic_decreasing
     assert len(at.image) >= 1
+    open_view(at, "Errors", "Confusion matrix")
     assert at.selectbox(key="evaluate_cm_cell").value is not None
 
 
@@ -133,6 +141,7 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
     on the COCO subset: metrics side by side and a per-class AP difference chart."""
     at = evaluate_twin_detectors(tmp_path, monkeypatch)
     assert not at.exception and not at.error
+    open_view(at, "Side by side", "Two detectors")
     side = next(
         df.value
         for df in at.dataframe
@@ -151,7 +160,7 @@ def test_the_stop_button_is_gone_once_the_run_has_finished(evaluated):
 
 
 def test_every_download_is_ready_before_the_click_and_does_not_rerun(evaluated):
-    buttons = evaluated.get("download_button")
+    buttons = open_view(evaluated, "Downloads").get("download_button")
     assert len(buttons) == 3
     for button in buttons:
         # Not a deferred file (a rerun between two clicks dropped those) and no rerun.
@@ -177,7 +186,7 @@ def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monke
 
 
 def test_error_browser_follows_the_new_top_row_and_explains_ignored(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Errors", "Error browser")
     at.radio(key="evaluate_err_sort").set_value("false positives").run()
     picker = at.selectbox(key="evaluate_err_image")
     top = picker.options[0]
@@ -223,7 +232,7 @@ def test_class_table_is_shown_before_any_model_runs(tmp_path, monkeypatch):
 
 
 def test_error_browser_pages_its_image_list(evaluated):
-    at = evaluated
+    at = open_view(evaluated, "Errors", "Error browser")
     page = at.number_input(key="evaluate_err_page")
     assert page.value == 1 and page.max == 2  # 100 images, 50 a page
     first_page = next(df.value for df in at.dataframe if "worst IoU" in df.value.columns)

@@ -1,5 +1,5 @@
-"""End to end: evaluate the COCO subset, open the Error types tab, click an error type and
-land in its error browser with the image drawn, in headless Chromium."""
+"""End to end: evaluate the COCO subset, open the Errors group's Error types tab, click an
+error type and land in its error browser with the image drawn, in headless Chromium."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def test_click_an_error_type_and_land_in_the_error_browser(tmp_path, monkeypatch
         page.get_by_role("button", name="Evaluate").click()
         page.get_by_text("mAP50-95").first.wait_for(timeout=300_000)
         wait_until_idle(page, 300_000)
+        page.get_by_role("tab", name="Errors", exact=True).click()
+        wait_until_idle(page)
         page.get_by_role("tab", name="Error types").click()
         chart = page.locator(".js-plotly-plot").filter(has_text="TIDE error types")
         chart.first.wait_for(state="visible", timeout=60_000)

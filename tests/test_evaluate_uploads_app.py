@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.shared.controls import SERVER_FOLDER, UPLOAD_DATASET
 from tests.conftest import REPO
+from tests.helpers import open_view
 from tests.test_archives import make_zip
 from tests.upload_builders import (
     coco_archive,
@@ -160,6 +161,7 @@ def test_annotations_alone_draw_on_a_blank_canvas(env):
     assert "has annotations but no images" in texts(at)
     at.button(key="evaluate_run").click().run()
     assert not at.exception and not at.error, texts(at)
+    open_view(at, "Errors", "Error browser")
     assert any("blank canvas of the annotated size" in c.value for c in at.caption)
 
 
@@ -225,6 +227,7 @@ def test_two_sessions_never_see_each_others_data(env):
     uploads = server_folder(env / "uploads")
     assert len(_runs(uploads / folder_a / "predictions.sqlite")) == 2
     # The classifier's probabilities are read back from A's own store.
+    open_view(a, "Side by side", "Classification vs detection")
     assert "stored predictions are not available" not in texts(a)
     assert any(r.key == "evaluate_tagimg_case" for r in a.radio)
     assert not _runs(env / "runs" / "predictions.sqlite")
@@ -274,6 +277,7 @@ def test_two_predictions_files_side_by_side(env):
         np.testing.assert_allclose(
             list(report.coco.stats.values()), expected, atol=1e-9
         )
+    open_view(at, "Side by side")
     assert "Two detectors" in [t.label for t in at.tabs]
 
 

@@ -1,7 +1,17 @@
 """The Evaluate page's threshold explorer: one confidence and IoU, and every view that
-depends on them, in tabs."""
+depends on them, in six groups of tabs (Summary, Errors, Per image, Side by side, Why
+numbers differ, Downloads) that fit a 1280 px screen.
+
+The tabs track their state, so only the open view runs on a rerun: moving a slider
+recomputes what is on screen, not the twelve views behind the other tabs. A new view is
+one ``View`` in ``VIEWS``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 import streamlit as st
 
@@ -31,86 +41,145 @@ from components.shared import cache
 from components.shared.controls import thresholds_ui
 from visioncompare.services.evaluation_run import runs_dir
 
+KEY = "evaluate"
+
+
+@dataclass
+class Explored:
+    """What every view reads: the run's reports and the explorer's thresholds; the
+    matches at those thresholds are computed once, and only when a view asks.
+
+    Attributes:
+        report: the first report (its detector or predictions file is the one explored).
+        results: every report of the run (a second one opens "Two detectors").
+        dataset: the dataset evaluated.
+        report_id: the report's key in the server-wide caches.
+        choice: the page's ``EvaluateChoice`` (an upload's classifier probabilities
+            are in the session's own store).
+        conf, iou: the explorer's thresholds.
+    """
+
+    report: object
+    results: list
+    dataset: object
+    report_id: str
+    choice: object
+    conf: float
+    iou: float
+
+    @cached_property
+    def match(self):
+        return self.report.explorer.match(self.iou)
+
+    @cached_property
+    def records(self):
+        return self.match.at_confidence(self.conf)
+
+
+@dataclass(frozen=True)
+class View:
+    """One tab: its group, its label, what it draws, and when it has anything to show."""
+
+    group: str
+    label: str
+    render: Callable[[Explored], None]
+    shown: Callable[[Explored], bool] = lambda explored: True
+
+
+def _confusion(e: Explored) -> None:
+    names = {s.image_id: s.name for s in e.dataset.samples}
+    confusion_section(e.report.explorer.confusion(e.conf, e.iou), names, KEY)
+
+
+def _two_detectors(e: Explored) -> None:
+    compare_section(e.results[0], e.results[1], KEY)
+    two_models_images_section(e.results[0], e.results[1], e.records, e.conf, e.iou, KEY)
+
+
+def _classifier(e: Explored) -> None:
+    tagging_section(e.report)
+    run = e.report.classifier_run
+    probabilities = (
+        e.choice.files.probabilities(run.key)
+        if e.choice.uploaded
+        else cache.classifier_probabilities(run.key, str(runs_dir()))
+    )
+    tagging_images_section(e.report, e.records, e.conf, KEY, e.report_id, probabilities)
+
+
+def _why(e: Explored) -> None:
+    st.caption("The same stored predictions, scored the ways different tools do:")
+    disagreement_section(cache.disagreement(e.report_id, e.report))
+
+
+VIEWS: tuple[View, ...] = (
+    View("Summary", "Precision-recall", lambda e: pr_section(e.report, e.match, e.conf, KEY)),
+    View("Summary", "Per class", lambda e: per_class_section(e.report, KEY)),
+    View("Summary", "By size", lambda e: size_section(e.report, e.iou, KEY)),
+    View("Summary", "IoU", lambda e: iou_section(e.records, e.iou, KEY)),
+    View("Summary", "Best threshold",
+         lambda e: best_point_section(e.report, e.iou, KEY, e.report_id)),
+    View("Summary", "COCO table", lambda e: coco_table(e.report)),
+    View("Errors", "Error types",
+         lambda e: error_types_section(e.report, e.records, e.conf, KEY)),
+    View("Errors", "Error browser", lambda e: errors_section(e.records, e.dataset, KEY)),
+    View("Errors", "Confusion matrix", _confusion),
+    View("Per image", "Per image", lambda e: per_image_section(
+        e.report, e.records, e.conf, e.iou, KEY, e.report_id)),
+    View("Side by side", "Two detectors", _two_detectors, lambda e: len(e.results) > 1),
+    View("Side by side", "Classification vs detection", _classifier,
+         lambda e: e.report.tagging is not None),
+    View("Why numbers differ", "Why numbers differ", _why),
+    View("Downloads", "Downloads",
+         lambda e: downloads(e.report, e.records, KEY, e.report_id)),
+)  # fmt: skip
+"""Every view of the explorer, in the order of its tabs."""
+
+EMPTY_GROUP = {
+    "Side by side": "Nothing to put side by side yet: pick a second detector (or upload a "
+    "predictions file) or a classifier above, then press Evaluate.",
+}
+"""What a group says when none of its views has anything to show."""
+
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:
-    """The threshold explorer and every tab that depends on its thresholds.
+    """The threshold explorer and every view that depends on its thresholds.
 
     Args:
         report: the first report (its detector or predictions file is the one explored).
-        results: every report of the run (a second one opens the "Two detectors" tab).
+        results: every report of the run (a second one opens the "Two detectors" view).
         dataset: the dataset evaluated.
         report_id: the report's key in the server-wide caches.
         choice: the page's ``EvaluateChoice`` (an upload's classifier probabilities
             are in the session's own store).
     """
     st.subheader("Threshold explorer")
-    conf, iou = thresholds_ui("evaluate", report.params.conf, report.params.iou)
-    explorer = report.explorer
-    match = explorer.match(iou)
-    records = match.at_confidence(conf)
-    threshold_metrics(explorer.summary(conf, iou))
+    conf, iou = thresholds_ui(KEY, report.params.conf, report.params.iou)
+    explored = Explored(report, results, dataset, report_id, choice, conf, iou)
+    threshold_metrics(report.explorer.summary(conf, iou))
+    groups = list(dict.fromkeys(view.group for view in VIEWS))
+    for group, tab in zip(
+        groups, st.tabs(groups, key=f"{KEY}_group", on_change="rerun"), strict=True
+    ):
+        if not tab.open:
+            continue
+        with tab:
+            views = [v for v in VIEWS if v.group == group and v.shown(explored)]
+            _group(group, views, explored)
 
-    tabs = st.tabs(
-        [
-            "Precision-recall",
-            "Per class",
-            "IoU",
-            "Confusion matrix",
-            "Error browser",
-            "Error types",
-            "Per image",
-            "By size",
-            "Best threshold",
-            "COCO table",
-            *(["Two detectors"] if len(results) > 1 else []),
-            *(["Classification vs detection"] if report.tagging is not None else []),
-            "Why mAP differs",
-            "Downloads",
-        ]
-    )
-    tab = iter(tabs)
-    with next(tab):
-        pr_section(report, match, conf, "evaluate")
-    with next(tab):
-        per_class_section(report, "evaluate")
-    with next(tab):
-        iou_section(records, iou, "evaluate")
-    with next(tab):
-        names = {s.image_id: s.name for s in dataset.samples}
-        confusion_section(explorer.confusion(conf, iou), names, "evaluate")
-    with next(tab):
-        errors_section(records, dataset, "evaluate")
-    with next(tab):
-        error_types_section(report, records, conf, "evaluate")
-    with next(tab):
-        per_image_section(report, records, conf, iou, "evaluate", report_id)
-    with next(tab):
-        size_section(report, iou, "evaluate")
-    with next(tab):
-        best_point_section(report, iou, "evaluate", report_id)
-    with next(tab):
-        coco_table(report)
-    if len(results) > 1:
-        with next(tab):
-            compare_section(results[0], results[1], "evaluate")
-            two_models_images_section(
-                results[0], results[1], records, conf, iou, "evaluate"
-            )
-    if report.tagging is not None:
-        with next(tab):
-            tagging_section(report)
-            probabilities = (
-                choice.files.probabilities(report.classifier_run.key)
-                if choice.uploaded
-                else cache.classifier_probabilities(
-                    report.classifier_run.key, str(runs_dir())
-                )
-            )
-            tagging_images_section(
-                report, records, conf, "evaluate", report_id, probabilities
-            )
-    with next(tab):
-        st.caption("The same stored predictions, scored the ways different tools do:")
-        disagreement_section(cache.disagreement(report_id, report))
-    with next(tab):
-        downloads(report, records, "evaluate", report_id)
+
+def _group(group: str, views: list[View], explored: Explored) -> None:
+    """One group's views: the view itself when it is the group, else tabs of its views
+    (only the open one runs)."""
+    if not views:
+        st.info(EMPTY_GROUP.get(group, "Nothing to show here for this run."))
+        return
+    if len(views) == 1 and views[0].label == group:
+        views[0].render(explored)
+        return
+    labels = [v.label for v in views]
+    key = f"{KEY}_view_{group.lower().replace(' ', '_')}"
+    for view, tab in zip(views, st.tabs(labels, key=key, on_change="rerun"), strict=True):
+        if tab.open:
+            with tab:
+                view.render(explored)
