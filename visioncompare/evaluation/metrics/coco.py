@@ -37,6 +37,8 @@ def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
 
     VOC ``difficult`` objects have no COCO equivalent; they are left out of COCO-style
     metrics (as Ultralytics does for VOC), while VOC AP ignores them as the devkit does.
+    Boxes are a COCO file's own ``[x, y, w, h]`` where the dataset came from one, else
+    float64 from the float32 ``xyxy``: the boxes the evaluation scores.
     """
     images, annotations = [], []
     for sample in dataset.samples:
@@ -46,16 +48,18 @@ def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
         )  # fmt: skip
         gt = sample.gt
         xyxy = gt.xyxy.astype(np.float64)
+        made = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+        own = _file_xywh(gt)
+        boxes = np.where(np.isnan(own), made, own).tolist()
         for j in range(len(gt)):
             if drop_difficult and gt.extra["difficult"][j]:
                 continue
-            x1, y1, x2, y2 = xyxy[j].tolist()
             annotations.append(
                 {
                     "id": len(annotations) + 1,
                     "image_id": sample.image_id,
                     "category_id": dataset.category_ids[int(gt.class_ids[j])],
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "bbox": boxes[j],
                     "area": float(gt.extra["area"][j]),
                     "iscrowd": int(gt.extra["iscrowd"][j]),
                 }

@@ -7,8 +7,11 @@ rows) is read from one evaluation.
 
 The rules are pycocotools' (``cocoeval.py``), reproduced exactly and tested equal to it:
 
-- boxes are ``[x, y, w, h]`` float64 made from our float32 ``xyxy``; IoU is computed as
-  ``maskApi.c``'s ``bbIou`` does (a crowd region divides by the detection's area);
+- boxes are ``[x, y, w, h]`` float64: a file's own numbers where the boxes came from one
+  (a COCO annotation file's ``bbox``, a results file's: ``FILE_BOX``), else made from our
+  float32 ``xyxy`` exactly as ``coco.coco_results`` / ``coco.coco_ground_truth`` write
+  them; IoU is computed as ``maskApi.c``'s ``bbIou`` does (a crowd region divides by the
+  detection's area), so a pair exactly on a threshold falls on pycocotools' side of it;
 - per (image, class), detections in stable score order, at most ``max_dets[-1]``;
 - a detection takes, among ground truths still free (crowd regions never fill up), the
   not-ignored one with the highest IoU >= the threshold (ties: the later one), else an
@@ -33,6 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from visioncompare.datasets.types import (  # re-exported: results files use it too
+    FILE_BOX as FILE_BOX,
+)
 from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.metrics.accumulate import (  # re-exported
     STAT_NAMES as STAT_NAMES,
@@ -161,13 +167,18 @@ def flatten(
         return np.zeros((0, width) if width else 0, dtype)
 
     g_xyxy = [gt.xyxy[k] for _, gt, k in g_parts]
+    g_xywh = [_file_xywh(gt[k]) for _, gt, k in g_parts]
     d_xyxy = [det.xyxy for _, det in d_parts]
     d_xywh = [_file_xywh(det) for _, det in d_parts]
     return Flat(
         image_ids=np.array([s.image_id for s in samples], np.int64),
         gt_image=cat([np.full(len(k), n) for n, _, k in g_parts], np.int64),
         gt_class=cat([gt.class_ids[k] for _, gt, k in g_parts], np.int64),
-        gt_xywh=xywh(cat(g_xyxy, np.float32, 4)),
+        gt_xywh=np.where(
+            np.isnan(cat(g_xywh, np.float64, 4)),
+            xywh(cat(g_xyxy, np.float32, 4)),
+            cat(g_xywh, np.float64, 4),
+        ),
         gt_area=cat([gt.extra["area"][k] for _, gt, k in g_parts], np.float64),
         gt_crowd=cat([gt.extra["iscrowd"][k] > 0 for _, gt, k in g_parts], bool),
         gt_index=cat([k for _, _, k in g_parts], np.int64),
@@ -184,12 +195,6 @@ def flatten(
     )
 
 
-FILE_BOX = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
-"""``Detections.extra`` keys holding a results file's own float64 ``[x, y, w, h]``: the
-COCO evaluation uses them, so a file scores exactly as pycocotools scores it (no float32
-rounding; negative widths and heights kept, as pycocotools keeps them)."""
-
-
 FILE_SCORE = "file_score"
 """``Detections.extra`` key of a results file's own float64 score (ranked as pycocotools
 ranks it; ``scores`` holds its float32 rounding)."""
@@ -202,6 +207,8 @@ def _file_score(det: Detections) -> np.ndarray:
 
 
 def _file_xywh(det: Detections) -> np.ndarray:
+    """(N, 4) the file's own ``[x, y, w, h]`` of ground truth or detections, NaN where
+    the boxes did not come from a file."""
     if all(k in det.extra for k in FILE_BOX):
         return np.stack([det.extra[k] for k in FILE_BOX], axis=1).astype(np.float64)
     return np.full((len(det), 4), np.nan)
