@@ -200,6 +200,11 @@ FILE_SCORE = "file_score"
 ranks it; ``scores`` holds its float32 rounding)."""
 
 
+FILE_ORDER = "file_order"
+"""``Detections.extra`` key of each detection's position in the results file it was read
+from: the VOC devkit ranks tied scores in results-file order."""
+
+
 def _file_score(det: Detections) -> np.ndarray:
     if FILE_SCORE in det.extra:
         return det.extra[FILE_SCORE].astype(np.float64)
