@@ -125,6 +125,15 @@ def print_summary(report, paths: dict[str, Path]) -> None:
             for _, row in errors.iterrows()
         ),
     ]
+    lines += [
+        "",
+        "why mAP differs (the same predictions scored as other tools score them; "
+        "why_differs.csv says who and why):",
+        *(
+            f"  {row['recipe']:42} {_format(row['value'])}"
+            for _, row in report.disagreement.iterrows()
+        ),
+    ]
     if report.tagging is not None:
         t = report.tagging
         lines += [
