@@ -81,7 +81,7 @@ def explorer_section(report, results: list, dataset, report_id: str, choice) -> 
     with next(tab):
         errors_section(records, dataset, "evaluate")
     with next(tab):
-        error_types_section(report, records, conf, "evaluate")
+        error_types_section(report, records, conf, "evaluate", report_id)
     with next(tab):
         per_image_section(report, records, conf, iou, "evaluate", report_id)
     with next(tab):

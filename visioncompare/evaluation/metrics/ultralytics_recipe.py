@@ -78,39 +78,47 @@ class UltralyticsInputs:
     target_cls: np.ndarray
 
 
-def _greedy_by_confidence(
+def greedy_match(
     pair_dt: np.ndarray,
     pair_gt: np.ndarray,
     iou: np.ndarray,
     group: np.ndarray,
-    iouv: np.ndarray,
+    thresholds: np.ndarray,
     n_dt: int,
     n_gt: int,
-) -> np.ndarray:
-    """``match_predictions``' greedy matching for every image and class at once.
+    position: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A greedy matching by confidence, for every group (image and class) at once: the
+    rule of Ultralytics' ``match_predictions`` and of tidecv's ``TIDEExample``.
+
+    Each detection, in ``position`` order inside its group, takes among the objects still
+    unclaimed at a threshold the one it overlaps most, the first object on a tie (as
+    ``argmax``), if that overlap reaches the threshold.
 
     Args:
-        pair_dt, pair_gt: every (detection, object) pair of one image and class with IoU
-            of at least ``iouv[0]``, detections numbered in confidence order inside each
-            image, objects in label order.
-        iou: (P,) float32 IoU of each pair.
-        group: (D,) the (image, class) key of each detection.
-        iouv: (T,) float32 thresholds.
+        pair_dt, pair_gt: every (detection, object) pair of one group with IoU of at
+            least ``thresholds.min()``, objects numbered in their image's order.
+        iou: (P,) IoU of each pair (float32 for Ultralytics, float64 for tidecv).
+        group: (D,) the group key of each detection.
+        thresholds: (T,) IoU thresholds, each matched on its own.
+        n_dt, n_gt: the number of detections and objects.
+        position: (D,) the confidence order inside a group (None: the detection's
+            index, when detections are numbered best first).
 
     Returns:
-        (D, T) bool, true positives.
+        (true positives (D, T) bool, the object each took (D, T), -1 for none).
 
-    A detection only competes with the detections of its image and class (another
-    class's overlap is zeroed before ``argmax``), so step ``r`` matches the ``r``-th
-    candidate of every (image, class) at once: among its objects still unclaimed at a
-    threshold, the highest IoU, the first object on a tie (``argmax``), if it reaches the
-    threshold.
+    A detection only competes with the detections of its group (another class's overlap
+    is zeroed before ``argmax`` in both tools), so step ``r`` matches the ``r``-th
+    candidate of every group at once.
     """
-    tp = np.zeros((n_dt, len(iouv)), bool)
+    tp = np.zeros((n_dt, len(thresholds)), bool)
+    took = np.full((n_dt, len(thresholds)), -1, np.int64)
     if not len(pair_dt):
-        return tp
-    cand = np.unique(pair_dt)  # ascending: confidence order inside each group
-    cand_sorted = cand[np.argsort(group[cand], kind="stable")]
+        return tp, took
+    cand = np.unique(pair_dt)
+    within = cand if position is None else position[cand]
+    cand_sorted = cand[np.lexsort((within, group[cand]))]
     g = group[cand_sorted]
     rank = np.empty(n_dt, np.int64)
     rank[cand_sorted] = np.arange(len(cand_sorted)) - np.searchsorted(g, g, "left")
@@ -120,8 +128,8 @@ def _greedy_by_confidence(
         pair_dt[order], pair_gt[order], iou[order], prank[order],
     )  # fmt: skip
     bounds = np.searchsorted(prank, np.arange(prank.max() + 2))
-    above = iou[:, None] >= iouv[None, :]  # (P, T)
-    taken = np.zeros((n_gt, len(iouv)), bool)
+    above = iou[:, None] >= thresholds[None, :]  # (P, T)
+    taken = np.zeros((n_gt, len(thresholds)), bool)
     for r in range(len(bounds) - 1):
         s = slice(bounds[r], bounds[r + 1])
         pd_, pg = pair_dt[s], pair_gt[s]
@@ -130,14 +138,15 @@ def _greedy_by_confidence(
         seg = np.flatnonzero(np.r_[True, pd_[1:] != pd_[:-1]])
         seg_of = np.repeat(np.arange(len(seg)), np.diff(np.r_[seg, len(pd_)]))
         valid = above[s] & ~taken[pg]  # (P, T)
-        v = np.where(valid, iou[s][:, None], np.float32(-1))
+        v = np.where(valid, iou[s][:, None], iou.dtype.type(-1))
         best = np.maximum.reduceat(v, seg, axis=0)
         pos = np.where(valid & (v == best[seg_of]), np.arange(len(pd_))[:, None], len(pd_))
         chosen = np.minimum.reduceat(pos, seg, axis=0)  # (S, T): the first object
         si, ti = np.nonzero(chosen < len(pd_))
         taken[pg[chosen[si, ti]], ti] = True
         tp[pd_[seg[si]], ti] = True
-    return tp
+        took[pd_[seg[si]], ti] = pg[chosen[si, ti]]
+    return tp, took
 
 
 def ultralytics_inputs(
@@ -145,7 +154,7 @@ def ultralytics_inputs(
 ) -> UltralyticsInputs:
     """The validator's ``stats`` for our predictions: at most ``max_det`` boxes per image
     (its NMS cap), best first; matched as ``DetectionValidator.match_predictions`` (see
-    ``_greedy_by_confidence``) with IoU in float32 as ``box_iou``."""
+    ``greedy_match``) with IoU in float32 as ``box_iou``."""
     iouv = np.linspace(0.5, 0.95, 10, dtype=np.float32)  # torch.linspace in float32
     d_img, d_cls, d_box, d_conf, g_img, g_cls, g_box = [], [], [], [], [], [], []
     for n, sample in enumerate(dataset.samples):
@@ -181,7 +190,7 @@ def ultralytics_inputs(
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     iou = inter / (area_a + area_b - inter + np.float32(1e-7))
     near = iou >= iouv[0]
-    tp = _greedy_by_confidence(
+    tp, _ = greedy_match(
         pd_[near], pg[near], iou[near], group, iouv, len(conf), len(g_cls)
     )
     return UltralyticsInputs(tp, conf, d_cls, g_cls)
