@@ -8,12 +8,9 @@ here): ``_accumulate`` turns stored matches into pycocotools' precision and reca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:  # cocoeval imports this module: only the types go the other way
-    from visioncompare.evaluation.metrics.cocoeval import EvalParams, Flat
+from visioncompare.evaluation.metrics.cocoeval_types import EvalParams, Flat
 
 
 def _accumulate(
