@@ -56,6 +56,27 @@ def test_error_types_table_chart_and_browser(evaluated):
     assert any("Thick magenta" in c.value for c in at.caption)
 
 
+def test_error_types_under_tidecvs_rules_are_picked_and_labelled(evaluated):
+    from visioncompare.evaluation.metrics.error_types import RULES
+
+    at = evaluated
+    rules = at.radio(key="evaluate_tide_rules")
+    assert rules.value == "coco" and list(rules.options) == [RULES[r] for r in RULES]
+    coco = _frame_with(at, "dAP50")
+    assert any(c.value.startswith(RULES["coco"]) for c in at.caption)
+    rules.set_value("tidecv").run()
+    assert not at.exception and not at.error
+    tide = _frame_with(at, "dAP50")
+    assert tide["error type"].tolist() == coco["error type"].tolist()
+    assert (tide["dAP50"] >= 0).all() and tide["count"].sum() > 0
+    assert any(
+        c.value.startswith(RULES["tidecv"]) and "tidecv's AP50" in c.value
+        for c in at.caption
+    )
+    rules.set_value("coco").run()  # back to the page's rules for the tests below
+    assert not at.exception
+
+
 def test_per_image_worst_first_with_filters_and_not_map(evaluated):
     at = open_view(evaluated, "Per image")
     at.radio(key="evaluate_pi_metric").set_value("AP").run()

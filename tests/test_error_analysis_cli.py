@@ -62,3 +62,34 @@ def test_cli_writes_error_types_and_per_image_csv(tmp_path, capsys, monkeypatch)
     assert len(per_image) == 32
     summary = report.summary
     assert (per_image["TP"].sum(), per_image["FP"].sum()) == (summary.tp, summary.fp)
+
+
+def test_cli_writes_why_map_differs_as_csv_and_in_metrics_json(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    dataset = load_bundled("coco-val2017-first32")
+    predictions = _jittered_predictions(dataset, seed=1)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(coco_results(predictions, dataset)))
+    code = cli(["evaluate", "--dataset", "coco-val2017-first32", "--predictions",
+                str(path), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "why mAP differs" in printed and "why_differs.csv" in printed
+    written = pd.read_csv(tmp_path / "out" / "why_differs.csv")
+    in_json = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    expected = evaluate_predictions(dataset, predictions, "jittered").disagreement
+    assert list(written.columns) == ["recipe", "value", "tools", "cause"]
+    assert len(expected) == 8
+    for frame in (written, pd.DataFrame(in_json["why_map_differs"])):
+        assert frame["recipe"].tolist() == expected["recipe"].tolist()
+        assert frame["tools"].tolist() == expected["tools"].tolist()
+        assert frame["cause"].tolist() == expected["cause"].tolist()
+        assert frame["value"].to_numpy() == pytest.approx(
+            expected["value"].to_numpy(), abs=1e-12
+        )
+    row = written.set_index("recipe")["value"]
+    assert row["COCO AP50-95, maxDets 100"] == pytest.approx(
+        in_json["coco"]["AP"], abs=1e-12
+    )

@@ -257,3 +257,69 @@ def test_voc_names_become_coco_names_in_every_format(tmp_path, fmt):
     assert table.loc["airplane", "dataset class"] == "aeroplane"
     assert table.loc["airplane", "status"] == "renamed (airplane -> aeroplane)"
     assert table.loc["cup", "status"] == "unmatched: left out"
+
+
+# ---- tied scores: the devkit's stable sort of the results file -------------------------
+
+
+def _tie_case(image_order):
+    """Two images with one "dog" each; each image has one box at score 0.5: a hit on
+    image 1, a miss (far away) on image 2. The rank of the tie decides AP."""
+    spec = {1: ([[0, 0, 40, 40]], [0]), 2: ([[0, 0, 40, 40]], [0])}
+    from pathlib import Path
+
+    from visioncompare.datasets.types import Dataset, Sample, make_gt
+
+    samples = tuple(
+        Sample(i, Path(f"/x/{i}.jpg"), 640, 480, make_gt(*spec[i], ("dog",)))
+        for i in image_order
+    )
+    dataset = Dataset("ties", "coco", Path("/x"), ("dog",), samples)
+    preds = {
+        1: make_detections([[0, 0, 40, 40]], [0.5], [0], ("dog",)),
+        2: make_detections([[300, 300, 340, 340]], [0.5], [0], ("dog",)),
+    }
+    return dataset, preds
+
+
+def _devkit(dataset, entries):
+    """The devkit on results-file entries (image id, score, xyxy), in file order."""
+    gt = {s.image_id: (s.gt.xyxy, s.gt.extra["difficult"] > 0) for s in dataset.samples}
+    return voc_devkit_ap(gt, entries, 0.5), voc_devkit_ap(gt, entries, 0.5, True)
+
+
+@pytest.mark.parametrize("image_order", [(1, 2), (2, 1)])
+def test_tied_scores_of_a_models_run_rank_by_image_id_whatever_the_annotation_order(
+    image_order,
+):
+    dataset, preds = _tie_case(image_order)
+    result = evaluate_voc(dataset, preds)
+    # the documented order: image ids ascending, then box order (as coco_results writes)
+    entries = [(i, 0.5, preds[i].xyxy[0].tolist()) for i in sorted(preds)]
+    all_point, eleven = _devkit(dataset, entries)
+    assert result.map_all == pytest.approx(all_point, abs=1e-12)
+    assert result.map_11pt == pytest.approx(eleven, abs=1e-12)
+    reversed_entries = entries[::-1]
+    assert _devkit(dataset, reversed_entries)[0] != pytest.approx(all_point)  # ties
+
+
+@pytest.mark.parametrize("file_order", [(1, 2), (2, 1)])
+@pytest.mark.parametrize("image_order", [(1, 2), (2, 1)])
+def test_tied_scores_of_a_results_file_rank_in_file_order(
+    tmp_path, file_order, image_order
+):
+    from visioncompare.evaluation.metrics.coco import coco_results
+    from visioncompare.evaluation.prediction_runs import load_coco_results
+
+    dataset, preds = _tie_case(image_order)
+    written = {r["image_id"]: r for r in coco_results(preds, dataset)}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps([written[i] for i in file_order]))
+    loaded, _ = load_coco_results(str(path), dataset)
+    result = evaluate_voc(dataset, loaded)
+    entries = [(i, 0.5, preds[i].xyxy[0].tolist()) for i in file_order]
+    all_point, eleven = _devkit(dataset, entries)
+    assert result.map_all == pytest.approx(all_point, abs=1e-12)
+    assert result.map_11pt == pytest.approx(eleven, abs=1e-12)
+    # the file written back from it keeps that order, so it re-scores the same
+    assert [r["image_id"] for r in coco_results(loaded, dataset)] == list(file_order)

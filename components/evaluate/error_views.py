@@ -15,7 +15,12 @@ from components.shared import cache
 from components.shared.cache import image_array
 from components.shared.views import CHART
 from visioncompare.evaluation.error_browser import draw_errors, per_image_table
-from visioncompare.evaluation.metrics.error_types import ERROR_HELP, ERROR_TYPES
+from visioncompare.evaluation.metrics.error_types import (
+    ERROR_HELP,
+    ERROR_TYPES,
+    RULES,
+    RULES_DIFFER,
+)
 from visioncompare.evaluation.metrics.matching import (
     FN,
     FP,
@@ -145,22 +150,39 @@ def _browse_image(
     return st.selectbox(label, ids, format_func=lambda i: names[i], key=f"{key}_image")
 
 
-def error_types_section(report, records: pd.DataFrame, conf: float, key: str) -> None:
-    """TIDE's six error types with their dAP50, and an error browser per type."""
-    analysis = report.errors
+def error_types_section(
+    report, records: pd.DataFrame, conf: float, key: str, report_id: str
+) -> None:
+    """TIDE's six error types with their dAP50, under COCO's or tidecv's rules (picked,
+    labelled), and an error browser per type."""
+    rules = st.radio(
+        "Rules",
+        list(RULES),
+        format_func=RULES.get,
+        horizontal=True,
+        key=f"{key}_tide_rules",
+        help=RULES_DIFFER,
+    )
+    analysis = cache.error_analysis(report_id, rules, report)
     table = analysis.table()
     st.plotly_chart(error_types_figure(table), config=CHART, key=f"{key}_tide_fig")
     st.dataframe(
         table.style.format({"dAP50": "{:.2f}"}), hide_index=True, width="stretch"
     )
+    now = (
+        f"now {_fmt(analysis.ap50)}, the mAP50 card"
+        if analysis.rules == "coco"
+        else f"tidecv's AP50, now {_fmt(analysis.ap50)}; the mAP50 card's is "
+        f"{_fmt(report.coco.stats['AP50'])}"
+    )
     st.caption(
-        "Every false positive and missed object at IoU 0.5 gets one type, tested in this "
-        "order: localisation, classification, duplicate, background, both; missed objects "
-        "are those no error points at. dAP50 is how much AP50 "
-        f"(now {_fmt(analysis.ap50)}, the mAP50 card) would rise if that type alone were "
-        "fixed and the rest re-scored, as in TIDE (Bolya et al., ECCV 2020); the types "
-        "overlap, so the dAPs do not add up. Every stored detection counts, down to the "
-        "lowest confidence, as in AP."
+        f"{analysis.rules_label}. Every false positive and missed object at IoU 0.5 gets "
+        "one type, tested in this order: localisation, classification, duplicate, "
+        "background, both; missed objects are those no error points at. dAP50 is how "
+        f"much AP50 ({now}) would rise if that type alone were fixed and the rest "
+        "re-scored, as in TIDE (Bolya et al., ECCV 2020); the types overlap, so the dAPs "
+        "do not add up. Every stored detection counts, down to the lowest confidence, as "
+        f"in AP. {RULES_DIFFER}"
     )
     dataset = report.dataset
     names = {s.image_id: s.name for s in dataset.samples}

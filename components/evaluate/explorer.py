@@ -121,7 +121,7 @@ VIEWS: tuple[View, ...] = (
          lambda e: best_point_section(e.report, e.iou, KEY, e.report_id)),
     View("Summary", "COCO table", lambda e: coco_table(e.report)),
     View("Errors", "Error types",
-         lambda e: error_types_section(e.report, e.records, e.conf, KEY)),
+         lambda e: error_types_section(e.report, e.records, e.conf, KEY, e.report_id)),
     View("Errors", "Error browser", lambda e: errors_section(e.records, e.dataset, KEY)),
     View("Errors", "Confusion matrix", _confusion),
     View("Per image", "Per image", lambda e: per_image_section(

@@ -181,6 +181,20 @@ def disagreement(report_id: str, _report):
     return _report.disagreement
 
 
+@st.cache_resource(show_spinner="Typing the errors…", max_entries=8)
+def error_analysis(report_id: str, rules: str, _report):
+    """TIDE error types under COCO's or tidecv's rules
+    (``visioncompare.evaluation.metrics.error_types``; COCO's is the report's own)."""
+    from visioncompare.evaluation.metrics.error_types import analyse_errors
+
+    if rules == "coco":
+        return _report.errors
+    order = [s.image_id for s in _report.dataset.samples]
+    return analyse_errors(
+        _report.evaluation, _report.dataset.class_names, rules=rules, image_order=order
+    )
+
+
 @byte_cached(IMAGES)
 def image_array(path: str) -> np.ndarray:
     return load_image_file(path).array

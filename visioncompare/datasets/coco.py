@@ -93,7 +93,9 @@ def load_coco(
 ) -> Dataset:
     """Read a COCO instances file.
 
-    Boxes ``[x, y, w, h]`` become xyxy; ``iscrowd`` and ``area`` are kept as annotated
+    Boxes ``[x, y, w, h]`` become xyxy, and the file's own float64 ``[x, y, w, h]`` are
+    kept beside them (``FILE_BOX``: COCO metrics score those, as pycocotools does, not
+    their float32 rounding); ``iscrowd`` and ``area`` are kept as annotated
     (COCO's area-range metrics use the annotated area, not the box area). Classes keep
     their official category ids; images keep their ids. Every ``file_name`` (relative to
     ``images_dir``) must lead to a file inside the dataset's folder ``root``.
@@ -173,7 +175,7 @@ def load_coco(
                 f"{at}: field 'iscrowd' should be 0 or 1, got {_got(iscrowd)}"
             )
         per_image[image_id].append(
-            (x, y, x + w, y + h, index_of[category], int(iscrowd), area)
+            (x, y, x + w, y + h, index_of[category], int(iscrowd), area, (x, y, w, h))
         )
 
     samples = []
@@ -191,6 +193,7 @@ def load_coco(
             class_names,
             iscrowd=[r[5] for r in rows],
             area=[float(r[6]) for r in rows],
+            xywh=[r[7] for r in rows],
         )
         samples.append(Sample(img["id"], images_dir / file_name, width, height, gt))
     return Dataset(

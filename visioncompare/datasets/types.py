@@ -25,7 +25,8 @@ class Sample:
         path: the image file.
         width, height: image size in pixels, as annotated.
         gt: ground-truth boxes (absolute-pixel xyxy, score 1.0) with ``extra`` arrays
-            ``iscrowd`` (0/1), ``difficult`` (0/1) and ``area`` (the annotated area).
+            ``iscrowd`` (0/1), ``difficult`` (0/1) and ``area`` (the annotated area);
+            a COCO file's boxes also keep the file's own ``[x, y, w, h]`` (``FILE_BOX``).
     """
 
     image_id: int
@@ -106,6 +107,13 @@ class Dataset:
         return replace(self, name=name, samples=self.samples[:n])
 
 
+FILE_BOX = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
+"""``Detections.extra`` keys holding a file's own float64 ``[x, y, w, h]`` (a COCO
+annotation or results file): COCO metrics compute IoU from them as pycocotools does, so a
+box scores exactly as the file's numbers score, not as their float32 rounding in
+``xyxy``."""
+
+
 def make_gt(
     xyxy: list[list[float]],
     class_ids: list[int],
@@ -113,9 +121,16 @@ def make_gt(
     iscrowd: list[int] | None = None,
     difficult: list[int] | None = None,
     area: list[float] | None = None,
+    xywh: list[list[float]] | None = None,
 ) -> Detections:
-    """Ground-truth ``Detections`` with the three ``extra`` arrays every loader fills."""
+    """Ground-truth ``Detections`` with the three ``extra`` arrays every loader fills,
+    and the file's own ``[x, y, w, h]`` (``FILE_BOX``) when ``xywh`` is given."""
     n = len(xyxy)
+    own = (
+        {}
+        if xywh is None
+        else dict(zip(FILE_BOX, np.asarray(xywh, np.float64).reshape(n, 4).T))
+    )
     boxes = np.asarray(xyxy, dtype=np.float32).reshape(n, 4)
     if area is None:
         area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).tolist()
@@ -132,6 +147,7 @@ def make_gt(
                 difficult if difficult is not None else [0] * n, np.int64
             ),
             "area": np.asarray(area, np.float64),
+            **own,
         },
     )
 

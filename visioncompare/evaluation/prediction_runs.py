@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from visioncompare.datasets.types import Dataset, DatasetError, Sample
-from visioncompare.evaluation.metrics.cocoeval import FILE_BOX, FILE_SCORE
+from visioncompare.evaluation.metrics.cocoeval import FILE_BOX, FILE_ORDER, FILE_SCORE
 from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.images import ImageError, load_image_file
 from visioncompare.kernel.keyed_locks import KeyedLocks
@@ -325,7 +325,8 @@ def load_coco_results(
     (``visioncompare.evaluation.metrics.cocoeval.FILE_BOX``), so COCO metrics see
     exactly the file's numbers; a box with a negative width or height is kept as
     pycocotools keeps it (it overlaps nothing; its area ``w * h`` decides its area
-    range) and drawn as a point.
+    range) and drawn as a point. Each entry's position in the file travels too
+    (``FILE_ORDER``: the VOC devkit ranks tied scores in results-file order).
 
     Returns:
         (detections per image, left-out entries counted by reason).
@@ -349,7 +350,7 @@ def load_coco_results(
     by_id = {cid: i for i, cid in enumerate(dataset.category_ids)}
     by_name = {n: i for i, n in enumerate(dataset.class_names)}
     image_ids = {s.image_id for s in dataset.samples}
-    rows: dict[int, list[tuple[float, float, float, float, float, int]]] = {
+    rows: dict[int, list[tuple[float, float, float, float, float, int, int]]] = {
         i: [] for i in image_ids
     }
     skipped: dict[str, int] = {}
@@ -401,10 +402,10 @@ def load_coco_results(
             )
         if not np.isfinite([x, y, w, h]).all():
             raise ValueError(f"{at}: 'bbox' needs finite numbers, got {bbox}")
-        rows[entry["image_id"]].append((x, y, w, h, score, cls))
+        rows[entry["image_id"]].append((x, y, w, h, score, cls, n))
     out = {}
     for image_id, items in rows.items():
-        a = np.array(items, np.float64).reshape(-1, 6)
+        a = np.array(items, np.float64).reshape(-1, 7)
         x, y, w, h = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
         flipped = (w < 0) | (h < 0)
         x2 = np.where(flipped, x, x + w)
@@ -414,6 +415,10 @@ def load_coco_results(
             a[:, 4].astype(np.float32),
             a[:, 5].astype(np.int64),
             dataset.class_names,
-            {**dict(zip(FILE_BOX, (x, y, w, h))), FILE_SCORE: a[:, 4]},
+            {
+                **dict(zip(FILE_BOX, (x, y, w, h))),
+                FILE_SCORE: a[:, 4],
+                FILE_ORDER: a[:, 6].astype(np.int64),
+            },
         )
     return out, skipped

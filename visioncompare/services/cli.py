@@ -118,11 +118,21 @@ def print_summary(report, paths: dict[str, Path]) -> None:
     errors = report.errors.table()
     lines += [
         "",
-        f"TIDE error types at IoU 0.5 (dAP50: AP50 gained by fixing that type only; "
+        f"TIDE error types at IoU 0.5, {report.errors.rules_label} (dAP50: AP50 gained "
+        "by fixing that type only; "
         f"AP50 {_format(report.errors.ap50)}):",
         *(
             f"  {row['error type']:15} {row['count']:7d} boxes  dAP50 {row['dAP50']:5.2f}"
             for _, row in errors.iterrows()
+        ),
+    ]
+    lines += [
+        "",
+        "why mAP differs (the same predictions scored as other tools score them; "
+        "why_differs.csv says who and why):",
+        *(
+            f"  {row['recipe']:42} {_format(row['value'])}"
+            for _, row in report.disagreement.iterrows()
         ),
     ]
     if report.tagging is not None:

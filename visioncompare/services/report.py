@@ -158,6 +158,7 @@ class EvaluationReport:
             "predictions_dropped_by_class": self.dropped,
             "device": self.device,
             "ms_per_image": self.ms_per_image,
+            "why_map_differs": self.disagreement.to_dict(orient="records"),
         }
         if self.detector_run is not None:
             out["detector_run"] = {
@@ -188,8 +189,8 @@ class EvaluationReport:
         return coco_results(self.aligned.predictions, self.dataset)
 
     def write(self, out_dir: Path) -> dict[str, Path]:
-        """COCO results JSON, metrics JSON, per-class, error-type and per-image CSVs into
-        ``out_dir``."""
+        """COCO results JSON, metrics JSON, per-class, error-type, per-image and "why mAP
+        differs" CSVs into ``out_dir``."""
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {
             "results": out_dir / "coco_results.json",
@@ -205,6 +206,8 @@ class EvaluationReport:
         self.errors.table().to_csv(paths["error_types"], index=False)
         paths["per_image"] = out_dir / "per_image.csv"
         self.per_image().to_csv(paths["per_image"], index=False)
+        paths["why_differs"] = out_dir / "why_differs.csv"
+        self.disagreement.to_csv(paths["why_differs"], index=False)
         if self.tagging is not None:
             paths["tagging"] = out_dir / "classifier_tagging.csv"
             self.tagging.per_class.to_csv(paths["tagging"], index=False)

@@ -17,14 +17,15 @@ import pandas as pd
 from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.evaluation.metrics.cocoeval import (
-    STAT_NAMES as STAT_NAMES,  # re-exported
-)
-from visioncompare.evaluation.metrics.cocoeval import (
+    FILE_ORDER,
     EvalParams,
     Evaluation,
     _file_score,
     _file_xywh,
     evaluate,
+)
+from visioncompare.evaluation.metrics.cocoeval import (
+    STAT_NAMES as STAT_NAMES,  # re-exported
 )
 from visioncompare.kernel.types import Detections
 
@@ -37,6 +38,8 @@ def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
 
     VOC ``difficult`` objects have no COCO equivalent; they are left out of COCO-style
     metrics (as Ultralytics does for VOC), while VOC AP ignores them as the devkit does.
+    Boxes are a COCO file's own ``[x, y, w, h]`` where the dataset came from one, else
+    float64 from the float32 ``xyxy``: the boxes the evaluation scores.
     """
     images, annotations = [], []
     for sample in dataset.samples:
@@ -46,16 +49,18 @@ def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
         )  # fmt: skip
         gt = sample.gt
         xyxy = gt.xyxy.astype(np.float64)
+        made = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+        own = _file_xywh(gt)
+        boxes = np.where(np.isnan(own), made, own).tolist()
         for j in range(len(gt)):
             if drop_difficult and gt.extra["difficult"][j]:
                 continue
-            x1, y1, x2, y2 = xyxy[j].tolist()
             annotations.append(
                 {
                     "id": len(annotations) + 1,
                     "image_id": sample.image_id,
                     "category_id": dataset.category_ids[int(gt.class_ids[j])],
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "bbox": boxes[j],
                     "area": float(gt.extra["area"][j]),
                     "iscrowd": int(gt.extra["iscrowd"][j]),
                 }
@@ -68,10 +73,16 @@ def coco_ground_truth(dataset: Dataset, drop_difficult: bool = True) -> dict:
 
 
 def coco_results(predictions: Mapping[int, Detections], dataset: Dataset) -> list[dict]:
-    """Predictions as a COCO results list (``bbox`` in ``[x, y, w, h]``), classes by name."""
+    """Predictions as a COCO results list (``bbox`` in ``[x, y, w, h]``), classes by name.
+
+    In the order the VOC devkit's rule ranks tied scores (``voc``): the results file's
+    own order when every detection was read from one (``FILE_ORDER``), else image ids
+    ascending, then each image's boxes in their order.
+    """
     aligned = align_predictions(predictions, dataset).predictions
-    results = []
-    for image_id, det in aligned.items():
+    results, positions = [], []
+    for image_id in sorted(aligned):
+        det = aligned[image_id]
         # float64 from the float32 boxes (or the file's own numbers): exactly what the
         # evaluation used, so the file re-scores to the numbers shown
         xyxy = det.xyxy.astype(np.float64)
@@ -84,6 +95,10 @@ def coco_results(predictions: Mapping[int, Detections], dataset: Dataset) -> lis
             {"image_id": image_id, "category_id": c, "bbox": b, "score": s}
             for c, b, s in zip(categories, xywh, scores)
         )
+        positions.append(det.extra.get(FILE_ORDER, np.full(len(det), -1)))
+    positions = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    if len(positions) and (positions >= 0).all():
+        results = [results[i] for i in np.argsort(positions, kind="stable")]
     return results
 
 

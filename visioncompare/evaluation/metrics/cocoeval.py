@@ -7,8 +7,11 @@ rows) is read from one evaluation.
 
 The rules are pycocotools' (``cocoeval.py``), reproduced exactly and tested equal to it:
 
-- boxes are ``[x, y, w, h]`` float64 made from our float32 ``xyxy``; IoU is computed as
-  ``maskApi.c``'s ``bbIou`` does (a crowd region divides by the detection's area);
+- boxes are ``[x, y, w, h]`` float64: a file's own numbers where the boxes came from one
+  (a COCO annotation file's ``bbox``, a results file's: ``FILE_BOX``), else made from our
+  float32 ``xyxy`` exactly as ``coco.coco_results`` / ``coco.coco_ground_truth`` write
+  them; IoU is computed as ``maskApi.c``'s ``bbIou`` does (a crowd region divides by the
+  detection's area), so a pair exactly on a threshold falls on pycocotools' side of it;
 - per (image, class), detections in stable score order, at most ``max_dets[-1]``;
 - a detection takes, among ground truths still free (crowd regions never fill up), the
   not-ignored one with the highest IoU >= the threshold (ties: the later one), else an
@@ -18,6 +21,9 @@ The rules are pycocotools' (``cocoeval.py``), reproduced exactly and tested equa
 - accumulation sorts each class's detections by score (stable, images in id order), takes
   the precision envelope and samples it at 101 recall points with ``searchsorted`` 'left'.
 
+The accumulate and summarize steps are in ``visioncompare.evaluation.metrics.accumulate``
+and the parameters and flat inputs in ``cocoeval_types`` (both re-exported here).
+
 The greedy matching is sequential only within one (image, class): step ``r`` matches the
 ``r``-th candidate detection of every (image, class) at once, for all ten thresholds and
 four area ranges, so the Python loop runs as many times as the longest such list.
@@ -26,94 +32,34 @@ four area ranges, so the Python loop runs as many times as the longest such list
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from visioncompare.datasets.types import (  # re-exported: results files use it too
+    FILE_BOX as FILE_BOX,
+)
 from visioncompare.datasets.types import Dataset
+from visioncompare.evaluation.metrics.accumulate import (  # re-exported
+    STAT_NAMES as STAT_NAMES,
+)
+from visioncompare.evaluation.metrics.accumulate import (
+    _accumulate as _accumulate,
+)
+from visioncompare.evaluation.metrics.accumulate import (
+    _precision_at_recalls as _precision_at_recalls,
+)
+from visioncompare.evaluation.metrics.accumulate import (
+    summarize as summarize,
+)
+from visioncompare.evaluation.metrics.cocoeval_types import (  # re-exported
+    AREA_NAMES as AREA_NAMES,
+)
+from visioncompare.evaluation.metrics.cocoeval_types import (
+    EvalParams as EvalParams,
+)
+from visioncompare.evaluation.metrics.cocoeval_types import Flat as Flat
 from visioncompare.kernel.types import Detections
-
-AREA_NAMES = ("all", "small", "medium", "large")
-
-
-def _iou_thresholds() -> np.ndarray:
-    # the same expression as pycocotools' Params, so the values are bit-identical
-    return np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
-
-
-def _recall_thresholds() -> np.ndarray:
-    return np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
-
-
-@dataclass(frozen=True)
-class EvalParams:
-    """Every threshold of an evaluation; nothing else in the metrics carries a default.
-
-    Attributes:
-        iou_thresholds: (T,) COCO's 0.50:0.05:0.95; the explorer snaps to these.
-        recall_thresholds: (R,) COCO's 101 recall points.
-        max_dets: COCOeval's maxDets. The 12 COCO numbers use 1, 10 and 100; the last
-            value (300) is what matching keeps and what the "maxDets 300" row reads.
-        area_ranges: (A, 2) COCO's all / small / medium / large, in pixels squared.
-        conf: the explorer's confidence (TP / FP / FN, precision, recall, confusion).
-        iou: the explorer's IoU, one of ``iou_thresholds`` (also the confusion matrix's).
-        min_conf: the lowest confidence the explorer offers; the confusion matrix keeps
-            candidate pairs for detections at or above it (lower ones are paired on
-            demand).
-        voc_iou: the VOC devkit's IoU (a match needs IoU strictly above it).
-        cut: the confidence cut of the "why mAP differs" row.
-    """
-
-    iou_thresholds: tuple[float, ...] = field(
-        default_factory=lambda: tuple(_iou_thresholds().tolist())
-    )
-    recall_thresholds: tuple[float, ...] = field(
-        default_factory=lambda: tuple(_recall_thresholds().tolist())
-    )
-    max_dets: tuple[int, ...] = (1, 10, 100, 300)
-    area_ranges: tuple[tuple[float, float], ...] = (
-        (0.0, 1e5**2), (0.0, 32.0**2), (32.0**2, 96.0**2), (96.0**2, 1e5**2),
-    )  # fmt: skip
-    conf: float = 0.25
-    iou: float = 0.5
-    min_conf: float = 0.05
-    voc_iou: float = 0.5
-    cut: float = 0.25
-
-    def snap_iou(self, iou: float) -> int:
-        """Index of the IoU threshold nearest ``iou``."""
-        return int(np.argmin(np.abs(np.asarray(self.iou_thresholds) - iou)))
-
-    def with_thresholds(self, conf: float, iou: float) -> EvalParams:
-        """The same evaluation at another operating point (IoU snapped)."""
-        from dataclasses import replace
-
-        return replace(self, conf=conf, iou=self.iou_thresholds[self.snap_iou(iou)])
-
-
-@dataclass(frozen=True, eq=False)
-class Flat:
-    """A dataset's ground truth and aligned predictions as flat arrays.
-
-    Ground truth (G,) and detections (D,), image index = position in ascending image id
-    (COCOeval's ``imgIds`` order). Boxes are ``[x, y, w, h]`` float64.
-    """
-
-    image_ids: np.ndarray
-    gt_image: np.ndarray
-    gt_class: np.ndarray
-    gt_xywh: np.ndarray
-    gt_area: np.ndarray
-    gt_crowd: np.ndarray
-    gt_index: np.ndarray
-    """(G,) the ground truth's index in its sample's ``gt``."""
-    dt_image: np.ndarray
-    dt_class: np.ndarray
-    dt_xywh: np.ndarray
-    dt_score: np.ndarray
-    dt_index: np.ndarray
-    """(D,) the detection's index in its image's aligned ``Detections``."""
-    num_classes: int
 
 
 def flatten(
@@ -146,13 +92,18 @@ def flatten(
         return np.zeros((0, width) if width else 0, dtype)
 
     g_xyxy = [gt.xyxy[k] for _, gt, k in g_parts]
+    g_xywh = [_file_xywh(gt[k]) for _, gt, k in g_parts]
     d_xyxy = [det.xyxy for _, det in d_parts]
     d_xywh = [_file_xywh(det) for _, det in d_parts]
     return Flat(
         image_ids=np.array([s.image_id for s in samples], np.int64),
         gt_image=cat([np.full(len(k), n) for n, _, k in g_parts], np.int64),
         gt_class=cat([gt.class_ids[k] for _, gt, k in g_parts], np.int64),
-        gt_xywh=xywh(cat(g_xyxy, np.float32, 4)),
+        gt_xywh=np.where(
+            np.isnan(cat(g_xywh, np.float64, 4)),
+            xywh(cat(g_xyxy, np.float32, 4)),
+            cat(g_xywh, np.float64, 4),
+        ),
         gt_area=cat([gt.extra["area"][k] for _, gt, k in g_parts], np.float64),
         gt_crowd=cat([gt.extra["iscrowd"][k] > 0 for _, gt, k in g_parts], bool),
         gt_index=cat([k for _, _, k in g_parts], np.int64),
@@ -169,15 +120,14 @@ def flatten(
     )
 
 
-FILE_BOX = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
-"""``Detections.extra`` keys holding a results file's own float64 ``[x, y, w, h]``: the
-COCO evaluation uses them, so a file scores exactly as pycocotools scores it (no float32
-rounding; negative widths and heights kept, as pycocotools keeps them)."""
-
-
 FILE_SCORE = "file_score"
 """``Detections.extra`` key of a results file's own float64 score (ranked as pycocotools
 ranks it; ``scores`` holds its float32 rounding)."""
+
+
+FILE_ORDER = "file_order"
+"""``Detections.extra`` key of each detection's position in the results file it was read
+from: the VOC devkit ranks tied scores in results-file order."""
 
 
 def _file_score(det: Detections) -> np.ndarray:
@@ -187,6 +137,8 @@ def _file_score(det: Detections) -> np.ndarray:
 
 
 def _file_xywh(det: Detections) -> np.ndarray:
+    """(N, 4) the file's own ``[x, y, w, h]`` of ground truth or detections, NaN where
+    the boxes did not come from a file."""
     if all(k in det.extra for k in FILE_BOX):
         return np.stack([det.extra[k] for k in FILE_BOX], axis=1).astype(np.float64)
     return np.full((len(det), 4), np.nan)
@@ -374,154 +326,3 @@ def evaluate(
         params, flat, dt_rank, dt_match, dt_ignore, gt_ignore, precision, recall,
         summarize(precision, recall, params), dt_best_iou,
     )  # fmt: skip
-
-
-def _accumulate(
-    flat: Flat,
-    params: EvalParams,
-    dt_rank: np.ndarray,
-    dt_match: np.ndarray,
-    dt_ignore: np.ndarray,
-    gt_ignore: np.ndarray,
-    kept: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' accumulate over the stored matches (of the ``kept`` detections only,
-    when given: a score cut keeps a prefix of every ranking, so its matches stand)."""
-    rec_thr = np.asarray(params.recall_thresholds, np.float64)
-    n_t, n_r = len(params.iou_thresholds), len(rec_thr)
-    n_k, n_a, n_m = flat.num_classes, len(params.area_ranges), len(params.max_dets)
-    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    recall = -np.ones((n_t, n_k, n_a, n_m))
-    # each class's detections: score (stable, mergesort), then image, then rank
-    order = np.lexsort(
-        (dt_rank, flat.dt_image, -flat.dt_score, flat.dt_class)
-    )
-    cls = flat.dt_class[order]
-    rank = dt_rank[order]
-    if kept is not None:
-        rank = np.where(kept[order], rank, np.iinfo(np.int64).max)
-    counts = ~dt_ignore  # (D, A, T)
-    matched = dt_match >= 0
-    # (A, T, D) in ranking order, so every row below is contiguous
-    tp_all = np.ascontiguousarray((matched & counts).transpose(1, 2, 0))[:, :, order]
-    fp_all = np.ascontiguousarray((~matched & counts).transpose(1, 2, 0))[:, :, order]
-    npig = np.zeros((n_k, n_a), np.int64)
-    for a in range(n_a):
-        npig[:, a] = np.bincount(flat.gt_class[~gt_ignore[:, a]], minlength=n_k)
-    counted_k = npig > 0  # (K, A)
-    previous = None
-    for m, max_det in enumerate(params.max_dets):
-        inc = rank < max_det
-        if previous is not None and inc.all() and previous[1].all():
-            # nothing is capped at this maxDets either: the same numbers
-            precision[..., m] = precision[..., previous[0]]
-            recall[..., m] = recall[..., previous[0]]
-            previous = (m, inc)
-            continue
-        previous = (m, inc)
-        whole = inc.all()
-        c = cls if whole else cls[inc]
-        bounds = np.searchsorted(c, np.arange(n_k + 1))
-        for a in range(n_a):
-            for t in range(n_t):
-                tp_row = tp_all[a, t] if whole else tp_all[a, t][inc]
-                fp_row = fp_all[a, t] if whole else fp_all[a, t][inc]
-                p_tk, r_k = _precision_at_recalls(
-                    c, bounds, tp_row, fp_row, npig[:, a], rec_thr
-                )
-                precision[t, :, :, a, m] = np.where(counted_k[:, a], p_tk.T, -1.0)
-                recall[t, :, a, m] = np.where(counted_k[:, a], r_k, -1.0)
-    return precision, recall
-
-
-def _precision_at_recalls(
-    cls: np.ndarray,
-    bounds: np.ndarray,
-    tp: np.ndarray,
-    fp: np.ndarray,
-    npig: np.ndarray,
-    rec_thr: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' interpolated precision at the recall points, for every class at once.
-
-    Recall only rises at a true positive and precision only falls between two, so the
-    first detection reaching a recall point is a true positive and the precision
-    envelope there is a maximum over true positives: only the true positives' running
-    counts are needed, computed with the same float operations as pycocotools.
-
-    Args:
-        cls: (N,) class of each detection, sorted by class (then rank).
-        bounds: (K + 1,) where each class starts in ``cls``.
-        tp, fp: (N,) bool, true and false positives (ignored detections neither).
-        npig: (K,) objects that count per class.
-        rec_thr: (R,) recall points.
-
-    Returns:
-        (precision (K, R), recall (K,)); rows of classes without objects are undefined.
-    """
-    n_k = len(bounds) - 1
-    fp_cum = fp.astype(np.int32)
-    np.cumsum(fp_cum, out=fp_cum)
-    padded = np.concatenate(([0], fp_cum))  # padded[i]: false positives before i
-    fp_base = padded[bounds[:-1]]
-    pos = np.flatnonzero(tp)
-    pc = cls[pos]
-    tp_start = np.searchsorted(pc, np.arange(n_k + 1))
-    n_tp = np.diff(tp_start)
-    tpc = (np.arange(len(pos)) - tp_start[pc] + 1).astype(np.float64)
-    fpc = (fp_cum[pos] - fp_base[pc]).astype(np.float64)
-    pr = tpc / (fpc + tpc + np.spacing(1))
-    width = int(n_tp.max()) if len(n_tp) and n_tp.max() > 0 else 1
-    env = np.zeros((n_k, width))
-    env[pc, tpc.astype(np.int64) - 1] = pr
-    env = np.maximum.accumulate(env[:, ::-1], axis=1)[:, ::-1]
-    denom = np.maximum(npig, 1).astype(np.float64)[:, None]  # (K, 1)
-    # the first count j with j / npig >= the recall point, found with the same division
-    # pycocotools makes (the estimate from a product is off by at most one)
-    j = np.maximum(np.ceil(rec_thr[None, :] * denom) - 2, 1)
-    for _ in range(4):
-        j = np.where(j / denom >= rec_thr[None, :], j, j + 1)
-    j = j.astype(np.int64)
-    inside = j <= n_tp[:, None]
-    rows = np.broadcast_to(np.arange(n_k)[:, None], j.shape)
-    precision = np.where(inside, env[rows, np.minimum(j, width) - 1], 0.0)
-    recall = n_tp / denom[:, 0]
-    return precision, recall
-
-
-STAT_NAMES = (
-    "AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
-    "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large",
-)  # fmt: skip
-"""The 12 numbers of COCOeval.summarize(), in its order."""
-
-
-def summarize(
-    precision: np.ndarray, recall: np.ndarray, params: EvalParams
-) -> dict[str, float]:
-    """COCOeval.summarize()'s 12 numbers: AP at maxDets 100 (the third value when 100 is
-    not among them), the rest at ``max_dets[2]``; AR1 / AR10 at ``max_dets[0]`` / ``[1]``."""
-    thr = np.asarray(params.iou_thresholds)
-    md = params.max_dets
-    # pycocotools: stats[0] asks for maxDets 100 by name, the others use maxDets[2]
-    m100 = md.index(100) if 100 in md else min(2, len(md) - 1)
-    m2 = min(2, len(md) - 1)
-
-    def mean(values: np.ndarray) -> float:
-        valid = values[values > -1]
-        return float(np.mean(valid)) if valid.size else -1.0
-
-    def ap(t=slice(None), a=0, m=m2):
-        return mean(precision[t, :, :, a, m])
-
-    def ar(a=0, m=m2):
-        return mean(recall[:, :, a, m])
-
-    t50 = np.where(thr == 0.5)[0]
-    t75 = np.where(thr == 0.75)[0]
-    values = [
-        ap(m=m100), ap(t50), ap(t75), ap(a=1), ap(a=2), ap(a=3),
-        ar(m=0), ar(m=min(1, len(md) - 1)), ar(),
-        ar(a=1), ar(a=2), ar(a=3),
-    ]  # fmt: skip
-    return dict(zip(STAT_NAMES, values))

@@ -15,17 +15,23 @@ dAP of a type is TIDE's: fix that type only, re-score AP50 and subtract (clamped
 TIDE does). Fixing a classification or localisation error turns the highest-scoring such
 error on a free object into a true positive (of the object's class) and drops the others;
 a duplicate, background or "both" error is dropped; a missed object leaves the count of
-objects. The matching is the evaluation's (pycocotools' rules at IoU 0.5, area "all",
-maxDets 100), so the unfixed AP50 is the page's mAP50.
+objects.
 
-Deliberate differences from ``tidecv`` 1.0.1 (the tests name them): its matching caps 100
-detections per image and ours per (image, class) like COCO's; it averages classes that have
-detections but no objects as AP 0, we leave them out (COCO's rule); detections ignored on a
-crowd region are not errors here (it types them).
+Two sets of rules (``RULES``), each labelled on the page:
+
+- ``coco`` (the default): the matching is the evaluation's (pycocotools' rules at IoU
+  0.5, area "all", maxDets 100), so the unfixed AP50 is the page's mAP50. Deliberate
+  differences from ``tidecv`` 1.0.1 (the tests name them): its matching caps 100
+  detections per image and ours per (image, class) like COCO's; it averages classes that
+  have detections but no objects as AP 0, we leave them out (COCO's rule); detections
+  ignored on a crowd region are not errors here (it types them);
+- ``tidecv``: tidecv 1.0.1's own rules (``error_types_tidecv``), so each dAP equals what
+  the ``tidecv`` package prints for the same ground truth and results files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,12 +44,33 @@ from visioncompare.evaluation.metrics.cocoeval import (
     group_pairs,
     pair_iou,
 )
+from visioncompare.evaluation.metrics.error_types_tidecv import (
+    BKG,
+    BOTH,
+    CLS,
+    DUPE,
+    LOC,
+    MISS,
+    _segment_argmax,
+    analyse_errors_tidecv,
+)
 
-CLS, LOC, BOTH, DUPE, BKG, MISS = range(6)
 ERROR_TYPES = (
     "classification", "localisation", "both", "duplicate", "background", "missed",
 )  # fmt: skip
 """The six types, in TIDE's order (``CLS`` ... ``MISS`` index them)."""
+RULES = {
+    "coco": "COCO's rules (the evaluation's own matching: AP50 is COCO's AP50)",
+    "tidecv": "tidecv 1.0.1's rules (the numbers the tidecv package prints)",
+}
+"""The two sets of rules ``analyse_errors`` offers, with their labels."""
+RULES_DIFFER = (
+    "tidecv keeps the 100 best boxes per image (COCO: per image and class), matches "
+    "without area ranges and ignores a box on a crowd region only above 0.5 of its area "
+    "(it still types it), counts a class with boxes but no objects as AP 0 (COCO leaves "
+    "it out) and samples recall at x/100, so its AP50 and dAP can differ from COCO's."
+)
+"""One sentence on what differs between the two rules."""
 ERROR_HELP = (
     "IoU ≥ 0.5 with an object of another class",
     "IoU 0.1–0.5 with an object of its class",
@@ -54,24 +81,6 @@ ERROR_HELP = (
 )
 
 
-def _segment_argmax(
-    owner: np.ndarray, values: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per owner (sorted, in [0, n)): the maximum value (0 without pairs) and the first
-    pair position holding it (-1 without pairs), like ``np.argmax`` over a row."""
-    best = np.zeros(n)
-    arg = np.full(n, -1, np.int64)
-    if not len(owner):
-        return best, arg
-    seg = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    top = np.maximum.reduceat(values, seg)
-    seg_of = np.repeat(np.arange(len(seg)), np.diff(np.r_[seg, len(owner)]))
-    pos = np.where(values == top[seg_of], np.arange(len(owner)), len(owner))
-    best[owner[seg]] = top
-    arg[owner[seg]] = np.minimum.reduceat(pos, seg)
-    return best, arg
-
-
 @dataclass(frozen=True, eq=False)
 class ErrorAnalysis:
     """The typed errors of one evaluation and the dAP of each type.
@@ -79,12 +88,15 @@ class ErrorAnalysis:
     Attributes:
         evaluation: the evaluation the errors are read from.
         class_names: the dataset's classes.
-        ap50: AP50 before any fix (equal to the evaluation's AP50).
+        ap50: AP50 before any fix (under COCO's rules the evaluation's AP50, under
+            tidecv's the AP50 tidecv prints, as a fraction).
         dap: type name -> AP50 gained by fixing that type only (fractions, not points).
         det: (E,) flat indices of the false positives.
         det_type: (E,) their type code (``CLS`` ... ``BOTH``).
         det_gt: (E,) the object each points at (flat ground-truth index; -1 none).
         missed: (M,) flat indices of the missed objects.
+        rules: ``coco`` or ``tidecv`` (``RULES``); under tidecv's, ``ap50`` is tidecv's
+            AP50 and ``det`` includes detections ignored on crowd regions.
     """
 
     evaluation: Evaluation
@@ -95,6 +107,12 @@ class ErrorAnalysis:
     det_type: np.ndarray
     det_gt: np.ndarray
     missed: np.ndarray
+    rules: str = "coco"
+
+    @property
+    def rules_label(self) -> str:
+        """The rules' label (``RULES``)."""
+        return RULES[self.rules]
 
     def counts(self) -> dict[str, int]:
         n = np.bincount(self.det_type, minlength=6)
@@ -203,6 +221,8 @@ def analyse_errors(
     evaluation: Evaluation,
     class_names: tuple[str, ...],
     bg_iou: float = 0.1,
+    rules: str = "coco",
+    image_order: Sequence[int] | None = None,
 ) -> ErrorAnalysis:
     """Type every false positive and missed object at IoU 0.5 and compute each dAP.
 
@@ -210,10 +230,22 @@ def analyse_errors(
         evaluation: matches at COCO's thresholds (IoU 0.5 must be one of them).
         class_names: the dataset's classes.
         bg_iou: TIDE's background threshold.
+        rules: ``coco`` (the evaluation's matching) or ``tidecv`` (tidecv 1.0.1's).
+        image_order: for ``tidecv``: the image ids in the ground truth file's order
+            (``[s.image_id for s in dataset.samples]``), which ranks tied scores.
 
     Raises:
-        ValueError: 0.5 is not one of the evaluation's IoU thresholds.
+        ValueError: unknown rules, or 0.5 is not one of the evaluation's IoU thresholds.
     """
+    if rules not in RULES:
+        raise ValueError(f"rules: expected one of {sorted(RULES)}, got {rules!r}")
+    if rules == "tidecv":
+        found = analyse_errors_tidecv(evaluation, image_order, bg_iou)
+        dap = {name: found["dap"][code] for code, name in enumerate(ERROR_TYPES)}
+        return ErrorAnalysis(
+            evaluation, tuple(class_names), found["ap50"], dap, found["det"],
+            found["det_type"], found["det_gt"], found["missed"], "tidecv",
+        )  # fmt: skip
     params, flat = evaluation.params, evaluation.flat
     if 0.5 not in params.iou_thresholds:
         raise ValueError("TIDE errors need IoU 0.5 among the evaluation's thresholds")

@@ -1,4 +1,13 @@
-"""PASCAL VOC AP at IoU 0.5, ``difficult`` ignored, as the VOC devkit computes it."""
+"""PASCAL VOC AP at IoU 0.5, ``difficult`` ignored, as the VOC devkit computes it.
+
+Tied scores: the devkit ranks a class's detections with a stable sort by score of its
+results file (``[sc, si] = sort(-confidence)`` in ``VOCevaldet.m``), so ties keep the
+results file's order. Detections read from a results file keep their position in it
+(``FILE_ORDER``) and are ranked that way; a model's own run has no file, and its
+detections are ranked in the order ``coco.coco_results`` writes them: image ids
+ascending, then each image's boxes in the model's order. Neither depends on the order of
+the images in the annotation file.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +25,11 @@ from visioncompare.evaluation.metrics.ap import (
     average_precision,
     precision_recall,
 )
-from visioncompare.evaluation.metrics.cocoeval import group_pairs
+from visioncompare.evaluation.metrics.cocoeval import (
+    FILE_ORDER,
+    _file_score,
+    group_pairs,
+)
 from visioncompare.kernel.types import Detections
 
 
@@ -89,8 +102,10 @@ def devkit_matching(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The devkit's matching for every class at once.
 
-    Per class, detections best score first (stable; ties in dataset order, then box
-    order): a detection's best-overlapping object of its class (any, taken or not) must
+    Per class, detections best score first (the file's own float64 score where there
+    is one), ties in results-file order (``FILE_ORDER``, when every detection has one),
+    else by image id, then box order (see the module's docstring): a detection's
+    best-overlapping object of its class (any, taken or not) must
     overlap by more than ``iou_threshold``; if that object is ``difficult`` (or a crowd
     region) the detection is ignored, if it is still free the detection is a true
     positive and takes it, otherwise a false positive. A true positive is therefore the
@@ -102,8 +117,8 @@ def devkit_matching(
         ignored); and (K,) the objects that count per class.
     """
     k = len(dataset.class_names)
-    g_img, g_cls, g_box, g_ign, d_img, d_cls, d_box, d_score, d_idx = (
-        [], [], [], [], [], [], [], [], []
+    g_img, g_cls, g_box, g_ign, d_img, d_cls, d_box, d_score, d_idx, d_id, d_pos = (
+        [], [], [], [], [], [], [], [], [], [], []
     )  # fmt: skip
     # continuous -> the devkit's 1-based pixel indices, for VOC-format data only
     to_indices = (
@@ -124,8 +139,10 @@ def devkit_matching(
         d_img.append(np.full(len(det), n))
         d_cls.append(det.class_ids)
         d_box.append(det.xyxy.astype(np.float64) + shift)
-        d_score.append(det.scores.astype(np.float64))
+        d_score.append(_file_score(det))
         d_idx.append(np.arange(len(det)))
+        d_id.append(np.full(len(det), sample.image_id))
+        d_pos.append(det.extra.get(FILE_ORDER, np.full(len(det), -1)))
 
     def cat(parts, dtype, width=None):
         if parts:
@@ -135,6 +152,7 @@ def devkit_matching(
     g_img, g_cls, g_ign = cat(g_img, np.int64), cat(g_cls, np.int64), cat(g_ign, bool)
     g_box = cat(g_box, np.float64, 4)
     d_img, d_cls, d_idx = cat(d_img, np.int64), cat(d_cls, np.int64), cat(d_idx, np.int64)
+    d_id, d_pos = cat(d_id, np.int64), cat(d_pos, np.int64)
     d_box, d_score = cat(d_box, np.float64, 4), cat(d_score, np.float64)
     num_gt = np.bincount(g_cls[~g_ign], minlength=k)
 
@@ -151,7 +169,9 @@ def devkit_matching(
         pick = np.minimum.reduceat(first, seg)
         best_gt[pair_dt[seg]] = pair_gt[pick]
         best_iou[pair_dt[seg]] = seg_max
-    order = np.lexsort((d_idx, d_img, -d_score, d_cls))
+    from_file = len(d_pos) > 0 and bool((d_pos >= 0).all())
+    ties = (d_pos,) if from_file else (d_idx, d_id)
+    order = np.lexsort((*ties, -d_score, d_cls))
     overlaps = best_iou[order] > iou_threshold
     target = best_gt[order]
     kind = np.ones(len(order), np.int8)  # FP
