@@ -178,6 +178,31 @@ def test_a_malformed_predictions_file_names_the_entry_and_field(env):
     assert str(env) not in error.value
 
 
+def test_a_nested_latin1_or_string_typed_predictions_file_is_a_message(env):
+    """Issue #24: 200 KB of nested brackets, a Latin-1 file and a string image id each
+    give a message naming the upload and the problem, not Streamlit's error."""
+    subset = coco_subset(4)
+    good = jittered_predictions(subset)
+    latin1 = json.dumps([good[0], {**good[1], "note": "café"}], ensure_ascii=False)
+    quoted = [{**good[0], "image_id": str(good[0]["image_id"])}]
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(4))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    for name, data, expected in [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "deep.json: nested 100000 levels"),
+        ("latin.json", latin1.encode("latin-1"), "latin.json: not UTF-8 text (byte 0xe9"),
+        ("quoted.json", json.dumps(quoted).encode(),
+         "quoted.json: entry 0: field 'image_id' should be an integer id, got the string"),
+    ]:  # fmt: skip
+        upload_predictions(at, (name, data))
+        at.button(key="evaluate_run").click().run()
+        assert not at.exception, name
+        (error,) = at.error
+        assert expected in error.value, error.value
+        assert str(env) not in error.value
+
+
 def test_a_hostile_archive_gets_its_message(env):
     import io
     import zipfile
