@@ -29,7 +29,23 @@ from components.evaluate.summary_views import (
 )
 from components.shared import cache
 from components.shared.controls import thresholds_ui
+from components.shared.store_status import show_unreachable
+from visioncompare.evaluation.store import StoreUnavailable
 from visioncompare.services.report import runs_dir
+
+
+def _classifier_probabilities(report, choice):
+    """The classifier's stored probabilities for the tagging tab (from the session's own
+    store for an upload); None, with a warning, while the store is unreachable."""
+    key = report.classifier_run.key
+    try:
+        if choice.uploaded:
+            return choice.files.probabilities(key)
+        return cache.classifier_probabilities(key, str(runs_dir()))
+    except StoreUnavailable as exc:
+        then = "The images where the tagger and detector disagree show once it is back."
+        show_unreachable(exc, then, warning=True)
+        return None
 
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:
@@ -99,13 +115,7 @@ def explorer_section(report, results: list, dataset, report_id: str, choice) -> 
     if report.tagging is not None:
         with next(tab):
             tagging_section(report)
-            probabilities = (
-                choice.files.probabilities(report.classifier_run.key)
-                if choice.uploaded
-                else cache.classifier_probabilities(
-                    report.classifier_run.key, str(runs_dir())
-                )
-            )
+            probabilities = _classifier_probabilities(report, choice)
             tagging_images_section(
                 report, records, conf, "evaluate", report_id, probabilities
             )

@@ -251,7 +251,7 @@ def _main(argv: list[str] | None) -> int:
         return 0
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
-    from visioncompare.evaluation.store import StoreError
+    from visioncompare.evaluation.store import StoreError, StoreUnavailable
     from visioncompare.services.ray_engine import RayOptions, RayUnavailable
     from visioncompare.services.report import open_dataset, run_evaluation, runs_dir
 
@@ -292,6 +292,11 @@ def _main(argv: list[str] | None) -> int:
         FileNotFoundError,
     ) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        if isinstance(exc, StoreUnavailable):  # an outage: what was stored is kept
+            message += (
+                "\nEvery image predicted before it went is stored: run the same command "
+                "again once the store is back, and it goes on from there."
+            )
         print(f"error: {message}", file=sys.stderr)
         return 2
     folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name
