@@ -131,3 +131,13 @@ def test_the_command_line_says_the_store_is_unreachable(
     assert err.startswith("error: the predictions store is unreachable: postgresql://")
     assert "Connection refused" in err and "run the same command again" in err
     assert "Traceback" not in err
+
+
+def test_a_sqlite_store_that_cannot_be_opened_is_unavailable_too(tmp_path):
+    import sqlite3
+
+    (tmp_path / "predictions.sqlite").mkdir()  # a folder where the file should be
+    with pytest.raises(StoreUnavailable) as caught:
+        PredictionStore(tmp_path / "predictions.sqlite")
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert caught.value.cause == "unable to open database file"
