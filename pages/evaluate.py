@@ -10,7 +10,7 @@ import streamlit as st
 
 from components.evaluate import header
 from components.evaluate.explorer import explorer_section
-from components.evaluate.run import run_reports
+from components.evaluate.run import all_stored, page_store, run_reports
 from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
@@ -21,7 +21,6 @@ from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
 from visioncompare.evaluation.session_files import images_present, report_key
-from visioncompare.services.evaluation_run import is_stored, runs_dir
 
 require_router()
 
@@ -71,20 +70,9 @@ if len(detectors) + len(predictions) > 2:
 sources = (*detectors, *(str(p.path) for p in predictions))
 state_key = (choice.dataset, level, sources, classifier)
 reports = st.session_state.setdefault("evaluate_reports", {})
-# Predictions on a visitor's upload stay in the session's own store, removed with it.
-store = (
-    choice.files.store
-    if choice.uploaded and choice.files is not None
-    else cache.prediction_store(str(runs_dir()))
-)
-stored = all(
-    is_stored(dataset, d, classifier if n == 0 else None, store, shared.device)
-    for n, d in enumerate(detectors)
-) and (  # with predictions files alone, the classifier is the only model to run
-    bool(detectors)
-    or classifier is None
-    or is_stored(dataset, None, classifier, store, shared.device)
-)
+# Predictions on a visitor's upload stay in the session's own store, removed with it;
+# an outage of the store is a warning here and a message when Evaluate is pressed.
+stored = all_stored(dataset, detectors, classifier, choice, shared.device)
 engine = "local"
 # A Ray cluster is configured: offer it (not for an upload: it lives on this server only).
 if os.environ.get("RAY_ADDRESS") and not choice.uploaded:
@@ -105,8 +93,8 @@ if st.session_state.get("evaluate_stop"):
     )
 if pressed or (state_key not in reports and stored):
     reports[state_key] = run_reports(
-        dataset, detectors, predictions, classifier, store, engine, shared.device,
-        choice.shown,
+        dataset, detectors, predictions, classifier, lambda: page_store(choice), engine,
+        shared.device, choice.shown,
     )  # fmt: skip
 
 results = reports.get(state_key)

@@ -1,5 +1,6 @@
 """The predictions-store backends the tests run against: SQLite always, PostgreSQL from
-``VISIONCOMPARE_TEST_POSTGRES_URL`` (``.ci/run`` starts one with ``.ci/postgres``).
+``VISIONCOMPARE_TEST_POSTGRES_URL`` (``.ci/run`` starts one with ``.ci/postgres``), and
+for the outage tests a server of their own that they stop and start again.
 
 A backend that is not there fails the test in CI (``CI`` set) and skips it, with the
 reason, only on a developer's machine."""
@@ -7,14 +8,21 @@ reason, only on a developer's machine."""
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.helpers import missing
 
 POSTGRES_ENV = "VISIONCOMPARE_TEST_POSTGRES_URL"
+OUTAGE_PORT_ENV = "VISIONCOMPARE_TEST_POSTGRES_OUTAGE_PORT"
+"""The port of the outage tests' own server (default: the port of ``POSTGRES_ENV``'s
+server plus one)."""
+CI_POSTGRES = Path(__file__).resolve().parent.parent / ".ci" / "postgres"
 
 
 def _admin_connection():
@@ -107,3 +115,51 @@ def predict_once_replica(url: str, start, counts, worker: int) -> None:
     assert len(predictions) == len(dataset)
     counts[worker] = model.images
     store.close()
+
+
+@dataclass(frozen=True)
+class OutageServer:
+    """A throwaway PostgreSQL server that a test stops (``pause``) and starts again on
+    the same data (``resume``), as an outage does."""
+
+    url: str
+    port: int
+
+    def _control(self, command: str) -> None:
+        subprocess.run([str(CI_POSTGRES), str(self.port), command], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+
+    def pause(self) -> None:
+        self._control("pause")
+
+    def resume(self) -> None:
+        self._control("resume")
+
+
+@contextmanager
+def outage_server() -> Iterator[OutageServer]:
+    """A PostgreSQL server of the test's own, started with ``.ci/postgres`` on
+    ``OUTAGE_PORT_ENV``'s port and removed afterwards (never the shared test server,
+    which other tests use)."""
+    url = os.environ.get(POSTGRES_ENV)
+    port = os.environ.get(OUTAGE_PORT_ENV) or (
+        str(urlsplit(url).port + 1) if url and urlsplit(url).port else ""
+    )
+    if not port:
+        missing(
+            f"no port for the outage tests' PostgreSQL server: set {OUTAGE_PORT_ENV}, "
+            f"or {POSTGRES_ENV} (its port plus one is used)"
+        )
+    try:
+        import psycopg  # noqa: F401 - the store needs it
+    except ImportError:
+        missing("psycopg is not installed (pip install -r requirements-ray.txt)")
+    started = subprocess.run([str(CI_POSTGRES), port], capture_output=True, text=True,
+                             timeout=180)  # fmt: skip
+    if started.returncode:
+        missing(f"cannot start PostgreSQL on port {port}: {started.stderr.strip()}")
+    try:
+        yield OutageServer(started.stdout.strip(), int(port))
+    finally:
+        subprocess.run([str(CI_POSTGRES), port, "stop"], capture_output=True,
+                       timeout=120)  # fmt: skip

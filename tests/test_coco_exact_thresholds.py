@@ -19,7 +19,7 @@ import pytest
 from visioncompare.datasets.coco import load_coco
 from visioncompare.evaluation.metrics.coco import coco_ground_truth, evaluate_coco
 from visioncompare.evaluation.metrics.cocoeval import STAT_NAMES
-from visioncompare.evaluation.prediction_runs import load_coco_results
+from visioncompare.evaluation.results_file import load_coco_results
 from visioncompare.kernel.types import Detections
 from visioncompare.services.report import evaluate_predictions
 

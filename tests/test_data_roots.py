@@ -7,7 +7,15 @@ import os
 
 import pytest
 
-from visioncompare.datasets.roots import REFUSED, PathRefused, confine, data_roots
+from visioncompare.datasets.roots import (
+    REFUSED,
+    DataRoot,
+    PathRefused,
+    confine,
+    confine_in,
+    data_roots,
+    named_roots,
+)
 
 
 @pytest.fixture
@@ -63,3 +71,40 @@ def test_outside_is_refused_with_one_message(roots, typed):
     with pytest.raises(PathRefused) as info:
         confine(typed.format(tmp=tmp), roots)
     assert str(info.value) == REFUSED
+
+
+def test_roots_are_named_by_the_operator_or_by_their_last_folder(tmp_path):
+    for folder in ("coco", "voc", "x/data", "y/data", "z/data"):
+        (tmp_path / folder).mkdir(parents=True)
+    value = os.pathsep.join([
+        f"COCO 2017={tmp_path / 'coco'}", str(tmp_path / "voc"), "",
+        str(tmp_path / "x" / "data"), str(tmp_path / "y" / "data"),
+        f"data={tmp_path / 'z' / 'data'}",
+    ])  # fmt: skip
+    roots = named_roots(value)
+    assert [r.name for r in roots] == ["COCO 2017", "voc", "data", "data-2", "data-3"]
+    assert [r.path for r in roots] == [
+        (tmp_path / f).resolve() for f in ("coco", "voc", "x/data", "y/data", "z/data")
+    ]
+    assert data_roots(value) == tuple(r.path for r in roots)  # the old reading, paths
+    # A bare path holding "=" stays a path (a name never holds "/").
+    odd = tmp_path / "a=b"
+    assert named_roots(str(odd)) == (DataRoot("a=b", odd.resolve()),)
+
+
+def test_typed_paths_are_relative_to_a_named_root(roots):
+    paths, tmp = roots
+    (tmp / "shared" / "link-out").symlink_to(tmp / "private")
+    named = named_roots(f"shared={paths[0]}")
+    (root,) = named
+    assert confine_in("coco", root, named) == paths[0] / "coco"
+    assert confine_in(" coco/instances.json ", root, named) == (
+        paths[0] / "coco" / "instances.json"
+    )
+    assert confine_in(".", root, named) == paths[0]
+    assert confine_in("~x", root, named) == paths[0] / "~x"  # a name, not a home
+    for typed in (str(paths[0] / "coco"), "/etc/hostname", "../private/secret.txt",
+                  "link-out/secret.txt", "", "a\x00b", "\\\\server\\share"):  # fmt: skip
+        with pytest.raises(PathRefused) as info:
+            confine_in(typed, root, named)
+        assert str(info.value) == REFUSED, typed

@@ -313,7 +313,7 @@ def test_kitti_difficulty_follows_the_devkit(tmp_path):
 def test_kitti_difficulty_scores_as_pycocotools_with_the_rest_ignored(tmp_path):
     """At a level, the boxes outside it are crowd boxes, in our metrics as in pycocotools."""
     from visioncompare.evaluation.metrics.coco import coco_ground_truth
-    from visioncompare.evaluation.prediction_runs import load_coco_results
+    from visioncompare.evaluation.results_file import load_coco_results
     from visioncompare.services.report import evaluate_predictions
 
     root, _ = _loaded("kitti", tmp_path)
@@ -406,7 +406,7 @@ def test_cityscapes_caravans_and_trailers_are_set_aside_as_pycocotools_ignores_c
     """A caravan or a trailer is an ignore region of every class: a car or a person
     detected on it counts neither way, exactly as pycocotools scores a crowd box of each
     class there; without those regions the same detections are false positives."""
-    from visioncompare.evaluation.prediction_runs import load_coco_results
+    from visioncompare.evaluation.results_file import load_coco_results
     from visioncompare.services.report import evaluate_predictions
 
     root = tmp_path / "cs"

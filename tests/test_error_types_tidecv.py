@@ -22,7 +22,7 @@ from visioncompare.evaluation.metrics.error_types import (
     RULES_DIFFER,
     analyse_errors,
 )
-from visioncompare.evaluation.prediction_runs import load_coco_results
+from visioncompare.evaluation.results_file import load_coco_results
 from visioncompare.kernel.types import Detections
 from visioncompare.services.report import evaluate_predictions
 

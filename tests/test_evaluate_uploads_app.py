@@ -122,9 +122,54 @@ def test_a_coco_json_at_the_top_of_a_root_finds_its_images_inside_it(env, monkey
     monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(root))
     at = evaluate_page()
     at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
-    at.text_input(key="evaluate_folder").set_value(str(root / "mine.json")).run()
+    at.text_input(key="evaluate_folder").set_value("mine.json").run()
     assert not at.exception and not at.error, texts(at)
     assert "3 images" in texts(at)
+
+
+def test_the_server_folder_box_names_its_roots_and_never_shows_their_paths(
+    env, monkeypatch
+):
+    """Issue #24: the box's label, placeholder and help name each root by the name the
+    operator gave it (or its last folder), never by its server path; visitors type paths
+    relative to the chosen root, and an absolute path gets the one refusal."""
+    import os
+    import shutil
+
+    from tests.upload_builders import COCO_SUBSET
+
+    coco, more = env / "srv" / "coco-sets", env / "srv" / "more"
+    subset = coco_subset(3)
+    (coco / "images").mkdir(parents=True)
+    (more / "nested").mkdir(parents=True)
+    for image in subset["images"]:
+        shutil.copy(COCO_SUBSET / "val2017" / image["file_name"], coco / "images")
+    (coco / "mine.json").write_text(json.dumps(subset))
+    (more / "nested" / "theirs.json").write_text(json.dumps(subset))
+    roots = os.pathsep.join([f"COCO sets={coco}", str(more)])
+    monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", roots)
+    at = evaluate_page()
+    at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
+
+    def shown() -> list[str]:
+        box, pick = at.text_input(key="evaluate_folder"), at.selectbox(key="evaluate_root")
+        return [box.label, box.placeholder, box.help, pick.label, pick.help,
+                *pick.options, texts(at)]  # fmt: skip
+
+    assert at.selectbox(key="evaluate_root").options == ["COCO sets", "more"]
+    assert at.text_input(key="evaluate_folder").label == "Dataset path inside COCO sets"
+    assert not [t for t in shown() if str(env) in t or "/srv" in t], shown()
+    at.text_input(key="evaluate_folder").set_value("mine.json").run()
+    assert not at.exception and not at.error, texts(at)
+    assert "3 images" in texts(at)
+    at.selectbox(key="evaluate_root").set_value("more").run()
+    assert "Dataset path inside more" in shown()
+    at.text_input(key="evaluate_folder").set_value(str(coco / "mine.json")).run()
+    assert [e.value for e in at.error] == [f"This path cannot be opened: {REFUSED}."]
+    at.text_input(key="evaluate_folder").set_value("../../etc/hostname").run()
+    assert [e.value for e in at.error] == [f"This path cannot be opened: {REFUSED}."]
+    assert not [t for t in shown() if str(env) in t], shown()
+    assert not at.exception
 
 
 def test_upload_dataset_and_predictions_reach_the_summary_cards(env):
@@ -178,6 +223,31 @@ def test_a_malformed_predictions_file_names_the_entry_and_field(env):
     (error,) = at.error
     assert "bad.json: entry 2: missing field 'score'" in error.value
     assert str(env) not in error.value
+
+
+def test_a_nested_latin1_or_string_typed_predictions_file_is_a_message(env):
+    """Issue #24: 200 KB of nested brackets, a Latin-1 file and a string image id each
+    give a message naming the upload and the problem, not Streamlit's error."""
+    subset = coco_subset(4)
+    good = jittered_predictions(subset)
+    latin1 = json.dumps([good[0], {**good[1], "note": "café"}], ensure_ascii=False)
+    quoted = [{**good[0], "image_id": str(good[0]["image_id"])}]
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(4))
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    for name, data, expected in [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "deep.json: nested 100000 levels"),
+        ("latin.json", latin1.encode("latin-1"), "latin.json: not UTF-8 text (byte 0xe9"),
+        ("quoted.json", json.dumps(quoted).encode(),
+         "quoted.json: entry 0: field 'image_id' should be an integer id, got the string"),
+    ]:  # fmt: skip
+        upload_predictions(at, (name, data))
+        at.button(key="evaluate_run").click().run()
+        assert not at.exception, name
+        (error,) = at.error
+        assert expected in error.value, error.value
+        assert str(env) not in error.value
 
 
 def test_a_hostile_archive_gets_its_message(env):

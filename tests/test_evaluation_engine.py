@@ -21,10 +21,10 @@ from visioncompare.evaluation.metrics.tagging import evaluate_tagging, image_lab
 from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
     Interrupted,
-    load_coco_results,
     predict_detections,
     predict_probabilities,
 )
+from visioncompare.evaluation.results_file import load_coco_results
 from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.taxonomy import IMAGENET_TO_COCO, resolve_mapping
 from visioncompare.kernel.types import Classification, Detections, Prediction, Timing

@@ -309,7 +309,7 @@ def test_tied_scores_of_a_results_file_rank_in_file_order(
     tmp_path, file_order, image_order
 ):
     from visioncompare.evaluation.metrics.coco import coco_results
-    from visioncompare.evaluation.prediction_runs import load_coco_results
+    from visioncompare.evaluation.results_file import load_coco_results
 
     dataset, preds = _tie_case(image_order)
     written = {r["image_id"]: r for r in coco_results(preds, dataset)}

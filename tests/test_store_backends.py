@@ -12,7 +12,12 @@ from tests.store_backends import predict_once_replica, store_url, write_overlapp
 from tests.test_evaluation_engine import CountingDetector
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
-from visioncompare.evaluation.store import PredictionStore, StoreError, redact
+from visioncompare.evaluation.store import (
+    PredictionStore,
+    StoreError,
+    StoreUnavailable,
+    redact,
+)
 from visioncompare.kernel.types import Detections
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -142,8 +147,9 @@ def test_a_dropped_postgres_connection_is_reopened(tmp_path):
         pid = store._db.info.backend_pid
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        with pytest.raises(psycopg.OperationalError):
+        with pytest.raises(StoreUnavailable) as outage:
             store.done_ids("k")
+        assert isinstance(outage.value.__cause__, psycopg.OperationalError)
         store.put_probabilities("k", 1, np.array([1.0]))
         assert store.done_ids("k") == {1} and store._db.info.backend_pid != pid
         store.close()

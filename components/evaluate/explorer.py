@@ -39,6 +39,8 @@ from components.evaluate.summary_views import (
 )
 from components.shared import cache
 from components.shared.controls import thresholds_ui
+from components.shared.store_status import show_unreachable
+from visioncompare.evaluation.store import StoreUnavailable
 from visioncompare.services.evaluation_run import runs_dir
 
 KEY = "evaluate"
@@ -98,13 +100,22 @@ def _two_detectors(e: Explored) -> None:
 
 def _classifier(e: Explored) -> None:
     tagging_section(e.report)
-    run = e.report.classifier_run
-    probabilities = (
-        e.choice.files.probabilities(run.key)
-        if e.choice.uploaded
-        else cache.classifier_probabilities(run.key, str(runs_dir()))
-    )
+    probabilities = _classifier_probabilities(e.report, e.choice)
     tagging_images_section(e.report, e.records, e.conf, KEY, e.report_id, probabilities)
+
+
+def _classifier_probabilities(report, choice):
+    """The classifier's stored probabilities for the tagging view (from the session's own
+    store for an upload); None, with a warning, while the store is unreachable."""
+    key = report.classifier_run.key
+    try:
+        if choice.uploaded:
+            return choice.files.probabilities(key)
+        return cache.classifier_probabilities(key, str(runs_dir()))
+    except StoreUnavailable as exc:
+        then = "The images where the tagger and detector disagree show once it is back."
+        show_unreachable(exc, then, warning=True)
+        return None
 
 
 def _why(e: Explored) -> None:
@@ -140,6 +151,20 @@ EMPTY_GROUP = {
     "predictions file) or a classifier above, then press Evaluate.",
 }
 """What a group says when none of its views has anything to show."""
+
+
+def _classifier_probabilities(report, choice):
+    """The classifier's stored probabilities for the tagging tab (from the session's own
+    store for an upload); None, with a warning, while the store is unreachable."""
+    key = report.classifier_run.key
+    try:
+        if choice.uploaded:
+            return choice.files.probabilities(key)
+        return cache.classifier_probabilities(key, str(runs_dir()))
+    except StoreUnavailable as exc:
+        then = "The images where the tagger and detector disagree show once it is back."
+        show_unreachable(exc, then, warning=True)
+        return None
 
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:

@@ -1,5 +1,6 @@
 """The Evaluate page's run: predictions made (or read back) with a progress bar and a Stop
-button, one report per detector or uploaded predictions file."""
+button, one report per detector or uploaded predictions file; the predictions store it
+reads and writes, whose outages are messages."""
 
 from __future__ import annotations
 
@@ -10,11 +11,60 @@ from dataclasses import replace
 import streamlit as st
 
 from components.shared import cache
+from components.shared.store_status import show_unreachable
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
-from visioncompare.evaluation.store import StoreError
+from visioncompare.evaluation.store import PredictionStore, StoreError, StoreUnavailable
 from visioncompare.services.engines.ray import RayUnavailable
-from visioncompare.services.evaluation_run import run_evaluation
+from visioncompare.services.evaluation_run import is_stored, run_evaluation, runs_dir
+
+
+def page_store(choice) -> PredictionStore:
+    """The store of the page's runs: the session's own for an upload (removed with the
+    session), else the server's.
+
+    Raises:
+        StoreUnavailable: it cannot be opened now.
+    """
+    if choice.uploaded and choice.files is not None:
+        return choice.files.store
+    return cache.prediction_store(str(runs_dir()))
+
+
+def all_stored(
+    dataset, detectors: tuple[str, ...], classifier: str | None, choice, device: str
+) -> bool:
+    """True when every model run the page needs is stored (Evaluate then reads them back
+    at once, without a click). An unreachable store is a warning, not a crash: nothing
+    counts as stored, and Evaluate says what happened when pressed.
+    """
+
+    def check() -> bool:
+        if not detectors and classifier is None:
+            return True  # predictions files alone: no model runs
+        store = page_store(choice)
+        return all(
+            is_stored(dataset, d, classifier if n == 0 else None, store, device)
+            for n, d in enumerate(detectors)
+        ) and (  # with predictions files alone, the classifier is the only model to run
+            bool(detectors) or is_stored(dataset, None, classifier, store, device)
+        )
+
+    try:
+        try:
+            return check()
+        except StoreUnavailable:
+            # A connection that a server restart dropped fails once and is replaced on
+            # the next call: ask again before telling the visitor.
+            return check()
+    except StoreUnavailable as exc:
+        show_unreachable(
+            exc,
+            "Stored runs cannot be read or saved until it is back; then press Evaluate, "
+            "and every run goes on from the images stored before.",
+            warning=True,
+        )
+        return False
 
 
 def run_reports(
@@ -22,14 +72,16 @@ def run_reports(
     detectors: tuple[str, ...],
     predictions: tuple,
     classifier: str | None,
-    store,
+    open_store: Callable[[], PredictionStore],
     engine: str,
     device: str,
     shown: Callable[[Exception], str],
 ) -> list:
     """Evaluate each detector, then each uploaded predictions file (the command line's
     ``--predictions``); the classifier goes with the first. A failure is shown (through
-    ``shown``, which keeps server paths from the visitor) and stops the script.
+    ``shown``, which keeps server paths from the visitor) and stops the script; so is an
+    outage of the store (``open_store`` gives it): what was stored before it is kept, and
+    the next Evaluate goes on from there.
 
     Any rerun interrupts this script: the Stop button (or any other widget) ends the run
     after the image in progress, and everything already predicted stays in the store.
@@ -64,13 +116,13 @@ def run_reports(
     def get_model(name: str):
         return cache.model_on(name, device).model
 
-    common = {
-        "device": device,
-        "store": store,
-        "progress": report_progress,
-        "get_model": get_model,
-    }
     try:
+        common = {
+            "device": device,
+            "store": open_store(),
+            "progress": report_progress,
+            "get_model": get_model,
+        }
         results = []
         for n, detector in enumerate(detectors):
             results.append(
@@ -90,6 +142,15 @@ def run_reports(
                 **common,
             )
             results.append(replace(report, source=upload.name))
+    except StoreUnavailable as exc:
+        progress.empty()
+        stop_slot.empty()
+        show_unreachable(
+            exc,
+            "Every image predicted before it went is stored: press Evaluate once it is "
+            "back, and the run goes on from there.",
+        )
+        st.stop()
     except (WeightsNotFoundError, DeviceError, KeyError, ValueError, RayUnavailable,
             StoreError) as exc:  # fmt: skip
         progress.empty()

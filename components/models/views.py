@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.shared import cache
+from components.shared.store_status import show_unreachable
 from components.shared.views import number_table
 from model_zoo import Task, list_models
 from model_zoo.device import device_for
@@ -22,6 +23,7 @@ from model_zoo.registry import weights_on_disk
 from model_zoo.weights import ENV_VAR, weights_dirs
 from visioncompare.datasets.registry import BUNDLED
 from visioncompare.evaluation.prediction_runs import DetectSettings, detection_key
+from visioncompare.evaluation.store import StoreUnavailable
 from visioncompare.kernel.sample_images import SAMPLE_DIR
 from visioncompare.services.evaluation_run import is_stored, model_identity, runs_dir
 
@@ -157,7 +159,11 @@ def _stored_evaluations(device: str) -> list[dict]:
 def evaluated_ap_section(device: str) -> None:
     """AP per bundled subset and detector, read from the Evaluate page's stored runs."""
     st.subheader("Measured by the Evaluate page")
-    rows = _stored_evaluations(device)
+    try:
+        rows = _stored_evaluations(device)
+    except StoreUnavailable as exc:
+        show_unreachable(exc, "The APs it stored show once it is back.", warning=True)
+        return
     if not rows:
         st.info(
             "No evaluation is stored yet: on the Evaluate page, pick a bundled subset "

@@ -9,12 +9,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.shared import cache
+from components.shared.server_folder import server_folder_ui
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
 from model_zoo.registry import ModelSpec, weights_on_disk
 from visioncompare.datasets.archives import ArchiveError
-from visioncompare.datasets.roots import PathRefused, confine, data_roots
+from visioncompare.datasets.roots import named_roots
 from visioncompare.evaluation.session_files import (
     DatasetUpload,
     SessionFiles,
@@ -320,27 +321,6 @@ def _dataset_upload_ui(prefix: str) -> tuple[DatasetUpload, SessionFiles] | None
         return None
 
 
-def _server_folder_ui(prefix: str, roots: tuple[Path, ...]) -> Path | None:
-    """A typed path, confined to the data roots (None until typed, or refused)."""
-    path = st.text_input(
-        "Dataset path on the server",
-        key=f"{prefix}_folder",
-        placeholder=f"{roots[0]}/my_set (VOC folder, COCO json, or YOLO data.yaml)",
-        help="Only folders under: " + ", ".join(str(r) for r in roots),
-    ).strip()
-    if not path:
-        st.info(
-            "Type the path of a dataset folder on this server (COCO, VOC, YOLO, KITTI, "
-            "Cityscapes or Open Images layout)."
-        )
-        return None
-    try:
-        return confine(path, roots)
-    except PathRefused as exc:
-        st.error(f"This path cannot be opened: {exc}.")
-        return None
-
-
 def predictions_upload_ui(prefix: str) -> tuple[PredictionsFile, ...]:
     """Uploaded COCO results files (any tool's), placed in the session's folder."""
     uploads = st.file_uploader(
@@ -376,7 +356,7 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
     """Dataset (a bundled subset, an upload, or a folder under the data roots), one or
     two detectors or uploaded predictions files, and the classifier option. None (with a
     message shown) until the dataset is chosen and readable."""
-    roots = data_roots()
+    roots = named_roots()
     left, right = st.columns([1, 1])
     with left:
         options = [
@@ -398,11 +378,11 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
             upload, files = unpacked
             dataset, folder, nested = str(upload.path), upload.folder, upload.nested
         elif picked == SERVER_FOLDER:
-            path = _server_folder_ui(prefix, roots)
-            if path is None:
+            typed = server_folder_ui(prefix, roots)
+            if typed is None:
                 return None
+            path, folder = typed
             dataset = str(path)
-            folder = next(r for r in roots if r == path or r in path.parents)
     with right:
         specs = {s.name: s for s in list_models(Task.DETECT)}
         detectors = st.multiselect(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from visioncompare.datasets.types import (
     make_gt,
     shown,
 )
+from visioncompare.kernel.json_text import JSONTextError, parse_json
 
 CITYSCAPES_CLASSES = (
     "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
@@ -102,7 +102,8 @@ def load_cityscapes(
         name: the dataset name (default: the folder's name, with the split).
 
     Raises:
-        DatasetError: missing folders or images, unreadable JSON (line and column), or a
+        DatasetError: missing folders or images, unreadable JSON (line and column, or
+            not UTF-8, nested too deeply, a number too long), or a
             missing or mistyped field (``imgWidth``, ``imgHeight``, ``objects``, an
             object's ``label`` or ``polygon``).
     """
@@ -125,13 +126,12 @@ def load_cityscapes(
         # as the folder shows it, unresolved: a link's target is never named
         where = json_path.relative_to(root).as_posix()
         try:
-            text = inside(root, json_path.relative_to(root), where).read_text("utf-8")
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}"
-            ) from exc
-        except (OSError, UnicodeDecodeError) as exc:
+            data = parse_json(
+                inside(root, json_path.relative_to(root), where).read_bytes()
+            )
+        except JSONTextError as exc:  # not UTF-8, not JSON, nested too deeply, ...
+            raise DatasetError(f"{where}: {exc}") from exc
+        except OSError as exc:
             raise DatasetError(f"{where}: cannot be read as text") from exc
         if not isinstance(data, dict):
             raise DatasetError(f"{where}: expected a JSON object with 'objects'")

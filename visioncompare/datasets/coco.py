@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -16,6 +15,7 @@ from visioncompare.datasets.types import (
     read_text,
     shown,
 )
+from visioncompare.kernel.json_text import JSONTextError, parse_json
 
 
 def _require(obj: dict, key: str, where: str, kind: type | tuple[type, ...]) -> object:
@@ -109,7 +109,8 @@ def load_coco(
             Messages name files relative to it.
 
     Raises:
-        DatasetError: unreadable JSON (with line and column), a missing or mistyped field
+        DatasetError: unreadable JSON (with line and column, or the nesting depth or
+            number size that is too large), a missing or mistyped field
             (with the annotation's index), an unknown or duplicate image or category id,
             a ``file_name`` leading outside ``root``, or a bad value (a non-finite or
             negative box, ``iscrowd`` not 0/1, a negative ``area``, a size not positive).
@@ -119,15 +120,9 @@ def load_coco(
     where = shown(annotation_file, root)
     text = read_text(annotation_file, root)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-        ) from exc
-    except RecursionError as exc:
-        raise DatasetError(f"{where}: nested too deeply to read") from exc
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise DatasetError(f"{where}: a number too long to read") from exc
+        data = parse_json(text)
+    except JSONTextError as exc:  # not JSON, nested too deeply, a number too long
+        raise DatasetError(f"{where}: {exc}") from exc
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: expected a JSON object with images/annotations")
     images = _require(data, "images", where, list)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from visioncompare.datasets.types import Dataset, DatasetError, Sample
-from visioncompare.evaluation.metrics.cocoeval import FILE_BOX, FILE_ORDER, FILE_SCORE
 from visioncompare.evaluation.store import PredictionStore, run_key
 from visioncompare.kernel.images import ImageError, load_image_file
 from visioncompare.kernel.keyed_locks import KeyedLocks
@@ -310,115 +308,3 @@ def predict_probabilities(
                    progress, should_stop)  # fmt: skip
     probabilities, run = stored_probabilities(store, key)
     return probabilities, replace(run, seconds=seconds)
-
-
-def load_coco_results(
-    path: str, dataset: Dataset
-) -> tuple[dict[int, Detections], dict[str, int]]:
-    """A COCO results file made by any tool -> detections per image, read the way
-    pycocotools' ``loadRes`` reads it.
-
-    Each entry needs ``image_id``, ``bbox`` ``[x, y, w, h]``, ``score`` and either
-    ``category_id`` (the dataset's ids) or ``category_name``. Entries of a category the
-    dataset does not annotate are left out and counted (pycocotools never evaluates
-    them). The file's own float64 ``[x, y, w, h]`` travel with the boxes
-    (``visioncompare.evaluation.metrics.cocoeval.FILE_BOX``), so COCO metrics see
-    exactly the file's numbers; a box with a negative width or height is kept as
-    pycocotools keeps it (it overlaps nothing; its area ``w * h`` decides its area
-    range) and drawn as a point. Each entry's position in the file travels too
-    (``FILE_ORDER``: the VOC devkit ranks tied scores in results-file order).
-
-    Returns:
-        (detections per image, left-out entries counted by reason).
-
-    Raises:
-        ValueError: malformed JSON, or an entry that does not fit the dataset (an unknown
-            image, a non-number, a NaN or infinite score or box), naming the entry's
-            index and field.
-    """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            entries = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}"
-        ) from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: expected a list of detections (a COCO results file)")
-    by_id = {cid: i for i, cid in enumerate(dataset.category_ids)}
-    by_name = {n: i for i, n in enumerate(dataset.class_names)}
-    image_ids = {s.image_id for s in dataset.samples}
-    rows: dict[int, list[tuple[float, float, float, float, float, int, int]]] = {
-        i: [] for i in image_ids
-    }
-    skipped: dict[str, int] = {}
-    for n, entry in enumerate(entries):
-        at = f"{path}: entry {n}"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{at}: expected an object")
-        for name in ("image_id", "bbox", "score"):
-            if name not in entry:
-                raise ValueError(f"{at}: missing field '{name}'")
-        for name in ("image_id", "category_id", "category_name"):
-            if isinstance(entry.get(name), (list, dict)):
-                raise ValueError(f"{at}: field '{name}' should be a number or a name")
-        if entry["image_id"] not in image_ids:
-            raise ValueError(
-                f"{at}: image_id {entry['image_id']} is not in {dataset.name}"
-            )
-        if "category_id" in entry:
-            if entry["category_id"] not in by_id:
-                reason = f"category_id {entry['category_id']} (not in {dataset.name})"
-                skipped[reason] = skipped.get(reason, 0) + 1
-                continue
-            cls = by_id[entry["category_id"]]
-        elif "category_name" in entry:
-            if entry["category_name"] not in by_name:
-                reason = f"{entry['category_name']} (not in {dataset.name})"
-                skipped[reason] = skipped.get(reason, 0) + 1
-                continue
-            cls = by_name[entry["category_name"]]
-        else:
-            raise ValueError(f"{at}: needs a 'category_id' or 'category_name'")
-        bbox = entry["bbox"]
-        if not (isinstance(bbox, list) and len(bbox) == 4):
-            raise ValueError(f"{at}: field 'bbox' should be [x, y, w, h]")
-        try:
-            x, y, w, h = (float(v) for v in bbox)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{at}: 'bbox' should be four numbers") from exc
-        try:
-            score = float(entry["score"])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{at}: 'score' should be a number, got {entry['score']!r}"
-            ) from exc
-        if not np.isfinite(score):
-            raise ValueError(
-                f"{at}: 'score' is {score}; every detection needs a finite confidence "
-                "to be ranked"
-            )
-        if not np.isfinite([x, y, w, h]).all():
-            raise ValueError(f"{at}: 'bbox' needs finite numbers, got {bbox}")
-        rows[entry["image_id"]].append((x, y, w, h, score, cls, n))
-    out = {}
-    for image_id, items in rows.items():
-        a = np.array(items, np.float64).reshape(-1, 7)
-        x, y, w, h = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-        flipped = (w < 0) | (h < 0)
-        x2 = np.where(flipped, x, x + w)
-        y2 = np.where(flipped, y, y + h)
-        out[image_id] = Detections(
-            np.stack([x, y, x2, y2], axis=1).astype(np.float32),
-            a[:, 4].astype(np.float32),
-            a[:, 5].astype(np.int64),
-            dataset.class_names,
-            {
-                **dict(zip(FILE_BOX, (x, y, w, h))),
-                FILE_SCORE: a[:, 4],
-                FILE_ORDER: a[:, 6].astype(np.int64),
-            },
-        )
-    return out, skipped

@@ -10,6 +10,11 @@ Where it lives is a URL: a file path or ``sqlite:///path`` (the default, one fil
 Ray driver (needs ``psycopg``). Both backends have the same tables, keys and behaviour;
 ``(key, image_id)`` is the primary key, so concurrent writers of the same image never
 store it twice, and every write is its own committed transaction.
+
+An outage (the database server stopped, restarted or unreachable; a SQLite file that
+cannot be opened or written) makes every method raise ``StoreUnavailable``, the driver's
+error as its cause. Nothing committed is lost: the next call reconnects, and a run
+stopped by the outage goes on from its stored images.
 """
 
 from __future__ import annotations
@@ -113,6 +118,27 @@ class StoreError(RuntimeError):
     """The store cannot be opened (a missing driver, an unreachable server)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's database cannot be reached now: the server stopped, restarted or
+    dropped the connection, or the SQLite file cannot be opened, locked or written.
+
+    Raised by every store method (and the constructor) instead of the driver's error,
+    which is its ``__cause__``. The operation did not happen (or its commit is unknown:
+    every operation is idempotent, so doing it again is safe); what was committed before
+    is kept, and the next call reconnects.
+
+    Attributes:
+        cause: the driver's reason in a few words ("Connection refused", "server closed
+            the connection unexpectedly"), with no address: what a visitor is shown.
+    """
+
+    def __init__(self, where: str, error: BaseException) -> None:
+        lines = str(error).strip().splitlines()
+        first = lines[0].strip() if lines else type(error).__name__
+        self.cause = first.rsplit(": ", 1)[-1].strip() or first
+        super().__init__(f"the predictions store is unreachable: {where}: {first}")
+
+
 class PredictionStore:
     """Stored detector boxes and classifier probabilities, per run and image.
 
@@ -125,7 +151,8 @@ class PredictionStore:
     re-predicts. PostgreSQL: each write is a committed transaction.
 
     Raises:
-        StoreError: PostgreSQL asked for and ``psycopg`` missing or the server unreachable.
+        StoreError: PostgreSQL asked for and ``psycopg`` missing.
+        StoreUnavailable: the server unreachable, or the SQLite file cannot be opened.
     """
 
     def __init__(self, url: str | Path) -> None:
@@ -145,10 +172,15 @@ class PredictionStore:
             path = self.url.removeprefix("sqlite:///")
             self.path = Path(path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._lock, self._db:
+            try:
+                self._db = sqlite3.connect(
+                    self.path, timeout=30, check_same_thread=False
+                )
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(redact(self.url), exc) from exc
+            with self._connect():
                 self._db.executescript(SCHEMA)
 
     def __repr__(self) -> str:
@@ -160,18 +192,29 @@ class PredictionStore:
 
     @contextmanager
     def _connect(self) -> Iterator[_Cursor]:
-        """The shared connection, locked, inside one transaction."""
+        """The shared connection, locked, inside one transaction.
+
+        Raises:
+            StoreUnavailable: the database failed (the server gone, the file locked or
+                unwritable), caught from the driver wherever it happens in the block.
+        """
         with self._lock:
             if self.backend == "sqlite":
-                with self._db:
-                    yield _Cursor(self._db, postgres=False)
-            else:
-                if self._db.broken or self._db.closed:
-                    # The server restarted or dropped us: reconnect (each operation is
-                    # its own transaction, so nothing half-done is carried over).
-                    self._db = _connect_postgres(self.url)
+                try:
+                    with self._db:
+                        yield _Cursor(self._db, postgres=False)
+                except sqlite3.OperationalError as exc:
+                    raise StoreUnavailable(redact(self.url), exc) from exc
+                return
+            if self._db.broken or self._db.closed:
+                # The server restarted or dropped us: reconnect (each operation is its
+                # own transaction, so nothing half-done is carried over).
+                self._db = _connect_postgres(self.url)
+            try:
                 with self._db.transaction():
                     yield _Cursor(self._db, postgres=True)
+            except _postgres_outage() as exc:
+                raise StoreUnavailable(redact(self.url), exc) from exc
 
     def begin(self, key: str, kind: str, meta: dict[str, Any], total: int) -> None:
         """Register a run (idempotent: an existing run keeps its stored images)."""
@@ -285,7 +328,7 @@ class PredictionStore:
             db = _connect_postgres(self.url)
             try:
                 try_lock = "SELECT pg_try_advisory_lock(%s)"
-                while not db.execute(try_lock, (lock_id,)).fetchone()[0]:
+                while not _locked(db, try_lock, lock_id, self.url):
                     waiting()
                     time.sleep(poll)
                 yield  # unlocked by closing the connection
@@ -330,7 +373,33 @@ class _Cursor:
             self.db.executemany(sql, rows)
 
 
+def _postgres_outage() -> type[Exception]:
+    """psycopg's error for a server that is gone: stopped, restarting, unreachable, or
+    the connection dropped (``OperationalError``, ``AdminShutdown`` among its kinds)."""
+    import psycopg
+
+    return psycopg.OperationalError
+
+
+def _locked(db, try_lock: str, lock_id: int, url: str) -> bool:
+    """One try at a run's advisory lock on its own connection ``db``.
+
+    Raises:
+        StoreUnavailable: the connection failed.
+    """
+    try:
+        return bool(db.execute(try_lock, (lock_id,)).fetchone()[0])
+    except _postgres_outage() as exc:
+        raise StoreUnavailable(redact(url), exc) from exc
+
+
 def _connect_postgres(url: str):
+    """A new autocommit connection.
+
+    Raises:
+        StoreError: psycopg is not installed.
+        StoreUnavailable: the server cannot be reached (the address and the reason).
+    """
     try:
         import psycopg
     except ImportError as exc:
@@ -342,4 +411,4 @@ def _connect_postgres(url: str):
         # Autocommit, and every operation opens its own transaction block.
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        raise StoreError(f"{redact(url)}: cannot connect ({exc})") from exc
+        raise StoreUnavailable(redact(url), exc) from exc

@@ -1,6 +1,7 @@
 """The words every domain uses: the frozen result types, boxes and IoU, image decoding,
-drawing, tables and the text a person reads, bundled paths and sample images, and the
-small concurrency and memory tools (keyed locks, a byte-bounded cache, ``malloc_trim``).
+JSON read without a crash (``json_text``), drawing, tables and the text a person reads,
+bundled paths and sample images, and the small concurrency and memory tools (keyed
+locks, a byte-bounded cache, ``malloc_trim``).
 
 Pure library: numpy, Pillow, pandas and OpenCV (headless) only. It imports no other
 VisionCompare package, and never streamlit, torch, torchvision or ultralytics.

@@ -261,7 +261,7 @@ def _main(argv: list[str] | None) -> int:
         return 0
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
-    from visioncompare.evaluation.store import StoreError
+    from visioncompare.evaluation.store import StoreError, StoreUnavailable
     from visioncompare.services.engines.ray import RayOptions, RayUnavailable
     from visioncompare.services.evaluation_run import (
         open_dataset,
@@ -306,6 +306,11 @@ def _main(argv: list[str] | None) -> int:
         FileNotFoundError,
     ) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        if isinstance(exc, StoreUnavailable):  # an outage: what was stored is kept
+            message += (
+                "\nEvery image predicted before it went is stored: run the same command "
+                "again once the store is back, and it goes on from there."
+            )
         print(f"error: {message}", file=sys.stderr)
         return 2
     folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name

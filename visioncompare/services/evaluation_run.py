@@ -27,10 +27,10 @@ from visioncompare.evaluation.prediction_runs import (
     StoredRun,
     classification_key,
     detection_key,
-    load_coco_results,
     stored_detections,
     stored_probabilities,
 )
+from visioncompare.evaluation.results_file import load_coco_results
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
