@@ -380,10 +380,3 @@ def get_spec(name: str) -> ModelSpec:
             return spec
     known = ", ".join(s.name for s in list_models())
     raise KeyError(f"unknown model {name!r}; known models: {known}")
-
-
-def weights_on_disk(spec: ModelSpec) -> bool:
-    """True when the spec's weights are already on this machine (no network needed)."""
-    from model_zoo.identity import weights_path
-
-    return weights_path(spec) is not None

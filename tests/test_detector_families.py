@@ -26,9 +26,13 @@ from model_zoo import (
 from model_zoo import weights as weights_module
 from model_zoo.device import fp16_for
 from model_zoo.figures import published_figures
-from model_zoo.identity import identity_on_disk, loaded_identity, weights_filename
+from model_zoo.identity import (
+    identity_on_disk,
+    loaded_identity,
+    weights_filename,
+    weights_on_disk,
+)
 from model_zoo.protocol import ClassifierModel, DetectorModel
-from model_zoo.registry import weights_on_disk
 from model_zoo.torchvision_detectors import coco_mapping, thresholds
 from tests.conftest import REPO
 from visioncompare.kernel.boxes import box_iou

@@ -24,7 +24,7 @@ from model_zoo import (
 from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
 from model_zoo.device import DeviceError, device_for, resolve_device
-from model_zoo.registry import weights_on_disk
+from model_zoo.identity import weights_on_disk
 from tests.conftest import REPO, bundled_checksums
 from tests.helpers import gradient_rgb
 from visioncompare.kernel.images import load_image_file
