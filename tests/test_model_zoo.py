@@ -21,8 +21,8 @@ from model_zoo import (
     list_models,
     load_model,
 )
-from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
+from model_zoo.adapters import ultralytics_detectors as detectors_module
 from model_zoo.device import DeviceError, device_for, resolve_device
 from model_zoo.identity import weights_on_disk
 from tests.conftest import REPO, bundled_checksums

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torchvision.models import get_model_builder, get_weight
 
-from model_zoo._timing import StageTimer
-from model_zoo._torchvision import TorchvisionModel, ready
+from model_zoo.adapters.timing import StageTimer
+from model_zoo.adapters.torchvision_common import TorchvisionModel, ready
 from model_zoo.device import batch_size, resolve_device
 from model_zoo.registry import ModelSpec
 from visioncompare.kernel.types import Detections, Prediction, Timing

@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 from torchvision.models import get_model_builder
 
-from model_zoo._timing import StageTimer
-from model_zoo._torchvision import TorchvisionModel, ready
+from model_zoo.adapters.timing import StageTimer
+from model_zoo.adapters.torchvision_common import TorchvisionModel, ready
 from model_zoo.device import batch_size, resolve_device
 from model_zoo.registry import ModelFamily, ModelSpec
 from visioncompare.kernel.types import Classification, Prediction, Timing

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from model_zoo import weights as weights_lookup
-from model_zoo._timing import StageTimer
+from model_zoo.adapters.timing import StageTimer
 from model_zoo.device import batch_size, fp16_for, resolve_device
 from model_zoo.operator_settings import downloads_allowed
 from model_zoo.registry import ModelSpec
