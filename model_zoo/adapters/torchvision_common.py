@@ -1,25 +1,27 @@
-"""What the torchvision adapters share: the weights enum, its download, its state dict,
-and the loaded model object's common state."""
+"""What the torchvision adapters share: the weights enum, its download and its state dict,
+and the three timed stages every torchvision model runs in (``TorchvisionModel``)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import model_zoo._libraries  # noqa: F401  (first: see its docstring)
 
 # isort: split
+import numpy as np
 import torch
+from torch import nn
 from torchvision.models import get_weight
 
 from model_zoo import weights as weights_lookup
+from model_zoo.adapters.base import Adapter, StageTimer
 from model_zoo.device import fp16_for
 from model_zoo.identity import weights_filename
 from model_zoo.registry import ModelSpec
-
-log = logging.getLogger(__name__)
+from visioncompare.kernel.types import Prediction, Timing
 
 
 def _download(spec: ModelSpec):
@@ -36,7 +38,7 @@ def _download(spec: ModelSpec):
 
 
 def load_weights(
-    spec: ModelSpec, model: torch.nn.Module, explicit: str | Path | None
+    spec: ModelSpec, model: nn.Module, explicit: str | Path | None
 ) -> Path:
     """Find (or download) the spec's state dict and load it into ``model``.
 
@@ -57,49 +59,69 @@ def load_weights(
     return path
 
 
-def ready(
-    spec: ModelSpec,
-    model: torch.nn.Module,
-    device: str,
-    explicit: str | Path | None,
-    random_weights: bool,
-) -> Path | None:
-    """Load the weights (unless ``random_weights``), switch to eval mode on ``device``
-    and to fp16 where that device uses it. Returns the weights file (None: random).
+class TorchvisionModel(Adapter):
+    """A loaded torchvision model: its weights enum's preprocessing and metadata, and the
+    three stages each batch runs in, timed under the model's lock: ``_preprocess`` (the
+    images to the network's input), the network, ``_postprocess`` (its output to one
+    result per image). A batch's time is shared equally by its images.
 
-    Raises:
-        WeightsNotFoundError: see ``load_weights``.
-    """
-    path = None if random_weights else load_weights(spec, model, explicit)
-    model.eval().to(device)
-    if fp16_for(spec.family, device):
-        model.half()
-    log.info("loaded %s on %s from %s", spec.name, device, path)
-    return path
-
-
-class TorchvisionModel:
-    """A loaded torchvision model: its spec, weights metadata and preprocessing.
-
-    One model object is shared by every browser session: ``lock`` guards it, and every
-    caller that runs the model holds it.
+    A subclass gives its network without weights (``_network``), the two stages and
+    ``_prediction`` (one result -> a Prediction).
     """
 
     def __init__(
-        self,
-        spec: ModelSpec,
-        model: torch.nn.Module,
-        device: str,
-        weights_path: Path | None,
+        self, spec: ModelSpec, model: nn.Module, device: str, weights_path: Path | None
     ) -> None:
+        super().__init__(spec, model, device, weights_path)
         enum = get_weight(spec.weights_enum)
-        self.spec = spec
-        self.model = model
-        self.device = device
-        self.half = fp16_for(spec.family, device)
-        self.weights_path = weights_path
         self.transforms = enum.transforms()
         self.meta: dict = enum.meta
         """The weights' own metadata (categories, parameters, published metrics)."""
-        self.lock = threading.Lock()
-        """The one lock of this model object, held by every caller that runs it."""
+
+    @classmethod
+    def _network(cls, spec: ModelSpec) -> nn.Module:
+        """The spec's architecture with random weights (the builder's, no download)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _open(
+        cls, spec: ModelSpec, device: str, explicit: str | Path | None, random: bool
+    ) -> tuple[nn.Module, Path | None]:
+        """The network with its state dict (unless ``random``), in eval mode on
+        ``device``, and in fp16 where that device uses it.
+
+        Raises:
+            WeightsNotFoundError: see ``load_weights``.
+        """
+        model = cls._network(spec)
+        path = None if random else load_weights(spec, model, explicit)
+        model.eval().to(device)
+        if fp16_for(spec.family, device):
+            model.half()
+        return model, path
+
+    def _predict_batch(
+        self, images: Sequence[np.ndarray], *args: Any
+    ) -> list[Prediction]:
+        with self.lock, torch.inference_mode():
+            timer = StageTimer(self.device)
+            batch = self._preprocess(images, *args)
+            timer.lap("pre")
+            outputs = self.model(batch)
+            timer.lap("inf")
+            converted = self._postprocess(outputs)
+            timer.lap("post")
+        timing = timer.per_image(len(images))
+        return [self._prediction(timing, result) for result in converted]
+
+    def _preprocess(self, images: Sequence[np.ndarray], *args: Any) -> Any:
+        """(H, W, 3) uint8 RGB images -> the network's input, on its device and dtype."""
+        raise NotImplementedError
+
+    def _postprocess(self, outputs: Any) -> Sequence[Any]:
+        """The network's output -> one result per image."""
+        raise NotImplementedError
+
+    def _prediction(self, timing: Timing, result: Any) -> Prediction:
+        """One image's result and its share of the batch's time -> its Prediction."""
+        raise NotImplementedError

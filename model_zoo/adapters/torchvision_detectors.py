@@ -17,11 +17,11 @@ import model_zoo._libraries  # noqa: F401  (first: see its docstring)
 # isort: split
 import numpy as np
 import torch
+from torch import nn
 from torchvision.models import get_model_builder, get_weight
 
-from model_zoo.adapters.timing import StageTimer
-from model_zoo.adapters.torchvision_common import TorchvisionModel, ready
-from model_zoo.device import batch_size, resolve_device
+from model_zoo.adapters.base import DetectOptions, DetectorAdapter
+from model_zoo.adapters.torchvision_common import TorchvisionModel
 from model_zoo.registry import ModelSpec
 from visioncompare.kernel.types import Detections, Prediction, Timing
 
@@ -49,9 +49,7 @@ def coco_mapping(categories: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray
     return tuple(names), lookup
 
 
-def set_thresholds(
-    model: torch.nn.Module, conf: float, iou: float, max_det: int
-) -> None:
+def set_thresholds(model: nn.Module, conf: float, iou: float, max_det: int) -> None:
     """Set the model's own score threshold, NMS IoU and boxes per image.
 
     Faster R-CNN keeps them on its ROI heads (``box_score_thresh`` and friends at build
@@ -63,58 +61,56 @@ def set_thresholds(
     target.detections_per_img = int(max_det)
 
 
-def thresholds(model: torch.nn.Module) -> tuple[float, float, int]:
+def thresholds(model: nn.Module) -> tuple[float, float, int]:
     """The (score, NMS IoU, boxes per image) the model uses now."""
     target = getattr(model, "roi_heads", model)
     return target.score_thresh, target.nms_thresh, target.detections_per_img
 
 
-class TorchvisionDetector(TorchvisionModel):
-    """A loaded torchvision detector; ``predict`` returns ``Detections``.
+class TorchvisionDetector(TorchvisionModel, DetectorAdapter):
+    """A loaded torchvision detector (``model_zoo.protocol.DetectorModel``); ``predict``
+    returns ``Detections`` with the 80 COCO names.
 
-    The thresholds live on the model object, so ``predict`` sets them and runs under the
-    model's one ``lock``: one model object is shared by every browser session.
+    The thresholds live on the model object, so each batch sets them and runs under the
+    model's one ``lock``: one model object is shared by every browser session. A batch's
+    time is shared equally by its images.
     """
 
     def __init__(
-        self,
-        spec: ModelSpec,
-        model: torch.nn.Module,
-        device: str,
-        weights_path: Path | None,
+        self, spec: ModelSpec, model: nn.Module, device: str, weights_path: Path | None
     ) -> None:
         super().__init__(spec, model, device, weights_path)
         self.class_names, self._lookup = coco_mapping(self.meta["categories"])
 
     @classmethod
-    def load(
-        cls,
-        spec: ModelSpec,
-        device: str = "auto",
-        weights_path: str | Path | None = None,
-        random_weights: bool = False,
-    ) -> TorchvisionDetector:
-        """Build the model and load its weights from disk (or download them).
-
-        Args:
-            spec: a torchvision detection spec.
-            device: ``"auto"`` or a device name.
-            weights_path: an explicit weights file that wins over the lookup.
-            random_weights: random weights, backbone included (contract tests; no file,
-                no download).
-
-        Raises:
-            WeightsNotFoundError, DeviceError.
-        """
-        device = resolve_device(device, spec.devices)
+    def _network(cls, spec: ModelSpec) -> nn.Module:
+        """Random weights, backbone included, with one output per category."""
         categories = get_weight(spec.weights_enum).meta["categories"]
-        model = get_model_builder(spec.builder)(
+        return get_model_builder(spec.builder)(
             weights=None, weights_backbone=None, num_classes=len(categories)
         )
-        path = ready(spec, model, device, weights_path, random_weights)
-        return cls(spec, model, device, path)
+
+    def _preprocess(
+        self, images: Sequence[np.ndarray], options: DetectOptions
+    ) -> list[torch.Tensor]:
+        """Each image as a (3, H, W) tensor through the weights' transforms; the model's
+        thresholds set to ``options`` (``imgsz`` is ignored: the model resizes inside)."""
+        dtype = torch.float16 if self.half else torch.float32
+        # A copy: cached page images are read-only arrays, which torch will not wrap.
+        batch = [
+            self.transforms(torch.from_numpy(np.array(im)).permute(2, 0, 1)).to(
+                self.device, dtype
+            )
+            for im in images
+        ]
+        set_thresholds(self.model, options.conf, options.iou, options.max_det)
+        return batch
+
+    def _postprocess(self, outputs: list[dict[str, torch.Tensor]]) -> list[Detections]:
+        return [self._to_detections(o) for o in outputs]
 
     def _to_detections(self, output: dict[str, torch.Tensor]) -> Detections:
+        """One image's ``boxes``, ``scores`` and ``labels`` -> Detections on COCO ids."""
         labels = output["labels"].cpu().numpy()
         ids = self._lookup[labels]
         keep = ids >= 0  # a random-weight model may pick a hole; trained ones do not
@@ -125,54 +121,5 @@ class TorchvisionDetector(TorchvisionModel):
             self.class_names,
         )
 
-    def predict(
-        self,
-        images: Sequence[np.ndarray],
-        conf: float = 0.25,
-        iou: float = 0.7,
-        max_det: int = 300,
-        imgsz: int | None = None,
-    ) -> list[Prediction]:
-        """Boxes for each image.
-
-        Args:
-            images: (H, W, 3) uint8 RGB arrays.
-            conf: the model's score threshold.
-            iou: the model's (per-class) NMS IoU threshold.
-            max_det: most boxes kept per image.
-            imgsz: ignored: each model resizes to the size its weights were trained at.
-
-        Returns:
-            One Prediction per image with ``detections`` (absolute-pixel xyxy on the
-            original image); a batch's time is shared equally by its images.
-        """
-        results: list[Prediction] = []
-        step = batch_size(self.device)
-        for start in range(0, len(images), step):
-            chunk = images[start : start + step]
-            with self.lock, torch.inference_mode():
-                timer = StageTimer(self.device)
-                dtype = torch.float16 if self.half else torch.float32
-                # A copy: cached page images are read-only arrays, which torch will
-                # not wrap.
-                batch = [
-                    self.transforms(torch.from_numpy(np.array(im)).permute(2, 0, 1)).to(
-                        self.device, dtype
-                    )
-                    for im in chunk
-                ]
-                set_thresholds(self.model, conf, iou, max_det)
-                timer.lap("pre")
-                outputs = self.model(batch)
-                timer.lap("inf")
-                converted = [self._to_detections(o) for o in outputs]
-                timer.lap("post")
-            n = len(chunk)
-            timing = Timing(
-                timer.ms["pre"] / n, timer.ms["inf"] / n, timer.ms["post"] / n
-            )
-            results.extend(
-                Prediction(self.spec.name, self.device, timing, detections=det)
-                for det in converted
-            )
-        return results
+    def _prediction(self, timing: Timing, result: Detections) -> Prediction:
+        return Prediction(self.spec.name, self.device, timing, detections=result)
