@@ -1,6 +1,17 @@
 """The model zoo: the only package that imports torch, torchvision and ultralytics.
 
-Adapters return the core's dataclasses; no tensor leaves this package.
+It holds the registry of models (``registry``: specs, ``list_models``, ``get_spec``), their
+weights (``weights``: the lookup and download; ``identity``: which file, whether it is on
+this machine, SHA-256), the device choice (``device``), the model protocol (``protocol``),
+the family adapters (``adapters``, loaded by ``load_model`` through ``ADAPTERS``), and what
+the pages ask of loaded models: published figures (``figures``), the Learn page's
+``explain`` and ``stages``, tracking (``tracking``), a classifier and a detector run
+together (``pipeline``) and the operator's settings (``operator_settings``).
+
+Adapters return the kernel's dataclasses; no tensor leaves this package. May import
+``visioncompare.kernel`` and the data types of ``visioncompare.learn``; never streamlit,
+the services, the app's ``components`` or ``pages``. Importing this package or listing
+models imports no deep-learning library: the adapters are imported when a model loads.
 """
 
 from __future__ import annotations
@@ -35,15 +46,15 @@ __all__ = [
     "load_model",
 ]
 
+_CLASSIFIER = "model_zoo.adapters.classifiers:Classifier"
 ADAPTERS: dict[tuple[Task, ModelFamily], str] = {
-    (Task.CLASSIFY, ModelFamily.TORCHVISION): "model_zoo.classifiers:Classifier",
-    (
-        Task.CLASSIFY,
-        ModelFamily.TORCHVISION_QUANTIZED,
-    ): "model_zoo.classifiers:Classifier",
-    (Task.DETECT, ModelFamily.ULTRALYTICS): "model_zoo.detectors:Detector",
+    (Task.CLASSIFY, ModelFamily.TORCHVISION): _CLASSIFIER,
+    (Task.CLASSIFY, ModelFamily.TORCHVISION_QUANTIZED): _CLASSIFIER,
+    (Task.DETECT, ModelFamily.ULTRALYTICS): (
+        "model_zoo.adapters.ultralytics_detectors:Detector"
+    ),
     (Task.DETECT, ModelFamily.TORCHVISION): (
-        "model_zoo.torchvision_detectors:TorchvisionDetector"
+        "model_zoo.adapters.torchvision_detectors:TorchvisionDetector"
     ),
 }
 """(task, family) -> the adapter class (``module:Class``) that loads it; imported only when

@@ -25,6 +25,11 @@ def weights_path(spec: ModelSpec, explicit: str | Path | None = None) -> Path | 
     return weights_lookup.locate(weights_filename(spec), explicit)
 
 
+def weights_on_disk(spec: ModelSpec) -> bool:
+    """True when the spec's weights are already on this machine (no network needed)."""
+    return weights_path(spec) is not None
+
+
 def identity(name: str, weights: Path | None, fp16: bool) -> dict:
     """What identifies a model's predictions: its name, the SHA-256 of its weights (None
     for random weights) and whether it ran in fp16 (fp16 predicts slightly differently)."""

@@ -2,7 +2,9 @@
 
 Pages, the evaluation and the CLI read only these attributes, so they never ask which
 library a model comes from. A new family is one adapter class satisfying this protocol
-plus registry entries (``model_zoo.registry``) and one line in ``model_zoo.ADAPTERS``.
+(a subclass of ``model_zoo.adapters.base.Adapter``, which implements it once for every
+family) plus registry entries (``model_zoo.registry``) and one line in
+``model_zoo.ADAPTERS``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from model_zoo import weights
 from model_zoo.operator_settings import shown_path
@@ -31,6 +32,8 @@ class ModelFamily(str, Enum):
 
     @property
     def is_torchvision(self) -> bool:
+        """torchvision builds it (fp32 or quantized), and its weights enum gives its
+        preprocessing, categories and published figures."""
         return self in (ModelFamily.TORCHVISION, ModelFamily.TORCHVISION_QUANTIZED)
 
 
@@ -155,18 +158,32 @@ def _published(name: str, source: str = ULTRALYTICS_SOURCE) -> PublishedFigures:
     return PublishedFigures("COCO box AP", ap, params, gflops, source)
 
 
-def _ultralytics(name: str, title: str) -> ModelSpec:
-    """An official Ultralytics detector, downloaded by Ultralytics when online."""
-    nms_free = name.startswith(_NMS_FREE_PREFIXES)
+def _ultralytics(name: str, title: str, weights_file: str, **fields: Any) -> ModelSpec:
+    """An Ultralytics detector: at 640 px, on COCO's 80 classes and under AGPL-3.0 unless
+    ``fields`` (``ModelSpec``'s own) say otherwise."""
+    fields = {
+        "input_size": 640,
+        "categories": "coco-80",
+        "licence": "AGPL-3.0",
+        **fields,
+    }
     return ModelSpec(
         name,
         title,
         Task.DETECT,
         ModelFamily.ULTRALYTICS,
-        weights_file=f"{name}.pt",
-        input_size=640,
-        categories="coco-80",
-        licence="AGPL-3.0",
+        weights_file=weights_file,
+        **fields,
+    )
+
+
+def _official_ultralytics(name: str, title: str) -> ModelSpec:
+    """An official Ultralytics detector, downloaded by Ultralytics when online."""
+    nms_free = name.startswith(_NMS_FREE_PREFIXES)
+    return _ultralytics(
+        name,
+        title,
+        f"{name}.pt",
         note="Downloaded by Ultralytics when online."
         + (" End-to-end: it outputs final boxes, no NMS." if nms_free else ""),
         architecture=f"{name}.yaml",
@@ -175,12 +192,57 @@ def _ultralytics(name: str, title: str) -> ModelSpec:
     )
 
 
-_TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
-    # name, title, builder, weights enum, input size (the transform's shorter side), note
+def _torchvision(
+    task: Task, name: str, title: str, enum: str, **fields: Any
+) -> ModelSpec:
+    """A torchvision model built by ``get_model_builder(name)`` from the weights enum
+    member ``enum``, whose download URL names its weights file; ``fields`` are
+    ``ModelSpec``'s own."""
+    return ModelSpec(
+        name,
+        title,
+        task,
+        ModelFamily.TORCHVISION,
+        builder=name,
+        weights_enum=enum,
+        **fields,
+    )
+
+
+_TORCHVISION_CLASSIFIERS: tuple[tuple[str, str, str, str, int], ...] = (
+    # name (its builder), title, weights enum, licence, download size in MB
+    ("resnet50", "ResNet-50", "ResNet50_Weights.DEFAULT", "BSD-3-Clause", 98),
+    (
+        "mobilenet_v3_large",
+        "MobileNetV3-Large",
+        "MobileNet_V3_Large_Weights.DEFAULT",
+        "BSD-3-Clause",
+        21,
+    ),
+    (
+        "efficientnet_b0",
+        "EfficientNet-B0",
+        "EfficientNet_B0_Weights.DEFAULT",
+        "Apache-2.0",
+        20,
+    ),
+)
+
+
+def _torchvision_classifier(
+    name: str, title: str, enum: str, licence: str, megabytes: int
+) -> ModelSpec:
+    """A torchvision ImageNet classifier, downloaded by torchvision when online."""
+    note = f"Downloaded by torchvision when online ({megabytes} MB)."
+    return _torchvision(Task.CLASSIFY, name, title, enum, licence=licence, note=note)
+
+
+_TORCHVISION_DETECTORS: tuple[tuple[str, str, str, int, str], ...] = (
+    # name (its builder), title, weights enum, input size (the transform's shorter side),
+    # note
     (
         "fasterrcnn_resnet50_fpn_v2",
         "Faster R-CNN ResNet-50 FPN v2 (two-stage)",
-        "fasterrcnn_resnet50_fpn_v2",
         "FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1",
         800,
         "Two-stage: a region proposal network, then a box head on each proposal.",
@@ -188,7 +250,6 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
     (
         "fasterrcnn_mobilenet_v3_large_320_fpn",
         "Faster R-CNN MobileNetV3-Large 320 FPN (two-stage)",
-        "fasterrcnn_mobilenet_v3_large_320_fpn",
         "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.COCO_V1",
         320,
         "Two-stage, on a mobile backbone at 320 px: fast, and weak on small objects.",
@@ -196,7 +257,6 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
     (
         "ssd300_vgg16",
         "SSD300 VGG16 (one-stage)",
-        "ssd300_vgg16",
         "SSD300_VGG16_Weights.COCO_V1",
         300,
         "One-stage: default boxes on six feature maps.",
@@ -204,7 +264,6 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
     (
         "ssdlite320_mobilenet_v3_large",
         "SSDlite320 MobileNetV3-Large (one-stage)",
-        "ssdlite320_mobilenet_v3_large",
         "SSDLite320_MobileNet_V3_Large_Weights.COCO_V1",
         320,
         "One-stage, for phones: depthwise-separable SSD head on MobileNetV3.",
@@ -212,7 +271,6 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
     (
         "retinanet_resnet50_fpn_v2",
         "RetinaNet ResNet-50 FPN v2 (one-stage)",
-        "retinanet_resnet50_fpn_v2",
         "RetinaNet_ResNet50_FPN_V2_Weights.COCO_V1",
         800,
         "One-stage with anchors and the focal loss.",
@@ -220,7 +278,6 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
     (
         "fcos_resnet50_fpn",
         "FCOS ResNet-50 FPN (one-stage, anchor-free)",
-        "fcos_resnet50_fpn",
         "FCOS_ResNet50_FPN_Weights.COCO_V1",
         800,
         "One-stage and anchor-free: every feature-map point predicts a box.",
@@ -229,16 +286,14 @@ _TORCHVISION_DETECTORS: tuple[tuple[str, str, str, str, int, str], ...] = (
 
 
 def _torchvision_detector(
-    name: str, title: str, builder: str, enum: str, size: int, note: str
+    name: str, title: str, enum: str, size: int, note: str
 ) -> ModelSpec:
-    """A torchvision COCO detector; its weights file is named by the enum's URL."""
-    return ModelSpec(
+    """A torchvision COCO detector, downloaded by torchvision when online."""
+    return _torchvision(
+        Task.DETECT,
         name,
         title,
-        Task.DETECT,
-        ModelFamily.TORCHVISION,
-        builder=builder,
-        weights_enum=enum,
+        enum,
         input_size=size,
         categories="coco-80",
         licence="BSD-3-Clause (COCO-trained weights)",
@@ -260,45 +315,11 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         downloadable=False,
         note="Bundled offline. Quantized kernels run on the CPU only.",
     ),
-    ModelSpec(
-        "resnet50",
-        "ResNet-50",
-        Task.CLASSIFY,
-        ModelFamily.TORCHVISION,
-        builder="resnet50",
-        weights_enum="ResNet50_Weights.DEFAULT",
-        licence="BSD-3-Clause",
-        note="Downloaded by torchvision when online (98 MB).",
-    ),
-    ModelSpec(
-        "mobilenet_v3_large",
-        "MobileNetV3-Large",
-        Task.CLASSIFY,
-        ModelFamily.TORCHVISION,
-        builder="mobilenet_v3_large",
-        weights_enum="MobileNet_V3_Large_Weights.DEFAULT",
-        licence="BSD-3-Clause",
-        note="Downloaded by torchvision when online (21 MB).",
-    ),
-    ModelSpec(
-        "efficientnet_b0",
-        "EfficientNet-B0",
-        Task.CLASSIFY,
-        ModelFamily.TORCHVISION,
-        builder="efficientnet_b0",
-        weights_enum="EfficientNet_B0_Weights.DEFAULT",
-        licence="Apache-2.0",
-        note="Downloaded by torchvision when online (20 MB).",
-    ),
-    ModelSpec(
+    *(_torchvision_classifier(*entry) for entry in _TORCHVISION_CLASSIFIERS),
+    _ultralytics(
         "yolov8n-int8",
         "YOLOv8n (INT8, OpenVINO)",
-        Task.DETECT,
-        ModelFamily.ULTRALYTICS,
-        weights_file="yolov8n_int8_openvino_model",
-        input_size=640,
-        categories="coco-80",
-        licence="AGPL-3.0",
+        "yolov8n_int8_openvino_model",
         devices=("cpu",),
         downloadable=False,
         note="Bundled offline: an INT8 OpenVINO export of YOLOv8n; OpenVINO runs on the CPU.",
@@ -307,17 +328,16 @@ _BUILTIN: tuple[ModelSpec, ...] = (
             "yolov8n", ULTRALYTICS_SOURCE + "; YOLOv8n in fp32 (INT8 is not published)"
         ),
     ),
-    *(_ultralytics(name, title) for name, title in _ULTRALYTICS_TITLES.items()),
+    *(
+        _official_ultralytics(name, title)
+        for name, title in _ULTRALYTICS_TITLES.items()
+    ),
     *(_torchvision_detector(*entry) for entry in _TORCHVISION_DETECTORS),
-    ModelSpec(
+    _ultralytics(
         "yoloe-11s",
         "YOLOE-11S (open vocabulary)",
-        Task.DETECT,
-        ModelFamily.ULTRALYTICS,
-        weights_file="yoloe-11s-seg.pt",
-        input_size=640,
+        "yoloe-11s-seg.pt",
         categories="the classes you type",
-        licence="AGPL-3.0",
         note="Open vocabulary: it looks for the classes you type on Compare. Downloaded "
         "by Ultralytics when online, with its MobileCLIP text encoder (mobileclip_blt.ts).",
         architecture="yoloe-11s.yaml",
@@ -345,13 +365,10 @@ def _user_detectors() -> list[ModelSpec]:
             name = f"custom:{path.name}"
             found.setdefault(
                 name,
-                ModelSpec(
+                _ultralytics(
                     name,
                     f"{path.name} (your weights)",
-                    Task.DETECT,
-                    ModelFamily.ULTRALYTICS,
-                    weights_file=path.name,
-                    input_size=640,
+                    path.name,
                     categories="from the weights",
                     licence="as given by the weights' owner",
                     downloadable=False,
@@ -380,10 +397,3 @@ def get_spec(name: str) -> ModelSpec:
             return spec
     known = ", ".join(s.name for s in list_models())
     raise KeyError(f"unknown model {name!r}; known models: {known}")
-
-
-def weights_on_disk(spec: ModelSpec) -> bool:
-    """True when the spec's weights are already on this machine (no network needed)."""
-    from model_zoo.identity import weights_path
-
-    return weights_path(spec) is not None

@@ -19,8 +19,8 @@ from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.models.detection.transform import resize_boxes
 
 from model_zoo import load_model
-from model_zoo.registry import weights_on_disk
-from model_zoo.torchvision_detectors import TorchvisionDetector, set_thresholds
+from model_zoo.adapters.torchvision_detectors import TorchvisionDetector, set_thresholds
+from model_zoo.identity import weights_on_disk
 from visioncompare.learn.stages import DefaultBoxes, RegionProposals
 
 TWO_STAGE = "fasterrcnn_mobilenet_v3_large_320_fpn"

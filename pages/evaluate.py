@@ -15,7 +15,7 @@ from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
 from model_zoo import get_spec
-from model_zoo.registry import weights_on_disk
+from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.datasets.roots import require_inside

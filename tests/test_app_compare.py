@@ -109,7 +109,7 @@ def test_several_samples_are_shown_one_after_another(app):
 
 
 def test_a_missing_model_gets_a_message_not_a_traceback(app, monkeypatch):
-    from model_zoo import detectors
+    from model_zoo.adapters import ultralytics_detectors as detectors
 
     def offline(target):
         raise ConnectionError("no network")

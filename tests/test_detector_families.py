@@ -18,18 +18,22 @@ from model_zoo import (
     ModelFamily,
     Task,
     WeightsNotFoundError,
-    _torchvision,
     get_spec,
     list_models,
     load_model,
 )
 from model_zoo import weights as weights_module
+from model_zoo.adapters import torchvision_common
+from model_zoo.adapters.torchvision_detectors import coco_mapping, thresholds
 from model_zoo.device import fp16_for
 from model_zoo.figures import published_figures
-from model_zoo.identity import identity_on_disk, loaded_identity, weights_filename
+from model_zoo.identity import (
+    identity_on_disk,
+    loaded_identity,
+    weights_filename,
+    weights_on_disk,
+)
 from model_zoo.protocol import ClassifierModel, DetectorModel
-from model_zoo.registry import weights_on_disk
-from model_zoo.torchvision_detectors import coco_mapping, thresholds
 from tests.conftest import REPO
 from visioncompare.kernel.boxes import box_iou
 from visioncompare.kernel.types import Detections, Prediction
@@ -240,7 +244,7 @@ def test_a_torchvision_detector_offline_names_its_file_and_folder(monkeypatch):
 
         return download
 
-    monkeypatch.setattr(_torchvision, "_download", offline)
+    monkeypatch.setattr(torchvision_common, "_download", offline)
     spec = get_spec("fasterrcnn_mobilenet_v3_large_320_fpn")
     with pytest.raises(WeightsNotFoundError) as info:
         load_model(spec.name, "cpu")
@@ -301,10 +305,14 @@ def test_registry_and_classifiers_import_without_a_circle_or_torch():
         "import model_zoo\n"
         "model_zoo.list_models()\n"
         "assert 'torch' not in sys.modules, 'listing models imported torch'\n"
-        "import model_zoo.classifiers\n"
-        "assert 'model_zoo.torchvision_detectors' not in sys.modules\n"
+        "import model_zoo.adapters.classifiers\n"
+        "assert 'model_zoo.adapters.torchvision_detectors' not in sys.modules\n"
     )
-    for first in ("model_zoo.classifiers", "model_zoo.registry", "model_zoo.identity"):
+    for first in (
+        "model_zoo.adapters.classifiers",
+        "model_zoo.registry",
+        "model_zoo.identity",
+    ):
         done = subprocess.run(
             [sys.executable, "-c", f"import {first}\n" + code],
             cwd=REPO,

@@ -21,10 +21,10 @@ from model_zoo import (
     list_models,
     load_model,
 )
-from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
+from model_zoo.adapters import ultralytics_detectors as detectors_module
 from model_zoo.device import DeviceError, device_for, resolve_device
-from model_zoo.registry import weights_on_disk
+from model_zoo.identity import weights_on_disk
 from tests.conftest import REPO, bundled_checksums
 from tests.helpers import gradient_rgb
 from visioncompare.kernel.images import load_image_file
@@ -282,3 +282,55 @@ def test_loading_a_detector_keeps_torchs_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def _zoo_imports() -> dict[str, set[str]]:
+    """Each model_zoo module -> the model_zoo modules it imports, function-level imports
+    included (``from model_zoo import weights`` imports ``model_zoo.weights``)."""
+    import ast
+
+    files = {}
+    for path in (REPO / "model_zoo").rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    imports: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:  # relative: from this package, level - 1 packages up
+                    anchor = package.rsplit(".", node.level - 1)[0]
+                    module = f"{anchor}.{module}".rstrip(".")
+                found = [
+                    f"{module}.{alias.name}"
+                    if f"{module}.{alias.name}" in files
+                    else module
+                    for alias in node.names
+                ]
+            else:
+                continue
+            imports[name] |= {m for m in found if m in files and m != name}
+    return imports
+
+
+def test_no_import_circle_inside_the_model_zoo():
+    """No model_zoo module reaches itself through its imports, lazy ones included."""
+    imports = _zoo_imports()
+    assert {"model_zoo.registry", "model_zoo.adapters.base"} <= set(imports)
+
+    def reaches_itself(start: str) -> bool:
+        seen, todo = set(), list(imports[start])
+        while todo:
+            module = todo.pop()
+            if module == start:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(imports[module])
+        return False
+
+    circles = [name for name in sorted(imports) if reaches_itself(name)]
+    assert not circles, {name: sorted(imports[name]) for name in circles}

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.shared import cache
 from model_zoo import WeightsNotFoundError, load_model
-from model_zoo import detectors as detectors_module
+from model_zoo.adapters import ultralytics_detectors as detectors_module
 from tests.conftest import REPO
 from tests.test_detector_families import _coco_names, _image
 from visioncompare.kernel.display import parse_vocabulary

@@ -8,8 +8,8 @@ import os
 import pytest
 
 from model_zoo import WeightsNotFoundError, get_spec, load_model
-from model_zoo import detectors as detectors_module
 from model_zoo import weights as weights_module
+from model_zoo.adapters import ultralytics_detectors as detectors_module
 from model_zoo.operator_settings import (
     ALLOW_DOWNLOADS,
     SHOW_SERVER_PATHS,

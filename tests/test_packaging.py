@@ -81,7 +81,7 @@ def test_installed_package_finds_its_data_wherever_it_runs(installed, tmp_path):
         "from visioncompare.datasets.registry import DATA_DIR, load_bundled\n"
         "from visioncompare.kernel.sample_images import list_demo_images\n"
         "from model_zoo import get_spec\n"
-        "from model_zoo.registry import weights_on_disk\n"
+        "from model_zoo.identity import weights_on_disk\n"
         "print(DATA_DIR)\n"
         "print(len(load_bundled('voc2012-sample100')), len(list_demo_images()))\n"
         "print(all(weights_on_disk(get_spec(n)) for n in "

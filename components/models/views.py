@@ -13,13 +13,13 @@ from components.shared.views import number_table
 from model_zoo import Task, list_models
 from model_zoo.device import device_for
 from model_zoo.figures import published_figures
+from model_zoo.identity import weights_on_disk
 from model_zoo.operator_settings import (
     ALLOW_DOWNLOADS,
     Availability,
     availability,
     show_server_paths,
 )
-from model_zoo.registry import weights_on_disk
 from model_zoo.weights import ENV_VAR, weights_dirs
 from visioncompare.datasets.registry import BUNDLED
 from visioncompare.evaluation.prediction_runs import DetectSettings, detection_key

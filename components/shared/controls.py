@@ -12,8 +12,9 @@ from components.shared import cache
 from components.shared.server_folder import server_folder_ui
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
+from model_zoo.identity import weights_on_disk
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
-from model_zoo.registry import ModelSpec, weights_on_disk
+from model_zoo.registry import ModelSpec
 from visioncompare.datasets.archives import ArchiveError
 from visioncompare.datasets.roots import named_roots
 from visioncompare.evaluation.session_files import (

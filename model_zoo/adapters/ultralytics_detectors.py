@@ -7,10 +7,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import logging
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import model_zoo._libraries  # noqa: F401  (first: see its docstring)
 
@@ -20,13 +19,10 @@ import numpy as np
 import torch
 
 from model_zoo import weights as weights_lookup
-from model_zoo._timing import StageTimer
-from model_zoo.device import batch_size, fp16_for, resolve_device
+from model_zoo.adapters.base import DetectOptions, DetectorAdapter, StageTimer
 from model_zoo.operator_settings import downloads_allowed
 from model_zoo.registry import ModelSpec
 from visioncompare.kernel.types import Detections, Prediction, Timing
-
-log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -130,10 +126,11 @@ def _download_ultralytics(target: Path) -> str:
     return attempt_download_asset(target)
 
 
-class Detector:
-    """A loaded Ultralytics detector; ``predict`` returns ``Detections``.
+class Detector(DetectorAdapter):
+    """A loaded Ultralytics detector (``model_zoo.protocol.DetectorModel``); ``predict``
+    returns ``Detections``.
 
-    Ultralytics predictors keep state between calls, so ``predict`` is guarded by a lock:
+    Ultralytics predictors keep state between calls, so each batch runs under the lock:
     one model object is shared by every browser session.
     """
 
@@ -145,12 +142,9 @@ class Detector:
         weights_path: Path | None,
         vocabulary: tuple[str, ...] = (),
     ) -> None:
-        self.spec = spec
+        super().__init__(spec, model, device, weights_path)
         self.vocabulary = vocabulary
         """The classes an open-vocabulary model was given (empty: its own)."""
-        self.model = model
-        self.device = device
-        self.half = fp16_for(spec.family, device)
         from ultralytics.cfg import DEFAULT_CFG_DICT
 
         # Ultralytics 8.4 replaced the deprecated `half` by `quantize` (16: fp16, None:
@@ -164,12 +158,9 @@ class Detector:
         # official weights already default to it, a random-weight YAML build does not).
         if spec.nms_free and "nms" in DEFAULT_CFG_DICT:
             self._predict_args["nms"] = False
-        self.weights_path = weights_path
         with _keep_torch_threads():  # reading names sets up a predictor (and threads)
             names = model.names
         self.class_names: tuple[str, ...] = tuple(names[i] for i in sorted(names))
-        self.lock = threading.Lock()
-        """The one lock of this model object, held by every caller that runs it."""
 
     def with_vocabulary(self, classes: Sequence[str]) -> Detector:
         """A new detector that looks for these classes (open-vocabulary models only).
@@ -209,99 +200,66 @@ class Detector:
         )
 
     @classmethod
-    def load(
-        cls,
-        spec: ModelSpec,
-        device: str = "auto",
-        weights_path: str | Path | None = None,
-        random_weights: bool = False,
-    ) -> Detector:
-        """Load the weights from disk (or let Ultralytics download the official ones).
-
-        Args:
-            spec: a detection spec.
-            device: ``"auto"`` or a device name.
-            weights_path: an explicit weights file or folder that wins over the lookup.
-            random_weights: build the architecture from its YAML with random weights
-                (contract tests; no file, no download).
+    def _open(
+        cls, spec: ModelSpec, device: str, explicit: str | Path | None, random: bool
+    ) -> tuple[Any, Path | None]:
+        """The weights from disk (or Ultralytics' download of the official ones), or with
+        ``random`` the architecture built from its YAML with random weights and COCO's
+        class names. Ultralytics moves the model to ``device`` when it predicts.
 
         Raises:
-            WeightsNotFoundError, DeviceError.
+            WeightsNotFoundError: not on disk, and no download (offline or not allowed).
         """
         from ultralytics import YOLO
 
-        device = resolve_device(device, spec.devices)
-        path: Path | None = None
         with _keep_torch_threads():
-            if random_weights:
+            if random:
                 yaml = spec.architecture or Path(spec.weights_file).stem + ".yaml"
                 model = YOLO(yaml, task="detect")
                 _name_coco_classes(model)
-            else:
-                path = weights_lookup.require(
-                    spec.weights_file,
-                    download=_download_ultralytics if spec.downloadable else None,
-                    explicit=weights_path,
-                )
-                model = YOLO(str(path), task="detect")
-        log.info("loaded %s on %s from %s", spec.name, device, path)
-        return cls(spec, model, device, path)
+                return model, None
+            path = weights_lookup.require(
+                spec.weights_file,
+                download=_download_ultralytics if spec.downloadable else None,
+                explicit=explicit,
+            )
+            return YOLO(str(path), task="detect"), path
 
-    def predict(
-        self,
-        images: Sequence[np.ndarray],
-        conf: float = 0.25,
-        iou: float = 0.7,
-        max_det: int = 300,
-        imgsz: int | None = None,
+    def _predict_batch(
+        self, images: Sequence[np.ndarray], options: DetectOptions
     ) -> list[Prediction]:
-        """Boxes for each image.
-
-        Args:
-            images: (H, W, 3) uint8 RGB arrays.
-            conf: minimum confidence kept by the model's NMS.
-            iou: NMS IoU threshold.
-            max_det: most boxes kept per image.
-            imgsz: inference size (None: the model's own).
-
-        Returns:
-            One Prediction per image with ``detections`` (absolute-pixel xyxy on the
-            original image) and Ultralytics' per-image stage timings.
-        """
+        """One batch through Ultralytics' predictor. Timings: Ultralytics' own per-image
+        preprocess, inference and postprocess, plus an equal share of converting its
+        boxes; ``imgsz`` None is the spec's input size."""
+        # Ultralytics reads numpy arrays as BGR (OpenCV's order); cvtColor is ~10x
+        # faster than copying a reversed-channel view.
+        chunk = [cv2.cvtColor(im, cv2.COLOR_RGB2BGR) for im in images]
+        with self.lock, _keep_torch_threads():
+            timer = StageTimer(self.device)
+            outputs = self.model.predict(
+                chunk,
+                conf=options.conf,
+                iou=options.iou,
+                max_det=options.max_det,
+                imgsz=options.imgsz or self.spec.input_size,
+                device=self.device,
+                **self._predict_args,
+                batch=len(chunk),
+                verbose=False,
+            )
+            timer.lap("call")
+            converted = [self._to_detections(r.boxes.data) for r in outputs]
+            timer.lap("convert")
+        share = timer.ms["convert"] / len(chunk)
         results: list[Prediction] = []
-        step = batch_size(self.device)
-        for start in range(0, len(images), step):
-            # Ultralytics reads numpy arrays as BGR (OpenCV's order); cvtColor is ~10x
-            # faster than copying a reversed-channel view.
-            chunk = [
-                cv2.cvtColor(im, cv2.COLOR_RGB2BGR)
-                for im in images[start : start + step]
-            ]
-            with self.lock, _keep_torch_threads():
-                timer = StageTimer(self.device)
-                outputs = self.model.predict(
-                    chunk,
-                    conf=conf,
-                    iou=iou,
-                    max_det=max_det,
-                    imgsz=imgsz or self.spec.input_size,
-                    device=self.device,
-                    **self._predict_args,
-                    batch=len(chunk),
-                    verbose=False,
-                )
-                timer.lap("call")
-                converted = [self._to_detections(r.boxes.data) for r in outputs]
-                timer.lap("convert")
-            share = timer.ms["convert"] / len(chunk)
-            for r, det in zip(outputs, converted):
-                speed = r.speed
-                timing = Timing(
-                    speed.get("preprocess") or 0.0,
-                    speed.get("inference") or 0.0,
-                    (speed.get("postprocess") or 0.0) + share,
-                )
-                results.append(
-                    Prediction(self.spec.name, self.device, timing, detections=det)
-                )
+        for r, det in zip(outputs, converted):
+            speed = r.speed
+            timing = Timing(
+                speed.get("preprocess") or 0.0,
+                speed.get("inference") or 0.0,
+                (speed.get("postprocess") or 0.0) + share,
+            )
+            results.append(
+                Prediction(self.spec.name, self.device, timing, detections=det)
+            )
         return results
