@@ -153,20 +153,6 @@ EMPTY_GROUP = {
 """What a group says when none of its views has anything to show."""
 
 
-def _classifier_probabilities(report, choice):
-    """The classifier's stored probabilities for the tagging tab (from the session's own
-    store for an upload); None, with a warning, while the store is unreachable."""
-    key = report.classifier_run.key
-    try:
-        if choice.uploaded:
-            return choice.files.probabilities(key)
-        return cache.classifier_probabilities(key, str(runs_dir()))
-    except StoreUnavailable as exc:
-        then = "The images where the tagger and detector disagree show once it is back."
-        show_unreachable(exc, then, warning=True)
-        return None
-
-
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:
     """The threshold explorer and every view that depends on its thresholds.
 
