@@ -22,13 +22,13 @@ cache.remove_upload_leftovers()
 navigation = st.navigation(
     [
         st.Page(
-            "pages/compare.py", title="Compare", icon=":material/compare:", default=True
+            "app_pages/compare.py", title="Compare", icon=":material/compare:", default=True
         ),
-        st.Page("pages/live.py", title="Live", icon=":material/videocam:"),
-        st.Page("pages/video.py", title="Video", icon=":material/movie:"),
-        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
-        st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
+        st.Page("app_pages/live.py", title="Live", icon=":material/videocam:"),
+        st.Page("app_pages/video.py", title="Video", icon=":material/movie:"),
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+        st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
+        st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
     ]
 )
 shared_sidebar_ui()

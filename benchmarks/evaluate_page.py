@@ -41,7 +41,7 @@ PagesManager.__init__ = _init_without_pages_folder
 
 def main() -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("app_pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
     at.button(key="evaluate_run").click().run()
     conf = [0.3, 0.35, 0.4, 0.45, 0.5]

@@ -121,7 +121,7 @@ def test_a_missing_model_gets_a_message_not_a_traceback(app, monkeypatch):
 
 
 def test_models_page_lists_the_zoo(app):
-    app.switch_page("pages/models.py").run()
+    app.switch_page("app_pages/models.py").run()
     assert not app.exception
     table = app.dataframe[0].value
     assert {"mobilenet_v2_quantized", "yolov8n-int8", "resnet50"} <= set(table["name"])
