@@ -11,12 +11,9 @@ from components.shared.controls import (
     shared_choice,
     vocabulary_ui,
 )
-from components.shared.router import require_router
 from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
-
-require_router()
 
 st.title("Classification vs detection")
 st.caption(

@@ -13,7 +13,6 @@ from components.evaluate.explorer import explorer_section
 from components.evaluate.run import run_reports
 from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
-from components.shared.router import require_router
 from model_zoo import get_spec
 from model_zoo.registry import weights_on_disk
 from visioncompare.datasets import DatasetError
@@ -22,8 +21,6 @@ from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
 from visioncompare.evaluation.session_files import images_present, report_key
 from visioncompare.services.evaluation_run import is_stored, runs_dir
-
-require_router()
 
 st.title("Evaluate on held-out data")
 st.caption(

@@ -25,9 +25,6 @@ from components.learn.sections import (
 )
 from components.learn.stages import stages_section
 from components.learn.training_labels import training_labels_section
-from components.shared.router import require_router
-
-require_router()
 
 st.title("Learn: classification vs detection")
 st.caption(

@@ -16,9 +16,6 @@ from components.live.webrtc import (
 )
 from components.shared import cache
 from components.shared.controls import shared_choice
-from components.shared.router import require_router
-
-require_router()
 
 st.title("Live camera")
 st.caption(

@@ -25,18 +25,7 @@ os.environ.setdefault(
     "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-")
 )
 
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
-
-_init = PagesManager.__init__
-
-
-def _init_without_pages_folder(self, *args, **kwargs):  # see tests/conftest.py
-    _init(self, *args, **kwargs)
-    PagesManager.uses_pages_directory = False
-
-
-PagesManager.__init__ = _init_without_pages_folder
 
 
 def main() -> None:
