@@ -15,13 +15,6 @@ from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
 
-st.title("Classification vs detection")
-st.caption(
-    "A classifier names the image; a detector finds every object and says where it is. "
-    "The two models run one after the other, so each panel's latency is that model's own."
-)
-
-
 cls, det = cache.shared_models(shared_choice())
 cls_spec, cls_device, det_spec, det_device = cls.spec, cls.device, det.spec, det.device
 detector = det.model

@@ -22,13 +22,6 @@ from visioncompare.evaluation.metrics.align import class_table
 from visioncompare.evaluation.session_files import images_present, report_key
 from visioncompare.services.evaluation_run import is_stored, runs_dir
 
-st.title("Evaluate on held-out data")
-st.caption(
-    "COCO-style AP/AR, VOC AP, per-class AP, precision-recall, IoU and confusion, computed "
-    "once from stored predictions: moving a threshold never runs a model."
-)
-
-
 shared = shared_choice()
 choice = evaluate_inputs_ui("evaluate", shared)
 if choice is None:

@@ -17,14 +17,6 @@ from components.live.webrtc import (
 from components.shared import cache
 from components.shared.controls import shared_choice
 
-st.title("Live camera")
-st.caption(
-    "Your own camera, from any machine that opens this page: every frame that the "
-    "models can keep up with goes through the detector (boxes, labels, scores) and the "
-    "classifier (its top-3 for the whole frame, in the band at the bottom). Press "
-    "START and allow the camera."
-)
-
 cls, det = cache.shared_models(shared_choice())
 settings = live_settings_ui("live", det.model.class_names)
 processor = session_processor(det.model, cls.model)

@@ -13,7 +13,6 @@ from components.models.views import (
 from components.shared.controls import shared_choice
 from model_zoo.device import available_devices
 
-st.title("Model zoo")
 st.caption(f"Devices on this machine: {', '.join(available_devices())}.")
 shared = shared_choice()
 zoo_table_section(shared.device)

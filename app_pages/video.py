@@ -17,13 +17,6 @@ from visioncompare.services.video_pipeline import run_video_analysis
 from visioncompare.video.analysis import video_key
 from visioncompare.video.io import VideoError, VideoLimits, probe_video
 
-st.title("Video")
-st.caption(
-    "A video through both models: the detector tracks every object (each keeps its id "
-    "from frame to frame), the classifier gives each frame one label. The annotated "
-    "video plays in the browser and can be downloaded."
-)
-
 cls, det = cache.shared_models(shared_choice())
 limits = VideoLimits.from_env()
 settings = video_settings_ui("video", det.model.class_names)

@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.shared import cache
+from components.shared.warmup import DEFAULT_CLASSIFIER, DEFAULT_DETECTOR
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.operator_settings import Availability, availability, downloads_allowed
@@ -28,8 +29,6 @@ from visioncompare.kernel.display import parse_vocabulary
 from visioncompare.kernel.images import UPLOAD_EXTENSIONS
 from visioncompare.kernel.sample_images import list_demo_images
 
-DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
-DEFAULT_DETECTOR = "yolov8n-int8"
 DEFAULT_VOCABULARY = "person, bus, traffic light, dog"
 
 
