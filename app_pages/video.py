@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.shared import cache
+from components.shared import cache, models
 from components.shared.controls import shared_choice
 from components.video.controls import video_settings_ui, video_source_ui
 from components.video.views import (
@@ -17,7 +17,13 @@ from visioncompare.services.video_pipeline import run_video_analysis
 from visioncompare.video.analysis import video_key
 from visioncompare.video.io import VideoError, VideoLimits, probe_video
 
-cls, det = cache.shared_models(shared_choice())
+# Each model on its own: without the classifier the detector still tracks; without the
+# detector there is nothing to track (the message says which detectors work here).
+cls, det = models.shared_models(shared_choice())
+for failed in (m for m in (cls, det) if m.model is None):
+    models.unavailable_ui(failed, "video")
+if det.model is None:
+    st.stop()
 limits = VideoLimits.from_env()
 settings = video_settings_ui("video", det.model.class_names)
 picked = video_source_ui("video", limits)
@@ -38,7 +44,7 @@ scaled = (
 )
 st.caption(f"{name}: {info.describe()}{scaled}.")
 
-classifier = cls if settings.classify_every else None
+classifier = cls if settings.classify_every and cls.model is not None else None
 key = video_key(
     cache.digest(data),
     f"{det.spec.name}@{det.device}",

@@ -30,6 +30,8 @@ from visioncompare.kernel.images import UPLOAD_EXTENSIONS
 from visioncompare.kernel.sample_images import list_demo_images
 
 DEFAULT_VOCABULARY = "person, bus, traffic light, dog"
+PICKER_KEYS = {Task.CLASSIFY: "app_classifier", Task.DETECT: "app_detector"}
+"""The sidebar's model pickers by task (a page may set one before it is drawn)."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ def shared_sidebar_ui() -> SharedChoice:
             "Classifier (torchvision)",
             Task.CLASSIFY,
             DEFAULT_CLASSIFIER,
-            "app_classifier",
+            PICKER_KEYS[Task.CLASSIFY],
         )
         detector = _model_picker(
-            "Detector", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
+            "Detector", Task.DETECT, DEFAULT_DETECTOR, PICKER_KEYS[Task.DETECT]
         )
         device = st.selectbox(
             "Device",
