@@ -50,14 +50,21 @@ class WarmUp:
     loaded: dict[str, float] = field(default_factory=dict)
     """Seconds each model took to load and run once (those that loaded)."""
 
-    def seconds_left(self, now: float | None = None) -> int:
-        """About how many seconds until the models are ready (at least 1)."""
+    def seconds_left(self, now: float | None = None) -> int | None:
+        """About how many seconds until the models are ready; None when the estimate
+        has run out (a busy machine, still importing the libraries)."""
         elapsed = (now if now is not None else time.monotonic()) - self.started
         if self.libraries_s is None:
             expected = LIBRARIES_S + MODELS_S
         else:
             expected = self.libraries_s * (1 + MODELS_S / LIBRARIES_S)
-        return max(1, round(expected - elapsed))
+        left = round(expected - elapsed)
+        return left if left >= 1 else None
+
+    def status_text(self, now: float | None = None) -> str:
+        left = self.seconds_left(now)
+        when = f"about {left} s" if left else "a few more seconds"
+        return f"Loading the models, {when}. This happens once, when the server starts."
 
     def run(self) -> None:
         """Import the libraries, then load and run each model in its own thread; a model
@@ -133,9 +140,5 @@ def wait_ui() -> None:
         return
     status = st.empty()
     while not warm.done.wait(0.25):
-        status.info(
-            f"Loading the models, about {warm.seconds_left()} s. This happens once, "
-            "when the server starts.",
-            icon=":material/hourglass_top:",
-        )
+        status.info(warm.status_text(), icon=":material/hourglass_top:")
     status.empty()
