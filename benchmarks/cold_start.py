@@ -18,7 +18,11 @@ first visitor would. ``server CPU``: the CPU seconds (all threads) the server ha
 when the panels showed, which depends much less than the times on what else the machine
 is doing.
 
-Usage: python -m benchmarks.cold_start [--runs 3] [--page video]
+``--steps`` first times each step of a cold start alone, in a fresh process: importing
+streamlit, torch, torchvision, Ultralytics and OpenVINO, loading each default model,
+and each model's first and second call on bus.jpg.
+
+Usage: python -m benchmarks.cold_start [--runs 3] [--page video] [--steps]
 """
 
 from __future__ import annotations
@@ -76,6 +80,47 @@ def one_run(page_path: str, timeout_s: float, app_dir: Path = REPO) -> dict:
     return row
 
 
+STEPS_SCRIPT = """
+import json, resource, sys, time
+rows = []
+def step(name, fn):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, wall = usage.ru_utime + usage.ru_stime, time.perf_counter()
+    out = fn()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rows.append((name, time.perf_counter() - wall, usage.ru_utime + usage.ru_stime - cpu))
+    return out
+step("import streamlit", lambda: __import__("streamlit"))
+step("import torch", lambda: __import__("torch"))
+step("import torchvision", lambda: __import__("torchvision.models.detection"))
+step("import ultralytics", lambda: __import__("ultralytics"))
+step("import openvino", lambda: __import__("openvino"))
+import numpy as np
+from PIL import Image
+from model_zoo import load_model
+image = np.asarray(Image.open("sample_images/bus.jpg").convert("RGB"))
+cls = step("load MobileNetV2 (INT8)", lambda: load_model("mobilenet_v2_quantized", "cpu"))
+det = step("load YOLOv8n (INT8, OpenVINO)", lambda: load_model("yolov8n-int8", "cpu"))
+for n in ("first", "second"):
+    step(f"classify bus.jpg, {n} call", lambda: cls.predict([image]))
+    step(f"detect bus.jpg, {n} call", lambda: det.predict([image], conf=0.01, iou=0.7))
+print(json.dumps(rows))
+"""
+
+
+def steps() -> list[tuple[str, float, float]]:
+    """Where a cold start's seconds go, one step after the other in a fresh process:
+    (step, wall seconds, CPU seconds)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", STEPS_SCRIPT], cwd=REPO, capture_output=True,
+        text=True, check=True, env={**os.environ, "YOLO_OFFLINE": "1"},
+    ).stdout  # fmt: skip
+    return [tuple(row) for row in json.loads(out.strip().splitlines()[-1])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -84,9 +129,17 @@ def main() -> None:
     parser.add_argument(
         "--app-dir", type=Path, default=REPO, help="another checkout (a baseline)"
     )
+    parser.add_argument(
+        "--steps", action="store_true", help="also time each step in a fresh process"
+    )
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"machine: {machine()}; load average before: {' '.join(load)}")
+    if args.steps:
+        print("| step | wall s | CPU s |\n|---|---:|---:|")
+        for name, wall, cpu in steps():
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} |", flush=True)
+        print()
     columns = (
         "health", "shell", "nav", "title", "title after open", "status", "loaded", "pickers",
         "panels", "server CPU",
