@@ -1,7 +1,11 @@
 """VisionCompare: image classification and object detection, side by side.
 
-Router only: page config, the shared sidebar, and the page list.
+Router only: page config, the page list, each page's heading, the shared sidebar.
 Run with ``streamlit run app.py``.
+
+Order matters for the first minute of a server: the page list and the page's heading
+go out first (nothing above them imports torch), then a status while the models load in
+the background (``components.shared.warmup``), then the sidebar and the page itself.
 """
 
 from __future__ import annotations
@@ -10,26 +14,65 @@ import logging
 
 import streamlit as st
 
-from components.shared import cache
-from components.shared.controls import shared_sidebar_ui
+from components.shared import warmup
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
-# Upload folders that servers before this one left behind go on its first run.
-cache.remove_upload_leftovers()
+
+# script: (title in the sidebar, icon, heading, caption); the first page is the default.
+PAGES = {
+    "app_pages/compare.py": (
+        "Compare", ":material/compare:", "Classification vs detection",
+        "A classifier names the image; a detector finds every object and says where it "
+        "is. The two models run one after the other, so each panel's latency is that "
+        "model's own.",
+    ),
+    "app_pages/live.py": (
+        "Live", ":material/videocam:", "Live camera",
+        "Your own camera, from any machine that opens this page: every frame that the "
+        "models can keep up with goes through the detector (boxes, labels, scores) and "
+        "the classifier (its top-3 for the whole frame, in the band at the bottom). "
+        "Press START and allow the camera.",
+    ),
+    "app_pages/video.py": (
+        "Video", ":material/movie:", "Video",
+        "A video through both models: the detector tracks every object (each keeps its "
+        "id from frame to frame), the classifier gives each frame one label. The "
+        "annotated video plays in the browser and can be downloaded.",
+    ),
+    "app_pages/evaluate.py": (
+        "Evaluate", ":material/analytics:", "Evaluate on held-out data",
+        "COCO-style AP/AR, VOC AP, per-class AP, precision-recall, IoU and confusion, "
+        "computed once from stored predictions: moving a threshold never runs a model.",
+    ),
+    "app_pages/learn.py": (
+        "Learn", ":material/school:", "Learn: classification vs detection",
+        "Every number on this page is computed now, by the real models, on the image "
+        "you pick.",
+    ),
+    "app_pages/models.py": (
+        "Models", ":material/inventory_2:", "Model zoo", None,
+    ),
+}  # fmt: skip
 
 navigation = st.navigation(
     [
-        st.Page(
-            "pages/compare.py", title="Compare", icon=":material/compare:", default=True
-        ),
-        st.Page("pages/live.py", title="Live", icon=":material/videocam:"),
-        st.Page("pages/video.py", title="Video", icon=":material/movie:"),
-        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
-        st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
+        st.Page(script, title=title, icon=icon, default=n == 0)
+        for n, (script, (title, icon, _, _)) in enumerate(PAGES.items())
     ]
 )
+_, _, heading, caption = next(p for p in PAGES.values() if p[0] == navigation.title)
+st.title(heading)
+if caption:
+    st.caption(caption)
+warmup.wait_ui()
+
+# After the heading: these reach torch, which the warm-up imports first.
+from components.shared import cache  # noqa: E402
+from components.shared.controls import shared_sidebar_ui  # noqa: E402
+
+# Upload folders that servers before this one left behind go on its first run.
+cache.remove_upload_leftovers()
 shared_sidebar_ui()
 navigation.run()

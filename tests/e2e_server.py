@@ -133,3 +133,58 @@ def nudge_slider(page, index: int, changed, key: str = "ArrowRight") -> float:
             return time.perf_counter() - start
         time.sleep(0.01)
     raise AssertionError("the page did not update after the slider moved")
+
+
+FILE_NAMES = ("app", "compare", "evaluate", "learn", "live", "models", "video")
+"""The labels Streamlit's own file-name navigation gives app.py and the page scripts."""
+
+FIRST_PAINT = """
+(() => {
+  const seen = {};
+  const state = {seen, navs: [], titles: []};
+  window.__firstPaint = state;
+  const stamp = (name) => { if (!(name in seen)) seen[name] = Date.now(); };
+  const check = () => {
+    if (document.querySelector("[data-testid='stApp']")) stamp("shell");
+    const links = [...document.querySelectorAll("[data-testid='stSidebarNav'] a")];
+    if (links.length) {
+      stamp("nav");
+      // A link's last line is its label (a material icon's name comes first).
+      const labels = links.map(a => a.innerText.trim().split("\\n").pop().trim());
+      if (!state.navs.some(n => n.join("|") === labels.join("|"))) state.navs.push(labels);
+    }
+    const h1 = document.querySelector("h1");
+    if (h1) {
+      stamp("title");
+      if (!state.titles.includes(h1.innerText)) state.titles.push(h1.innerText);
+    }
+    const body = document.body ? document.body.innerText : "";
+    if (body.includes("Loading the models")) stamp("status");
+    else if ("status" in seen) stamp("loaded");
+    const sidebar = document.querySelector("[data-testid='stSidebar']");
+    if (sidebar && sidebar.innerText.includes("Classifier (torchvision)")) stamp("pickers");
+    if (body.includes("Top-1:") && document.querySelector(".js-plotly-plot")) {
+      stamp("classification");
+    }
+    if (document.querySelector("[data-testid='stImage'] img")) stamp("detection");
+    if ("classification" in seen && "detection" in seen) stamp("panels");
+  };
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, characterData: true,
+  });
+  document.addEventListener("DOMContentLoaded", check);
+})();
+"""
+"""JavaScript for ``page.add_init_script``: from the first paint on, every DOM change
+is checked and the wall-clock moment (``Date.now()``, ms) each of these is first seen is
+kept in ``window.__firstPaint.seen``: ``shell`` (Streamlit's app frame), ``nav`` (the
+sidebar's page links), ``title`` (an ``h1``), ``status`` ("Loading the models"),
+``loaded`` (the status gone), ``pickers`` (the sidebar's model pickers),
+``classification`` (the Top-1 line and its chart), ``detection`` (the detector's
+picture), ``panels`` (both). ``navs``: every distinct list of link labels shown;
+``titles``: every ``h1`` text shown."""
+
+
+def file_name_labels(navs: list[list[str]]) -> list[str]:
+    """The labels of Streamlit's file-name navigation among those ever shown."""
+    return sorted({label for labels in navs for label in labels if label in FILE_NAMES})

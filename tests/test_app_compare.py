@@ -120,8 +120,25 @@ def test_a_missing_model_gets_a_message_not_a_traceback(app, monkeypatch):
     assert any("yolov8x.pt" in e.value and "model_zoo" in e.value for e in app.error)
 
 
+def test_a_detector_without_weights_leaves_the_classifier_panel(app):
+    app.selectbox(key="app_detector").set_value("rtdetr-l").run()  # no weights here
+    assert not app.exception
+    headings = [md.value for md in app.markdown]
+    assert any(h.startswith("#### Classification") for h in headings)
+    assert any(md.value.startswith("Top-1: **") for md in app.markdown)
+    assert not any(h.startswith("#### Detection") for h in headings)
+    (error,) = [e.value for e in app.error]
+    assert "RT-DETR-L" in error and "'rtdetr-l.pt'" in error
+    assert "Detectors that work on this machine: YOLOv8n (INT8, OpenVINO)." in headings
+    (switch,) = [b for b in app.button if b.key == "compare-0-use-yolov8n-int8"]
+    switch.click().run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="app_detector").value == "yolov8n-int8"
+    assert _has_both_panels(app)
+
+
 def test_models_page_lists_the_zoo(app):
-    app.switch_page("pages/models.py").run()
+    app.switch_page("app_pages/models.py").run()
     assert not app.exception
     table = app.dataframe[0].value
     assert {"mobilenet_v2_quantized", "yolov8n-int8", "resnet50"} <= set(table["name"])

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e_server import browser_page, running_app, wait_until_idle
+from tests.e2e_server import (
+    FIRST_PAINT,
+    browser_page,
+    file_name_labels,
+    running_app,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -14,6 +20,25 @@ pytestmark = pytest.mark.e2e
 def app_url(tmp_path_factory):
     with running_app(tmp_path_factory.mktemp("e2e") / "streamlit.log") as url:
         yield url
+
+
+def test_the_first_visit_shows_the_title_and_a_status_before_the_panels(app_url):
+    """First in this module: the fresh server's first visitor, sampled from the first
+    paint on (timings: benchmarks/cold_start.py)."""
+    with browser_page() as page:
+        page.add_init_script(FIRST_PAINT)
+        page.goto(app_url)
+        page.get_by_text("Top-1:").first.wait_for(timeout=180_000)
+        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
+        page.wait_for_function("'panels' in window.__firstPaint.seen", timeout=60_000)
+        shown = page.evaluate("window.__firstPaint")
+    seen = shown["seen"]
+    assert file_name_labels(shown["navs"]) == [], shown["navs"]
+    assert shown["navs"][0][:2] == ["Compare", "Live"], shown["navs"]
+    assert shown["titles"] == ["Classification vs detection"]
+    # The heading and the status come first; the status is gone before the panels.
+    assert seen["title"] <= seen["status"] <= seen["loaded"] <= seen["panels"], seen
+    assert seen["title"] <= seen["pickers"], seen
 
 
 def test_upload_shows_the_detection_image_and_the_classification_chart(

@@ -12,9 +12,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.shared import cache
+from components.shared import cache, models
 from components.shared.controls import image_source_ui, shared_choice
-from components.shared.views import CHART, number_table
+from components.shared.views import (
+    CHART,
+    classification_panel,
+    detection_panel,
+    number_table,
+)
 from visioncompare.datasets import DatasetError
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.kernel.display import (
@@ -70,7 +75,7 @@ class LearnInputs:
 def learn_inputs_ui() -> LearnInputs:
     """Load the models, read the picked image and run both models (or say why not and
     stop the page)."""
-    cls, det = cache.shared_models(shared_choice())
+    cls, det = models.shared_models(shared_choice())
     inputs = image_source_ui("learn")
     if not inputs:
         st.info("Pick a sample, upload an image or take a snapshot.")
@@ -89,6 +94,9 @@ def learn_inputs_ui() -> LearnInputs:
     conf = st.slider(
         "Detector confidence threshold", 0.05, 0.95, 0.25, 0.05, key="learn_conf"
     )
+    if cls.model is None or det.model is None:
+        _one_model_ui(cls, det, image, digest, conf)
+        st.stop()
     cls_pred = cache.classify_cached(cls.spec.name, cls.device, digest, image)
     det_pred = cache.detect_cached(
         det.spec.name, det.device, digest, DETECT_CONF_FLOOR, 0.7, image
@@ -99,6 +107,31 @@ def learn_inputs_ui() -> LearnInputs:
         filter_detections(det_pred.detections, conf),
         imagenet_to_coco(classification.class_names),
     )  # fmt: skip
+
+
+def _one_model_ui(cls, det, image: np.ndarray, digest: str, conf: float) -> None:
+    """One of the two models cannot load here: the other's panel, the message for the
+    missing one, and why the lessons wait for both."""
+    left, right = st.columns(2, gap="large")
+    with left:
+        if cls.model is None:
+            models.unavailable_ui(cls, "learn")
+        else:
+            pred = cache.classify_cached(cls.spec.name, cls.device, digest, image)
+            classification_panel(pred, 5, cls.spec.title, cls.note, "learn")
+    with right:
+        if det.model is None:
+            models.unavailable_ui(det, "learn")
+        else:
+            pred = cache.detect_cached(
+                det.spec.name, det.device, digest, DETECT_CONF_FLOOR, 0.7, image
+            )
+            shown = filter_detections(pred.detections, conf)
+            detection_panel(image, pred, shown, det.spec.title, det.note, key="learn")
+    st.info(
+        "Every lesson below compares the two models on this image: they appear once "
+        "both models run here."
+    )
 
 
 def task_and_output_section(ctx: LearnInputs) -> None:

@@ -13,15 +13,32 @@ MODE_LABELS = {
     LiveMode.CLASSIFY: "Classifier",
 }
 
-def live_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> LiveSettings:
-    """Which models run and their thresholds; applied to a running stream at once."""
-    mode = st.segmented_control(
-        "Run on each frame",
-        list(MODE_LABELS),
-        default=LiveMode.BOTH,
-        format_func=lambda m: MODE_LABELS[m],
-        key=f"{prefix}_mode",
-    )
+
+def only_mode(cls, det) -> LiveMode | None:
+    """The one model that can run when the other cannot load here (None: both can)."""
+    if cls.model is None:
+        return LiveMode.DETECT
+    if det.model is None:
+        return LiveMode.CLASSIFY
+    return None
+
+
+def live_settings_ui(
+    prefix: str, detector_classes: tuple[str, ...], only: LiveMode | None = None
+) -> LiveSettings:
+    """Which models run and their thresholds; applied to a running stream at once.
+    ``only``: the one model that can run here (no choice is offered)."""
+    if only is None:
+        mode = st.segmented_control(
+            "Run on each frame",
+            list(MODE_LABELS),
+            default=LiveMode.BOTH,
+            format_func=lambda m: MODE_LABELS[m],
+            key=f"{prefix}_mode",
+        )
+    else:
+        mode = only
+        st.caption(f"Each frame goes through the {only.value} only.")
     with st.sidebar:
         st.subheader("Live settings")
         conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)

@@ -1,3 +1,3 @@
 """What every page shares: the cache decorators (``cache``), widgets that return plain
-values (``controls``), the router's guard (``router``) and the panels that place a
+values (``controls``) and the panels that place a
 classifier's and a detector's results (``views``)."""

@@ -28,8 +28,8 @@ from typing import TypeVar
 import numpy as np
 import streamlit as st
 
-from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
-from model_zoo.device import DeviceError, device_for
+from model_zoo import Task, get_spec, load_model
+from model_zoo.device import device_for
 from visioncompare.evaluation.metrics.coco import coco_results
 from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.images import (
@@ -275,31 +275,6 @@ def model_on(name: str, requested: str) -> LoadedModel:
     spec = get_spec(name)
     device, note = device_for(requested, spec.devices)
     return LoadedModel(spec, device, note, get_model(name, device))
-
-
-def shared_models(choice) -> tuple[LoadedModel, LoadedModel]:
-    """The sidebar's classifier and detector, loaded (or a message and a stopped page)."""
-    try:
-        return model_on(choice.classifier, choice.device), model_on(
-            choice.detector, choice.device
-        )
-    except (WeightsNotFoundError, DeviceError) as exc:
-        st.error(f"Could not load the model: {exc}")
-        st.info(
-            "Pick another model in the sidebar; the bundled offline models always work."
-        )
-        st.stop()
-
-
-def vocabulary_model(det: LoadedModel, vocabulary: tuple[str, ...]):
-    """The sidebar's open-vocabulary detector for these classes (or a message and a
-    stopped page when its text encoder cannot run here)."""
-    try:
-        return get_vocabulary_model(det.spec.name, det.device, vocabulary)
-    except WeightsNotFoundError as exc:
-        st.error(f"{det.spec.title} cannot read the classes you typed: {exc}")
-        st.info("Pick another detector in the sidebar; the others keep working.")
-        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

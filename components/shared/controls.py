@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.shared import cache
 from components.shared.server_folder import server_folder_ui
+from components.shared.warmup import DEFAULT_CLASSIFIER, DEFAULT_DETECTOR
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
 from model_zoo.identity import weights_on_disk
@@ -30,9 +31,9 @@ from visioncompare.kernel.display import parse_vocabulary
 from visioncompare.kernel.images import UPLOAD_EXTENSIONS
 from visioncompare.kernel.sample_images import list_demo_images
 
-DEFAULT_CLASSIFIER = "mobilenet_v2_quantized"
-DEFAULT_DETECTOR = "yolov8n-int8"
 DEFAULT_VOCABULARY = "person, bus, traffic light, dog"
+PICKER_KEYS = {Task.CLASSIFY: "app_classifier", Task.DETECT: "app_detector"}
+"""The sidebar's model pickers by task (a page may set one before it is drawn)."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ def shared_sidebar_ui() -> SharedChoice:
             "Classifier (torchvision)",
             Task.CLASSIFY,
             DEFAULT_CLASSIFIER,
-            "app_classifier",
+            PICKER_KEYS[Task.CLASSIFY],
         )
         detector = _model_picker(
-            "Detector", Task.DETECT, DEFAULT_DETECTOR, "app_detector"
+            "Detector", Task.DETECT, DEFAULT_DETECTOR, PICKER_KEYS[Task.DETECT]
         )
         device = st.selectbox(
             "Device",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.shared import cache
+from components.shared import cache, models
 from components.shared.controls import shared_choice
-from components.shared.router import require_router
 from components.video.controls import video_settings_ui, video_source_ui
 from components.video.views import (
     frame_scrubber_view,
@@ -18,16 +17,13 @@ from visioncompare.services.video_pipeline import run_video_analysis
 from visioncompare.video.analysis import video_key
 from visioncompare.video.io import VideoError, VideoLimits, probe_video
 
-require_router()
-
-st.title("Video")
-st.caption(
-    "A video through both models: the detector tracks every object (each keeps its id "
-    "from frame to frame), the classifier gives each frame one label. The annotated "
-    "video plays in the browser and can be downloaded."
-)
-
-cls, det = cache.shared_models(shared_choice())
+# Each model on its own: without the classifier the detector still tracks; without the
+# detector there is nothing to track (the message says which detectors work here).
+cls, det = models.shared_models(shared_choice())
+for failed in (m for m in (cls, det) if m.model is None):
+    models.unavailable_ui(failed, "video")
+if det.model is None:
+    st.stop()
 limits = VideoLimits.from_env()
 settings = video_settings_ui("video", det.model.class_names)
 picked = video_source_ui("video", limits)
@@ -48,7 +44,7 @@ scaled = (
 )
 st.caption(f"{name}: {info.describe()}{scaled}.")
 
-classifier = cls if settings.classify_every else None
+classifier = cls if settings.classify_every and cls.model is not None else None
 key = video_key(
     cache.digest(data),
     f"{det.spec.name}@{det.device}",

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from components.live.controls import live_settings_ui
+from components.live.controls import live_settings_ui, only_mode
 from components.live.webrtc import (
     camera_streamer,
     connection_hint,
@@ -14,22 +14,17 @@ from components.live.webrtc import (
     live_readout,
     session_processor,
 )
-from components.shared import cache
+from components.shared import models
 from components.shared.controls import shared_choice
-from components.shared.router import require_router
 
-require_router()
-
-st.title("Live camera")
-st.caption(
-    "Your own camera, from any machine that opens this page: every frame that the "
-    "models can keep up with goes through the detector (boxes, labels, scores) and the "
-    "classifier (its top-3 for the whole frame, in the band at the bottom). Press "
-    "START and allow the camera."
-)
-
-cls, det = cache.shared_models(shared_choice())
-settings = live_settings_ui("live", det.model.class_names)
+# Each model on its own: one that cannot load here leaves the other running.
+cls, det = models.shared_models(shared_choice())
+for failed in (m for m in (cls, det) if m.model is None):
+    models.unavailable_ui(failed, "live")
+if cls.model is None and det.model is None:
+    st.stop()
+classes = det.model.class_names if det.model is not None else ()
+settings = live_settings_ui("live", classes, only_mode(cls, det))
 processor = session_processor(det.model, cls.model)
 processor.update_settings(settings)
 
@@ -49,7 +44,7 @@ else:
     st.session_state.pop("live_connecting_since", None)
 
 with right:
-    live_readout(processor, det.device, servers)
+    live_readout(processor, det.device or cls.device, servers)
 
 with st.expander("The camera does not start?"):
     st.markdown(connection_hint(servers).replace("after 15 seconds", "yet"))

@@ -6,8 +6,6 @@ computes through ``visioncompare.learn``.
 
 from __future__ import annotations
 
-import streamlit as st
-
 from components.learn.model_sections import (
     detect_then_classify_section,
     heads_section,
@@ -25,14 +23,7 @@ from components.learn.sections import (
 )
 from components.learn.stages import stages_section
 from components.learn.training_labels import training_labels_section
-from components.shared.router import require_router
 
-require_router()
-
-st.title("Learn: classification vs detection")
-st.caption(
-    "Every number on this page is computed now, by the real models, on the image you pick."
-)
 inputs = learn_inputs_ui()
 
 task_and_output_section(inputs)  # 1

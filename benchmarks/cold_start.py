@@ -1,0 +1,170 @@
+"""The first minute of a fresh server: ``streamlit run app.py`` to the page's title,
+its loading status and both Compare panels, seen in headless Chromium.
+
+``tests.e2e_server.FIRST_PAINT``, installed before the page's first script, stamps the
+wall-clock moment each of these first appears in the page, so nothing that shows for a
+single frame is missed:
+
+- ``nav``: the sidebar's page links; ``raw names``: any of Streamlit's own file-name
+  labels (``app``, ``compare``, …) ever shown instead of the router's titles;
+- ``title``: the page's heading; ``status``: "Loading the models, about N s";
+  ``loaded``: the status gone (the models are loaded);
+- ``pickers``: the sidebar's model pickers; ``panels``: both Compare panels (the
+  classifier's Top-1 line and chart, the detector's picture).
+
+Times are seconds from the moment the server process was started. The browser opens
+the page as soon as the server answers its health check (polled every 0.5 s), as a
+first visitor would. ``server CPU``: the CPU seconds (all threads) the server had used
+when the panels showed, which depends much less than the times on what else the machine
+is doing.
+
+``--steps`` first times each step of a cold start alone, in a fresh process: importing
+streamlit, torch, torchvision, Ultralytics and OpenVINO, loading each default model,
+and each model's first and second call on bus.jpg.
+
+Usage: python -m benchmarks.cold_start [--runs 3] [--page video] [--steps]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.app_server import chromium, machine  # noqa: E402
+from tests.e2e_server import (  # noqa: E402
+    FIRST_PAINT,
+    file_name_labels,
+    streamlit_server,
+)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far (Linux): what
+    the server spent, whatever else the machine was doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(page_path: str, timeout_s: float, app_dir: Path = REPO) -> dict:
+    """One fresh server and one first visitor; seconds from the server's start."""
+    log = Path(tempfile.mkstemp(prefix="cold-start-", suffix=".log")[1])
+    runs = tempfile.mkdtemp(prefix="visioncompare-bench-")
+    with chromium() as browser:
+        started = time.time()
+        with streamlit_server(log, app_dir, VISIONCOMPARE_RUNS=runs) as (url, proc):
+            healthy = time.time()
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.add_init_script(FIRST_PAINT)
+            page.goto(f"{url}/{page_path}")
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                seen = page.evaluate("window.__firstPaint.seen")
+                if "panels" in seen or (page_path and "pickers" in seen):
+                    break
+                time.sleep(0.2)
+            state = page.evaluate("window.__firstPaint")
+            cpu = cpu_seconds(proc.pid)
+    seen = {k: v / 1000 - started for k, v in state["seen"].items()}
+    row = {"health": healthy - started, **seen, "raw": file_name_labels(state["navs"])}
+    row["server CPU"] = cpu
+    if "title" in row:
+        row["title after open"] = row["title"] - row["health"]
+    return row
+
+
+STEPS_SCRIPT = """
+import json, resource, sys, time
+rows = []
+def step(name, fn):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, wall = usage.ru_utime + usage.ru_stime, time.perf_counter()
+    out = fn()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rows.append((name, time.perf_counter() - wall, usage.ru_utime + usage.ru_stime - cpu))
+    return out
+step("import streamlit", lambda: __import__("streamlit"))
+step("import torch", lambda: __import__("torch"))
+step("import torchvision", lambda: __import__("torchvision.models.detection"))
+step("import ultralytics", lambda: __import__("ultralytics"))
+step("import openvino", lambda: __import__("openvino"))
+import numpy as np
+from PIL import Image
+from model_zoo import load_model
+image = np.asarray(Image.open("sample_images/bus.jpg").convert("RGB"))
+cls = step("load MobileNetV2 (INT8)", lambda: load_model("mobilenet_v2_quantized", "cpu"))
+det = step("load YOLOv8n (INT8, OpenVINO)", lambda: load_model("yolov8n-int8", "cpu"))
+for n in ("first", "second"):
+    step(f"classify bus.jpg, {n} call", lambda: cls.predict([image]))
+    step(f"detect bus.jpg, {n} call", lambda: det.predict([image], conf=0.01, iou=0.7))
+print(json.dumps(rows))
+"""
+
+
+def steps() -> list[tuple[str, float, float]]:
+    """Where a cold start's seconds go, one step after the other in a fresh process:
+    (step, wall seconds, CPU seconds)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", STEPS_SCRIPT], cwd=REPO, capture_output=True,
+        text=True, check=True, env={**os.environ, "YOLO_OFFLINE": "1"},
+    ).stdout  # fmt: skip
+    return [tuple(row) for row in json.loads(out.strip().splitlines()[-1])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--page", default="", help="URL path: '' (Compare), 'video', …")
+    parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument(
+        "--app-dir", type=Path, default=REPO, help="another checkout (a baseline)"
+    )
+    parser.add_argument(
+        "--steps", action="store_true", help="also time each step in a fresh process"
+    )
+    args = parser.parse_args()
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"machine: {machine()}; load average before: {' '.join(load)}")
+    if args.steps:
+        print("| step | wall s | CPU s |\n|---|---:|---:|")
+        for name, wall, cpu in steps():
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} |", flush=True)
+        print()
+    columns = (
+        "health", "shell", "nav", "title", "title after open", "status", "loaded", "pickers",
+        "panels", "server CPU",
+    )  # fmt: skip
+    print("| run | " + " | ".join(f"{c} s" for c in columns) + " | raw names shown |")
+    print("|---:|" + "---:|" * len(columns) + "---|")
+    rows = []
+    for n in range(1, args.runs + 1):
+        row = one_run(args.page, args.timeout, args.app_dir.resolve())
+        rows.append(row)
+        cells = " | ".join(
+            f"{row[c]:.1f}" if c in row else "—" for c in columns
+        )
+        print(f"| {n} | {cells} | {', '.join(row['raw']) or 'none'} |", flush=True)
+    if len(rows) > 1:
+        cells = " | ".join(
+            f"{statistics.median(r[c] for r in rows if c in r):.1f}"
+            if any(c in r for r in rows)
+            else "—"
+            for c in columns
+        )
+        print(f"| median | {cells} | |")
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average after: {' '.join(load)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""components.shared.warmup: the estimate the loading status shows, and a warm-up that
+meets a model it cannot load."""
+
+from __future__ import annotations
+
+from components.shared import cache
+from components.shared.warmup import LIBRARIES_S, MODELS_S, WarmUp
+
+
+def test_the_estimate_counts_down_and_scales_with_the_libraries_import():
+    warm = WarmUp(("a",))
+    assert warm.seconds_left(warm.started) == round(LIBRARIES_S + MODELS_S)
+    assert warm.seconds_left(warm.started + 2) == round(LIBRARIES_S + MODELS_S - 2)
+    assert warm.seconds_left(warm.started + 60) is None  # overdue: no number
+    assert "a few more seconds" in warm.status_text(warm.started + 60)
+    assert "about 3 s" in warm.status_text(warm.started + LIBRARIES_S + MODELS_S - 3)
+    warm.libraries_s = 2 * LIBRARIES_S  # a machine twice as slow as expected
+    left = warm.seconds_left(warm.started + warm.libraries_s)
+    assert left == round(2 * MODELS_S)
+
+
+def test_a_model_that_cannot_load_does_not_stop_the_warm_up():
+    warm = WarmUp(("rtdetr-l", "mobilenet_v2_quantized"))  # no weights for the first
+    warm.run()
+    assert warm.done.is_set()
+    assert list(warm.loaded) == ["mobilenet_v2_quantized"]
+    assert warm.libraries_s is not None
+    assert cache.LOAD_COUNTS[("mobilenet_v2_quantized", "cpu")] >= 1
