@@ -22,40 +22,43 @@ st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
 
 # script: (title in the sidebar, icon, heading, caption); the first page is the default.
 PAGES = {
-    "app_pages/compare.py": (
+    "pages/compare.py": (
         "Compare", ":material/compare:", "Classification vs detection",
         "A classifier names the image; a detector finds every object and says where it "
         "is. The two models run one after the other, so each panel's latency is that "
         "model's own.",
     ),
-    "app_pages/live.py": (
+    "pages/live.py": (
         "Live", ":material/videocam:", "Live camera",
         "Your own camera, from any machine that opens this page: every frame that the "
         "models can keep up with goes through the detector (boxes, labels, scores) and "
         "the classifier (its top-3 for the whole frame, in the band at the bottom). "
         "Press START and allow the camera.",
     ),
-    "app_pages/video.py": (
+    "pages/video.py": (
         "Video", ":material/movie:", "Video",
         "A video through both models: the detector tracks every object (each keeps its "
         "id from frame to frame), the classifier gives each frame one label. The "
         "annotated video plays in the browser and can be downloaded.",
     ),
-    "app_pages/evaluate.py": (
+    "pages/evaluate.py": (
         "Evaluate", ":material/analytics:", "Evaluate on held-out data",
         "COCO-style AP/AR, VOC AP, per-class AP, precision-recall, IoU and confusion, "
         "computed once from stored predictions: moving a threshold never runs a model.",
     ),
-    "app_pages/learn.py": (
+    "pages/learn.py": (
         "Learn", ":material/school:", "Learn: classification vs detection",
         "Every number on this page is computed now, by the real models, on the image "
         "you pick.",
     ),
-    "app_pages/models.py": (
+    "pages/models.py": (
         "Models", ":material/inventory_2:", "Model zoo", None,
     ),
 }  # fmt: skip
 
+# .streamlit/config.toml hides Streamlit's file-name list of pages/ (the first session of a
+# new server would show it until this line); the router's own list is shown.
+st.set_option("client.showSidebarNavigation", True)
 navigation = st.navigation(
     [
         st.Page(script, title=title, icon=icon, default=n == 0)

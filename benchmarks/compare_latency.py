@@ -2,7 +2,7 @@
 
 Prints a table. "raw" is what a script using the libraries directly does for one image file:
 Ultralytics ``YOLO.predict(path)`` and a torchvision ``transforms -> forward -> softmax`` on
-``PIL.Image.open(path)``. "page" is the code path of app_pages/compare.py without Streamlit's
+``PIL.Image.open(path)``. "page" is the code path of pages/compare.py without Streamlit's
 caches: decode the uploaded bytes, classify, detect, filter, annotate, and build the table and
 the chart. Both run on the same models and the same image, interleaved, median of N after a
 warm-up.

@@ -25,12 +25,23 @@ os.environ.setdefault(
     "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-")
 )
 
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+_init = PagesManager.__init__
+
+
+def _init_without_pages_folder(self, *args, **kwargs):  # see tests/conftest.py
+    _init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _init_without_pages_folder
 
 
 def main() -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
     at.button(key="evaluate_run").click().run()
     conf = [0.3, 0.35, 0.4, 0.45, 0.5]

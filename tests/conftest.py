@@ -48,3 +48,23 @@ def bus_jpg() -> Path:
 @pytest.fixture(scope="session")
 def chelsea_png() -> Path:
     return require_file(REPO / "sample_images" / "chelsea.png")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _apptest_uses_st_navigation():
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run
+    (streamlit/streamlit#14217), and the manager then sets it back to True because our
+    pages live in a ``pages/`` folder, so every run after the first executes the page file
+    alone, skipping the router. The real server keeps the flag False once ``st.navigation``
+    is called; this makes AppTest do the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PagesManager, "__init__", init)
+        yield

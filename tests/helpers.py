@@ -224,7 +224,7 @@ def evaluate_twin_detectors(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "weights"))
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     at.toggle(key="evaluate_with_classifier").set_value(False).run()
     at.multiselect(key="evaluate_detectors").set_value(
         ["yolov8n-int8", "custom:twin_openvino_model"]

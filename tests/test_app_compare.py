@@ -138,7 +138,7 @@ def test_a_detector_without_weights_leaves_the_classifier_panel(app):
 
 
 def test_models_page_lists_the_zoo(app):
-    app.switch_page("app_pages/models.py").run()
+    app.switch_page("pages/models.py").run()
     assert not app.exception
     table = app.dataframe[0].value
     assert {"mobilenet_v2_quantized", "yolov8n-int8", "resnet50"} <= set(table["name"])

@@ -69,7 +69,7 @@ def test_compare_runs_a_random_weight_detector_of_each_family(random_weights, de
 )
 def test_learn_explains_what_it_cannot_show(random_weights, detector):
     at = _compare_with(detector)
-    at.switch_page("app_pages/learn.py").run()
+    at.switch_page("pages/learn.py").run()
     assert not at.exception and not at.error
     infos = [i.value for i in at.info]
     assert any("no dense one-row-per-grid-point head" in i for i in infos), infos
@@ -85,7 +85,7 @@ def test_learn_explains_what_it_cannot_show(random_weights, detector):
 
 def test_models_page_shows_the_published_figures():
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page("app_pages/models.py").run()
+    at.switch_page("pages/models.py").run()
     assert not at.exception
     table = at.dataframe[0].value.set_index("name")
     frcnn = table.loc["fasterrcnn_resnet50_fpn_v2"]

@@ -15,7 +15,7 @@ def evaluated(tmp_path_factory) -> AppTest:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VISIONCOMPARE_RUNS", str(tmp_path_factory.mktemp("runs")))
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-        at.switch_page("app_pages/evaluate.py").run()
+        at.switch_page("pages/evaluate.py").run()
         at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
         at.button(key="evaluate_run").click().run()
         assert not at.exception

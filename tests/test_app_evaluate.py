@@ -17,7 +17,7 @@ def evaluated(tmp_path_factory) -> AppTest:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VISIONCOMPARE_RUNS", str(tmp_path_factory.mktemp("runs")))
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-        at.switch_page("app_pages/evaluate.py").run()
+        at.switch_page("pages/evaluate.py").run()
         at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
         assert not at.exception
         at.button(key="evaluate_run").click().run()
@@ -111,7 +111,7 @@ def test_second_visit_reads_stored_predictions(evaluated):
     """A new session on the same store shows the results at once, with no model run."""
     loads = dict(cache.LOAD_COUNTS)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
     assert not at.exception
     assert at.button(key="evaluate_run").label == "Evaluate (stored: instant)"
@@ -124,7 +124,7 @@ def test_malformed_dataset_folder_gives_a_message(tmp_path, monkeypatch):
     (tmp_path / "Annotations" / "a.xml").write_text("<annotation><size>")
     monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
     at.text_input(key="evaluate_folder").input(".").run()  # the root itself
     assert not at.exception
@@ -171,7 +171,7 @@ def test_every_download_is_ready_before_the_click_and_does_not_rerun(evaluated):
 def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monkeypatch):
     monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "1")  # the operator allows it
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     picker = at.multiselect(key="evaluate_detectors")
     assert "yolov8s (download)" in picker.proto.options
     assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
@@ -220,7 +220,7 @@ def test_class_table_says_how_the_detector_classes_line_up(evaluated):
 def test_class_table_is_shown_before_any_model_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
     assert not at.exception
     assert not at.metric  # nothing evaluated yet

@@ -27,7 +27,7 @@ SECTIONS = [
 @pytest.fixture
 def learn() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
-    at.switch_page("app_pages/learn.py").run()
+    at.switch_page("pages/learn.py").run()
     assert not at.exception
     return at
 

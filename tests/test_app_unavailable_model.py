@@ -30,7 +30,7 @@ def test_a_classifier_without_weights_leaves_the_detector(
     idle = SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
     monkeypatch.setattr(webrtc, "camera_streamer", lambda *args: idle)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180).run()
-    at.switch_page(f"app_pages/{page}.py").run()
+    at.switch_page(f"pages/{page}.py").run()
     at.selectbox(key="app_classifier").set_value(MISSING).run()
     assert not at.exception
     (error,) = [e.value for e in at.error]

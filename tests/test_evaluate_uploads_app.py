@@ -57,7 +57,7 @@ def env(tmp_path, monkeypatch):
 
 def evaluate_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     return at
 
 

@@ -22,7 +22,7 @@ def visitor_defaults(monkeypatch, tmp_path):
 
 def _models_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page("app_pages/models.py").run()
+    at.switch_page("pages/models.py").run()
     assert not at.exception
     return at
 

@@ -199,7 +199,7 @@ def test_the_evaluate_page_offers_the_ray_cluster_when_ray_address_is_set(
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path))
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/evaluate.py").run()
+    at.switch_page("pages/evaluate.py").run()
     assert not at.exception and not [r for r in at.radio if r.key == "evaluate_engine"]
     seen = []
 

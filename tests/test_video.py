@@ -254,7 +254,7 @@ def test_plural():
 @pytest.fixture
 def video_page() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
-    at.switch_page("app_pages/video.py").run()
+    at.switch_page("pages/video.py").run()
     assert not at.exception
     return at
 
@@ -277,8 +277,8 @@ def test_page_uploads_analyses_and_shows_everything(video_page, clip):
     assert not at.exception
     assert any("Frame 12 at 1.20 s" in c for i in at.image for c in i.captions)
     # Coming back with the same video and settings is instant: no Analyse button.
-    at.switch_page("app_pages/compare.py").run()
-    at.switch_page("app_pages/video.py").run()
+    at.switch_page("pages/compare.py").run()
+    at.switch_page("pages/video.py").run()
     at.file_uploader(key="video_upload").set_value(
         ("street.mp4", clip, "video/mp4")
     ).run()

@@ -9,6 +9,6 @@ The installable package. Its subpackages are domains, in two layers:
   numpy, Pillow, pandas, Plotly and PyAV only: never streamlit, torch, torchvision or
   ultralytics.
 
-The app (``app.py``, ``app_pages/``, ``components/``) sits above the services and runs from a
+The app (``app.py``, ``pages/``, ``components/``) sits above the services and runs from a
 checkout. The layers are an import-linter contract (``.importlinter``), checked in CI.
 """

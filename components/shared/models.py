@@ -18,8 +18,7 @@ from components.shared import cache
 from components.shared.controls import PICKER_KEYS
 from model_zoo import ModelSpec, Task, WeightsNotFoundError, get_spec, list_models
 from model_zoo.device import DeviceError
-from model_zoo.identity import weights_filename
-from model_zoo.registry import weights_on_disk
+from model_zoo.identity import weights_filename, weights_on_disk
 
 log = logging.getLogger(__name__)
 

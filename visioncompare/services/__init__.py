@@ -4,5 +4,5 @@ predictions (this process, or a Ray Data actor pool: ``ray_engine``), the video 
 (``video_pipeline``) and the subset fetcher (``fetch``).
 
 May import ``model_zoo`` and the pure library; never streamlit, and never the app's
-``components`` or ``app_pages``.
+``components`` or ``pages``.
 """

@@ -23,6 +23,9 @@ from components.learn.sections import (
 )
 from components.learn.stages import stages_section
 from components.learn.training_labels import training_labels_section
+from components.shared.router import require_router
+
+require_router()
 
 inputs = learn_inputs_ui()
 

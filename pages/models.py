@@ -11,7 +11,10 @@ from components.models.views import (
     zoo_table_section,
 )
 from components.shared.controls import shared_choice
+from components.shared.router import require_router
 from model_zoo.device import available_devices
+
+require_router()
 
 st.caption(f"Devices on this machine: {', '.join(available_devices())}.")
 shared = shared_choice()

@@ -11,9 +11,12 @@ from components.shared.controls import (
     shared_choice,
     vocabulary_ui,
 )
+from components.shared.router import require_router
 from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
+
+require_router()
 
 # Each model on its own: one that cannot load here leaves the other's panel.
 cls, det = models.shared_models(shared_choice())

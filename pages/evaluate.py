@@ -13,6 +13,7 @@ from components.evaluate.explorer import explorer_section
 from components.evaluate.run import all_stored, page_store, run_reports
 from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
+from components.shared.router import require_router
 from model_zoo import get_spec
 from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
@@ -20,6 +21,8 @@ from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
 from visioncompare.evaluation.session_files import images_present, report_key
+
+require_router()
 
 shared = shared_choice()
 choice = evaluate_inputs_ui("evaluate", shared)

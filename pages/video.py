@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.shared import cache, models
 from components.shared.controls import shared_choice
+from components.shared.router import require_router
 from components.video.controls import video_settings_ui, video_source_ui
 from components.video.views import (
     frame_scrubber_view,
@@ -16,6 +17,8 @@ from components.video.views import (
 from visioncompare.services.video_pipeline import run_video_analysis
 from visioncompare.video.analysis import video_key
 from visioncompare.video.io import VideoError, VideoLimits, probe_video
+
+require_router()
 
 # Each model on its own: without the classifier the detector still tracks; without the
 # detector there is nothing to track (the message says which detectors work here).

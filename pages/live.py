@@ -16,6 +16,9 @@ from components.live.webrtc import (
 )
 from components.shared import models
 from components.shared.controls import shared_choice
+from components.shared.router import require_router
+
+require_router()
 
 # Each model on its own: one that cannot load here leaves the other running.
 cls, det = models.shared_models(shared_choice())
