@@ -37,6 +37,7 @@ from components.evaluate.summary_views import (
     pr_section,
     size_section,
 )
+from components.evaluate.yolo_val import yolo_val_section
 from components.shared import cache
 from components.shared.controls import thresholds_ui
 from components.shared.store_status import show_unreachable
@@ -121,6 +122,7 @@ def _classifier_probabilities(report, choice):
 def _why(e: Explored) -> None:
     st.caption("The same stored predictions, scored the ways different tools do:")
     disagreement_section(cache.disagreement(e.report_id, e.report))
+    yolo_val_section(e.report, e.report_id, KEY)
 
 
 VIEWS: tuple[View, ...] = (

@@ -135,6 +135,18 @@ def print_summary(report, paths: dict[str, Path]) -> None:
             for _, row in report.disagreement.iterrows()
         ),
     ]
+    if report.yolo_val is not None:
+        lines += [
+            "",
+            "yolo val walk (from the number yolo val prints to this report's; "
+            "why_differs.csv says what each step changes):",
+            f"  {'step':48} {'mAP50':>6} {'mAP50-95':>8}",
+            *(
+                f"  {row['step']:48} {_format(row['mAP50']):>6} "
+                f"{_format(row['mAP50-95']):>8}"
+                for _, row in report.yolo_val.iterrows()
+            ),
+        ]
     if report.tagging is not None:
         t = report.tagging
         lines += [
@@ -196,6 +208,11 @@ def _main(argv: list[str] | None) -> int:
         "--classifier", help="a model-zoo classifier to score as an image tagger"
     )
     ev.add_argument("--device", default="auto")
+    ev.add_argument(
+        "--yolo-val", action="store_true",
+        help="also run Ultralytics' own validator (yolo val) on a YOLO copy of the "
+        "dataset and walk from its number to this report's (Ultralytics detectors)",
+    )  # fmt: skip
     ev.add_argument(
         "--kitti-difficulty", choices=["easy", "moderate", "hard"],
         help="KITTI: score one official level; boxes outside it are ignore regions",
@@ -281,6 +298,12 @@ def _main(argv: list[str] | None) -> int:
             from visioncompare.datasets.kitti import at_difficulty
 
             dataset = at_difficulty(dataset, args.kitti_difficulty)
+        if args.yolo_val:
+            from visioncompare.services.yolo_val import unavailable
+
+            reason = unavailable(dataset, args.detector)
+            if reason is not None:
+                raise ValueError(f"--yolo-val cannot run: {reason}")
         label = args.detector or Path(args.predictions).stem
         report = run_evaluation(
             dataset,
@@ -315,5 +338,17 @@ def _main(argv: list[str] | None) -> int:
         return 2
     folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name
     out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
+    failed = None
+    if args.yolo_val:
+        from model_zoo.device import DeviceError
+        from visioncompare.services.yolo_val import YoloValUnavailable, run_yolo_val
+
+        try:
+            report = report.with_yolo_val(run_yolo_val(report, args.device))
+        except (YoloValUnavailable, WeightsNotFoundError, DeviceError) as exc:
+            failed = f"--yolo-val cannot run: {exc}"
     print_summary(report, report.write(out))
+    if failed:
+        print(f"error: {failed}", file=sys.stderr)
+        return 2
     return 0

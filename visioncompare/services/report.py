@@ -9,7 +9,7 @@ an engine and then calls it. The Evaluate page and the command line both read th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from visioncompare.evaluation.metrics.matching import Summary
 from visioncompare.evaluation.metrics.per_image import per_image_scores
 from visioncompare.evaluation.metrics.tagging import TaggingResult
 from visioncompare.evaluation.metrics.voc import VocResult, evaluate_voc
+from visioncompare.evaluation.metrics.yolo_val_walk import walk_as_recipes
 from visioncompare.evaluation.prediction_runs import StoredRun
 from visioncompare.kernel.types import Detections
 
@@ -61,6 +62,13 @@ class EvaluationReport:
     skipped: dict[str, int] = field(default_factory=dict)
     """Entries of a predictions file left out (category not in the dataset, ...)."""
     extras: dict = field(default_factory=dict)
+    yolo_val: pd.DataFrame | None = None
+    """The walk from ``yolo val``'s number to this report's, when it was run
+    (``visioncompare.services.yolo_val``; ``with_yolo_val``)."""
+
+    def with_yolo_val(self, walk: pd.DataFrame) -> EvaluationReport:
+        """This report with the ``yolo val`` walk, which its files then include."""
+        return replace(self, yolo_val=walk)
 
     @property
     def class_table(self) -> pd.DataFrame:
@@ -160,6 +168,8 @@ class EvaluationReport:
             "ms_per_image": self.ms_per_image,
             "why_map_differs": self.disagreement.to_dict(orient="records"),
         }
+        if self.yolo_val is not None:
+            out["yolo_val_walk"] = self.yolo_val.to_dict(orient="records")
         if self.detector_run is not None:
             out["detector_run"] = {
                 "key": self.detector_run.key,
@@ -190,7 +200,8 @@ class EvaluationReport:
 
     def write(self, out_dir: Path) -> dict[str, Path]:
         """COCO results JSON, metrics JSON, per-class, error-type, per-image and "why mAP
-        differs" CSVs into ``out_dir``."""
+        differs" CSVs into ``out_dir`` (the ``yolo val`` walk, when run, in the last and
+        in metrics JSON)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {
             "results": out_dir / "coco_results.json",
@@ -207,7 +218,10 @@ class EvaluationReport:
         paths["per_image"] = out_dir / "per_image.csv"
         self.per_image().to_csv(paths["per_image"], index=False)
         paths["why_differs"] = out_dir / "why_differs.csv"
-        self.disagreement.to_csv(paths["why_differs"], index=False)
+        why = self.disagreement
+        if self.yolo_val is not None:
+            why = pd.concat([why, walk_as_recipes(self.yolo_val)], ignore_index=True)
+        why.to_csv(paths["why_differs"], index=False)
         if self.tagging is not None:
             paths["tagging"] = out_dir / "classifier_tagging.csv"
             self.tagging.per_class.to_csv(paths["tagging"], index=False)
