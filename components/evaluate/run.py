@@ -124,16 +124,21 @@ def run_reports(
             "get_model": get_model,
         }
         results = []
-        for n, detector in enumerate(detectors):
-            results.append(
-                run_evaluation(
-                    dataset,
-                    detector=detector,
-                    engine=engine,
-                    classifier=classifier if n == 0 else None,
-                    **common,
+        for detector in detectors:
+            try:
+                results.append(
+                    run_evaluation(
+                        dataset,
+                        detector=detector,
+                        engine=engine,
+                        classifier=None if results else classifier,
+                        **common,
+                    )
                 )
-            )
+            except WeightsNotFoundError:
+                if len(detectors) + len(predictions) == 1:
+                    raise
+                # The leaderboard lists it as unavailable, never scores random weights.
         for upload in predictions:
             report = run_evaluation(
                 dataset,
