@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,19 @@ class CleanlabInputs:
     image_ids: tuple[int, ...]
     class_names: tuple[str, ...]
     left_out: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def boxes(self) -> list[objectlab.ImageBoxes]:
+        """Every image's label and predicted boxes compared, once (no confidence)."""
+        return [
+            objectlab.image_boxes(label, prediction)
+            for label, prediction in zip(self.labels, self.predictions)
+        ]
+
+    @cached_property
+    def class_thresholds(self) -> np.ndarray:
+        """(K,) each class's flagging threshold, once (``objectlab.class_thresholds``)."""
+        return objectlab.class_thresholds(self.labels, self.predictions)
 
 
 def cleanlab_inputs(
@@ -184,12 +198,9 @@ def find_label_issues(
         low_confidence: the score above which it can suggest a badly placed box.
         source: the model or predictions file, for the tables.
     """
-    images = [
-        objectlab.image_boxes(label, prediction)
-        for label, prediction in zip(inputs.labels, inputs.predictions)
-    ]
+    images, thresholds = inputs.boxes, inputs.class_thresholds  # kept: a new
+    # confidence only scores the boxes again
     scores = objectlab.box_scores(images, high_confidence, low_confidence)
-    thresholds = objectlab.class_thresholds(inputs.labels, inputs.predictions)
     flags = objectlab.flagged_boxes(scores, images, thresholds)
     names = inputs.class_names
     rows = []

@@ -122,8 +122,8 @@ def image_boxes(label: dict, prediction: list[np.ndarray]) -> ImageBoxes:
     stacked = np.concatenate(
         [np.asarray(p, np.float64).reshape(-1, 5) for p in prediction]
     )
-    pred_labels = np.concatenate(
-        [np.full(len(p), k, np.int64) for k, p in enumerate(prediction)]
+    pred_labels = np.repeat(
+        np.arange(len(prediction), dtype=np.int64), [len(p) for p in prediction]
     )
     iou = pairwise_iou(lab_bboxes, stacked[:, :4])
     return ImageBoxes(
@@ -243,12 +243,15 @@ def _true_positives(pred: np.ndarray, lab: np.ndarray) -> np.ndarray:
     if not len(lab):
         return tp
     ious = pairwise_iou(pred[:, :4], lab)
-    best, which = ious.max(axis=1), ious.argmax(axis=1)
     order = np.argsort(-pred[:, -1])  # cleanlab's (unstable) order, for equal ties
-    for t, threshold in enumerate(IOU_THRESHOLDS):
-        ranked = order[best[order] >= threshold]
-        _, first = np.unique(which[ranked], return_index=True)
-        tp[t, ranked[first]] = True
+    best, which = ious.max(axis=1)[order], ious.argmax(axis=1)[order]
+    reaches = best[None, :] >= IOU_THRESHOLDS[:, None]  # (T, M), by score
+    same = which[:, None] == np.arange(len(lab))[None, :]  # (M, L)
+    # How many boxes reaching the threshold claimed this box's label so far, itself
+    # included: the first one (1) is the true positive.
+    claims = np.cumsum(reaches[:, :, None] & same[None], axis=1)  # (T, M, L)
+    first = np.take_along_axis(claims, which[None, :, None], axis=2)[..., 0] == 1
+    tp[:, order] = reaches & first
     return tp
 
 
