@@ -52,7 +52,7 @@ def label_issues_section(results: list, dataset, choice) -> None:
         dataset: the dataset evaluated.
         choice: the page's ``EvaluateChoice`` (the uploaded files name the reports).
     """
-    st.caption(CAVEAT)
+    st.info(CAVEAT, icon=":material/person_search:")
     sources = {r.source: r for r in results}
     source = st.selectbox(
         "Predictions to check the labels with", list(sources), key="evaluate_li_source"
@@ -67,9 +67,9 @@ def label_issues_section(results: list, dataset, choice) -> None:
     flagged = issues.images[issues.images["flagged"]]
     counts = issues.boxes["kind"].value_counts()
     st.markdown(
-        f"**{len(flagged)} of {len(issues.images)} images** have a flagged box: "
-        + ", ".join(f"{counts.get(k.value, 0)} {k.value}" for k in IssueKind)
-        + f". {confident} of the model's boxes score {high:.2f} or more."
+        f"**{len(flagged)} of {len(issues.images)} images** have a flagged box ("
+        + ", ".join(f"{k.value}: {counts.get(k.value, 0)}" for k in IssueKind)
+        + f"). {confident} of the model's boxes score {high:.2f} or more."
     )
     if confident == 0:
         st.info(
@@ -97,8 +97,11 @@ def label_issues_section(results: list, dataset, choice) -> None:
     if table.empty:
         st.info("No flagged box of these kinds and classes.")
         return
+    shown = table.drop(columns=["image_id", "flagged"])
+    if not (kinds or classes):  # every issue matches: one count is enough
+        shown = shown.drop(columns="matching issues")
     st.dataframe(
-        table.head(PAGE_ROWS).drop(columns="image_id"),
+        shown.head(PAGE_ROWS),
         hide_index=True,
         width="stretch",
         height=220,
