@@ -80,3 +80,13 @@ def test_label_errors_follow_the_sliders_without_a_model(reviewed):
     assert not at.exception and len(at.image) >= 1
     assert "evaluate_dl_label_issues" in [b.key for b in at.get("download_button")]
     assert dict(cache.LOAD_COUNTS) == loads
+
+
+def test_detectors_without_weights_and_nothing_else_give_the_message(env):  # noqa: F811
+    at = evaluate_page()
+    at.selectbox(key="evaluate_dataset").set_value("coco-val2017-first32").run()
+    at.multiselect(key="evaluate_detectors").set_value(["yolov8s", "yolov8m"]).run()
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("The evaluation could not run: Weights 'yolov8m.pt'")
