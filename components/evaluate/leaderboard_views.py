@@ -96,12 +96,16 @@ def _latencies(results: list, dataset, dataset_id: str) -> dict:
             asked = True
     if not asked:
         return {}
-    return {
-        name: cache.dataset_latency(
-            name, device_for(device, get_spec(name).devices)[0], dataset_id, dataset
-        )
-        for name in models
-    }
+    try:
+        return {
+            name: cache.dataset_latency(
+                name, device_for(device, get_spec(name).devices)[0], dataset_id, dataset
+            )
+            for name in models
+        }
+    except ValueError as exc:  # no picture of the dataset can be read
+        st.warning(f"Latency not measured: {exc}.")
+        return {}
 
 
 def leaderboard_section(results: list, dataset, choice) -> None:
