@@ -54,10 +54,6 @@ predictions = choice.predictions
 if not detectors and not predictions:
     st.info("Pick at least one detector, or upload a predictions file.")
     st.stop()
-if len(detectors) + len(predictions) > 2:
-    predictions = predictions[: max(0, 2 - len(detectors))]
-    named = [*detectors, *(p.name for p in predictions)]
-    st.warning(f"Two at a time: evaluating {' and '.join(named)}.")
 
 # Uploaded files by their place (named by content): a new file of the same name is new.
 sources = (*detectors, *(str(p.path) for p in predictions))

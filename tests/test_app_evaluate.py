@@ -175,8 +175,8 @@ def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monke
     picker = at.multiselect(key="evaluate_detectors")
     assert "yolov8s (download)" in picker.proto.options
     assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
-    assert not picker.proto.select_all  # at most two detectors: no "Select all"
-    assert picker.proto.max_selections == 2
+    assert not picker.proto.select_all  # most have no weights here: no "Select all"
+    assert not picker.proto.max_selections  # any number: a leaderboard
     assert not at.warning
     picker.set_value(["yolov8n-int8", "yolov8s"]).run()
     assert not at.exception
@@ -244,3 +244,28 @@ def test_error_browser_pages_its_image_list(evaluated):
     assert not set(second["image"]) & set(first_page["image"])
     picker = at.selectbox(key="evaluate_err_image")
     assert picker.options[0] == second["image"].iloc[0] and picker.index == 0
+
+
+def test_leaderboard_times_the_models_here_only_when_asked(evaluated):
+    """The detector's row holds the report's own AP; the chart uses the time per image
+    of the stored run until the visitor asks for latency measured here."""
+    at = open_view(evaluated, "Model review", "Leaderboard")
+    loads = dict(cache.LOAD_COUNTS)
+    board = next(df.value for df in at.dataframe if "AP (%)" in df.value.columns)
+    row = board.set_index("model").loc["yolov8n-int8"]
+    assert row["AP (%)"] / 100 == pytest.approx(float(_metrics(at)["mAP50-95"]), abs=5e-4)
+    assert row["published (%)"] == 37.3 and row["ms/image in the run"] > 0
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Pareto front" in c and "image in the run" in c for c in charts)
+    at.button(key="evaluate_lb_time").click().run()
+    assert not at.exception
+    board = next(df.value for df in at.dataframe if "AP (%)" in df.value.columns)
+    timed = board.set_index("model").loc["yolov8n-int8"]
+    assert 0 < timed["latency p50 (ms)"] <= timed["latency p95 (ms)"]
+    assert any("Timed on cpu, 30 calls at batch 1" in c.value for c in at.caption)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Pareto front" in c and "latency p50 (ms)" in c for c in charts)
+    tagging = next(df.value for df in at.dataframe if "tagging mAP (%)" in df.value.columns)
+    assert tagging["model"].tolist() == ["mobilenet_v2_quantized"]
+    assert tagging["latency p50 (ms)"].iloc[0] > 0
+    assert dict(cache.LOAD_COUNTS) == loads  # the page's cached models were timed

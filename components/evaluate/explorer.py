@@ -1,6 +1,6 @@
 """The Evaluate page's threshold explorer: one confidence and IoU, and every view that
-depends on them, in six groups of tabs (Summary, Errors, Per image, Side by side, Why
-numbers differ, Downloads) that fit a 1280 px screen.
+depends on them, in seven groups of tabs (Summary, Errors, Per image, Side by side, Why
+numbers differ, Model review, Downloads) that fit a 1280 px screen.
 
 The tabs track their state, so only the open view runs on a rerun: moving a slider
 recomputes what is on screen, not the twelve views behind the other tabs. A new view is
@@ -22,6 +22,8 @@ from components.evaluate.error_views import (
     per_image_section,
 )
 from components.evaluate.header import threshold_metrics
+from components.evaluate.label_issue_views import label_issues_section
+from components.evaluate.leaderboard_views import leaderboard_section
 from components.evaluate.side_by_side import (
     compare_section,
     tagging_images_section,
@@ -143,6 +145,10 @@ VIEWS: tuple[View, ...] = (
     View("Side by side", "Classification vs detection", _classifier,
          lambda e: e.report.tagging is not None),
     View("Why numbers differ", "Why numbers differ", _why),
+    View("Model review", "Leaderboard",
+         lambda e: leaderboard_section(e.results, e.dataset, e.choice)),
+    View("Model review", "Possible label errors",
+         lambda e: label_issues_section(e.results, e.dataset, e.choice)),
     View("Downloads", "Downloads",
          lambda e: downloads(e.report, e.records, KEY, e.report_id)),
 )  # fmt: skip

@@ -124,16 +124,22 @@ def run_reports(
             "get_model": get_model,
         }
         results = []
-        for n, detector in enumerate(detectors):
-            results.append(
-                run_evaluation(
-                    dataset,
-                    detector=detector,
-                    engine=engine,
-                    classifier=classifier if n == 0 else None,
-                    **common,
+        for detector in detectors:
+            try:
+                results.append(
+                    run_evaluation(
+                        dataset,
+                        detector=detector,
+                        engine=engine,
+                        classifier=None if results else classifier,
+                        **common,
+                    )
                 )
-            )
+            except WeightsNotFoundError:
+                # Among several, the leaderboard lists it as unavailable (never scored
+                # with random weights); alone, or with nothing else to show, it is an error.
+                if detector == detectors[-1] and not (results or predictions):
+                    raise
         for upload in predictions:
             report = run_evaluation(
                 dataset,

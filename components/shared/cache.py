@@ -321,6 +321,25 @@ def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _r
     return _report.per_image(conf, iou, class_name, area)
 
 
+@st.cache_data(show_spinner="Checking the labels against the predictions…", max_entries=32)
+def label_issues(report_id: str, high: float, low: float, _report):
+    """Possible label errors from a report's stored predictions
+    (``EvaluationReport.label_issues``): no model runs."""
+    return _report.label_issues(high_confidence=high, low_confidence=low)
+
+
+@st.cache_data(show_spinner="Timing the model on this machine…", max_entries=64)
+def dataset_latency(model: str, device: str, dataset_id: str, _dataset):
+    """Batch-1 latency of a cached model on the first images of a dataset
+    (``model_review.measure_latency``), measured once per server, model, device and
+    dataset (``dataset_id``: its name and place)."""
+    from visioncompare.services.model_review import measure_models
+
+    return measure_models([model], _dataset, get_model=lambda n: get_model(n, device))[
+        model
+    ]
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def classifier_probabilities(key: str, folder: str):
     """A stored classification run's probabilities (image id -> softmax), read once per

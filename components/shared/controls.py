@@ -247,7 +247,7 @@ class EvaluateChoice:
     Attributes:
         dataset: a bundled subset's name, or the path of a dataset on this server (an
             upload in the session's folder, or a folder under the data roots).
-        detectors: zoo detectors (at most two, with ``predictions``).
+        detectors: zoo detectors (any number, with ``predictions``).
         classifier: the classifier to score as a tagger, or None.
         predictions: uploaded predictions files, evaluated like detectors.
         folder: where every file of the dataset must lie (the upload, or the data root);
@@ -355,9 +355,9 @@ def predictions_upload_ui(prefix: str) -> tuple[PredictionsFile, ...]:
 
 
 def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | None:
-    """Dataset (a bundled subset, an upload, or a folder under the data roots), one or
-    two detectors or uploaded predictions files, and the classifier option. None (with a
-    message shown) until the dataset is chosen and readable."""
+    """Dataset (a bundled subset, an upload, or a folder under the data roots), any
+    number of detectors or uploaded predictions files, and the classifier option. None
+    (with a message shown) until the dataset is chosen and readable."""
     roots = named_roots()
     left, right = st.columns([1, 1])
     with left:
@@ -388,11 +388,10 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
     with right:
         specs = {s.name: s for s in list_models(Task.DETECT)}
         detectors = st.multiselect(
-            "Detectors (one or two, with the predictions files)",
+            "Detectors (several: a leaderboard)",
             list(specs),
             default=[shared.detector],
-            max_selections=2,
-            select_all=False,  # at most two: "Select all" could never apply
+            select_all=False,  # most have no weights here: "all" would be mostly marks
             format_func=lambda name: name + _availability(specs[name]),
             key=f"{prefix}_detectors",
             help=AVAILABILITY_HELP,

@@ -161,6 +161,47 @@ def print_summary(report, paths: dict[str, Path]) -> None:
     print("\n".join(lines))
 
 
+LEADERBOARD_COLUMNS = (
+    "AP (%)", "AP50 (%)", "AP75 (%)", "AR100 (%)", "tagging mAP (%)", "published (%)",
+    "latency p50 (ms)", "latency p95 (ms)", "params (M)", "GFLOPs", "weights (MB)",
+)  # fmt: skip
+"""The columns printed; leaderboard.csv holds every one."""
+
+
+def print_leaderboard(reports, unavailable, dataset, device: str, root: Path) -> int:
+    """Time each model here, write ``leaderboard.csv`` into ``root`` and print it."""
+    from visioncompare.services.model_review import leaderboard, measure_models
+
+    models = [r.source for r in reports if r.detector_run is not None]
+    models += list(dict.fromkeys(r.classifier for r in reports if r.tagging))
+    try:
+        latencies = measure_models(models, dataset, device)
+    except ValueError as exc:  # no image to time on: the table has no latency
+        print(f"latency not measured: {exc}", file=sys.stderr)
+        latencies = {}
+    frame = leaderboard(reports, unavailable, latencies)
+    root.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(root / "leaderboard.csv", index=False)
+    shown = [c for c in LEADERBOARD_COLUMNS if c in frame and frame[c].notna().any()]
+    lines = [
+        f"leaderboard on {dataset.label} ({len(dataset)} images); latency: the model's "
+        "own time per call at batch 1, measured here",
+        "",
+        "| model | kind | " + " | ".join(shown) + " |",
+        "|---|---|" + "---:|" * len(shown),
+        *(
+            f"| {row['model']} | {row['kind'] if row['status'] == 'scored' else row['status']} | "
+            + " | ".join("n/a" if v != v else f"{v:.1f}" for v in row[shown])
+            + " |"
+            for _, row in frame.iterrows()
+        ),
+        "",
+        f"wrote {root / 'leaderboard.csv'}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _fetch(args) -> int:
     from visioncompare.services import fetch
 
@@ -199,11 +240,15 @@ def _main(argv: list[str] | None) -> int:
     ev.add_argument(
         "--dataset", required=True, help="a bundled subset name or a COCO/VOC/YOLO path"
     )
-    source = ev.add_mutually_exclusive_group(required=True)
+    source = ev.add_argument_group("what to evaluate (several: a leaderboard.csv too)")
     source.add_argument(
-        "--detector", help="a model-zoo detector name (e.g. yolov8n-int8)"
-    )
-    source.add_argument("--predictions", help="a COCO results JSON made by any tool")
+        "--detector", action="append", default=[],
+        help="a model-zoo detector name (e.g. yolov8n-int8); repeatable",
+    )  # fmt: skip
+    source.add_argument(
+        "--predictions", action="append", default=[],
+        help="a COCO results JSON made by any tool; repeatable",
+    )  # fmt: skip
     ev.add_argument(
         "--classifier", help="a model-zoo classifier to score as an image tagger"
     )
@@ -257,6 +302,8 @@ def _main(argv: list[str] | None) -> int:
     sub.add_parser("datasets", help="list the bundled datasets")
     sub.add_parser("models", help="list the model zoo")
     args = parser.parse_args(argv)
+    if args.command == "evaluate" and not (args.detector or args.predictions):
+        ev.error("give a --detector or a --predictions file (or several)")
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -299,26 +346,35 @@ def _main(argv: list[str] | None) -> int:
 
             dataset = at_difficulty(dataset, args.kitti_difficulty)
         if args.yolo_val:
-            from visioncompare.services.yolo_val import unavailable
+            from visioncompare.services.yolo_val import unavailable as no_yolo_val
 
-            reason = unavailable(dataset, args.detector)
-            if reason is not None:
-                raise ValueError(f"--yolo-val cannot run: {reason}")
-        label = args.detector or Path(args.predictions).stem
-        report = run_evaluation(
-            dataset,
-            detector=args.detector,
-            predictions=args.predictions,
-            classifier=args.classifier,
-            device=args.device,
-            params=params,
-            progress=ProgressBar(),
-            engine=args.engine,
-            ray_options=RayOptions(
-                address=args.address, actors=args.actors,
-                cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor,
-            ),
-        )  # fmt: skip
+            for detector in args.detector or [None]:
+                reason = no_yolo_val(dataset, detector)
+                if reason is not None:
+                    raise ValueError(f"--yolo-val cannot run: {reason}")
+        sources = [*((d, None) for d in args.detector),
+                   *((None, p) for p in args.predictions)]  # fmt: skip
+        reports, labels, unavailable = [], [], []
+        for detector, predictions in sources:
+            try:
+                report = run_evaluation(
+                    dataset, detector=detector, predictions=predictions,
+                    classifier=None if reports else args.classifier, device=args.device,
+                    params=params, progress=ProgressBar(), engine=args.engine,
+                    ray_options=RayOptions(
+                        address=args.address, actors=args.actors,
+                        cpus_per_actor=args.cpus_per_actor,
+                        gpus_per_actor=args.gpus_per_actor,
+                    ),
+                )  # fmt: skip
+            except WeightsNotFoundError:
+                if len(sources) == 1:
+                    raise
+                unavailable.append(detector)  # listed as such, never random weights
+                continue
+            label = detector or Path(predictions).stem
+            labels.append(label if label not in labels else f"{label}-{len(labels)}")
+            reports.append(report)
     except (
         RayUnavailable,
         StoreError,
@@ -336,19 +392,37 @@ def _main(argv: list[str] | None) -> int:
             )
         print(f"error: {message}", file=sys.stderr)
         return 2
+    if not reports:
+        print(f"error: no weights on this machine for {', '.join(unavailable)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name
-    out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
     failed = None
     if args.yolo_val:
         from model_zoo.device import DeviceError
         from visioncompare.services.yolo_val import YoloValUnavailable, run_yolo_val
 
-        try:
-            report = report.with_yolo_val(run_yolo_val(report, args.device))
-        except (YoloValUnavailable, WeightsNotFoundError, DeviceError) as exc:
-            failed = f"--yolo-val cannot run: {exc}"
-    print_summary(report, report.write(out))
+        for n, report in enumerate(reports):
+            if report.detector_run is None:
+                continue  # a predictions file: no model for yolo val to run
+            try:
+                reports[n] = report.with_yolo_val(run_yolo_val(report, args.device))
+            except (YoloValUnavailable, WeightsNotFoundError, DeviceError) as exc:
+                failed = f"--yolo-val cannot run: {exc}"
+    if len(sources) == 1:
+        label = labels[0]
+        out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
+        print_summary(reports[0], reports[0].write(out))
+        code = 0
+    else:
+        root = args.out or runs_dir() / folder
+        for label, report in zip(labels, reports):
+            print_summary(
+                report, report.write(root / label.replace(":", "_").replace("/", "_"))
+            )
+            print()
+        code = print_leaderboard(reports, unavailable, dataset, args.device, root)
     if failed:
         print(f"error: {failed}", file=sys.stderr)
         return 2
-    return 0
+    return code

@@ -17,6 +17,12 @@ import numpy as np
 import pandas as pd
 
 from visioncompare.datasets import Dataset
+from visioncompare.evaluation.label_issues import (
+    CleanlabInputs,
+    LabelIssues,
+    cleanlab_inputs,
+    find_label_issues,
+)
 from visioncompare.evaluation.metrics.align import (
     Aligned,
     align_predictions,
@@ -113,6 +119,19 @@ class EvaluationReport:
         (``visioncompare.evaluation.metrics.error_types``)."""
         return analyse_errors(self.evaluation, self.dataset.class_names)
 
+    @cached_property
+    def label_issue_inputs(self) -> CleanlabInputs:
+        """The dataset's boxes and these predictions as cleanlab's inputs, converted
+        once (``visioncompare.evaluation.label_issues``)."""
+        return cleanlab_inputs(self.dataset, self.aligned.predictions)
+
+    def label_issues(self, **confidences: float) -> LabelIssues:
+        """Possible label errors suggested by these predictions (ObjectLab); keywords:
+        ``high_confidence``, ``low_confidence`` (default: cleanlab's 0.95 and 0.5)."""
+        return find_label_issues(
+            self.label_issue_inputs, **confidences, source=self.source
+        )
+
     def per_image(
         self,
         conf: float | None = None,
@@ -199,9 +218,9 @@ class EvaluationReport:
         return coco_results(self.aligned.predictions, self.dataset)
 
     def write(self, out_dir: Path) -> dict[str, Path]:
-        """COCO results JSON, metrics JSON, per-class, error-type, per-image and "why mAP
-        differs" CSVs into ``out_dir`` (the ``yolo val`` walk, when run, in the last and
-        in metrics JSON)."""
+        """COCO results JSON, metrics JSON, per-class, error-type, per-image, "why mAP
+        differs" and possible-label-error CSVs into ``out_dir`` (the ``yolo val`` walk, when
+        run, in the "why" CSV and in metrics JSON)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {
             "results": out_dir / "coco_results.json",
@@ -222,6 +241,8 @@ class EvaluationReport:
         if self.yolo_val is not None:
             why = pd.concat([why, walk_as_recipes(self.yolo_val)], ignore_index=True)
         why.to_csv(paths["why_differs"], index=False)
+        paths["label_issues"] = out_dir / "label_issues.csv"
+        self.label_issues().to_frame().to_csv(paths["label_issues"], index=False)
         if self.tagging is not None:
             paths["tagging"] = out_dir / "classifier_tagging.csv"
             self.tagging.per_class.to_csv(paths["tagging"], index=False)

@@ -1,0 +1,173 @@
+"""The Evaluate page's leaderboard: every model of the run, accuracy here next to latency
+here, and the publisher's figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.shared import cache
+from components.shared.controls import shared_choice
+from components.shared.views import CHART
+from model_zoo import get_spec
+from model_zoo.device import device_for
+from visioncompare.evaluation.leaderboard import AVAILABLE, UNAVAILABLE
+from visioncompare.plots.leaderboard import accuracy_latency_figure
+from visioncompare.services.model_review import leaderboard, unavailable_detectors
+
+TIMED = "evaluate_lb_timed"
+"""Session state: the (dataset, device) pairs whose models this visitor asked to time."""
+DETECTOR_COLUMNS = {
+    # column -> (label on screen, help); the model's accuracy and latency come first so
+    # they stay in view at 1280 px, the details follow.
+    "AP (%)": ("AP", "COCO AP, IoU 0.50:0.95, on this dataset (%)"),
+    "latency p50 (ms)": ("p50 ms", "median time per call at batch 1, measured here"),
+    "latency p95 (ms)": ("p95 ms", "95th percentile of the same calls"),
+    "published (%)": ("published", "the publisher's COCO val2017 AP (%)"),
+    "AP50 (%)": ("AP50", "COCO AP at IoU 0.5 (%)"),
+    "AP75 (%)": ("AP75", "COCO AP at IoU 0.75 (%)"),
+    "AP small (%)": ("AP S", "COCO AP of small objects (%)"),
+    "AP medium (%)": ("AP M", "COCO AP of medium objects (%)"),
+    "AP large (%)": ("AP L", "COCO AP of large objects (%)"),
+    "AR100 (%)": ("AR100", "COCO recall with up to 100 boxes per image (%)"),
+    "throughput (img/s)": ("img/s", "batched throughput on the GPU"),
+    "ms/image in the run": ("run ms", "time per image while the predictions were made"),
+    "params (M)": ("params M", "parameters, millions (published)"),
+    "GFLOPs": ("GFLOPs", "one forward pass at the model's input size (published)"),
+    "weights (MB)": ("MB", "size of the weights on this machine"),
+}
+CLASSIFIER_COLUMNS = {
+    "tagging mAP (%)": ("tagging mAP", "the classifier's top-k as image tags (%)"),
+    "detector image-level mAP (%)": ("detector mAP", "the detector as a tagger (%)"),
+    "classes it can name (%)": ("nameable", "image labels ImageNet can name (%)"),
+    "published (%)": ("published", "the publisher's ImageNet top-1 (%)"),
+    "latency p50 (ms)": ("p50 ms", "median time per call at batch 1, measured here"),
+    "latency p95 (ms)": ("p95 ms", "95th percentile of the same calls"),
+    "ms/image in the run": ("run ms", "time per image while predicting"),
+    "params (M)": ("params M", "parameters, millions (published)"),
+    "GFLOPs": ("GFLOPs", "one forward pass (published)"),
+    "weights (MB)": ("MB", "size of the weights on this machine"),
+}
+SHORT_STATUS = {UNAVAILABLE: "no weights here"}
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: dict[str, tuple[str, str]],
+    width: str | None = "small",
+) -> None:
+    """The rows with the columns that hold a value, model name pinned; the status
+    column only when a row was not scored."""
+    shown = [c for c in columns if frame[c].notna().any()]
+    view = frame[["model", *shown]].copy()
+    if (frame["status"] != AVAILABLE).any():
+        view.insert(1, "status", frame["status"].map(lambda s: SHORT_STATUS.get(s, s)))
+    config = {
+        c: st.column_config.NumberColumn(label, help=text, format="%.1f", width=width)
+        for c, (label, text) in columns.items()
+    }
+    config["model"] = st.column_config.TextColumn("model", pinned=True, width="medium")
+    st.dataframe(view, hide_index=True, width="stretch", column_config=config)
+
+
+def _sources(frame: pd.DataFrame) -> str:
+    timed = sorted(set(frame["timed on"]) - {""})
+    figures = sorted(set(frame["figures from"]) - {""})
+    return " ".join(
+        [*(f"Timed on {t}." for t in timed[:1]),
+         *([f"Published figures: {'; '.join(figures)}."] if figures else [])]
+    )  # fmt: skip
+
+
+def _latencies(results: list, dataset, dataset_id: str) -> dict:
+    """The models' latencies measured here, once the visitor asks (a button): each
+    model is loaded and timed once per server, dataset and device."""
+    device = shared_choice().device
+    models = [r.source for r in results if r.detector_run is not None]
+    models += list(dict.fromkeys(r.classifier for r in results if r.tagging))
+    asked = (dataset_id, device) in st.session_state.get(TIMED, set())
+    if models and not asked:
+        if st.button(
+            "Measure latency here", key="evaluate_lb_time",
+            help="Loads each model and times 30 calls at batch 1 on the dataset's first "
+            "images (a few seconds per model); measured once per server.",
+        ):  # fmt: skip
+            st.session_state.setdefault(TIMED, set()).add((dataset_id, device))
+            asked = True
+    if not asked:
+        return {}
+    try:
+        return {
+            name: cache.dataset_latency(
+                name, device_for(device, get_spec(name).devices)[0], dataset_id, dataset
+            )
+            for name in models
+        }
+    except ValueError as exc:  # no picture of the dataset can be read
+        st.warning(f"Latency not measured: {exc}.")
+        return {}
+
+
+def leaderboard_section(results: list, dataset, choice) -> None:
+    """Every detector and predictions file of the run, and the classifier, in sortable
+    tables; the accuracy-versus-latency chart with the Pareto front.
+
+    Args:
+        results: every report of the run.
+        dataset: the dataset evaluated.
+        choice: the page's ``EvaluateChoice`` (the detectors picked: those without
+            weights here are listed as unavailable).
+    """
+    scored = {r.source for r in results}
+    missing = [d for d in unavailable_detectors(choice.detectors) if d not in scored]
+    latencies = _latencies(results, dataset, f"{choice.dataset}|{dataset.label}")
+    frame = leaderboard(results, missing, latencies)
+    detectors = frame[frame["kind"] != "classifier"]
+    st.markdown(f"**Detectors on {dataset.label}** (click a column to sort)")
+    _table(detectors, DETECTOR_COLUMNS)
+    st.caption(
+        "AP columns: COCO AP on this dataset, in percent (hover a header for its "
+        "meaning); published AP: the publisher's, on COCO val2017's 5,000 images. p50 "
+        "and p95: the model's own time per call on one image (batch 1), measured on "
+        "this machine; run ms: per image while the stored predictions were made "
+        "(batched, confidence 0.001). No weights here: listed, never scored with random "
+        f"weights. {_sources(detectors)}"
+    )
+    _chart(detectors)
+    classifiers = frame[frame["kind"] == "classifier"]
+    if len(classifiers):
+        st.markdown("**Classifiers as image taggers**")
+        _table(classifiers, CLASSIFIER_COLUMNS, width=None)  # few: room for names
+        st.caption(
+            "tagging mAP: the classifier's top classes as image-level tags (through "
+            "the ImageNet→COCO mapping), against the detector's image-level mAP on the "
+            f"same images; published: ImageNet top-1. {_sources(classifiers)}"
+        )
+
+
+def _chart(detectors: pd.DataFrame) -> None:
+    latency = "latency p50 (ms)"
+    if detectors[latency].isna().all():
+        latency = "ms/image in the run"
+    if detectors.dropna(subset=["AP (%)", latency]).empty:
+        st.info(
+            "No model here has a time per image (predictions files carry none): the "
+            "accuracy-versus-latency chart needs a detector of this machine."
+        )
+        return
+    st.plotly_chart(
+        accuracy_latency_figure(detectors, latency=latency),
+        width="stretch",
+        config=CHART,
+        key="evaluate_lb_chart",
+    )
+    st.caption(
+        "Orange: the Pareto front, the models no other is both more accurate and "
+        "faster than. Grey diamonds: the published AP at the same latency."
+        + (
+            " The x-axis is the time per image while predicting, until you measure "
+            "latency here."
+            if latency == "ms/image in the run"
+            else ""
+        )
+    )
