@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from visioncompare.services import robustness_cli
+
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 OPERATOR_DEFAULTS = {
@@ -81,6 +83,11 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         f"{report.dataset.num_boxes} boxes",
         f"detections  {report.source}"
         + (f" on {report.device}, {ms:.1f} ms/image" if ms else ""),
+        *(
+            [f"corrupted   {c.title}, seed {c.seed} (each image its own seed)"]
+            if (c := report.extras.get("corruption"))
+            else []
+        ),
         "",
         "| metric | value |",
         "|---|---:|",
@@ -229,6 +236,8 @@ def _main(argv: list[str] | None) -> int:
         "--gpus-per-actor", type=float, default=0.0,
         help="Ray: GPUs per actor (above 0: the model runs on cuda)",
     )  # fmt: skip
+    robustness_cli.add_cell_arguments(ev)
+    robustness_cli.add_parser(sub)
     fetch = sub.add_parser(
         "fetch", help="download an evaluation subset (needs the internet)"
     )
@@ -259,6 +268,8 @@ def _main(argv: list[str] | None) -> int:
         for spec in list_models():
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
+    if args.command == "robustness":
+        return robustness_cli.run(args, ProgressBar())
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
     from visioncompare.evaluation.store import StoreError, StoreUnavailable
@@ -276,6 +287,7 @@ def _main(argv: list[str] | None) -> int:
     )
 
     try:
+        corruption = robustness_cli.cell(args)
         dataset = open_dataset(args.dataset)
         if args.kitti_difficulty:
             from visioncompare.datasets.kitti import at_difficulty
@@ -294,7 +306,7 @@ def _main(argv: list[str] | None) -> int:
             ray_options=RayOptions(
                 address=args.address, actors=args.actors,
                 cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor,
-            ),
+            ), corruption=corruption,
         )  # fmt: skip
     except (
         RayUnavailable,
@@ -315,5 +327,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     folder = f"{dataset.name}-{dataset.scored_as}" if dataset.scored_as else dataset.name
     out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
+    if corruption is not None and args.out is None:
+        out = out / corruption.tag
     print_summary(report, report.write(out))
     return 0
