@@ -1,0 +1,88 @@
+"""AppTest: the robustness lab as a user drives it: the Compare page's corruption control
+and the Evaluate page's Robustness tab (offline models, real images)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from components.shared import cache
+from components.shared.controls import SERVER_FOLDER
+from tests.conftest import REPO
+
+pytest.importorskip("imagecorruptions")
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def compare() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at.selectbox(key="compare_corruption").set_value("fog").run()
+    return at
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [md.value for md in at.markdown]
+
+
+def test_a_corruption_shows_the_corrupted_image_and_what_changed(compare):
+    at = compare
+    assert not at.exception and not at.error
+    assert at.slider(key="compare_severity").value == 3
+    texts = _texts(at)
+    assert any(t.startswith(("Top-1 kept", "Top-1 flipped")) for t in texts), texts
+    assert any(t.startswith("Against the clean image: **") for t in texts), texts
+    assert len(at.image) == 2  # the corrupted picture, and the boxes drawn on it
+    assert at.image[0].proto.imgs[0].caption.startswith(
+        "What both models see: Fog, severity 3"
+    )
+
+
+def test_a_severity_change_runs_each_model_once_and_is_cached(compare):
+    at = compare
+    classifier = at.selectbox(key="app_classifier").value
+    detector = at.selectbox(key="app_detector").value
+    runs = dict(cache.RUN_COUNTS)
+    at.slider(key="compare_severity").set_value(5).run()
+    assert not at.exception
+    assert cache.RUN_COUNTS[classifier] == runs[classifier] + 1
+    assert cache.RUN_COUNTS[detector] == runs[detector] + 1
+    at.slider(key="compare_severity").set_value(3).run()  # seen before: cached
+    at.selectbox(key="compare_corruption").set_value("none").run()  # the clean image
+    assert cache.RUN_COUNTS[classifier] == runs[classifier] + 1
+    assert cache.RUN_COUNTS[detector] == runs[detector] + 1
+    assert not any(t.startswith("Against the clean image") for t in _texts(at))
+    assert len(at.image) == 1
+
+
+def _png(array: np.ndarray, mode: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array, mode).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_odd_uploads_give_a_result_or_a_message(compare):
+    at = compare
+    at.selectbox(key="compare_corruption").set_value("contrast").run()
+    at.radio(key="compare_source").set_value("Upload").run()
+    grey = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (48, 1))
+    at.file_uploader(key="compare_upload").set_value(
+        [
+            ("dot.png", _png(np.zeros((1, 1, 3), np.uint8)), "image/png"),
+            ("deep.png", _png((grey.astype(np.uint16) * 257)), "image/png"),
+            ("grey.png", _png(grey), "image/png"),
+            ("huge.png", _png(np.full((4000, 5000), 90, np.uint8)), "image/png"),
+        ]
+    ).run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("dot.png: a 1×1 image is too small" in w for w in warnings), warnings
+    texts = _texts(at)
+    assert sum(t.startswith("Against the clean image") for t in texts) == 3, texts
+    at.radio(key="compare_source").set_value("Samples").run()
