@@ -4,8 +4,6 @@ and the Evaluate page's Robustness tab (offline models, real images)."""
 from __future__ import annotations
 
 import io
-import json
-import shutil
 
 import numpy as np
 import pytest
@@ -13,7 +11,6 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from components.shared import cache
-from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
 
 pytest.importorskip("imagecorruptions")
@@ -75,7 +72,7 @@ def test_odd_uploads_give_a_result_or_a_message(compare):
     at.file_uploader(key="compare_upload").set_value(
         [
             ("dot.png", _png(np.zeros((1, 1, 3), np.uint8)), "image/png"),
-            ("deep.png", _png((grey.astype(np.uint16) * 257)), "image/png"),
+            ("deep.png", _png(grey.astype(np.uint16) * 257), "image/png"),
             ("grey.png", _png(grey), "image/png"),
             ("huge.png", _png(np.full((4000, 5000), 90, np.uint8)), "image/png"),
         ]

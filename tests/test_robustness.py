@@ -230,3 +230,27 @@ def test_which_breaks_first():
     boxes_first = breaking_points("snow", [step(1, 0.7, 0), step(2, 0.6, 0)])
     assert boxes_first.first == "boxes" and boxes_first.label_at is None
     assert "held at every severity" in boxes_first.sentence()
+
+
+def test_live_frames_are_corrupted_before_the_models_and_the_cost_is_reported():
+    from visioncompare.live.processor import LiveMode, LiveProcessor, LiveSettings
+
+    seen = []
+
+    def classify(frame):
+        seen.append(frame)
+        return Classification(np.array([1.0]), ("x",))
+
+    processor = LiveProcessor(lambda frame, iou: make_detections([]), classify)
+    frame = gradient_rgb(64, 48)
+    processor.process_newest([frame])
+    assert processor.readout().corruption_ms is None
+    cell = Corruption("pixelate", 5)
+    processor.update_settings(LiveSettings(LiveMode.CLASSIFY, corruption=cell))
+    processor.process_newest([frame])
+    np.testing.assert_array_equal(seen[-1], corrupt(frame, cell))
+    readout = processor.readout()
+    assert readout.corruption_ms is not None and readout.error is None
+    processor.update_settings(LiveSettings(LiveMode.CLASSIFY))
+    processor.process_newest([frame])
+    assert processor.readout().corruption_ms is None

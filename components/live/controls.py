@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.shared.controls import detector_thresholds_ui
+from components.shared.corruption import corruption_ui
 from visioncompare.live.processor import LiveMode, LiveSettings
 
 MODE_LABELS = {
@@ -22,7 +23,10 @@ def live_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> LiveSett
         format_func=lambda m: MODE_LABELS[m],
         key=f"{prefix}_mode",
     )
+    corruption = corruption_ui(prefix)
     with st.sidebar:
         st.subheader("Live settings")
         conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)
-    return LiveSettings(mode or LiveMode.BOTH, conf, iou, classes, topk=3)
+    return LiveSettings(
+        mode or LiveMode.BOTH, conf, iou, classes, topk=3, corruption=corruption
+    )
