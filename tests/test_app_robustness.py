@@ -4,6 +4,9 @@ and the Evaluate page's Robustness tab (offline models, real images)."""
 from __future__ import annotations
 
 import io
+import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from components.shared import cache
+from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
 
 pytest.importorskip("imagecorruptions")
@@ -83,3 +87,63 @@ def test_odd_uploads_give_a_result_or_a_message(compare):
     texts = _texts(at)
     assert sum(t.startswith("Against the clean image") for t in texts) == 3, texts
     at.radio(key="compare_source").set_value("Samples").run()
+
+
+def tiny_coco(folder: Path, n: int = 3) -> Path:
+    """The bundled COCO subset's first ``n`` images as a COCO folder of its own."""
+    source = REPO / "data" / "coco-val2017-first32"
+    (annotations,) = (source / "annotations").glob("*.json")
+    data = json.loads(annotations.read_text())
+    images = data["images"][:n]
+    ids = {image["id"] for image in images}
+    data["images"] = images
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in ids]
+    (folder / "annotations").mkdir(parents=True)
+    (folder / "val2017").mkdir()
+    (folder / "annotations" / "instances_tiny.json").write_text(json.dumps(data))
+    for image in images:
+        shutil.copy(source / "val2017" / image["file_name"], folder / "val2017")
+    return folder
+
+
+def _evaluate_page(root: Path) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
+    at.text_input(key="evaluate_folder").set_value(str(root / "tiny")).run()
+    return at
+
+
+def _pick_cells(at: AppTest) -> None:
+    at.multiselect(key="evaluate_rob_corruptions").set_value(["contrast"]).run()
+    at.multiselect(key="evaluate_rob_severities").set_value([1, 5]).run()
+
+
+def test_evaluate_robustness_tab_runs_the_grid_and_reads_it_back(tmp_path, monkeypatch):
+    tiny_coco(tmp_path / "tiny")
+    monkeypatch.setenv("VISIONCOMPARE_DATA_ROOTS", str(tmp_path))
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
+    at = _evaluate_page(tmp_path)
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error
+    _pick_cells(at)
+    assert at.button(key="evaluate_rob_run").label == "Run the robustness grid"
+    at.button(key="evaluate_rob_run").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m for m in at.metric}
+    mpc = metrics["yolov8n-int8: mPC (AP50-95)"]
+    assert 0.0 <= float(mpc.value) <= 1.0 and mpc.delta.startswith("rPC ")
+    assert "mobilenet_v2_quantized: mPC (tagging mAP)" in metrics
+    titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "AP50-95 against severity" in titles and "loses per corruption" in titles
+    (ranking,) = [df.value for df in at.dataframe if "loss" in df.value.columns]
+    assert set(ranking["corruption"]) == {"Contrast"} and len(ranking) == 2
+    # A new session on the same store: read back, no model loaded.
+    loads = dict(cache.LOAD_COUNTS)
+    again = _evaluate_page(tmp_path)
+    _pick_cells(again)
+    assert again.button(key="evaluate_rob_run").label == "Show (stored: instant)"
+    assert not again.exception
+    again_metrics = {m.label: m.value for m in again.metric}
+    assert again_metrics["yolov8n-int8: mPC (AP50-95)"] == mpc.value
+    assert dict(cache.LOAD_COUNTS) == loads
