@@ -4,8 +4,6 @@ and the Evaluate page's Robustness tab (offline models, real images)."""
 from __future__ import annotations
 
 import io
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from components.shared import cache
 from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
+from tests.helpers import tiny_coco
 
 pytest.importorskip("imagecorruptions")
 TIMEOUT = 300
@@ -40,8 +39,10 @@ def test_a_corruption_shows_the_corrupted_image_and_what_changed(compare):
     assert any(t.startswith(("Top-1 kept", "Top-1 flipped")) for t in texts), texts
     assert any(t.startswith("Against the clean image: **") for t in texts), texts
     assert len(at.image) == 2  # the corrupted picture, and the boxes drawn on it
-    assert at.image[0].proto.imgs[0].caption.startswith(
-        "What both models see: Fog, severity 3"
+    assert (
+        at.image[0]
+        .proto.imgs[0]
+        .caption.startswith("What both models see: Fog, severity 3")
     )
 
 
@@ -87,23 +88,6 @@ def test_odd_uploads_give_a_result_or_a_message(compare):
     texts = _texts(at)
     assert sum(t.startswith("Against the clean image") for t in texts) == 3, texts
     at.radio(key="compare_source").set_value("Samples").run()
-
-
-def tiny_coco(folder: Path, n: int = 3) -> Path:
-    """The bundled COCO subset's first ``n`` images as a COCO folder of its own."""
-    source = REPO / "data" / "coco-val2017-first32"
-    (annotations,) = (source / "annotations").glob("*.json")
-    data = json.loads(annotations.read_text())
-    images = data["images"][:n]
-    ids = {image["id"] for image in images}
-    data["images"] = images
-    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in ids]
-    (folder / "annotations").mkdir(parents=True)
-    (folder / "val2017").mkdir()
-    (folder / "annotations" / "instances_tiny.json").write_text(json.dumps(data))
-    for image in images:
-        shutil.copy(source / "val2017" / image["file_name"], folder / "val2017")
-    return folder
 
 
 def _evaluate_page(root: Path) -> AppTest:

@@ -157,6 +157,21 @@ def stored_cells(
     )
 
 
+def _loaded_once(device: str) -> Callable[[str], object]:
+    """A model loader that loads each model once for the whole grid (the local engine
+    alone would load it again for every cell)."""
+    from visioncompare.services.engines.local import load_on_device
+
+    loaded: dict[str, object] = {}
+
+    def get_model(name: str):
+        if name not in loaded:
+            loaded[name] = load_on_device(name, device)
+        return loaded[name]
+
+    return get_model
+
+
 def run_robustness(
     dataset: Dataset,
     detector: str,
@@ -188,7 +203,9 @@ def run_robustness(
     """
     grid = grid or RobustnessGrid()
     if isinstance(engine, str):
-        engine = make_engine(engine, device, get_model, ray_options)
+        engine = make_engine(
+            engine, device, get_model or _loaded_once(device), ray_options
+        )
     store = store or default_store()
     record = {"versions": library_versions()}
     params = EvalParams()
