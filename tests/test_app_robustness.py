@@ -131,3 +131,28 @@ def test_evaluate_robustness_tab_runs_the_grid_and_reads_it_back(tmp_path, monke
     again_metrics = {m.label: m.value for m in again.metric}
     assert again_metrics["yolov8n-int8: mPC (AP50-95)"] == mpc.value
     assert dict(cache.LOAD_COUNTS) == loads
+
+
+def test_learn_shows_which_breaks_first_on_the_picked_image(compare):
+    at = compare
+    at.switch_page("pages/learn.py").run()
+    assert not at.exception
+    at.selectbox(key="learn_rob_corruption").set_value("defocus_blur").run()
+    images = len(at.image)
+    at.toggle(key="learn_rob_run").set_value(True).run()
+    assert not at.exception and not at.error
+    text = " ".join(_texts(at))
+    assert "under defocus blur, the label (" in text
+    assert any(
+        verdict in text
+        for verdict in (
+            "label broke first",
+            "boxes broke first",
+            "Both broke",
+            "Neither",
+        )
+    )
+    assert "A classifier looks at the whole image" in text
+    assert len(at.image) == images + 5
+    (steps,) = [df.value for df in at.dataframe if "boxes kept" in df.value.columns]
+    assert steps["severity"].tolist() == [1, 2, 3, 4, 5]
