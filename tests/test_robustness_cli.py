@@ -21,6 +21,7 @@ from visioncompare.evaluation.prediction_runs import (
     read_images,
 )
 from visioncompare.kernel.images import load_image_file
+from visioncompare.kernel.types import Classification
 from visioncompare.robustness.corruptions import Corruption, corrupt
 from visioncompare.services.cli import main as cli
 
@@ -129,3 +130,31 @@ def test_cli_corruption_errors_are_clear(capsys):
             "yolov8n-int8", "--severities", "0-3"]  # fmt: skip
     assert cli(grid) == 2
     assert "severities should be 1 to 5" in capsys.readouterr().err
+
+
+def test_the_ray_actor_corrupts_its_batch_with_the_same_reader(tmp_path):
+    from visioncompare.kernel.types import Prediction, Timing
+    from visioncompare.services.engines.ray import BatchPredictor
+
+    class Seeing:
+        class_names = ("x",)
+
+        def __init__(self):
+            self.images = []
+
+        def predict(self, images):
+            self.images += images
+            scores = np.ones(1, np.float32)
+            return [
+                Prediction("seeing", "cpu", Timing(),
+                           classification=Classification(scores, ("x",)))
+                for _ in images
+            ]  # fmt: skip
+
+    model = Seeing()
+    folder = tiny_coco(tmp_path / "tiny", n=1)
+    (path,) = sorted((folder / "val2017").iterdir())
+    cell = Corruption("jpeg_compression", 5)
+    actor = BatchPredictor(lambda: model, "classify", {}, cell)
+    actor({"image_id": np.array([1]), "path": np.array([str(path)], dtype=object)})
+    np.testing.assert_array_equal(model.images[0], read_images([path], cell)[0])
