@@ -60,6 +60,14 @@ def test_each_corruption_equals_the_package_on_the_same_image_and_seed(n, name, 
     np.testing.assert_array_equal(ours, corrupt(image, cell))  # deterministic
 
 
+@pytest.mark.parametrize("shape", [(72, 96), (33, 47), (50, 37)])
+def test_our_faster_zoom_blur_equals_the_package_at_every_severity(shape):
+    image = gradient_rgb(shape[1], shape[0])
+    for severity in range(1, 6):
+        cell = Corruption("zoom_blur", severity)
+        np.testing.assert_array_equal(corrupt(image, cell), reference(image, cell))
+
+
 def test_seeds_differ_by_image_cell_and_run_seed_and_leave_numpy_alone(image):
     cell = Corruption("gaussian_noise", 3)
     other = image.copy()

@@ -10,7 +10,8 @@ generator is given back its state afterwards. So a corruption equals
 ``np.random.seed(s); imagecorruptions.corrupt(image, severity, name)`` for
 ``s = image_seed(image, corruption)``, the same image gives the same corrupted image in
 every page, process and engine, and nothing else in the process sees its random stream
-moved.
+moved. Zoom blur, the slowest (about a second on a 640x480 image), is made here twice as
+fast with the package's arithmetic (``zoom_blur``), tested equal to it.
 """
 
 from __future__ import annotations
@@ -266,7 +267,10 @@ def corrupt_image(image: np.ndarray, corruption: Corruption) -> CorruptedImage:
         state = np.random.get_state()
         np.random.seed(seed)
         try:
-            out = package.corrupt(
+            if corruption.name == "zoom_blur":  # no random draws; the same pixels
+                out = np.uint8(zoom_blur(rgb, corruption.severity))
+            else:
+                out = package.corrupt(
                 rgb, severity=corruption.severity, corruption_name=corruption.name,
                 **extra,
             )  # fmt: skip
@@ -287,6 +291,48 @@ def corrupt_image(image: np.ndarray, corruption: Corruption) -> CorruptedImage:
     if out.ndim == 2:  # greyscale in, greyscale out: the models take RGB
         out = np.repeat(out[:, :, None], 3, axis=2)
     return CorruptedImage(out, corruption, seed, seconds, notes)
+
+
+ZOOM_FACTORS = (
+    np.arange(1, 1.11, 0.01),
+    np.arange(1, 1.16, 0.01),
+    np.arange(1, 1.21, 0.02),
+    np.arange(1, 1.26, 0.02),
+    np.arange(1, 1.31, 0.03),
+)
+"""The package's zoom factors per severity (``imagecorruptions.corruptions.zoom_blur``)."""
+
+
+def zoom_blur(image: np.ndarray, severity: int) -> np.ndarray:
+    """The package's zoom blur, twice as fast and equal to the last bit: each zoom of
+    the image is made channel by channel (2-D linear interpolation at 4 neighbours)
+    instead of as a 3-D array with a zoom of 1 along the channels (8 neighbours, of which
+    the other channel's get weight 0), every other operation as the package does it.
+
+    Args:
+        image: (H, W, 3) uint8.
+        severity: 1-5.
+
+    Returns:
+        (H, W, 3) float64 in [0, 255], as the package's function returns it.
+    """
+    from scipy.ndimage import zoom
+
+    x = (np.array(image) / 255.0).astype(np.float32)
+    out = np.zeros_like(x)
+    height, width = x.shape[:2]
+    factors = ZOOM_FACTORS[severity - 1]
+    for factor in factors:
+        rows = int(np.ceil(height / float(factor)))
+        cols = int(np.ceil(width / float(factor)))
+        top, left = (height - rows) // 2, (width - cols) // 2
+        crop = x[top : top + rows, left : left + cols]
+        layer = np.stack(
+            [zoom(crop[:, :, k], (factor, factor), order=1) for k in range(3)], axis=2
+        )[:height, :width, :]
+        out[: layer.shape[0], : layer.shape[1]] += layer
+    x = (x + out) / (len(factors) + 1)
+    return np.clip(x, 0, 1) * 255
 
 
 def corrupt(image: np.ndarray, corruption: Corruption) -> np.ndarray:
