@@ -73,15 +73,24 @@ def robustness_section(report, dataset, choice, prefix: str = "evaluate") -> Non
         if choice.uploaded and choice.files is not None
         else cache.prediction_store(str(runs_dir()))
     )
-    stored = stored_cells(dataset, detector, classifier, grid, store, device)
     cells = len(grid) + 1
     results = st.session_state.setdefault(f"{prefix}_robustness", {})
-    key = (choice.dataset, dataset.name, detector, classifier, grid)
+    key = (choice.dataset, dataset.name, detector, classifier, grid, device)
+    # Counted once per grid and session: a threshold slider reruns this tab too, and
+    # looking up every cell's two runs each time would slow every slider move.
+    counts = st.session_state.setdefault(f"{prefix}_robustness_stored", {})
+    if key in results:
+        counts[key] = cells
+    elif key not in counts:
+        counts[key] = stored_cells(dataset, detector, classifier, grid, store, device)
+    stored = counts[key]
     label = "Run the robustness grid" if stored < cells else "Show (stored: instant)"
     st.caption(_cost_text(report, dataset, grid, cells - stored))
     pressed = st.button(label, key=f"{prefix}_rob_run", type="primary")
     if pressed or (key not in results and stored == cells):
-        results[key] = _run(dataset, detector, classifier, grid, device, store, prefix)
+        run = _run(dataset, detector, classifier, grid, device, store, prefix)
+        if run is not None:
+            results[key] = run
     result = results.get(key)
     if result is None:
         return

@@ -52,10 +52,10 @@ it would hold gigabytes of float copies)."""
 # Seconds per megapixel on two CPU cores (benchmarks/robustness.py; a 640x480 image is
 # 0.31 MP). Replaced by this process's own measurement once a corruption has run.
 SECONDS_PER_MEGAPIXEL: dict[str, float] = {
-    "gaussian_noise": 0.2, "shot_noise": 0.45, "impulse_noise": 0.15,
-    "defocus_blur": 0.25, "glass_blur": 0.45, "motion_blur": 0.35, "zoom_blur": 2.8,
-    "snow": 0.45, "frost": 0.1, "fog": 0.16, "brightness": 0.9,
-    "contrast": 0.1, "elastic_transform": 0.7, "pixelate": 0.02, "jpeg_compression": 0.04,
+    "gaussian_noise": 0.2, "shot_noise": 0.35, "impulse_noise": 0.1,
+    "defocus_blur": 0.1, "glass_blur": 0.35, "motion_blur": 0.2, "zoom_blur": 1.2,
+    "snow": 0.3, "frost": 0.1, "fog": 0.16, "brightness": 0.5,
+    "contrast": 0.06, "elastic_transform": 0.3, "pixelate": 0.01, "jpeg_compression": 0.01,
 }  # fmt: skip
 GLASS_BLUR_COMPILE_SECONDS = 7.0
 """Numba compiles glass blur's pixel shuffle on its first use in a process."""
