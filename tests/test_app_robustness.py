@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from components.shared import cache
 from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
-from tests.helpers import tiny_coco
+from tests.helpers import open_view, tiny_coco
 
 pytest.importorskip("imagecorruptions")
 TIMEOUT = 300
@@ -94,11 +94,12 @@ def _evaluate_page(root: Path) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page("pages/evaluate.py").run()
     at.selectbox(key="evaluate_dataset").set_value(SERVER_FOLDER).run()
-    at.text_input(key="evaluate_folder").set_value(str(root / "tiny")).run()
+    at.text_input(key="evaluate_folder").set_value("tiny").run()
     return at
 
 
 def _pick_cells(at: AppTest) -> None:
+    open_view(at, "Robustness")
     at.multiselect(key="evaluate_rob_corruptions").set_value(["contrast"]).run()
     at.multiselect(key="evaluate_rob_severities").set_value([1, 5]).run()
 

@@ -36,7 +36,7 @@ from visioncompare.robustness.grid import (
     robustness_summary,
     severity_curves,
 )
-from visioncompare.services.engines import Engine, RayOptions, make_engine
+from visioncompare.services.engines import Engine, RayOptions, RunRequest, make_engine
 from visioncompare.services.evaluation_run import (
     default_store,
     is_stored,
@@ -228,14 +228,15 @@ def run_robustness(
             dataset, detector, classifier, store, engine.device, cell
         )
         detections, _ = stored_or_predicted_detections(
-            engine, detector, dataset, store, stage(detector, 0), should_stop, record,
-            cell,
+            engine, RunRequest(detector, dataset, store, stage(detector, 0),
+                               should_stop, record, cell),
         )  # fmt: skip
         probabilities, names = None, ()
         if classifier:
             probabilities, run = stored_or_predicted_probabilities(
-                engine, classifier, dataset, store, stage(classifier, len(dataset)),
-                should_stop, record, cell,
+                engine, RunRequest(classifier, dataset, store,
+                                   stage(classifier, len(dataset)), should_stop, record,
+                                   cell),
             )  # fmt: skip
             names = tuple(run.meta["class_names"])
         predicted += not was_stored
