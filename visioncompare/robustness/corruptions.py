@@ -59,6 +59,8 @@ SECONDS_PER_MEGAPIXEL: dict[str, float] = {
 }  # fmt: skip
 GLASS_BLUR_COMPILE_SECONDS = 7.0
 """Numba compiles glass blur's pixel shuffle on its first use in a process."""
+MEASURED_PIXELS = 100_000
+"""A call on an image this large (or larger) updates the time per megapixel."""
 SLOW_SECONDS = 1.0
 """A corruption expected to take longer than this says so before it runs."""
 
@@ -283,10 +285,11 @@ def corrupt_image(image: np.ndarray, corruption: Corruption) -> CorruptedImage:
         finally:
             np.random.set_state(state)
     seconds = time.perf_counter() - started
+    pixels = rgb.shape[0] * rgb.shape[1]
     if corruption.name not in _COMPILED:
         _COMPILED.add(corruption.name)  # the first call may compile: not a measure
-    else:
-        _MEASURED[corruption.name] = seconds / (rgb.shape[0] * rgb.shape[1] / 1e6)
+    elif pixels >= MEASURED_PIXELS:  # on a thumbnail the fixed overhead would dominate
+        _MEASURED[corruption.name] = seconds / (pixels / 1e6)
     out = np.asarray(out, np.uint8)
     if out.ndim == 2:  # greyscale in, greyscale out: the models take RGB
         out = np.repeat(out[:, :, None], 3, axis=2)
