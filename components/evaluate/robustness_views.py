@@ -11,7 +11,9 @@ import streamlit as st
 
 from components.shared import cache
 from components.shared.controls import shared_choice
+from components.shared.store_status import show_unreachable
 from components.shared.views import CHART, number_table
+from visioncompare.evaluation.store import StoreUnavailable
 from visioncompare.plots.robustness import loss_figure, severity_figure
 from visioncompare.robustness.corruptions import (
     CORRUPTIONS,
@@ -82,7 +84,13 @@ def robustness_section(report, dataset, choice, prefix: str = "evaluate") -> Non
     if key in results:
         counts[key] = cells
     elif key not in counts:
-        counts[key] = stored_cells(dataset, detector, classifier, grid, store, device)
+        try:
+            counts[key] = stored_cells(
+                dataset, detector, classifier, grid, store, device
+            )
+        except StoreUnavailable as exc:
+            show_unreachable(exc, "The robustness grid can run once it is back.")
+            return
     stored = counts[key]
     label = "Run the robustness grid" if stored < cells else "Show (stored: instant)"
     st.caption(_cost_text(report, dataset, grid, cells - stored))
@@ -154,6 +162,10 @@ def _run(dataset, detector, classifier, grid, device, store, prefix: str):
             dataset, detector, classifier, grid, device, store, progress,
             get_model=lambda name: cache.model_on(name, device).model,
         )  # fmt: skip
+    except StoreUnavailable as exc:
+        show_unreachable(exc, "Every image predicted before it went is stored: run "
+                         "again once it is back, and the grid goes on from there.")  # fmt: skip
+        return None
     except (KeyError, ValueError, OSError, RuntimeError) as exc:
         st.error(f"The robustness run could not finish: {exc}")
         return None

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, progress) -> int:
     """Run the ``robustness`` command; 0 on success, 2 with a message on stderr."""
     from model_zoo import WeightsNotFoundError
     from visioncompare.datasets import DatasetError
-    from visioncompare.evaluation.store import StoreError
+    from visioncompare.evaluation.store import StoreError, StoreUnavailable
     from visioncompare.robustness.grid import (
         RobustnessGrid,
         parse_corruptions,
@@ -148,6 +148,11 @@ def run(args: argparse.Namespace, progress) -> int:
     except (RayUnavailable, StoreError, KeyError, DatasetError, WeightsNotFoundError,
             ValueError, FileNotFoundError) as exc:  # fmt: skip
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        if isinstance(exc, StoreUnavailable):  # an outage: what was stored is kept
+            message += (
+                "\nEvery image predicted before it went is stored: run the same command "
+                "again once the store is back, and the grid goes on from there."
+            )
         print(f"error: {message}", file=sys.stderr)
         return 2
     name = args.detector.replace(":", "_").replace("/", "_")
