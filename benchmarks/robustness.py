@@ -6,8 +6,10 @@ whose time is shown apart: glass blur compiles there). The second runs the robus
 grid (``visioncompare.services.robustness_run``) on the bundled COCO subset with the
 bundled models into a fresh store, then again to read it back, and prints mPC and rPC.
 
-Usage: python -m benchmarks.robustness [--repeat 3] [--grid] [--corruptions all]
-       [--severities 1-5] [--images 32]
+A third table (``--compare``) times the Compare page (AppTest) when the severity changes.
+
+Usage: python -m benchmarks.robustness [--repeat 3] [--grid] [--compare]
+       [--corruptions all] [--severities 1-5] [--images 32]
 """
 
 from __future__ import annotations
@@ -125,6 +127,43 @@ def grid_table(corruptions: str, severities: str, images: int) -> None:
         print(f"- {model}: {worst}")
 
 
+def compare_table(names: tuple[str, ...]) -> None:
+    """The Compare page in AppTest on bus.jpg (810x1080): a new severity (corruption +
+    both models) against one seen before (cached)."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    init = PagesManager.__init__
+
+    def through_the_router(self, *args, **kwargs):
+        # As tests/conftest.py: every AppTest run goes through app.py's st.navigation.
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = through_the_router
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.selectbox(key="compare_corruption").set_value("contrast").run()
+    at.slider(key="compare_severity").set_value(1).run()
+    print()
+    print("Compare page, bus.jpg, one rerun after the control changes (AppTest):")
+    print()
+    print("| corruption (to severity 4) | new severity s | seen before s |")
+    print("|---|---:|---:|")
+    for name in names:
+        # The slider is at 1 here, so severity 4 of this corruption is new.
+        at.selectbox(key="compare_corruption").set_value(name).run()
+        started = time.perf_counter()
+        at.slider(key="compare_severity").set_value(4).run()
+        new = time.perf_counter() - started
+        at.slider(key="compare_severity").set_value(1).run()
+        started = time.perf_counter()
+        at.slider(key="compare_severity").set_value(4).run()
+        cached = time.perf_counter() - started
+        at.slider(key="compare_severity").set_value(1).run()
+        assert not at.exception
+        print(f"| {corruption_title(name)} | {new:.2f} | {cached:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -132,12 +171,17 @@ def main() -> None:
     parser.add_argument("--corruptions", default="all")
     parser.add_argument("--severities", default="1-5")
     parser.add_argument("--images", type=int, default=32)
+    parser.add_argument(
+        "--compare", action="store_true", help="also time Compare's severity change"
+    )
     args = parser.parse_args()
     print(
         f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
     corruption_table(args.repeat)
+    if args.compare:
+        compare_table(("gaussian_noise", "fog", "zoom_blur", "glass_blur"))
     if args.grid:
         grid_table(args.corruptions, args.severities, args.images)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
