@@ -11,13 +11,7 @@ from components.shared.controls import (
     shared_choice,
     vocabulary_ui,
 )
-from components.shared.corruption import (
-    classification_change_note,
-    corrupted_picture,
-    corruption_ui,
-    detection_change_note,
-    model_input,
-)
+from components.shared.corruption import change_notes, corruption_ui, model_input
 from components.shared.router import require_router
 from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
@@ -90,14 +84,12 @@ for n, item in enumerate(inputs):
     )
     # Keys from the image's position: the same file uploaded twice gets two panels.
     key = f"compare-{n}"
+    change_notes(seen, clean_cls, cls_pred, clean_shown, shown)
     left, right = st.columns(2, gap="large")
     with left:
-        corrupted_picture(seen)
         classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note, key)
-        classification_change_note(seen, clean_cls, cls_pred)
     with right:
         detection_panel(
             seen.array, det_pred, shown, det_spec.title, det.note, settings.classes,
             key=key, scale=loaded.scale,
         )  # fmt: skip
-        detection_change_note(seen, clean_shown, shown)

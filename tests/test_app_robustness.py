@@ -36,14 +36,14 @@ def test_a_corruption_shows_the_corrupted_image_and_what_changed(compare):
     assert not at.exception and not at.error
     assert at.slider(key="compare_severity").value == 3
     texts = _texts(at)
-    assert any(t.startswith(("Top-1 kept", "Top-1 flipped")) for t in texts), texts
-    assert any(t.startswith("Against the clean image: **") for t in texts), texts
-    assert len(at.image) == 2  # the corrupted picture, and the boxes drawn on it
-    assert (
-        at.image[0]
-        .proto.imgs[0]
-        .caption.startswith("What both models see: Fog, severity 3")
-    )
+    assert any(
+        t.startswith(("**Classifier**: Top-1 kept", "**Classifier**: Top-1 flipped"))
+        for t in texts
+    ), texts
+    assert any(t.startswith("**Detector**: Against the clean image: **") for t in texts)
+    assert len(at.image) == 1  # the boxes, drawn on the corrupted picture
+    captions = [c.value for c in at.caption]
+    assert any("corrupted by **Fog, severity 3** (" in c for c in captions), captions
 
 
 def test_a_severity_change_runs_each_model_once_and_is_cached(compare):
@@ -59,7 +59,7 @@ def test_a_severity_change_runs_each_model_once_and_is_cached(compare):
     at.selectbox(key="compare_corruption").set_value("none").run()  # the clean image
     assert cache.RUN_COUNTS[classifier] == runs[classifier] + 1
     assert cache.RUN_COUNTS[detector] == runs[detector] + 1
-    assert not any(t.startswith("Against the clean image") for t in _texts(at))
+    assert not any("Against the clean image" in t for t in _texts(at))
     assert len(at.image) == 1
 
 
@@ -86,7 +86,7 @@ def test_odd_uploads_give_a_result_or_a_message(compare):
     warnings = [w.value for w in at.warning]
     assert any("dot.png: a 1×1 image is too small" in w for w in warnings), warnings
     texts = _texts(at)
-    assert sum(t.startswith("Against the clean image") for t in texts) == 3, texts
+    assert sum("Against the clean image" in t for t in texts) == 3, texts
     at.radio(key="compare_source").set_value("Samples").run()
 
 

@@ -10,7 +10,6 @@ import streamlit as st
 
 from components.shared import cache
 from visioncompare.kernel.display import ms_text
-from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections, Prediction
 from visioncompare.robustness.changes import classification_change, detection_change
 from visioncompare.robustness.corruptions import (
@@ -99,29 +98,29 @@ def model_input(
     return ModelInput(corrupted.array, f"{digest}|{corruption.tag}", corrupted)
 
 
-def corrupted_picture(seen: ModelInput) -> None:
-    """The corrupted picture both models see, with what corrupting it cost."""
+def change_notes(
+    seen: ModelInput,
+    clean: Prediction,
+    now: Prediction,
+    clean_shown: Detections,
+    shown: Detections,
+) -> None:
+    """Above the two panels (nothing for a clean image): what both models see, and how
+    each answer changed from the clean image: the classifier's top-1 kept or flipped
+    with its probability, the detector's boxes kept, lost and new at the thresholds
+    shown."""
     corrupted = seen.corrupted
     if corrupted is None:
         return
     notes = "".join(f"; {note}" for note in corrupted.notes)
-    st.image(
-        fit_for_display(corrupted.array, 800),
-        caption=f"What both models see: {corrupted.corruption.title} "
-        f"({ms_text(corrupted.seconds * 1000)} to corrupt{notes})",
-        width="stretch",
+    st.caption(
+        f"Both models see this image corrupted by **{corrupted.corruption.title}** "
+        f"({ms_text(corrupted.seconds * 1000)} to corrupt{notes}); the detection panel "
+        "draws its boxes on the corrupted picture."
     )
-
-
-def classification_change_note(seen: ModelInput, clean: Prediction, now: Prediction):
-    """How the classifier's top-1 changed from the clean image (nothing when clean)."""
-    if seen.corrupted is not None:
+    left, right = st.columns(2, gap="large")
+    with left:
         change = classification_change(clean.classification, now.classification)
-        st.markdown(change.sentence())
-
-
-def detection_change_note(seen: ModelInput, clean: Detections, shown: Detections):
-    """Which boxes were kept, lost or are new, at the thresholds shown (nothing when
-    clean)."""
-    if seen.corrupted is not None:
-        st.markdown(detection_change(clean, shown).sentence())
+        st.markdown(f"**Classifier**: {change.sentence()}")
+    with right:
+        st.markdown(f"**Detector**: {detection_change(clean_shown, shown).sentence()}")
