@@ -54,7 +54,7 @@ def robustness_section(report, dataset, choice, prefix: str = "evaluate") -> Non
             f"Corrupting images needs the imagecorruptions package: `{INSTALL_HINT}`."
         )
         return
-    left, right = st.columns([3, 1])
+    left, right = st.columns([3, 2])
     with left:
         corruptions = st.multiselect(
             "Corruptions", CORRUPTIONS, default=CORRUPTIONS, format_func=corruption_title,
@@ -183,7 +183,8 @@ def _show(result) -> None:
     for column, (_, row) in zip(columns, summary.iterrows()):
         column.metric(
             f"{row['model']}: mPC ({row['metric']})", f"{row['mPC']:.3f}",
-            delta=f"rPC {row['rPC']:.0%} of clean {row['clean']:.3f}", delta_color="off",
+            delta=f"rPC {row['rPC']:.0%} of clean {row['clean']:.3f}",
+            delta_color="off", delta_arrow="off",
         )  # fmt: skip
     if not result.grid.full:
         st.caption(

@@ -48,11 +48,11 @@ def severity_figure(curves: pd.DataFrame, model: str, metric: str) -> go.Figure:
             )
         )
     fig.update_layout(
-        title={"text": f"{model}: {metric} against severity (0: clean)"},
+        title={"text": f"{model}<br><sup>{metric} against severity (0: clean)</sup>"},
         xaxis={"title": "severity", "tickmode": "linear", "dtick": 1},
         yaxis={"title": metric, "rangemode": "tozero"},
         height=420,
-        margin=MARGIN,
+        margin={**MARGIN, "t": 60},
         legend={"font": {"size": 11}},
     )
     return fig
@@ -90,8 +90,8 @@ def loss_figure(ranking: pd.DataFrame) -> go.Figure:
         barmode="group",
         xaxis={"title": "loss (absolute)"},
         yaxis={"automargin": True},
-        height=max(260, 28 * len(order) * max(1, len(models)) + 100),
-        margin=MARGIN,
-        legend={"orientation": "h", "y": -0.15},
+        height=max(260, 28 * len(order) * max(1, len(models)) + 130),
+        margin={**MARGIN, "t": 70},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
     )
     return fig
