@@ -7,6 +7,7 @@ import streamlit as st
 from components.shared.controls import detector_thresholds_ui
 from components.shared.corruption import corruption_ui
 from visioncompare.live.processor import LiveMode, LiveSettings
+from visioncompare.robustness.corruptions import slow_note
 
 MODE_LABELS = {
     LiveMode.BOTH: "Both",
@@ -24,6 +25,8 @@ def live_settings_ui(prefix: str, detector_classes: tuple[str, ...]) -> LiveSett
         key=f"{prefix}_mode",
     )
     corruption = corruption_ui(prefix)
+    if corruption is not None and (note := slow_note(corruption.name, 640, 480)):
+        st.caption(f"{note} The stream waits for it on each frame.")
     with st.sidebar:
         st.subheader("Live settings")
         conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)

@@ -362,7 +362,7 @@ def slow_note(name: str, width: int, height: int) -> str | None:
     if seconds <= SLOW_SECONDS:
         return None
     text = (
-        f"{corruption_title(name)} takes about {seconds:.0f} s on this "
+        f"{corruption_title(name)} takes about {seconds:.0f} s on a "
         f"{width}×{height} image"
     )
     if name == "glass_blur" and name not in _COMPILED:
