@@ -11,6 +11,7 @@ from components.shared.controls import (
     shared_choice,
     vocabulary_ui,
 )
+from components.shared.corruption import change_notes, corruption_ui, model_input
 from components.shared.router import require_router
 from components.shared.views import classification_panel, detection_panel
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
@@ -31,7 +32,25 @@ if vocabulary and detector is not None:
 classes = detector.class_names if detector is not None else ()
 settings = compare_settings_ui("compare", classes, det_spec.nms_free)
 explained: set[str] = set()  # unavailable models whose message is on the page
+
+
+def run_models(image_digest: str, image):
+    """The models that can run here on one image, one after the other, each cached on
+    its own: a new NMS IoU re-runs only the detector, and each latency is that model's
+    own. A model that cannot run here gives None."""
+    cls_pred = det_pred = None
+    if cls.model is not None:
+        cls_pred = cache.classify_cached(cls_spec.name, cls_device, image_digest, image)
+    if detector is not None:
+        det_pred = cache.detect_cached(
+            det_spec.name, det_device, image_digest, DETECT_CONF_FLOOR, settings.iou,
+            image, vocabulary,
+        )  # fmt: skip
+    return cls_pred, det_pred
+
+
 inputs = image_source_ui("compare")
+corruption = corruption_ui("compare")
 if not inputs:
     st.info("Pick a sample, upload images or take a snapshot to start.")
     st.stop()
@@ -53,29 +72,23 @@ for n, item in enumerate(inputs):
     if loaded.notes:
         details += " · " + "; ".join(loaded.notes)
     st.caption(details + (f" · {item.caption}" if item.caption else ""))
+    seen = model_input(item.name, loaded.array, data_digest, corruption)
     try:
-        # One model after the other, each cached on its own: a new NMS IoU re-runs
-        # only the detector, and each latency is that model's own.
-        cls_pred = det_pred = None
-        if cls.model is not None:
-            cls_pred = cache.classify_cached(
-                cls_spec.name, cls_device, data_digest, loaded.array
-            )
-        if detector is not None:
-            det_pred = cache.detect_cached(
-                det_spec.name,
-                det_device,
-                data_digest,
-                DETECT_CONF_FLOOR,
-                settings.iou,
-                loaded.array,
-                vocabulary,
-            )
+        cls_pred, det_pred = run_models(seen.digest, seen.array)
+        # Corrupted: the clean answers too (cached), to say what changed.
+        clean_cls, clean_det = run_models(data_digest, loaded.array)
     except Exception as exc:  # one failing image must not take the others with it
         st.error(f"{item.name}: the models could not process this image ({exc}).")
         continue
+    shown = clean_shown = None
+    if det_pred is not None:
+        shown = filter_detections(det_pred.detections, settings.conf, settings.classes)
+        clean_shown = filter_detections(
+            clean_det.detections, settings.conf, settings.classes
+        )
     # Keys from the image's position: the same file uploaded twice gets two panels.
     key = f"compare-{n}"
+    change_notes(seen, clean_cls, cls_pred, clean_shown, shown)
     left, right = st.columns(2, gap="large")
     for column, pred, failed in ((left, cls_pred, cls), (right, det_pred, det)):
         if pred is None:
@@ -86,9 +99,8 @@ for n, item in enumerate(inputs):
         with left:
             classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note, key)
     if det_pred is not None:
-        shown = filter_detections(det_pred.detections, settings.conf, settings.classes)
         with right:
             detection_panel(
-                loaded.array, det_pred, shown, det_spec.title, det.note,
-                settings.classes, key=key, scale=loaded.scale,
+                seen.array, det_pred, shown, det_spec.title, det.note, settings.classes,
+                key=key, scale=loaded.scale,
             )  # fmt: skip

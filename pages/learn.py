@@ -12,6 +12,7 @@ from components.learn.model_sections import (
     nms_section,
     saliency_section,
 )
+from components.learn.robustness import robustness_section
 from components.learn.sections import (
     bundled_coco_ui,
     complexity_section,
@@ -41,3 +42,4 @@ stages_section(inputs)  # 7, continued: two-stage vs one-stage
 saliency_section(inputs)  # 8
 detect_then_classify_section(inputs)  # 9
 nms_section(inputs)  # 10
+robustness_section(inputs)  # 11

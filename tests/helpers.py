@@ -240,3 +240,26 @@ def open_view(at, group: str, view: str | None = None):
     if view is not None:
         at.session_state[f"evaluate_view_{group.lower().replace(' ', '_')}"] = view
     return at.run()
+
+
+def tiny_coco(folder, n: int = 3):
+    """The bundled COCO subset's first ``n`` images, as a COCO dataset folder of its
+    own at ``folder`` (``annotations/*.json`` and ``val2017/``); returns ``folder``."""
+    import json
+    import shutil
+
+    from tests.conftest import REPO
+
+    source = REPO / "data" / "coco-val2017-first32"
+    (annotations,) = (source / "annotations").glob("*.json")
+    data = json.loads(annotations.read_text())
+    images = data["images"][:n]
+    ids = {image["id"] for image in images}
+    data["images"] = images
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in ids]
+    (folder / "annotations").mkdir(parents=True)
+    (folder / "val2017").mkdir()
+    (folder / "annotations" / "instances_tiny.json").write_text(json.dumps(data))
+    for image in images:
+        shutil.copy(source / "val2017" / image["file_name"], folder / "val2017")
+    return folder

@@ -21,6 +21,7 @@ SECTIONS = [
     "8 · Where each model looks",
     "9 · Detect, then classify",
     "10 · Non-maximum suppression, step by step",
+    "11 · Which breaks first: the label or the boxes?",
 ]
 
 

@@ -24,6 +24,7 @@ from components.evaluate.error_views import (
 from components.evaluate.header import threshold_metrics
 from components.evaluate.label_issue_views import label_issues_section
 from components.evaluate.leaderboard_views import leaderboard_section
+from components.evaluate.robustness_views import robustness_section
 from components.evaluate.side_by_side import (
     compare_section,
     tagging_images_section,
@@ -149,6 +150,9 @@ VIEWS: tuple[View, ...] = (
          lambda e: leaderboard_section(e.results, e.dataset, e.choice)),
     View("Model review", "Possible label errors",
          lambda e: label_issues_section(e.results, e.dataset, e.choice)),
+    View("Robustness", "Robustness",
+         lambda e: robustness_section(e.report, e.dataset, e.choice),
+         lambda e: e.report.detector_run is not None),
     View("Downloads", "Downloads",
          lambda e: downloads(e.report, e.records, KEY, e.report_id)),
 )  # fmt: skip
@@ -157,6 +161,8 @@ VIEWS: tuple[View, ...] = (
 EMPTY_GROUP = {
     "Side by side": "Nothing to put side by side yet: pick a second detector (or upload a "
     "predictions file) or a classifier above, then press Evaluate.",
+    "Robustness": "Robustness runs a detector from the model zoo on corrupted images: "
+    "pick one above (a predictions file cannot be re-run).",
 }
 """What a group says when none of its views has anything to show."""
 

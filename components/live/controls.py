@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.shared.controls import detector_thresholds_ui
+from components.shared.corruption import corruption_ui
 from visioncompare.live.processor import LiveMode, LiveSettings
+from visioncompare.robustness.corruptions import slow_note
 
 MODE_LABELS = {
     LiveMode.BOTH: "Both",
@@ -39,7 +41,12 @@ def live_settings_ui(
     else:
         mode = only
         st.caption(f"Each frame goes through the {only.value} only.")
+    corruption = corruption_ui(prefix)
+    if corruption is not None and (note := slow_note(corruption.name, 640, 480)):
+        st.caption(f"{note} The stream waits for it on each frame.")
     with st.sidebar:
         st.subheader("Live settings")
         conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)
-    return LiveSettings(mode or LiveMode.BOTH, conf, iou, classes, topk=3)
+    return LiveSettings(
+        mode or LiveMode.BOTH, conf, iou, classes, topk=3, corruption=corruption
+    )

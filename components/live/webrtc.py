@@ -97,6 +97,8 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
     cols[0].metric("Detector (median)", ms_text(readout.detector_ms))
     cols[1].metric("Classifier (median)", ms_text(readout.classifier_ms))
     cols[2].metric("Arrival to annotated", ms_text(readout.frame_ms))
+    if readout.corruption_ms is not None:  # a corruption runs before both models
+        st.metric("Corrupting each frame (median)", ms_text(readout.corruption_ms))
     found = (
         ", ".join(f"{name} × {n}" for name, n in readout.classes)
         if readout.classes

@@ -123,6 +123,16 @@ def decode_cached(data_digest: str, name: str, _data: bytes) -> LoadedImage:
     return decode_image(_data, name, max_side=analysis_side_setting())
 
 
+@byte_cached(IMAGES)
+def corrupted_cached(image_digest: str, corruption, _image: np.ndarray):
+    """The image corrupted once per (image, corruption, severity, seed)
+    (``visioncompare.robustness.corruptions.corrupt_image``; a ``CorruptionError`` is
+    not cached)."""
+    from visioncompare.robustness.corruptions import corrupt_image
+
+    return corrupt_image(_image, corruption)
+
+
 @byte_cached(RESULTS)
 def classify_cached(
     classifier: str, device: str, image_digest: str, _image: np.ndarray

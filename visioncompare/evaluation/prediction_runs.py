@@ -18,9 +18,16 @@ import numpy as np
 
 from visioncompare.datasets.types import Dataset, DatasetError, Sample
 from visioncompare.evaluation.store import PredictionStore, run_key
+from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.images import ImageError, load_image_file
 from visioncompare.kernel.keyed_locks import KeyedLocks
 from visioncompare.kernel.types import Detections
+from visioncompare.robustness.corruptions import (
+    Corruption,
+    CorruptionError,
+    CorruptionUnavailable,
+    corrupt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +58,31 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     return digest.hexdigest()[:16]
 
 
-def detection_key(model_id: dict, dataset: Dataset, settings: DetectSettings) -> str:
-    """The store key of a detector's predictions on a dataset."""
+def corruption_part(corruption: Corruption | None) -> dict:
+    """What a corrupted run adds to its key and record (``{"corruption": {...}}``);
+    nothing for a clean run, whose key stays what it always was."""
+    return {} if corruption is None else {"corruption": corruption.key()}
+
+
+def detection_key(
+    model_id: dict,
+    dataset: Dataset,
+    settings: DetectSettings,
+    corruption: Corruption | None = None,
+) -> str:
+    """The store key of a detector's predictions on a dataset (corrupted: its own)."""
     return run_key(kind="detect", model=model_id, dataset=dataset_fingerprint(dataset),
-                   settings=asdict(settings))  # fmt: skip
+                   settings=asdict(settings), **corruption_part(corruption))  # fmt: skip
 
 
-def classification_key(model_id: dict, dataset: Dataset) -> str:
-    """The store key of a classifier's probabilities on a dataset."""
+def classification_key(
+    model_id: dict, dataset: Dataset, corruption: Corruption | None = None
+) -> str:
+    """The store key of a classifier's probabilities on a dataset (corrupted: its own)."""
     return run_key(
-        kind="classify", model=model_id, dataset=dataset_fingerprint(dataset)
-    )
+        kind="classify", model=model_id, dataset=dataset_fingerprint(dataset),
+        **corruption_part(corruption),
+    )  # fmt: skip
 
 
 def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
@@ -69,22 +90,51 @@ def _batches(samples: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
         yield list(samples[start : start + size])
 
 
-def read_images(paths: Sequence[str | Path]) -> list[np.ndarray]:
-    """Decode dataset images (RGB uint8, EXIF-oriented): the one reader of every engine.
+CORRUPTED_IMAGES = ByteBoundedCache(64 * 2**20)
+"""The last corrupted dataset images, by file and cell: a robustness run predicts a
+cell with the detector and then the classifier, which see the same pixels, corrupted
+once."""
+
+
+def _corrupted_file(path: str, corruption: Corruption) -> np.ndarray:
+    stat = Path(path).stat()
+    key = f"{path}:{stat.st_mtime_ns}:{stat.st_size}:{corruption.tag}"
+    return CORRUPTED_IMAGES.get_or_compute(
+        key, lambda: corrupt(load_image_file(path).array, corruption)
+    )
+
+
+def read_images(
+    paths: Sequence[str | Path], corruption: Corruption | None = None
+) -> list[np.ndarray]:
+    """The images a model sees: dataset images decoded (RGB uint8, EXIF-oriented) and,
+    for a corrupted run, corrupted (``visioncompare.robustness``, each image with its own
+    seed): the one reader of every engine.
+
+    Returns:
+        (H, W, 3) uint8 RGB arrays, one per path.
 
     Raises:
-        DatasetError: an image is missing or broken, named.
+        DatasetError: an image is missing or broken, or cannot be corrupted, named.
     """
     images = []
     for path in paths:
         try:
-            images.append(load_image_file(str(path)).array)
-        except (OSError, ImageError) as exc:
+            images.append(
+                load_image_file(str(path)).array
+                if corruption is None
+                else _corrupted_file(str(path), corruption)
+            )
+        except (OSError, ImageError, CorruptionError) as exc:
             # A dataset image that is missing or broken stops the run with its name; the
             # images before it are already stored.
             # Named by its folder and file (never the server's path, nor a decoder's
             # message that may hold it).
             name = "/".join(Path(path).parts[-2:])
+            if isinstance(exc, CorruptionUnavailable):
+                raise
+            if isinstance(exc, CorruptionError):
+                raise DatasetError(f"{name}: cannot corrupt this image ({exc})") from exc
             reason = (
                 exc if isinstance(exc, ImageError) else exc.strerror or "unreadable"
             )
@@ -92,8 +142,8 @@ def read_images(paths: Sequence[str | Path]) -> list[np.ndarray]:
     return images
 
 
-def _load(batch: list[Sample]) -> list[np.ndarray]:
-    return read_images([sample.path for sample in batch])
+def _load(batch: list[Sample], corruption: Corruption | None) -> list[np.ndarray]:
+    return read_images([sample.path for sample in batch], corruption)
 
 
 CLAIMS = KeyedLocks()
@@ -156,6 +206,7 @@ def _run(
     batch_size: int,
     progress: Progress | None,
     should_stop: Callable[[], bool] | None,
+    corruption: Corruption | None = None,
 ) -> float:
     """Predict the images not yet stored, committing each batch.
 
@@ -183,11 +234,13 @@ def _run(
         with ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="visioncompare-decode"
         ) as pool:
-            pending = pool.submit(_load, batches[0]) if batches else None
+            pending = pool.submit(_load, batches[0], corruption) if batches else None
             for n, batch in enumerate(batches):
                 images = pending.result()
                 pending = (
-                    pool.submit(_load, batches[n + 1]) if n + 1 < len(batches) else None
+                    pool.submit(_load, batches[n + 1], corruption)
+                    if n + 1 < len(batches)
+                    else None
                 )
                 predictions = predict(images)
                 for sample, prediction in zip(batch, predictions):
@@ -253,6 +306,7 @@ def predict_detections(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     record: dict | None = None,
+    corruption: Corruption | None = None,
 ) -> tuple[dict[int, Detections], StoredRun]:
     """Detections for every image, from the store or by running the detector.
 
@@ -266,10 +320,12 @@ def predict_detections(
         progress: progress callback.
         should_stop: polled after each batch; True stops with ``Interrupted``.
         record: recorded with the run but not part of its key (library versions, device).
+        corruption: corrupt each image first (a run of its own key); None: clean.
     """
-    key = detection_key(model_id, dataset, settings)
+    key = detection_key(model_id, dataset, settings, corruption)
     meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
-            "class_names": list(detector.class_names), **(record or {})}  # fmt: skip
+            "class_names": list(detector.class_names), **corruption_part(corruption),
+            **(record or {})}  # fmt: skip
 
     def predict(images: list[np.ndarray]) -> list:
         return detector.predict(images, **asdict(settings))
@@ -278,7 +334,7 @@ def predict_detections(
         store.put_detections(key, image_id, prediction.detections)
 
     seconds = _run(store, key, "detect", meta, dataset, predict, put, batch_size,
-                   progress, should_stop)  # fmt: skip
+                   progress, should_stop, corruption)  # fmt: skip
     detections, run = stored_detections(store, key)
     return detections, replace(run, seconds=seconds)
 
@@ -292,11 +348,14 @@ def predict_probabilities(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     record: dict | None = None,
+    corruption: Corruption | None = None,
 ) -> tuple[dict[int, np.ndarray], StoredRun]:
-    """The classifier's full softmax for every image, from the store or by running it."""
-    key = classification_key(model_id, dataset)
+    """The classifier's full softmax for every image, from the store or by running it
+    (on each image corrupted first, when a ``corruption`` is given)."""
+    key = classification_key(model_id, dataset, corruption)
     meta = {"model": model_id, "dataset": dataset.name,
-            "class_names": list(classifier.class_names), **(record or {})}  # fmt: skip
+            "class_names": list(classifier.class_names), **corruption_part(corruption),
+            **(record or {})}  # fmt: skip
 
     def predict(images: list[np.ndarray]) -> list:
         return classifier.predict(images)
@@ -305,6 +364,6 @@ def predict_probabilities(
         store.put_probabilities(key, image_id, prediction.classification.scores)
 
     seconds = _run(store, key, "classify", meta, dataset, predict, put, batch_size,
-                   progress, should_stop)  # fmt: skip
+                   progress, should_stop, corruption)  # fmt: skip
     probabilities, run = stored_probabilities(store, key)
     return probabilities, replace(run, seconds=seconds)

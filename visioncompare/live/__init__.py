@@ -2,6 +2,7 @@
 classifier and the detector on camera frames (``processor``) and the STUN/TURN servers
 from the operator's environment (``rtc_config``).
 
-Pure library: imports ``visioncompare.kernel``; never streamlit, torch, torchvision or
+Pure library: imports ``visioncompare.kernel`` and ``visioncompare.robustness`` (a
+frame corrupted before the models see it); never streamlit, torch, torchvision or
 ultralytics (models arrive as objects that follow ``model_zoo.protocol``).
 """

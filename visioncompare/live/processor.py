@@ -22,6 +22,7 @@ import numpy as np
 from visioncompare.kernel.display import class_counts, filter_detections
 from visioncompare.kernel.draw import annotate, caption_band
 from visioncompare.kernel.types import Classification, Detections
+from visioncompare.robustness.corruptions import Corruption, corrupt
 
 
 class LiveMode(str, Enum):
@@ -49,6 +50,8 @@ class LiveSettings:
     iou: float = 0.7
     classes: tuple[str, ...] | None = None
     topk: int = 3
+    corruption: Corruption | None = None
+    """Corrupt each frame before the models see it (None: the camera's frame)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class LiveReadout:
         detector_ms, classifier_ms: median latency of each model over the last frames
             (None when that model has not run lately).
         frame_ms: median time from a frame's arrival to its annotated copy being ready.
+        corruption_ms: median time corrupting a frame took (None: no corruption lately).
         classes: the detector's classes on the newest processed frame, most boxes first.
         top1: the classifier's top-1 (name, probability) on the newest frame.
         error: the last processing error, in words, or None.
@@ -75,6 +79,7 @@ class LiveReadout:
     detector_ms: float | None = None
     classifier_ms: float | None = None
     frame_ms: float | None = None
+    corruption_ms: float | None = None
     classes: tuple[tuple[str, int], ...] = ()
     top1: tuple[str, float] | None = None
     error: str | None = None
@@ -113,6 +118,7 @@ class LiveProcessor:
         self._det_ms: deque[float] = deque(maxlen=self.window)
         self._cls_ms: deque[float] = deque(maxlen=self.window)
         self._frame_ms: deque[float] = deque(maxlen=self.window)
+        self._corrupt_ms: deque[float] = deque(maxlen=self.window)
 
     @property
     def settings(self) -> LiveSettings:
@@ -154,7 +160,12 @@ class LiveProcessor:
             settings = self._settings
             detect, classify = self.detect, self.classify
         image = frames[-1]
+        corrupt_ms = None
         try:
+            if settings.corruption is not None:
+                start = self.clock()
+                image = corrupt(image, settings.corruption)
+                corrupt_ms = (self.clock() - start) * 1000.0
             out, det_ms, cls_ms, classes, top1 = self._run(
                 image, settings, detect, classify
             )
@@ -167,6 +178,10 @@ class LiveProcessor:
             self._processed += 1
             self._done_at.append(done)
             self._frame_ms.append((done - arrived) * 1000.0)
+            if corrupt_ms is not None:
+                self._corrupt_ms.append(corrupt_ms)
+            if settings.corruption is None:
+                self._corrupt_ms.clear()
             if det_ms is not None:
                 self._det_ms.append(det_ms)
             if cls_ms is not None:
@@ -218,6 +233,7 @@ class LiveProcessor:
                 detector_ms=_median(self._det_ms),
                 classifier_ms=_median(self._cls_ms),
                 frame_ms=_median(self._frame_ms),
+                corruption_ms=_median(self._corrupt_ms),
                 classes=self._classes,
                 top1=self._top1,
                 error=self._error,
@@ -231,4 +247,5 @@ class LiveProcessor:
             self._det_ms.clear()
             self._cls_ms.clear()
             self._frame_ms.clear()
+            self._corrupt_ms.clear()
             self._classes, self._top1, self._error = (), None, None

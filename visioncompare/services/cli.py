@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from visioncompare.services import robustness_cli
+
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 OPERATOR_DEFAULTS = {
@@ -81,6 +83,11 @@ def print_summary(report, paths: dict[str, Path]) -> None:
         f"{report.dataset.num_boxes} boxes",
         f"detections  {report.source}"
         + (f" on {report.device}, {ms:.1f} ms/image" if ms else ""),
+        *(
+            [f"corrupted   {c.title}, seed {c.seed} (each image its own seed)"]
+            if (c := report.extras.get("corruption"))
+            else []
+        ),
         "",
         "| metric | value |",
         "|---|---:|",
@@ -291,6 +298,8 @@ def _main(argv: list[str] | None) -> int:
         "--gpus-per-actor", type=float, default=0.0,
         help="Ray: GPUs per actor (above 0: the model runs on cuda)",
     )  # fmt: skip
+    robustness_cli.add_cell_arguments(ev)
+    robustness_cli.add_parser(sub)
     fetch = sub.add_parser(
         "fetch", help="download an evaluation subset (needs the internet)"
     )
@@ -323,6 +332,8 @@ def _main(argv: list[str] | None) -> int:
         for spec in list_models():
             print(f"{spec.name:26} {spec.task.value:9} {spec.title}")
         return 0
+    if args.command == "robustness":
+        return robustness_cli.run(args, ProgressBar())
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
     from visioncompare.evaluation.store import StoreError, StoreUnavailable
@@ -340,6 +351,7 @@ def _main(argv: list[str] | None) -> int:
     )
 
     try:
+        corruption = robustness_cli.cell(args)
         dataset = open_dataset(args.dataset)
         if args.kitti_difficulty:
             from visioncompare.datasets.kitti import at_difficulty
@@ -365,7 +377,7 @@ def _main(argv: list[str] | None) -> int:
                         address=args.address, actors=args.actors,
                         cpus_per_actor=args.cpus_per_actor,
                         gpus_per_actor=args.gpus_per_actor,
-                    ),
+                    ), corruption=corruption,
                 )  # fmt: skip
             except WeightsNotFoundError:
                 if len(sources) == 1:
@@ -412,14 +424,17 @@ def _main(argv: list[str] | None) -> int:
     if len(sources) == 1:
         label = labels[0]
         out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
+        if corruption is not None and args.out is None:
+            out = out / corruption.tag
         print_summary(reports[0], reports[0].write(out))
         code = 0
     else:
         root = args.out or runs_dir() / folder
         for label, report in zip(labels, reports):
-            print_summary(
-                report, report.write(root / label.replace(":", "_").replace("/", "_"))
-            )
+            out = root / label.replace(":", "_").replace("/", "_")
+            if corruption is not None and args.out is None:
+                out = out / corruption.tag
+            print_summary(report, report.write(out))
             print()
         code = print_leaderboard(reports, unavailable, dataset, args.device, root)
     if failed:

@@ -34,6 +34,7 @@ from visioncompare.evaluation.results_file import load_coco_results
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.paths import default_runs_dir
 from visioncompare.kernel.types import Detections
+from visioncompare.robustness.corruptions import Corruption
 from visioncompare.services.engines import Engine, RayOptions, RunRequest, make_engine
 from visioncompare.services.report import EvaluationReport, evaluate_predictions
 
@@ -106,6 +107,7 @@ def run_evaluation(
     get_model: Callable[[str], object] | None = None,
     engine: str | Engine = "local",
     ray_options: RayOptions | None = None,
+    corruption: Corruption | None = None,
 ) -> EvaluationReport:
     """Evaluate a detector (or a predictions file) and optionally a classifier.
 
@@ -125,6 +127,8 @@ def run_evaluation(
             actor pool). Both store under the same keys, so either reads what the
             other stored.
         ray_options: the Ray cluster address and pool shape (``engine="ray"``).
+        corruption: the models see each image corrupted
+            (``visioncompare.robustness``; stored under its own key); None: clean.
 
     Raises:
         KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file
@@ -143,14 +147,14 @@ def run_evaluation(
         source = str(predictions)
     else:
         request = RunRequest(detector, dataset, store, _stage(progress, detector),
-                             should_stop, record)  # fmt: skip
+                             should_stop, record, corruption)  # fmt: skip
         detections, run = stored_or_predicted_detections(engine, request)
         source, used_device = detector, run.meta.get("device", "cpu")
     aligned = align_predictions(detections, dataset)  # once, for every metric
     tagging = classifier_run = None
     if classifier is not None:
         request = RunRequest(classifier, dataset, store, _stage(progress, classifier),
-                             should_stop, record)  # fmt: skip
+                             should_stop, record, corruption)  # fmt: skip
         probabilities, classifier_run = stored_or_predicted_probabilities(engine, request)
         tagging = evaluate_tagging(
             dataset, probabilities, tuple(classifier_run.meta["class_names"]),
@@ -159,18 +163,21 @@ def run_evaluation(
     return evaluate_predictions(
         dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
-        skipped=skipped,
+        skipped=skipped, extras={"corruption": corruption} if corruption else {},
     )  # fmt: skip
 
 
 def stored_or_predicted_detections(
     engine: Engine, request: RunRequest
 ) -> tuple[dict[int, Detections], StoredRun]:
-    """The detector's stored run on the dataset, read back when complete (no model
-    loaded), else made by ``engine``."""
+    """The detector's stored run on the dataset (each image corrupted first, when the
+    request names a corruption), read back when complete (no model loaded), else made
+    by ``engine``."""
     settings = DetectSettings()
     identity = model_identity(request.model, engine.device)
-    key = identity and detection_key(identity, request.dataset, settings)
+    key = identity and detection_key(
+        identity, request.dataset, settings, request.corruption
+    )
     return (key and stored_detections(request.store, key)) or engine.detections(
         request, settings
     )
@@ -182,7 +189,9 @@ def stored_or_predicted_probabilities(
     """The classifier's stored run on the dataset, read back when complete, else made
     by ``engine``."""
     identity = model_identity(request.model, engine.device)
-    key = identity and classification_key(identity, request.dataset)
+    key = identity and classification_key(
+        identity, request.dataset, request.corruption
+    )
     return (key and stored_probabilities(request.store, key)) or engine.probabilities(
         request
     )
@@ -202,18 +211,20 @@ def is_stored(
     classifier: str | None,
     store: PredictionStore | None = None,
     device: str = "auto",
+    corruption: Corruption | None = None,
 ) -> bool:
-    """True when every prediction these models would make on the dataset is stored."""
+    """True when every prediction these models would make on the dataset (corrupted
+    by ``corruption``, when given) is stored."""
     store = store or default_store()
     keys = []
     if detector is not None:
         identity = model_identity(detector, device)
         if identity is None:
             return False
-        keys.append(detection_key(identity, dataset, DetectSettings()))
+        keys.append(detection_key(identity, dataset, DetectSettings(), corruption))
     if classifier is not None:
         identity = model_identity(classifier, device)
         if identity is None:
             return False
-        keys.append(classification_key(identity, dataset))
+        keys.append(classification_key(identity, dataset, corruption))
     return all(store.is_complete(k) for k in keys)

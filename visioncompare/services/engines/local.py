@@ -64,11 +64,13 @@ class LocalEngine:
 
 
 def _run_arguments(request: RunRequest, device: str) -> dict:
-    """Progress, stop and the stored record (with the device the model ran on)."""
+    """Progress, stop, the stored record (with the device the model ran on) and the
+    corruption."""
     return {
         "progress": request.progress,
         "should_stop": request.should_stop,
         "record": {**request.record, "device": device},
+        "corruption": request.corruption,
     }
 
 

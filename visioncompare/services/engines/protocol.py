@@ -12,6 +12,7 @@ from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.prediction_runs import DetectSettings, Progress, StoredRun
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.types import Detections
+from visioncompare.robustness.corruptions import Corruption
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class RunRequest:
         should_stop: polled between batches; True stops with
             ``visioncompare.evaluation.prediction_runs.Interrupted``.
         record: extra metadata stored with the run (library versions).
+        corruption: corrupt each image before the model sees it
+            (``visioncompare.robustness``; a run of its own key); None: clean images.
     """
 
     model: str
@@ -34,6 +37,7 @@ class RunRequest:
     progress: Progress | None = None
     should_stop: Callable[[], bool] | None = None
     record: dict = field(default_factory=dict)
+    corruption: Corruption | None = None
 
 
 class Engine(Protocol):

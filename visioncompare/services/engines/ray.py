@@ -36,6 +36,7 @@ from visioncompare.evaluation.prediction_runs import (
     StoredRun,
     claimed_run,
     classification_key,
+    corruption_part,
     detection_key,
     read_images,
     stored_detections,
@@ -47,6 +48,7 @@ from visioncompare.evaluation.store import (
     pack_probabilities,
 )
 from visioncompare.kernel.types import Detections
+from visioncompare.robustness.corruptions import Corruption
 from visioncompare.services.engines.local import load_on_device
 from visioncompare.services.engines.protocol import RunRequest
 
@@ -122,16 +124,23 @@ class BatchPredictor:
     is False on the actor's first, warm-up batch, which a local run does not time either).
     """
 
-    def __init__(self, load: Callable[[], object], kind: str, settings: dict) -> None:
+    def __init__(
+        self,
+        load: Callable[[], object],
+        kind: str,
+        settings: dict,
+        corruption: Corruption | None = None,
+    ) -> None:
         self.model = load()
-        self.kind, self.settings = kind, settings
+        self.kind, self.settings, self.corruption = kind, settings, corruption
         self.class_names = json.dumps(list(self.model.class_names))
         self.warm = False
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         started = time.perf_counter()
         ids = [int(i) for i in batch["image_id"]]
-        images = read_images([str(p) for p in batch["path"]])  # the local run's reader
+        # The local run's reader: decoded, and corrupted for a corrupted run.
+        images = read_images([str(p) for p in batch["path"]], self.corruption)
         if self.kind == "detect":
             predictions = self.model.predict(images, **self.settings)
             payloads = [pack_detections(p.detections) for p in predictions]
@@ -162,6 +171,7 @@ def run_on_ray(
     options: RayOptions,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    corruption: Corruption | None = None,
 ) -> float:
     """Predict the images the store lacks on the Ray cluster; store them as they come.
 
@@ -179,11 +189,12 @@ def run_on_ray(
     ray = ensure_ray(options.address)
     with claimed_run(store, key, len(dataset), progress, should_stop):
         return _predict_on_ray(ray, store, key, kind, meta, dataset, load, settings,
-                               options, progress, should_stop)  # fmt: skip
+                               options, progress, should_stop, corruption)  # fmt: skip
 
 
 def _predict_on_ray(
-    ray, store, key, kind, meta, dataset, load, settings, options, progress, should_stop
+    ray, store, key, kind, meta, dataset, load, settings, options, progress, should_stop,
+    corruption=None,
 ) -> float:
     store.begin(key, kind, meta, len(dataset))
     if store.is_complete(key):
@@ -202,7 +213,12 @@ def _predict_on_ray(
         blocks = -(-len(items) // batch)
         predicted = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             BatchPredictor,
-            fn_constructor_kwargs={"load": load, "kind": kind, "settings": settings},
+            fn_constructor_kwargs={
+                "load": load,
+                "kind": kind,
+                "settings": settings,
+                "corruption": corruption,
+            },
             batch_size=batch,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=options.actors),
@@ -273,6 +289,7 @@ def predict_detections_on_ray(
     should_stop: Callable[[], bool] | None = None,
     record: dict | None = None,
     load: Callable[[], object] | None = None,
+    corruption: Corruption | None = None,
 ) -> tuple[dict[int, Detections], StoredRun]:
     """A detector's predictions for every image, made on Ray (or read from the store).
 
@@ -281,13 +298,14 @@ def predict_detections_on_ray(
         model_id: what identifies its weights (``visioncompare.services.report.model_identity``
             on ``options.device``); the key is the local run's.
         load: a picklable () -> model, instead of the model zoo (tests).
+        corruption: corrupt each image first (the local run's key and pixels).
     """
-    key = detection_key(model_id, dataset, settings)
+    key = detection_key(model_id, dataset, settings, corruption)
     meta = {"model": model_id, "dataset": dataset.name, "settings": asdict(settings),
-            **(record or {})}  # fmt: skip
+            **corruption_part(corruption), **(record or {})}  # fmt: skip
     load = load or partial(load_on_device, name, options.device)
     seconds = run_on_ray(store, key, "detect", meta, dataset, load, asdict(settings),
-                         options, progress, should_stop)  # fmt: skip
+                         options, progress, should_stop, corruption)  # fmt: skip
     detections, run = stored_detections(store, key)
     return detections, replace(run, seconds=seconds)
 
@@ -302,13 +320,15 @@ def predict_probabilities_on_ray(
     should_stop: Callable[[], bool] | None = None,
     record: dict | None = None,
     load: Callable[[], object] | None = None,
+    corruption: Corruption | None = None,
 ) -> tuple[dict[int, np.ndarray], StoredRun]:
     """A classifier's softmax for every image, made on Ray (or read from the store)."""
-    key = classification_key(model_id, dataset)
-    meta = {"model": model_id, "dataset": dataset.name, **(record or {})}
+    key = classification_key(model_id, dataset, corruption)
+    meta = {"model": model_id, "dataset": dataset.name, **corruption_part(corruption),
+            **(record or {})}  # fmt: skip
     load = load or partial(load_on_device, name, options.device)
     seconds = run_on_ray(store, key, "classify", meta, dataset, load, {}, options,
-                         progress, should_stop)  # fmt: skip
+                         progress, should_stop, corruption)  # fmt: skip
     probabilities, run = stored_probabilities(store, key)
     return probabilities, replace(run, seconds=seconds)
 
@@ -351,6 +371,7 @@ class RayEngine:
             request.model, request.dataset, request.store, self._identity(request.model),
             settings, self.options, request.progress, request.should_stop,
             record={**request.record, "device": self.device},
+            corruption=request.corruption,
         )  # fmt: skip
 
     def probabilities(self, request: RunRequest) -> tuple[dict[int, np.ndarray], StoredRun]:
@@ -359,4 +380,5 @@ class RayEngine:
             request.model, request.dataset, request.store, self._identity(request.model),
             self.options, request.progress, request.should_stop,
             record={**request.record, "device": self.device},
+            corruption=request.corruption,
         )  # fmt: skip
