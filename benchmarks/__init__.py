@@ -1,0 +1,17 @@
+"""Benchmarks: scripts that print tables, run from the repository's root as
+``python -m benchmarks.NAME``; their results are in docs/benchmarks.md.
+
+Importing this package, which ``python -m benchmarks.NAME`` does first, puts the
+repository on ``sys.path`` and keeps Ultralytics offline before a benchmark imports the
+app's packages.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository's root."""
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("YOLO_OFFLINE", "1")

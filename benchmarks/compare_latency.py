@@ -16,29 +16,25 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import numpy as np
+import torch
+from PIL import Image
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from model_zoo import load_model  # noqa: E402
-from model_zoo.pipeline import predict_pair  # noqa: E402
-from visioncompare.kernel.display import (  # noqa: E402
+from benchmarks import REPO
+from model_zoo import load_model
+from model_zoo.pipeline import predict_pair
+from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
     class_counts,
     detections_frame,
     filter_detections,
 )
-from visioncompare.kernel.draw import annotate  # noqa: E402
-from visioncompare.kernel.images import decode_image  # noqa: E402
-from visioncompare.plots.evaluation import topk_bar_figure  # noqa: E402
+from visioncompare.kernel.draw import annotate
+from visioncompare.kernel.images import decode_image
+from visioncompare.plots.evaluation import topk_bar_figure
 
 
 def _median_ms(samples: list[float]) -> float:

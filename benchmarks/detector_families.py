@@ -16,19 +16,14 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import torch
 
-import torch  # noqa: E402
-
-from model_zoo import get_spec, load_model  # noqa: E402
-from model_zoo.figures import published_figures  # noqa: E402
-from visioncompare.kernel.images import load_image_file  # noqa: E402
+from benchmarks import REPO
+from model_zoo import get_spec, load_model
+from model_zoo.figures import published_figures
+from visioncompare.kernel.images import load_image_file
 
 MODELS = (
     "yolov8n-int8",

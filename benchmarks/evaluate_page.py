@@ -13,20 +13,17 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+from benchmarks import REPO
+
 os.environ.setdefault(
     "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-")
 )
 
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
 
 _init = PagesManager.__init__
 

@@ -25,30 +25,25 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from tests.helpers import random_coco_case, realistic_coco_case  # noqa: E402
-from tests.reference import pycocotools_eval  # noqa: E402
-from visioncompare.datasets.registry import load_bundled  # noqa: E402
-from visioncompare.evaluation.metrics.coco import (  # noqa: E402
+from tests.helpers import random_coco_case, realistic_coco_case
+from tests.reference import pycocotools_eval
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.metrics.coco import (
     STAT_NAMES,
     coco_ground_truth,
     coco_results,
     evaluate_coco,
 )
-from visioncompare.evaluation.metrics.cocoeval import EvalParams  # noqa: E402
-from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections  # noqa: E402
-from visioncompare.evaluation.store import PredictionStore  # noqa: E402
-from visioncompare.services.report import evaluate_predictions  # noqa: E402
+from visioncompare.evaluation.metrics.cocoeval import EvalParams
+from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections
+from visioncompare.evaluation.store import PredictionStore
+from visioncompare.services.report import evaluate_predictions
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:

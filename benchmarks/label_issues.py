@@ -17,26 +17,20 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from visioncompare.evaluation.label_issues import (  # noqa: E402
+from visioncompare.evaluation.label_issues import (
     cleanlab_inputs,
     find_label_issues,
 )
-from visioncompare.evaluation.planted_errors import (  # noqa: E402
+from visioncompare.evaluation.planted_errors import (
     plant_label_errors,
     recovery,
 )
-from visioncompare.services.evaluation_run import (  # noqa: E402
+from visioncompare.services.evaluation_run import (
     open_dataset,
     run_evaluation,
 )

@@ -24,25 +24,20 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from visioncompare.datasets.registry import load_bundled  # noqa: E402
-from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections  # noqa: E402
-from visioncompare.evaluation.store import PredictionStore  # noqa: E402
-from visioncompare.kernel.types import Detections, Prediction, Timing  # noqa: E402
-from visioncompare.services.engines import ray as ray_engine  # noqa: E402
-from visioncompare.services.engines.local import load_on_device  # noqa: E402
-from visioncompare.services.evaluation_run import model_identity  # noqa: E402
+from visioncompare.datasets.registry import load_bundled
+from visioncompare.evaluation.prediction_runs import DetectSettings, predict_detections
+from visioncompare.evaluation.store import PredictionStore
+from visioncompare.kernel.types import Detections, Prediction, Timing
+from visioncompare.services.engines import ray as ray_engine
+from visioncompare.services.engines.local import load_on_device
+from visioncompare.services.evaluation_run import model_identity
 
 
 class NullDetector:

@@ -18,19 +18,15 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("YOLO_OFFLINE", "1")
+import numpy as np
+from PIL import Image
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from visioncompare.robustness.corruptions import (  # noqa: E402
+from benchmarks import REPO
+from visioncompare.robustness.corruptions import (
     CORRUPTIONS,
     SEVERITIES,
     Corruption,
@@ -38,7 +34,7 @@ from visioncompare.robustness.corruptions import (  # noqa: E402
     corruption_title,
     package_version,
 )
-from visioncompare.robustness.grid import (  # noqa: E402
+from visioncompare.robustness.grid import (
     RobustnessGrid,
     parse_corruptions,
     parse_severities,
