@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e_server import browser_page, running_app, wait_until_idle
 from tests.media import write_y4m
@@ -52,7 +53,21 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
                 time.sleep(1)
             return processed, seen
 
-        frame.get_by_role("button", name="START").click(timeout=60_000)
+        def start() -> None:
+            """Press START until the component answers with STOP. A press in the first
+            second or two after the frame draws can be lost while streamlit-webrtc's
+            frame is still receiving its first arguments (it stays at START, nothing is
+            sent); a viewer presses again, and so does the test, up to three times."""
+            for attempt in range(3):
+                frame.get_by_role("button", name="START").click(timeout=60_000)
+                try:
+                    frame.get_by_role("button", name="STOP").wait_for(timeout=10_000)
+                    return
+                except PlaywrightTimeout:
+                    print(f"\nlive: START press {attempt + 1} not taken; pressing again")
+            raise AssertionError("the camera component never left START")
+
+        start()
         processed, seen = stream(60)
         if processed == 0:
             # Seen once in about ten CI runs: ICE completes on the sandbox's IPv6 pair
@@ -60,7 +75,7 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
             # once, and says so.
             print("\nlive: no frame after 60 s; STOP and START once")
             frame.get_by_role("button", name="STOP").click(timeout=30_000)
-            frame.get_by_role("button", name="START").click(timeout=60_000)
+            start()
             processed, seen = stream(90)
         assert processed >= 10, (processed, (tmp_path / "streamlit.log").read_text())
         assert re.search(r"\b(bus|person)\b", seen), seen
