@@ -217,8 +217,8 @@ def error_types_section(
     sample = dataset.sample(image_id)
     mine = records[records["image_id"] == image_id]
     boxes = analysis.boxes(image_id, picked, min_score)
-    picture = draw_errors(_picture(sample), mine, dataset.class_names)
-    st.image(highlight_errors(picture, boxes, dataset.class_names), width="stretch")
+    picture = highlight_errors(_picture(sample), boxes, dataset.class_names, mine)
+    st.image(picture, width="stretch")
     st.caption(
         f"Thick magenta: the {picked} errors (IoU 0.5). Underneath, the error browser at "
         "the explorer's thresholds: green true positive, red false positive, orange dashed "

@@ -105,10 +105,9 @@ def two_models_images_section(
         st.columns(2), (a, b), (records_a, records_b), (rows_a, rows_b)
     ):
         mine = records[records["image_id"] == image_id]
-        drawn = draw_errors(picture, mine, dataset.class_names)
         marked = rows.assign(type=rows["kind"], score=rows["score"])
         column.image(
-            highlight_errors(drawn, marked, dataset.class_names),
+            highlight_errors(picture, marked, dataset.class_names, mine),
             caption=f"{'A' if model is a else 'B'}: {model.source}",
             width="stretch",
         )

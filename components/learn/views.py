@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from visioncompare.kernel.display import count_noun
-from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.draw import BoxStyle, annotate, annotate_layers
 from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections
 from visioncompare.learn.nms_replay import nms_steps_frame, nms_trace
@@ -59,15 +59,15 @@ def nms_step_by_step(prefix: str, image: np.ndarray, candidates: Detections) -> 
             caption="Every candidate, before NMS",
         )
     with right:
-        picture = annotate(
+        # One pass: the kept box's label first, the suppressed ones' around it.
+        picture = annotate_layers(
             image,
-            candidates[current.suppressed],
-            [f"IoU {v:.2f}" for v in current.ious],
-            SUPPRESSED,
-        )
-        picture = annotate(
-            picture, kept, [f"kept: {kept.labels[0]} {kept.scores[0]:.2f}"], KEPT
-        )
+            [
+                (candidates[current.suppressed],
+                 [f"IoU {v:.2f}" for v in current.ious], SUPPRESSED),
+                (kept, [f"kept: {kept.labels[0]} {kept.scores[0]:.2f}"], KEPT),
+            ],
+        )  # fmt: skip
         st.image(
             fit_for_display(picture),
             width="stretch",
