@@ -12,7 +12,11 @@ from components.shared.controls import (
     vocabulary_ui,
 )
 from components.shared.router import require_router
-from components.shared.views import classification_panel, detection_panel
+from components.shared.views import (
+    boxes_table,
+    classification_panel,
+    detection_panel,
+)
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
 
@@ -81,6 +85,6 @@ for n, item in enumerate(inputs):
         classification_panel(cls_pred, settings.topk, cls_spec.title, cls.note, key)
     with right:
         detection_panel(
-            loaded.array, det_pred, shown, det_spec.title, det.note, settings.classes,
-            key=key, scale=loaded.scale,
-        )  # fmt: skip
+            loaded.array, det_pred, shown, det_spec.title, det.note, settings.classes
+        )
+    boxes_table(shown, det_spec.title, key=key, scale=loaded.scale)

@@ -124,7 +124,13 @@ def test_detections_table_and_counts():
     )
     frame = detections_frame(det)
     assert frame["class"].tolist() == ["b", "a", "a"]  # best score first
-    assert frame.loc[2, ["width", "height", "area"]].tolist() == [10, 20, 200]
+    assert frame.loc[2, ["width (px)", "height (px)", "area (px²)"]].tolist() == [
+        10,
+        20,
+        200,
+    ]
+    tracked = detections_frame(det, np.array([7, 8, 9]))
+    assert tracked["track id"].tolist() == [8, 9, 7]  # ids follow their boxes
     assert class_counts(det) == [("a", 2), ("b", 1)]
     tie = make_detections([[0, 0, 1, 1]] * 2, class_ids=[1, 0])
     assert class_counts(tie) == [("a", 1), ("b", 1)]
