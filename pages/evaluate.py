@@ -14,6 +14,7 @@ from components.evaluate.run import all_stored, page_store, run_reports
 from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
+from components.shared.titles import dataset_title, model_title
 from model_zoo import get_spec
 from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
@@ -63,7 +64,7 @@ if not detectors and not predictions:
     st.stop()
 if len(detectors) + len(predictions) > 2:
     predictions = predictions[: max(0, 2 - len(detectors))]
-    named = [*detectors, *(p.name for p in predictions)]
+    named = [*map(model_title, detectors), *(p.name for p in predictions)]
     st.warning(f"Two at a time: evaluating {' and '.join(named)}.")
 
 # Uploaded files by their place (named by content): a new file of the same name is new.
@@ -107,7 +108,7 @@ if results is None:
     for name in detectors:
         if weights_on_disk(get_spec(name)):
             detector = cache.model_on(name, shared.device).model
-            st.markdown(f"**{name}** on {dataset.name}:")
+            st.markdown(f"**{model_title(name)}** on {dataset_title(dataset)}:")
             header.class_table_section(class_table(detector.class_names, dataset))
     st.stop()
 

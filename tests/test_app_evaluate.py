@@ -173,15 +173,15 @@ def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monke
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.switch_page("pages/evaluate.py").run()
     picker = at.multiselect(key="evaluate_detectors")
-    assert "yolov8s (download)" in picker.proto.options
-    assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
+    assert "YOLOv8s (download)" in picker.proto.options  # titles, never ids
+    assert "YOLOv8n (INT8, OpenVINO)" in picker.proto.options  # bundled: no mark
     assert not picker.proto.select_all  # at most two detectors: no "Select all"
     assert picker.proto.max_selections == 2
     assert not at.warning
     picker.set_value(["yolov8n-int8", "yolov8s"]).run()
     assert not at.exception
     (warning,) = [w.value for w in at.warning]
-    assert "yolov8s (yolov8s.pt)" in warning and "needs the internet" in warning
+    assert "YOLOv8s (yolov8s.pt)" in warning and "needs the internet" in warning
     assert "yolov8n-int8" not in warning
 
 

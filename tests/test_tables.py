@@ -56,7 +56,7 @@ def test_missing_values_read_n_a_and_numbers_keep_three_decimals():
         ("score", "score"), ("detector score", "score"), ("probability", "score"),
         ("AP50", "metric"), ("AP50-95", "metric"), ("VOC AP 11-pt", "metric"),
         ("AP (IoU .50:.95)", "metric"), ("AR100", "metric"), ("precision", "metric"),
-        ("recall", "metric"), ("F1", "metric"), ("dAP50", "metric"),
+        ("recall", "metric"), ("F1", "metric"), ("dAP50", "points"),
         ("classifier AP", "metric"), ("IoU", "iou"), ("worst IoU", "iou"),
         ("latency here (ms)", "ms"), ("mAP50 here (%)", "percent"),
         ("params (M)", "amount"), ("GFLOPs", "amount"), ("x1", "pixels"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from components.shared.tables import show_table
@@ -111,17 +110,3 @@ BOX_HELP = {
     "y2": "Bottom edge, in the file's pixels.",
 }
 """Tooltips of the box tables' columns."""
-
-
-def number_table(rows, formats: dict[str, str]) -> None:
-    """A full-width table of ``rows`` (records or a frame), without the index, its
-    numeric columns printed with the ``formats`` given by column (``"%.1f"``)."""
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            name: st.column_config.NumberColumn(format=fmt)
-            for name, fmt in formats.items()
-        },
-    )

@@ -22,6 +22,7 @@ DECIMALS = {
     "score": 2,  # a model's confidence or probability, 0 to 1
     "metric": 3,  # AP, AR, precision, recall, F1, 0 to 1
     "iou": 2,  # intersection over union, 0 to 1
+    "points": 2,  # AP in points, 0 to 100, as TIDE prints its dAP
     "percent": 1,  # a figure already in percent (published accuracy, mAP here (%))
     "ms": 1,  # milliseconds
     "amount": 2,  # millions of parameters, billions of operations
@@ -63,7 +64,8 @@ def header_words(name: str) -> str:
 def number_kind(column: str) -> str | None:
     """The kind of number a column holds, read from its name (in words), or None.
 
-    ``"(ms)"`` -> ms; ``"(%)"`` -> percent; AP, AR, precision, recall, F1 -> metric;
+    ``"(ms)"`` -> ms; ``"(%)"`` -> percent; ``dAP`` (TIDE's) -> points; AP, AR,
+    precision, recall, F1 -> metric;
     other names with ``IoU`` -> iou; ``"(M)"``, ``"(G)"``, ``"GFLOPs"`` -> amount; ``x1``
     ... ``area`` and ``"(px"`` -> pixels; ``"score"``, ``"probability"`` -> score.
     """
@@ -72,6 +74,8 @@ def number_kind(column: str) -> str | None:
         return "ms"
     if "(%)" in name:
         return "percent"
+    if name.startswith("dAP"):
+        return "points"
     if _METRIC.search(name):
         return "metric"
     if "IoU" in name:
