@@ -138,7 +138,10 @@ def detect_then_classify_section(ctx: LearnInputs) -> None:
         )
         return
     st.markdown(crop_summary(records))
-    show_table(pd.DataFrame(records), key="learn_crops_table")
+    show_table(
+        pd.DataFrame(records), key="learn_crops_table",
+        widths={"box": 50, "detector": 110, "agree (top-1)": 100, "in top-3": 80},
+    )  # fmt: skip
     st.caption("n/a: ImageNet has no class of that kind, so no crop can agree.")
     cols = st.columns(6)
     for n, ((_box, crop), r) in enumerate(zip(crops, records)):

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from visioncompare.kernel.display import table_height
-from visioncompare.kernel.tables import readable, styled
+from visioncompare.kernel.tables import NOT_AVAILABLE, readable, styled
 
 
 def show_table(
@@ -45,4 +45,6 @@ def show_table(
         height=table_height(len(table), max_rows),
         key=key,
         column_config=config or None,
+        # The grid draws a missing number itself, whatever the Styler says.
+        placeholder=NOT_AVAILABLE,
     )
