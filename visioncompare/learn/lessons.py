@@ -229,7 +229,8 @@ def latency_note(a: ModelCost, b: ModelCost, tolerance: float = 3.0) -> str | No
     )
 
 
-NOT_IN_IMAGENET = "n/a: ImageNet has no such class"
+NOT_IN_IMAGENET = "n/a"
+"""A crop whose detector class ImageNet has no class of (the page explains "n/a")."""
 
 
 def crop_agreement(
