@@ -119,8 +119,8 @@ def test_classifier_versus_detector_image_by_image(evaluated):
         "the detector finds a class the classifier does not name"
     ).run()
     assert not at.exception
-    listed = _frame_with(at, "classifier_top", "detector_score")
-    assert (listed["detector_score"] >= 0.25).all() and "person" not in set(listed["class"])
+    listed = _frame_with(at, "classifier's top classes", "detector score")
+    assert (listed["detector score"] >= 0.25).all() and "person" not in set(listed["class"])
     assert any("Classifier's top here" in c.value for c in at.caption)
 
 
