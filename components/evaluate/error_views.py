@@ -122,6 +122,7 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     st.image(
         draw_errors(_picture(sample), mine, dataset.class_names),
         width="stretch",
+        alt=f"{sample.name} with its true positives, false positives and misses drawn",
     )
     st.caption(
         "Green: true positive · red: false positive · orange dashed: missed object. "
@@ -212,7 +213,7 @@ def error_types_section(
     mine = records[records["image_id"] == image_id]
     boxes = analysis.boxes(image_id, picked, min_score)
     picture = highlight_errors(_picture(sample), boxes, dataset.class_names, mine)
-    st.image(picture, width="stretch")
+    st.image(picture, width="stretch", alt=f"{sample.name} with its {picked} errors")
     st.caption(
         f"Thick magenta: the {picked} errors (IoU 0.5). Underneath, the error browser at "
         "the explorer's thresholds: green true positive, red false positive, orange dashed "
@@ -280,4 +281,5 @@ def per_image_section(
     st.image(
         draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
+        alt=f"{names[image_id]} with its true positives, false positives and misses",
     )

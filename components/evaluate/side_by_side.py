@@ -116,6 +116,7 @@ def two_models_images_section(
             highlight_errors(picture, marked, dataset.class_names, mine),
             caption=f"{'A' if model is a else 'B'}: {model_title(model.source)}",
             width="stretch",
+            alt=f"{names[image_id]} as {model_title(model.source)} found it",
         )
     st.caption(
         "Thick magenta: the boxes that put this image in the list (an object one model "
@@ -163,6 +164,7 @@ def tagging_images_section(
     st.image(
         draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
+        alt=f"{names[image_id]} with the detector's boxes",
     )
     top = np.argsort(-np.asarray(probabilities[image_id]))[: report.tagging.k]
     categories = report.classifier_run.meta["class_names"]
