@@ -274,18 +274,25 @@ def test_every_control_is_reachable_and_operable_by_keyboard(app_url, browser):
             reached.add(
                 page.evaluate(
                     """() => { const e = document.activeElement;
-                      return e.getAttribute('aria-label') || e.id || e.textContent.trim()
-                        .slice(0, 40) || e.tagName; }"""
+                      const label = e.labels && e.labels.length ? e.labels[0] : null;
+                      return (e.getAttribute('aria-label') || (label && label.textContent)
+                        || e.textContent.trim().slice(0, 40) || e.id || e.tagName).trim(); }"""
                 )
             )
-        for label in ("Detector confidence threshold", "Samples", "Upload"):
+        # Every kind of control on the page: the sidebar's pickers and sliders, the
+        # image source (a radio group is one tab stop: its arrows pick), the samples.
+        for label in ("Classifier (torchvision)", "Detector confidence threshold",
+                      "Classifier top-k", "Samples", "Bundled sample images"):  # fmt: skip
             assert any(label in r for r in reached), (label, sorted(reached))
-        # Operable: the confidence slider moves with the arrow keys.
+        # Operable: the confidence slider moves with the arrow keys, and the arrows
+        # pick another image source.
         slider = page.get_by_role("slider", name="Detector confidence threshold")
-        before = slider.get_attribute("aria-valuenow")
+        before = slider.input_value()
         slider.focus()
-        page.keyboard.press("ArrowRight")
-        _idle(page)
-        assert slider.get_attribute("aria-valuenow") != before
+        _rerun(page, lambda: page.keyboard.press("ArrowRight"))
+        assert float(slider.input_value()) > float(before)
+        page.get_by_role("radio", name="Samples").focus()
+        _rerun(page, lambda: page.keyboard.press("ArrowRight"))
+        assert page.get_by_role("radio", name="Upload").is_checked()
     finally:
         context.close()
