@@ -47,7 +47,7 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
     st.error(f"This dataset cannot be read: {choice.shown(exc)}")
     st.stop()
 if not len(dataset):
-    st.error(f"{dataset.name} holds no images.")
+    st.error(f"{dataset_title(dataset)} holds no images.")
     st.stop()
 level = header.kitti_difficulty_choice(dataset, "evaluate")
 if level is not None:  # the same images and boxes: stored predictions are reused

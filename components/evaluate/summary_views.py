@@ -181,7 +181,7 @@ def best_point_section(report, iou: float, key: str, report_id: str) -> None:
         args=(f"{key}_conf", step),
     )
     per_class = best.iloc[1:].sort_values("F1", ascending=False, kind="stable")
-    show_table(per_class, key=f"{key}_best_table", max_rows=8, kinds={"conf": "score"})
+    show_table(per_class, key=f"{key}_best_table", max_rows=8)
     st.caption(
         "Per class: the confidence (searched over every detection score from 0.05 to "
         "0.95) where that class's F1 is highest. One threshold for all classes is what "
