@@ -140,4 +140,5 @@ def test_two_detectors_image_by_image(tmp_path, monkeypatch):
     radio.set_value("both miss").run()
     assert not at.exception
     captions = [image.proto.imgs[0].caption for image in at.get("image")]
-    assert "A: yolov8n-int8" in captions and "B: custom:twin_openvino_model" in captions
+    assert "A: YOLOv8n (INT8, OpenVINO)" in captions  # titles, never ids
+    assert "B: twin_openvino_model (your weights)" in captions

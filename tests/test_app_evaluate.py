@@ -7,7 +7,6 @@ from streamlit.testing.v1 import AppTest
 
 from components.shared import cache
 from components.shared.controls import SERVER_FOLDER
-from components.shared.titles import model_title
 from tests.conftest import REPO
 from tests.helpers import evaluate_twin_detectors, open_view
 from visioncompare.datasets.roots import REFUSED
@@ -144,7 +143,7 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
     assert not at.exception and not at.error
     open_view(at, "Side by side", "Two detectors")
     # Titles for people, never ids (a custom weights file has its own title).
-    a, b = model_title("yolov8n-int8"), model_title("custom:twin_openvino_model")
+    a, b = "YOLOv8n (INT8, OpenVINO)", "twin_openvino_model (your weights)"
     side = next(df.value for df in at.dataframe if b in df.value.columns)
     assert side[a].equals(side[b])  # same weights
     assert any(f"minus {a}" in c.proto.spec for c in at.get("plotly_chart"))

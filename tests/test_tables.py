@@ -83,6 +83,9 @@ def test_headers_in_words_and_no_none_on_screen():
     assert header_words("image_id") == "image id"
     assert header_words("classifier_AP") == "classifier AP"
     assert header_words("gt") == "objects" and header_words("score") == "score"
+    # A model's title is no identifier: its underscores stay.
+    title = "twin_openvino_model (your weights)"
+    assert header_words(title) == title
     frame = pd.DataFrame(
         {
             "class": ["bus", None],

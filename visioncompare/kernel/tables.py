@@ -50,6 +50,7 @@ HEADER_WORDS = {
 }
 """Column names of the library's frames that a person reads differently."""
 
+_SNAKE = re.compile(r"[A-Za-z0-9]+(_[A-Za-z0-9]+)+")
 _PIXELS = {"x1", "y1", "x2", "y2", "width", "height", "area"}
 _METRIC = re.compile(r"^(m?AP|AR|VOC AP|dAP)(\d|\b)|^(precision|recall|F1)\b|\bAP\b")
 
@@ -58,7 +59,10 @@ def header_words(name: str) -> str:
     """A column name as a person reads it: ``"image_id"`` -> ``"image id"``, ``"gt"`` ->
     ``"objects"``, ``"classifier_AP"`` -> ``"classifier AP"``."""
     name = str(name)
-    return HEADER_WORDS.get(name, name.replace("_", " "))
+    if name in HEADER_WORDS:
+        return HEADER_WORDS[name]
+    # Only an identifier is snake_case: a title with spaces keeps its underscores.
+    return name.replace("_", " ") if _SNAKE.fullmatch(name) else name
 
 
 def number_kind(column: str) -> str | None:
