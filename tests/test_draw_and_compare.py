@@ -83,6 +83,11 @@ def test_class_colours_are_stable_and_distinct():
     # Person has a colour of its own; the next 23 COCO classes each get another.
     assert len({class_color(n) for n in COLOR_ORDER[:24]}) == 24
     assert all(class_color(n) != class_color("person") for n in COLOR_ORDER[1:])
+    # A street scene's classes differ in hue, not only in shade (ΔE76 well above 35).
+    street = ("person", "bicycle", "car", "motorcycle", "bus", "train", "truck")
+    lab = _lab([class_color(n) for n in street])
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    assert distance[~np.eye(len(street), dtype=bool)].min() >= 45
     # Any other name gets a palette colour, the same every time.
     assert class_color("red car") in PALETTE
     assert class_color("red car") == class_color("red car")

@@ -17,15 +17,17 @@ from PIL import Image, ImageDraw, ImageFont
 from visioncompare.kernel.types import Detections
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (225, 30, 75), (60, 15, 255), (0, 255, 0), (255, 210, 0), (240, 135, 255),
-    (15, 120, 0), (0, 240, 195), (150, 90, 0), (0, 150, 255), (210, 225, 135),
-    (240, 0, 255), (255, 90, 0), (120, 60, 120), (75, 60, 195), (0, 210, 255),
-    (255, 150, 180), (255, 0, 165), (165, 225, 30), (0, 225, 105), (0, 135, 105),
-    (135, 60, 60), (255, 180, 135), (195, 180, 240), (75, 90, 30),
+    (225, 30, 75), (0, 150, 255), (255, 210, 0), (240, 0, 255), (0, 240, 195),
+    (255, 90, 0), (60, 15, 255), (0, 255, 0), (255, 150, 180), (150, 90, 0),
+    (0, 210, 255), (165, 225, 30), (120, 60, 120), (210, 225, 135), (15, 120, 0),
+    (255, 0, 165), (0, 135, 105), (240, 135, 255), (255, 180, 135), (75, 60, 195),
+    (135, 60, 60), (195, 180, 240), (0, 225, 105), (75, 90, 30),
 )  # fmt: skip
 """24 class colours, each at least 35 CIELAB units (ΔE76) from every other and from
 white, black and grey: picked greedily (farthest first) from an sRGB grid, lightness 35 to
-88 and chroma above 30, so each stands out on a photograph and from its neighbours."""
+88 and chroma above 30, so each stands out on a photograph and from its neighbours. Their
+order gives the classes of one street scene (person, bicycle, car, motorcycle, bus, train,
+truck) hues of their own: red, azure, yellow, magenta, orange, blue, green."""
 
 COLOR_ORDER: tuple[str, ...] = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
