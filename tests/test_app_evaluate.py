@@ -59,7 +59,7 @@ def test_evaluation_shows_cards_table_and_charts(evaluated):
     assert any("per class" in t for t in titles)
     (per_class,) = [df.value for df in at.dataframe if "VOC AP 11-pt" in df.value.columns]
     assert list(per_class.columns) == [
-        "class", "gt", "AP50", "AP50-95", "VOC AP 11-pt", "VOC AP all-pt"
+        "class", "objects", "AP50", "AP50-95", "VOC AP 11-pt", "VOC AP all-pt"
     ]  # fmt: skip
     assert len(per_class) == 20 and per_class["AP50-95"].is_monotonic_decreasing
     assert any("aeroplane → airplane" in c.value for c in at.caption)
@@ -142,15 +142,11 @@ def test_two_detectors_side_by_side(tmp_path, monkeypatch):
     at = evaluate_twin_detectors(tmp_path, monkeypatch)
     assert not at.exception and not at.error
     open_view(at, "Side by side", "Two detectors")
-    side = next(
-        df.value
-        for df in at.dataframe
-        if "custom:twin_openvino_model" in df.value.columns
-    )
-    assert side["yolov8n-int8"].equals(
-        side["custom:twin_openvino_model"]
-    )  # same weights
-    assert any("minus yolov8n-int8" in c.proto.spec for c in at.get("plotly_chart"))
+    # Titles for people, never ids (a custom weights file has its own title).
+    a, b = "YOLOv8n (INT8, OpenVINO)", "twin_openvino_model (your weights)"
+    side = next(df.value for df in at.dataframe if b in df.value.columns)
+    assert side[a].equals(side[b])  # same weights
+    assert any(f"minus {a}" in c.proto.spec for c in at.get("plotly_chart"))
 
 
 def test_the_stop_button_is_gone_once_the_run_has_finished(evaluated):
@@ -173,15 +169,15 @@ def test_detectors_needing_a_download_are_marked_and_warned_before_the_run(monke
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.switch_page("pages/evaluate.py").run()
     picker = at.multiselect(key="evaluate_detectors")
-    assert "yolov8s (download)" in picker.proto.options
-    assert "yolov8n-int8" in picker.proto.options  # bundled: no mark
+    assert "YOLOv8s (download)" in picker.proto.options  # titles, never ids
+    assert "YOLOv8n (INT8, OpenVINO)" in picker.proto.options  # bundled: no mark
     assert not picker.proto.select_all  # most have no weights here: no "Select all"
     assert not picker.proto.max_selections  # any number: a leaderboard
     assert not at.warning
     picker.set_value(["yolov8n-int8", "yolov8s"]).run()
     assert not at.exception
     (warning,) = [w.value for w in at.warning]
-    assert "yolov8s (yolov8s.pt)" in warning and "needs the internet" in warning
+    assert "YOLOv8s (yolov8s.pt)" in warning and "needs the internet" in warning
     assert "yolov8n-int8" not in warning
 
 
