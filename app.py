@@ -56,26 +56,36 @@ PAGES = {
     ),
 }  # fmt: skip
 
-# .streamlit/config.toml hides Streamlit's file-name list of pages/ (the first session of a
-# new server would show it until this line); the router's own list is shown.
-st.set_option("client.showSidebarNavigation", True)
-navigation = st.navigation(
-    [
-        st.Page(script, title=title, icon=icon, default=n == 0)
-        for n, (script, (title, icon, _, _)) in enumerate(PAGES.items())
-    ]
-)
-_, _, heading, caption = next(p for p in PAGES.values() if p[0] == navigation.title)
-st.title(heading)
-if caption:
-    st.caption(caption)
-warmup.wait_ui()
 
-# After the heading: these reach torch, which the warm-up imports first.
-from components.shared import cache  # noqa: E402
-from components.shared.controls import shared_sidebar_ui  # noqa: E402
+def main() -> None:
+    """One run of the router: the page list, the page's heading and status, the shared
+    sidebar, then the page."""
+    # .streamlit/config.toml hides Streamlit's file-name list of pages/ (the first session
+    # of a new server would show it until this line); the router's own list is shown.
+    st.set_option("client.showSidebarNavigation", True)
+    navigation = st.navigation(
+        [
+            st.Page(script, title=title, icon=icon, default=n == 0)
+            for n, (script, (title, icon, _, _)) in enumerate(PAGES.items())
+        ]
+    )
+    _, _, heading, caption = next(p for p in PAGES.values() if p[0] == navigation.title)
+    st.title(heading)
+    if caption:
+        st.caption(caption)
+    warmup.wait_ui()
 
-# Upload folders that servers before this one left behind go on its first run.
-cache.remove_upload_leftovers()
-shared_sidebar_ui()
-navigation.run()
+    # After the heading: these reach torch, which the warm-up imports first.
+    from components.shared import cache
+    from components.shared.controls import shared_sidebar_ui
+
+    # Upload folders that servers before this one left behind go on its first run.
+    cache.remove_upload_leftovers()
+    shared_sidebar_ui()
+    navigation.run()
+
+
+# Streamlit runs this file as __main__; a process that merely imports it (multiprocessing's
+# spawn re-reads the parent's __main__, which AppTest leaves pointing here) draws nothing.
+if __name__ == "__main__":
+    main()
