@@ -21,6 +21,7 @@ import numpy as np
 
 from visioncompare.datasets.types import Dataset
 from visioncompare.evaluation.metrics.cocoeval import FILE_BOX, FILE_ORDER, FILE_SCORE
+from visioncompare.kernel.gc_pause import collection_paused
 from visioncompare.kernel.json_text import JSONTextError, parse_json
 from visioncompare.kernel.types import Detections
 
@@ -157,6 +158,7 @@ def _read_entries(path: str) -> list:
     return entries
 
 
+@collection_paused()  # every entry is a dict: no cycles to look for
 def load_coco_results(
     path: str, dataset: Dataset
 ) -> tuple[dict[int, Detections], dict[str, int]]:

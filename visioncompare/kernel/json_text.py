@@ -17,12 +17,12 @@ without it, so values and messages are the same either way.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import re
 
 import numpy as np
+
+from visioncompare.kernel.gc_pause import collection_paused
 
 try:
     import orjson
@@ -135,7 +135,7 @@ def parse_json(text: str | bytes, max_depth: int = MAX_DEPTH) -> object:
         data = text.encode("utf-8", "surrogatepass")
         fast = _orjson_value(data)
     if fast is _REFUSED:
-        with _no_collection():
+        with collection_paused():
             fast = _json_value(text, data, max_depth)
     value = fast
     depth = nesting_depth(data)
@@ -172,7 +172,7 @@ def _orjson_value(data: bytes) -> object:
         except UnicodeDecodeError:
             return _REFUSED
     try:
-        with _no_collection():
+        with collection_paused():
             return orjson.loads(data)
     except (orjson.JSONDecodeError, RecursionError):
         return _REFUSED
@@ -191,20 +191,6 @@ def _long_integer(data: bytes) -> bool:
             return True
         at = shape.find(_LONG_INTEGER, end)
     return False
-
-
-@contextlib.contextmanager
-def _no_collection():
-    """No cyclic garbage collection while a parser allocates: a parsed value holds no
-    cycles, and collecting every 700 new lists and dicts would more than double the time
-    of a large file."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _json_value(text: str | bytes, data: bytes, max_depth: int) -> object:

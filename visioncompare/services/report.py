@@ -37,6 +37,7 @@ from visioncompare.evaluation.metrics.per_image import per_image_scores
 from visioncompare.evaluation.metrics.tagging import TaggingResult
 from visioncompare.evaluation.metrics.voc import VocResult, evaluate_voc
 from visioncompare.evaluation.prediction_runs import StoredRun
+from visioncompare.kernel.gc_pause import collection_paused
 from visioncompare.kernel.types import Detections
 
 
@@ -193,6 +194,7 @@ class EvaluationReport:
         to exactly ``coco.stats``."""
         return coco_results(self.aligned.predictions, self.dataset)
 
+    @collection_paused()  # 500,000 results become dicts: no cycles to look for
     def write(self, out_dir: Path) -> dict[str, Path]:
         """COCO results JSON, metrics JSON, per-class, error-type, per-image and "why mAP
         differs" CSVs into ``out_dir``."""
@@ -227,6 +229,7 @@ def _json(value):
     return str(value)
 
 
+@collection_paused()  # many small arrays and lists, no cycles among them
 def evaluate_predictions(
     dataset: Dataset,
     detections: dict[int, Detections],
