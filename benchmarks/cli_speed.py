@@ -13,10 +13,14 @@ interleaved, ``--repeat`` times each:
 - faster-coco-eval: ``COCO(GT.json)``, ``loadRes(RESULTS.json)``, ``COCOeval_faster``
   evaluate, accumulate and summarize, in a ``python -c`` process.
 
-Prints a table of medians and the ratio ours / faster-coco-eval, and the load average
-before and after.
+Prints a table of medians and the ratio ours / faster-coco-eval, of the wall time and
+of the CPU time (user + system, which another process's load changes less), and the
+load average before and after.
 
-Usage: python -m benchmarks.cli_speed [--images 5000 1500] [--repeat 3]
+With ``--before DIR`` (a checkout of an earlier commit), that checkout's CLI is timed in
+the same rounds.
+
+Usage: python -m benchmarks.cli_speed [--images 5000 1500] [--repeat 3] [--before DIR]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,56 +71,83 @@ def write_case(folder: Path, images: int, seed: int = 0) -> tuple[Path, Path, in
     return gt, results, len(ground_truth["annotations"]), len(detections)
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str], cwd: Path = REPO) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of ``command`` as a child process."""
     env = {**os.environ, "YOLO_OFFLINE": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{command[:4]} failed:\n{done.stderr[-3000:]}")
-    return seconds
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu
 
 
-def measure(images: int, repeat: int) -> list[str]:
+def measure(images: int, repeat: int, before: Path | None) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         gt, results, objects, detections = write_case(folder, images)
-        ours = [
-            sys.executable, "-m", "visioncompare", "evaluate", "--dataset", str(gt),
-            "--predictions", str(results), "--out", str(folder / "out"),
-        ]  # fmt: skip
         theirs = [sys.executable, "-c", REFERENCE, str(gt), str(results)]
-        run(theirs)  # warm the page cache and the interpreter's .pyc files for both
-        run(ours)
-        ours_s, theirs_s = [], []
-        for i in range(repeat):  # interleaved, the order alternating
-            pair = [(ours, ours_s), (theirs, theirs_s)]
-            for command, times in pair if i % 2 == 0 else pair[::-1]:
-                times.append(run(command))
+        runs = {"faster-coco-eval": (theirs, REPO)}
+        for name, checkout in (("before", before), ("ours", REPO)):
+            if checkout is not None:
+                out = folder / f"out-{name}"
+                command = [
+                    sys.executable, "-m", "visioncompare", "evaluate", "--dataset",
+                    str(gt), "--predictions", str(results), "--out", str(out),
+                ]  # fmt: skip
+                runs[name] = (command, checkout)
+        for command, cwd in runs.values():
+            run(command, cwd)  # warm the page cache and the .pyc files of each
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        for i in range(repeat):  # interleaved, the order turning each round
+            names = list(runs)
+            names = names[i % len(names) :] + names[: i % len(names)]
+            for name in names:
+                times[name].append(run(*runs[name]))
         mb = (gt.stat().st_size + results.stat().st_size) / 1e6
-    ours_m, theirs_m = statistics.median(ours_s), statistics.median(theirs_s)
-    each = ", ".join(f"{a / b:.2f}" for a, b in zip(ours_s, theirs_s))
-    return [
-        f"| {images} images, {objects} objects, {detections} detections ({mb:.0f} MB of "
-        f"JSON) | {theirs_m:.2f} s | {ours_m:.2f} s | **{ours_m / theirs_m:.2f}x** "
-        f"(each pair: {each}) |"
-    ]
+    case = f"{images} images, {objects} objects, {detections} detections ({mb:.0f} MB)"
+    lines = []
+    for kind, k in (("wall", 0), ("CPU", 1)):
+        median = {name: statistics.median(t[k] for t in times[name]) for name in runs}
+        ref = times["faster-coco-eval"]
+        cells = []
+        for name in runs:
+            if name == "faster-coco-eval":
+                cells.append(f"{median[name]:.2f} s")
+                continue
+            each = ", ".join(f"{a[k] / b[k]:.2f}" for a, b in zip(times[name], ref))
+            cells.append(
+                f"{median[name]:.2f} s, **{median[name] / median['faster-coco-eval']:.2f}x**"
+                f" ({each})"
+            )
+        lines.append(f"| {case}, {kind} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, nargs="+", default=[5000, 1500])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--before", type=Path,
+        help="a checkout of an earlier commit: its CLI is timed too, in the same rounds",
+    )  # fmt: skip
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}; load average before: {' '.join(load)}")  # fmt: skip
     print()
-    print("| case | faster-coco-eval (COCO + loadRes + evaluate/accumulate/summarize) "
-          "| ours (whole CLI, every file written) | ours / faster-coco-eval |")  # fmt: skip
-    print("|---|---:|---:|---|")
+    columns = ["faster-coco-eval (COCO + loadRes + evaluate/accumulate/summarize)"]
+    if args.before is not None:
+        columns.append("CLI before, / faster-coco-eval (each round)")
+    columns.append("CLI now (every file written), / faster-coco-eval (each round)")
+    print("| case | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * len(columns))
     for images in args.images:
-        for line in measure(images, args.repeat):
+        for line in measure(images, args.repeat, args.before):
             print(line, flush=True)
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\nload average after: {' '.join(load)}")
