@@ -295,6 +295,7 @@ def _main(argv: list[str] | None) -> int:
                 address=args.address, actors=args.actors,
                 cpus_per_actor=args.cpus_per_actor, gpus_per_actor=args.gpus_per_actor,
             ),
+            warm=False,  # one operating point is read: no explorer lookups made ahead
         )  # fmt: skip
     except (
         RayUnavailable,

@@ -106,6 +106,7 @@ def run_evaluation(
     get_model: Callable[[str], object] | None = None,
     engine: str | Engine = "local",
     ray_options: RayOptions | None = None,
+    warm: bool = True,
 ) -> EvaluationReport:
     """Evaluate a detector (or a predictions file) and optionally a classifier.
 
@@ -125,6 +126,8 @@ def run_evaluation(
             actor pool). Both store under the same keys, so either reads what the
             other stored.
         ray_options: the Ray cluster address and pool shape (``engine="ray"``).
+        warm: compute the explorer's threshold lookups with the report (the page), or
+            on first use (False: the command line, which reads one threshold).
 
     Raises:
         KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file
@@ -159,7 +162,7 @@ def run_evaluation(
     return evaluate_predictions(
         dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
-        skipped=skipped,
+        skipped=skipped, warm=warm,
     )  # fmt: skip
 
 

@@ -236,15 +236,19 @@ def evaluate_predictions(
     source: str,
     params: EvalParams | None = None,
     aligned: Aligned | None = None,
+    warm: bool = True,
     **extra,
 ) -> EvaluationReport:
     """Every detection metric from stored predictions (no model involved): aligned once,
-    evaluated once, every view read from that evaluation."""
+    evaluated once, every view read from that evaluation. ``warm``: compute now what
+    the explorer's threshold changes read (the page); False leaves it to the first
+    change (the command line reads one operating point)."""
     params = params or EvalParams()
     aligned = aligned or align_predictions(detections, dataset)
     evaluation = evaluate(dataset, aligned.predictions, params)
     explorer = Explorer(evaluation, dataset.class_names)
-    explorer.warm()
+    if warm:
+        explorer.warm()
     return EvaluationReport(
         dataset=dataset,
         source=source,
