@@ -154,7 +154,7 @@ def _axe(page) -> list[str]:
     results = Axe().run(page, context={"exclude": [[s] for s in AXE_EXCLUDED]})
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at "
-        + "; ".join(str(n["target"]) for n in v["nodes"][:3])
+        + "; ".join(f"{n['target']} {n.get('html', '')[:160]}" for n in v["nodes"][:3])
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical") and v["id"] not in AXE_IGNORED
     ]
