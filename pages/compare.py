@@ -13,7 +13,11 @@ from components.shared.controls import (
 )
 from components.shared.corruption import change_notes, corruption_ui, model_input
 from components.shared.router import require_router
-from components.shared.views import classification_panel, detection_panel
+from components.shared.views import (
+    boxes_table,
+    classification_panel,
+    detection_panel,
+)
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.images import ImageError
 
@@ -101,6 +105,6 @@ for n, item in enumerate(inputs):
     if det_pred is not None:
         with right:
             detection_panel(
-                seen.array, det_pred, shown, det_spec.title, det.note, settings.classes,
-                key=key, scale=loaded.scale,
-            )  # fmt: skip
+                seen.array, det_pred, shown, det_spec.title, det.note, settings.classes
+            )
+        boxes_table(shown, det_spec.title, key=key, scale=loaded.scale)

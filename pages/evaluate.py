@@ -14,6 +14,7 @@ from components.evaluate.run import all_stored, page_store, run_reports
 from components.shared import cache
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
+from components.shared.titles import dataset_title, model_title
 from model_zoo import get_spec
 from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
@@ -39,7 +40,7 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
     st.error(f"This dataset cannot be read: {choice.shown(exc)}")
     st.stop()
 if not len(dataset):
-    st.error(f"{dataset.name} holds no images.")
+    st.error(f"{dataset_title(dataset)} holds no images.")
     st.stop()
 level = header.kitti_difficulty_choice(dataset, "evaluate")
 if level is not None:  # the same images and boxes: stored predictions are reused
@@ -96,7 +97,7 @@ if results is None:
     for name in detectors:
         if weights_on_disk(get_spec(name)):
             detector = cache.model_on(name, shared.device).model
-            st.markdown(f"**{name}** on {dataset.name}:")
+            st.markdown(f"**{model_title(name)}** on {dataset_title(dataset)}:")
             header.class_table_section(class_table(detector.class_names, dataset))
     st.stop()
 

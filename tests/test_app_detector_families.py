@@ -90,14 +90,17 @@ def test_models_page_shows_the_published_figures():
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page("pages/models.py").run()
     assert not at.exception
-    table = at.dataframe[0].value.set_index("name")
-    frcnn = table.loc["fasterrcnn_resnet50_fpn_v2"]
-    assert frcnn["published accuracy (%)"] == pytest.approx(46.7)
-    assert frcnn["metric"] == "COCO box AP" and "torchvision" in frcnn["figures from"]
+    frcnn_title, yolo26_title = "Faster R-CNN ResNet-50 FPN v2 (two-stage)", "YOLO26n (NMS-free)"
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc[frcnn_title, "published (%)"] == pytest.approx(46.7)
+    assert table.loc[yolo26_title, "GFLOPs"] == pytest.approx(5.4)
+    assert table.loc[yolo26_title, "on this machine"] == "not installed"  # no downloads
+    cards = at.table[0].value  # each model's card, in the expander
+    frcnn = cards.loc[frcnn_title]
+    assert frcnn["published figure"].startswith("COCO box AP: ")
+    assert "torchvision" in frcnn["published figure"]
     assert frcnn["library"] == "torchvision"
-    yolo26 = table.loc["yolo26n"]
-    assert yolo26["NMS"] == "none (end-to-end)"
-    assert yolo26["GFLOPs"] == pytest.approx(5.4)
-    assert "Ultralytics" in yolo26["figures from"]
-    assert table.loc["yolo26n", "on this machine"] == "not installed"  # no downloads
-    assert table.loc["resnet50", "metric"] == "ImageNet top-1"
+    yolo26 = cards.loc[yolo26_title]
+    assert yolo26["library"].endswith("(NMS-free)")
+    assert "Ultralytics" in yolo26["published figure"]
+    assert cards.loc["ResNet-50", "published figure"].startswith("ImageNet top-1")

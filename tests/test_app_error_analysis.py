@@ -119,8 +119,8 @@ def test_classifier_versus_detector_image_by_image(evaluated):
         "the detector finds a class the classifier does not name"
     ).run()
     assert not at.exception
-    listed = _frame_with(at, "classifier_top", "detector_score")
-    assert (listed["detector_score"] >= 0.25).all() and "person" not in set(listed["class"])
+    listed = _frame_with(at, "classifier's top classes", "detector score")
+    assert (listed["detector score"] >= 0.25).all() and "person" not in set(listed["class"])
     assert any("Classifier's top here" in c.value for c in at.caption)
 
 
@@ -140,4 +140,5 @@ def test_two_detectors_image_by_image(tmp_path, monkeypatch):
     radio.set_value("both miss").run()
     assert not at.exception
     captions = [image.proto.imgs[0].caption for image in at.get("image")]
-    assert "A: yolov8n-int8" in captions and "B: custom:twin_openvino_model" in captions
+    assert "A: YOLOv8n (INT8, OpenVINO)" in captions  # titles, never ids
+    assert "B: twin_openvino_model (your weights)" in captions

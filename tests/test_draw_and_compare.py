@@ -13,7 +13,16 @@ from visioncompare.kernel.display import (
     table_height,
     timing_text,
 )
-from visioncompare.kernel.draw import BoxStyle, annotate, class_color, place_labels
+from visioncompare.kernel.draw import (
+    COLOR_ORDER,
+    PALETTE,
+    BoxStyle,
+    annotate,
+    annotate_layers,
+    class_color,
+    class_hex,
+    place_labels,
+)
 from visioncompare.kernel.sample_images import list_demo_images
 from visioncompare.kernel.types import Classification, Timing
 from visioncompare.plots.evaluation import topk_bar_figure
@@ -52,9 +61,56 @@ def test_annotate_validates_inputs():
     assert out.sum() == 0
 
 
+def _lab(rgb) -> np.ndarray:
+    """sRGB (N, 3) 0-255 -> CIELAB (D65)."""
+    c = np.asarray(rgb, float) / 255
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                  [0.0193, 0.1192, 0.9505]])  # fmt: skip
+    xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack(
+        [116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1
+    )
+
+
 def test_class_colours_are_stable_and_distinct():
     assert class_color("person") == class_color("person")
     assert len({class_color(n) for n in ("person", "bus", "car", "dog", "cat")}) == 5
+    # The classes of issue #19's video, once all drawn in one green.
+    five = ("bicycle", "bowl", "bus", "car", "horse")
+    assert len({class_color(n) for n in five}) == 5
+    # Person has a colour of its own; the next 23 COCO classes each get another.
+    assert len({class_color(n) for n in COLOR_ORDER[:24]}) == 24
+    assert all(class_color(n) != class_color("person") for n in COLOR_ORDER[1:])
+    # A street scene's classes differ in hue, not only in shade (ΔE76 well above 35).
+    street = ("person", "bicycle", "car", "motorcycle", "bus", "train", "truck")
+    lab = _lab([class_color(n) for n in street])
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    assert distance[~np.eye(len(street), dtype=bool)].min() >= 45
+    # Any other name gets a palette colour, the same every time.
+    assert class_color("red car") in PALETTE
+    assert class_color("red car") == class_color("red car")
+    assert class_hex("person") == "#{:02x}{:02x}{:02x}".format(*PALETTE[0])
+
+
+def test_the_palette_has_twenty_distinguishable_colours():
+    assert len(PALETTE) >= 20 and len(set(PALETTE)) == len(PALETTE)
+    lab = _lab(PALETTE)
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    np.fill_diagonal(distance, np.inf)
+    assert distance.min() >= 35  # CIELAB ΔE76: far apart, not shades of one hue
+    plain = _lab([(255, 255, 255), (0, 0, 0), (128, 128, 128)])
+    assert np.linalg.norm(lab[:, None] - plain[None], axis=2).min() >= 35
+
+
+def test_label_text_is_black_or_white_whichever_reads_better():
+    from visioncompare.kernel.draw import _luminance, _text_color
+
+    for fill in PALETTE:
+        text = _text_color(fill)
+        a, b = sorted((_luminance(fill), _luminance(text)))
+        assert (b + 0.05) / (a + 0.05) >= 4.5, fill  # WCAG AA for text
 
 
 def test_filter_by_score_and_class():
@@ -73,7 +129,13 @@ def test_detections_table_and_counts():
     )
     frame = detections_frame(det)
     assert frame["class"].tolist() == ["b", "a", "a"]  # best score first
-    assert frame.loc[2, ["width", "height", "area"]].tolist() == [10, 20, 200]
+    assert frame.loc[2, ["width (px)", "height (px)", "area (px²)"]].tolist() == [
+        10,
+        20,
+        200,
+    ]
+    tracked = detections_frame(det, np.array([7, 8, 9]))
+    assert tracked["track id"].tolist() == [8, 9, 7]  # ids follow their boxes
     assert class_counts(det) == [("a", 2), ("b", 1)]
     tie = make_detections([[0, 0, 1, 1]] * 2, class_ids=[1, 0])
     assert class_counts(tie) == [("a", 1), ("b", 1)]
@@ -133,9 +195,10 @@ def test_label_positions_follow_the_preference_order():
     # A second box with the same top: its label moves to the right-aligned spot.
     two = place_labels(np.array([[10, 40, 95, 90], [10, 40, 95, 90]], float), sizes, 100, 100)
     assert two[0] == (10.0, 30.0) and two[1] == (55.0, 30.0)
-    # No free place at all (tiny image): the label keeps its first spot, inside the image.
+    # No free place at all (tiny image): the first label fills it, the others get None
+    # (not drawn) rather than covering it.
     many = place_labels(np.array([[0, 0, 10, 10]] * 3, float), [(10.0, 10.0)] * 3, 10, 10)
-    assert many == [(0.0, 0.0)] * 3
+    assert many == [(0.0, 0.0), None, None]
 
 
 def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
@@ -177,3 +240,48 @@ def test_table_height_fits_short_tables_and_caps_long_ones():
     assert table_height(1) == table_height(0) == 2 * 35 + 3
     assert table_height(3) == 4 * 35 + 3
     assert table_height(50, max_rows=6) == table_height(6) == 7 * 35 + 3
+
+
+def test_labels_on_a_busy_image_never_intersect(monkeypatch):
+    # 60 boxes of many classes crowded into a 640x480 image, in three layers (as the
+    # error browser draws true positives, false positives and misses): every label
+    # drawn lies inside the image and no two intersect; a label that found no room is
+    # left out, never drawn over another.
+    import visioncompare.kernel.draw
+
+    calls = []
+
+    def recording(boxes, sizes, width, height):
+        corners = place_labels(boxes, sizes, width, height)
+        calls.append((sizes, corners))
+        return corners
+
+    monkeypatch.setattr(visioncompare.kernel.draw, "place_labels", recording)
+    rng = np.random.default_rng(19)
+    xy = rng.uniform(0, 560, (60, 2)) * [1, 0.75]
+    boxes = np.column_stack([xy, xy + rng.uniform(30, 160, (60, 2))]).clip(0, [640, 480] * 2)
+    scores = rng.uniform(0.1, 1.0, 60)
+    ids = rng.integers(0, 3, 60)
+    layers = [
+        (make_detections(boxes[k::3], scores[k::3], ids[k::3]), None, style)
+        for k, style in enumerate((None, BoxStyle(color=(255, 0, 0)), None))
+    ]
+    out = annotate_layers(np.zeros((480, 640, 3), np.uint8), layers)
+    assert out.shape == (480, 640, 3)
+    ((sizes, corners),) = calls
+    assert len(corners) == 60
+    rects = _rects([c for c in corners if c is not None],
+                   [s for s, c in zip(sizes, corners) if c is not None])  # fmt: skip
+    assert len(rects) >= 40  # most labels still find a place
+    assert not _any_overlap(rects)
+    assert all(0 <= r[0] and r[2] <= 640 and 0 <= r[1] and r[3] <= 480 for r in rects)
+
+
+def test_a_crowded_label_finds_room_farther_from_its_box():
+    # Ten identical boxes at the bottom-left corner: the labels that find no room near
+    # the box go elsewhere in the image (the annotator draws a line back to the box).
+    corners = place_labels(
+        np.array([[0, 180, 20, 200]] * 10, float), [(60.0, 12.0)] * 10, 200, 200
+    )
+    assert all(c is not None for c in corners)
+    assert not _any_overlap(_rects(corners, [(60.0, 12.0)] * 10))

@@ -38,9 +38,9 @@ def _page_text(at: AppTest) -> str:
 
 def test_visitors_see_no_server_path_and_not_installed_models():
     at = _models_page()
-    table = at.dataframe[0].value.set_index("name")
-    assert table.loc["yolov8s", "on this machine"] == "not installed"
-    assert table.loc["yolov8n-int8", "on this machine"] == "yes"
+    table = at.dataframe[0].value.set_index("model")  # titles, never ids
+    assert table.loc["YOLOv8s", "on this machine"] == "not installed"
+    assert table.loc["YOLOv8n (INT8, OpenVINO)", "on this machine"] == "yes"
     text = _page_text(at)
     assert str(PROJECT_WEIGHTS_DIR) not in text and str(REPO) not in text
     assert "ask its operator" in text
@@ -54,22 +54,26 @@ def test_the_operator_sees_the_folders_and_downloadable_models(monkeypatch):
     monkeypatch.setenv(ALLOW_DOWNLOADS, "1")
     at = _models_page()
     assert str(PROJECT_WEIGHTS_DIR) in at.code[0].value
-    table = at.dataframe[0].value.set_index("name")
-    assert table.loc["yolov8s", "on this machine"] == "downloads when online"
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc["YOLOv8s", "on this machine"] == "downloads when online"
 
 
 def test_latency_is_measured_on_demand_next_to_the_published_figures():
     at = _models_page()
-    table = at.dataframe[0].value.set_index("name")
+    table = at.dataframe[0].value.set_index("model")
     assert table["latency here (ms)"].isna().all()  # nothing timed before the click
+    # The measured latency sits next to the published figure.
+    columns = list(table.columns)
+    assert columns.index("latency here (ms)") == columns.index("published (%)") + 1
     at.multiselect(key="models_time_pick").set_value(["mobilenet_v2_quantized"]).run()
     at.button(key="models_time").click().run()
     assert not at.exception
-    table = at.dataframe[0].value.set_index("name")
-    assert table.loc["mobilenet_v2_quantized", "latency here (ms)"] > 0
-    assert table.loc["mobilenet_v2_quantized", "timed on"] == "cpu"
-    assert table.loc["mobilenet_v2_quantized", "published accuracy (%)"] > 0
-    assert table.drop("mobilenet_v2_quantized")["latency here (ms)"].isna().all()
+    title = "MobileNetV2 (INT8, quantized)"
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc[title, "latency here (ms)"] > 0
+    assert table.loc[title, "timed on"] == "cpu"
+    assert table.loc[title, "published (%)"] > 0
+    assert table.drop(title)["latency here (ms)"].isna().all()
 
 
 def test_the_ap_the_evaluate_page_measured_is_shown_per_subset(tmp_path):
@@ -88,7 +92,7 @@ def test_the_ap_the_evaluate_page_measured_is_shown_per_subset(tmp_path):
     at = _models_page()
     (measured,) = [df.value for df in at.dataframe if "mAP50 here (%)" in df.value]
     row = measured.set_index(["subset", "model"]).loc[
-        ("coco-val2017-first32", "yolov8n-int8")
+        ("COCO val2017, first 32 images", "YOLOv8n (INT8, OpenVINO)")
     ]
     assert row["mAP50-95 here (%)"] == pytest.approx(100 * report.coco.stats["AP"])
     assert row["mAP50 here (%)"] == pytest.approx(100 * report.coco.stats["AP50"])

@@ -125,3 +125,33 @@ def test_draw_errors_uses_one_colour_per_kind():
     assert (missed == STYLES[FN].color).all(axis=1).any() and (missed == 0).all(
         axis=1
     ).any()
+
+
+def test_figures_colour_each_class_as_the_annotator_does():
+    import pandas as pd
+
+    from visioncompare.kernel.draw import class_hex
+    from visioncompare.plots.evaluation import per_class_ap_figure
+    from visioncompare.plots.video import video_timeline_figure
+
+    per_class = pd.DataFrame(
+        {"class": ["bus", "car", "horse"], "gt": [3, 2, 1], "AP50-95": [0.5, 0.7, 0.1]}
+    )
+    bars = per_class_ap_figure(per_class).data[0]
+    assert list(bars.marker.color) == [class_hex(c) for c in bars.y]
+    objects = pd.DataFrame(
+        [(0, 0.0, name, 1) for name in ("bicycle", "bowl", "bus", "car", "horse")],
+        columns=["frame", "seconds", "class", "objects"],
+    )
+    fig = video_timeline_figure(objects, pd.DataFrame())
+    colours = {t.name: t.line.color for t in fig.data}
+    assert colours == {n: class_hex(n) for n in colours} and len(set(colours.values())) == 5
+
+
+def test_a_thin_probability_bar_keeps_its_label_level():
+    from visioncompare.kernel.types import Classification
+    from visioncompare.plots.evaluation import topk_bar_figure
+
+    cls = Classification(np.array([0.9, 0.083, 0.017]), ("a", "b", "c"))
+    bar = topk_bar_figure(cls, k=3).data[0]
+    assert bar.textangle == 0 and "8.3%" in bar.text

@@ -7,12 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from components.shared.cache import report_files
-from visioncompare.kernel.tables import with_missing_as_na
+from visioncompare.kernel.tables import readable, styled
 
 
 def disagreement_section(frame: pd.DataFrame) -> None:
     # A static table wraps the one-sentence causes instead of cutting them off.
-    st.table(with_missing_as_na(frame).hide(axis="index"))
+    st.table(styled(readable(frame)).hide(axis="index"))
 
 
 def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:

@@ -13,6 +13,7 @@ from components.evaluate.header import _fmt
 from components.evaluate.summary_views import ALL
 from components.shared import cache
 from components.shared.cache import image_array
+from components.shared.tables import show_table
 from components.shared.views import CHART
 from visioncompare.evaluation.error_browser import draw_errors, per_image_table
 from visioncompare.evaluation.metrics.error_types import (
@@ -103,9 +104,7 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
             key=page_key,
         )
         table = table.iloc[(page - 1) * ERROR_PAGE_SIZE : page * ERROR_PAGE_SIZE]
-    st.dataframe(
-        table.drop(columns="image_id"), hide_index=True, width="stretch", height=220
-    )
+    show_table(table.drop(columns="image_id"), key=f"{key}_err_table", max_rows=6)
     # A new order (another threshold, sort, class or page) selects its new top row;
     # otherwise the selectbox would keep showing the image picked under the old order.
     first = int(table["image_id"].iloc[0])
@@ -123,18 +122,18 @@ def errors_section(records: pd.DataFrame, dataset, key: str) -> None:
     st.image(
         draw_errors(_picture(sample), mine, dataset.class_names),
         width="stretch",
+        alt=f"{sample.name} with its true positives, false positives and misses drawn",
     )
     st.caption(
         "Green: true positive · red: false positive · orange dashed: missed object. "
         "Ignored (in the table, not drawn): a detection matched to a crowd or difficult "
         "object, counted neither as a true nor as a false positive."
     )
-    st.dataframe(
+    show_table(
         mine.drop(columns=["image_id", "gt_index"]).sort_values(
             "score", ascending=False
         ),
-        hide_index=True,
-        width="stretch",
+        key=f"{key}_err_boxes",
     )
 
 
@@ -166,9 +165,7 @@ def error_types_section(
     analysis = cache.error_analysis(report_id, rules, report)
     table = analysis.table()
     st.plotly_chart(error_types_figure(table), config=CHART, key=f"{key}_tide_fig")
-    st.dataframe(
-        table.style.format({"dAP50": "{:.2f}"}), hide_index=True, width="stretch"
-    )
+    show_table(table, key=f"{key}_tide_table")
     now = (
         f"now {_fmt(analysis.ap50)}, the mAP50 card"
         if analysis.rules == "coco"
@@ -210,21 +207,19 @@ def error_types_section(
         st.info(f"No {picked} errors" + (f" scoring ≥ {conf:.2f}." if above else "."))
         return
     listed = images.assign(image=[names[i] for i in images["image_id"]])
-    st.dataframe(
-        listed[["image", "errors"]], hide_index=True, width="stretch", height=180
-    )
+    show_table(listed[["image", "errors"]], key=f"{key}_tide_images", max_rows=5)
     image_id = _browse_image(f"{key}_tide", images["image_id"].tolist(), names)
     sample = dataset.sample(image_id)
     mine = records[records["image_id"] == image_id]
     boxes = analysis.boxes(image_id, picked, min_score)
-    picture = draw_errors(_picture(sample), mine, dataset.class_names)
-    st.image(highlight_errors(picture, boxes, dataset.class_names), width="stretch")
+    picture = highlight_errors(_picture(sample), boxes, dataset.class_names, mine)
+    st.image(picture, width="stretch", alt=f"{sample.name} with its {picked} errors")
     st.caption(
         f"Thick magenta: the {picked} errors (IoU 0.5). Underneath, the error browser at "
         "the explorer's thresholds: green true positive, red false positive, orange dashed "
         "missed object."
     )
-    st.dataframe(boxes.drop(columns="image_id"), hide_index=True, width="stretch")
+    show_table(boxes.drop(columns="image_id"), key=f"{key}_tide_boxes")
 
 
 def per_image_section(
@@ -273,11 +268,10 @@ def per_image_section(
     if scored.empty:
         st.info("No image has a score with these filters.")
         return
-    st.dataframe(
-        scored.drop(columns="image_id").style.format({"F1": "{:.3f}", "AP": "{:.3f}"}),
-        hide_index=True, width="stretch", height=240,
-    )  # fmt: skip
     names = {s.image_id: s.name for s in dataset.samples}
+    listed = scored.assign(image=[names[i] for i in scored["image_id"]])
+    show_table(listed.drop(columns="image_id").set_index("image").reset_index(),
+               key=f"{key}_pi_table", max_rows=6)  # fmt: skip
     image_id = _browse_image(
         f"{key}_pi", scored["image_id"].tolist(), names, "Image (worst first)"
     )
@@ -287,4 +281,5 @@ def per_image_section(
     st.image(
         draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
+        alt=f"{names[image_id]} with its true positives, false positives and misses",
     )

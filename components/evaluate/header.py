@@ -6,10 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.shared.tables import show_table
+from components.shared.titles import dataset_title, model_title
 from visioncompare.datasets.kitti import DIFFICULTIES, difficulty_counts, has_difficulty
 from visioncompare.evaluation.metrics.matching import (
     Summary,
 )
+from visioncompare.kernel.tables import format_number
 
 
 def missing_images_note(dataset, present: int, detectors, classifier) -> None:
@@ -17,7 +20,7 @@ def missing_images_note(dataset, present: int, detectors, classifier) -> None:
     missing = len(dataset) - present
     if present == 0:
         text = (
-            f"{dataset.name} has annotations but no images: every metric is computed "
+            f"{dataset_title(dataset)} has annotations but no images: every metric is computed "
             "from uploaded predictions files, and the pictures are blank canvases of "
             "each image's annotated size."
         )
@@ -29,15 +32,14 @@ def missing_images_note(dataset, present: int, detectors, classifier) -> None:
         st.info(text)
     else:
         st.warning(
-            f"{missing} of {len(dataset)} images of {dataset.name} are missing: their "
+            f"{missing} of {len(dataset)} images of {dataset_title(dataset)} are missing: their "
             "pictures are blank canvases, and a detector stops at the first of them."
         )
 
 
 def _fmt(value: float | None) -> str:
-    if value is None or value != value or value < 0:
-        return "n/a"
-    return f"{value:.3f}"
+    """A metric as every table prints it: 3 decimals, "n/a" when missing or -1."""
+    return format_number(value, "metric")
 
 
 def kitti_difficulty_choice(dataset, key: str) -> str | None:
@@ -75,7 +77,7 @@ def report_header(report, dataset) -> None:
             f"{sum(report.dropped.values())} predicted boxes of classes this dataset "
             "does not annotate were left out"
         )
-    st.subheader(f"{report.source} on {dataset.label}")
+    st.subheader(f"{model_title(report.source)} on {dataset_title(dataset)}")
     if notes:
         st.caption("; ".join(notes) + ".")
     for note in dataset.notes:  # the reader's: ignore regions, classes COCO cannot name
@@ -142,4 +144,4 @@ def class_table_section(table: pd.DataFrame) -> None:
         f"{unmatched} detector classes not in the dataset, {never} never predicted",
         expanded=bool(never),
     ):
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table, key="evaluate_class_table", max_rows=8)

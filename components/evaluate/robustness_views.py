@@ -12,7 +12,8 @@ import streamlit as st
 from components.shared import cache
 from components.shared.controls import shared_choice
 from components.shared.store_status import show_unreachable
-from components.shared.views import CHART, number_table
+from components.shared.tables import show_table
+from components.shared.views import CHART
 from visioncompare.evaluation.store import StoreUnavailable
 from visioncompare.plots.robustness import loss_figure, severity_figure
 from visioncompare.robustness.corruptions import (
@@ -201,11 +202,12 @@ def _show(result) -> None:
     st.plotly_chart(loss_figure(result.ranking), width="stretch", config=CHART)
     st.markdown("**Corruptions ranked by what each model loses**")
     ranking = result.ranking.rename(columns={"mean": "mean over severities"})
-    number_table(
+    show_table(
         ranking[["model", "rank", "corruption", "clean", "mean over severities", "loss",
                  "relative"]],
-        {"clean": "%.3f", "mean over severities": "%.3f", "loss": "%.3f",
-         "relative": "%.2f"},
+        key="rob-ranking",
+        kinds={"clean": "metric", "mean over severities": "metric", "loss": "metric",
+               "relative": "score"},
     )  # fmt: skip
     st.download_button(
         "robustness.csv", result.csv(), "robustness.csv", "text/csv",

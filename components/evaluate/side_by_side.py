@@ -10,6 +10,8 @@ import streamlit as st
 from components.evaluate.error_views import _browse_image, _picture
 from components.evaluate.header import _fmt
 from components.shared import cache
+from components.shared.tables import show_table
+from components.shared.titles import model_title
 from components.shared.views import CHART
 from visioncompare.evaluation.error_browser import draw_errors
 from visioncompare.evaluation.metrics.tagging_images import (
@@ -27,14 +29,18 @@ from visioncompare.plots.evaluation import (
 
 
 def compare_section(a, b, key: str) -> None:
+    title_a, title_b = model_title(a.source), model_title(b.source)
+    if title_a == title_b:  # the same title twice (two files of one name): tell apart
+        title_a, title_b = f"A: {title_a}", f"B: {title_b}"
     rows = pd.DataFrame(
         {"metric": [*list(a.coco.stats), "VOC AP 11-pt", "VOC AP all-pt"],
-         a.source: [*a.coco.stats.values(), a.voc.map_11pt, a.voc.map_all],
-         b.source: [*b.coco.stats.values(), b.voc.map_11pt, b.voc.map_all]}
+         title_a: [*a.coco.stats.values(), a.voc.map_11pt, a.voc.map_all],
+         title_b: [*b.coco.stats.values(), b.voc.map_11pt, b.voc.map_all]}
     ).replace(-1.0, np.nan)  # fmt: skip
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(rows, key=f"{key}_two_table", max_rows=14,
+               kinds={title_a: "metric", title_b: "metric"})  # fmt: skip
     st.plotly_chart(
-        ap_difference_figure(a.coco.per_class, b.coco.per_class, a.source, b.source),
+        ap_difference_figure(a.coco.per_class, b.coco.per_class, title_a, title_b),
         config=CHART,
         key=f"{key}_diff",
     )
@@ -43,10 +49,11 @@ def compare_section(a, b, key: str) -> None:
 def tagging_section(report) -> None:
     t = report.tagging
     st.markdown(
-        f"**{report.classifier}** names ImageNet classes; mapped to this dataset it can name "
-        f"{len(t.per_class)} classes with images here, covering {t.coverage:.0%} of the "
-        f"image labels. Image-level mAP: classifier **{_fmt(t.classifier_map)}**, detector "
-        f"**{_fmt(t.detector_map)}** on the same classes and images."
+        f"**{model_title(report.classifier)}** names ImageNet classes; mapped to this "
+        f"dataset it can name {len(t.per_class)} classes with images here, covering "
+        f"{t.coverage:.0%} of the image labels. Image-level mAP: classifier "
+        f"**{_fmt(t.classifier_map)}**, detector **{_fmt(t.detector_map)}** on the same "
+        "classes and images."
     )
     st.markdown(
         "A classifier gives one distribution for the whole image, so it ranks images by "
@@ -55,7 +62,7 @@ def tagging_section(report) -> None:
         "close, the class is usually the main subject of its images."
     )
     st.plotly_chart(tagging_figure(t.per_class), config=CHART, key="evaluate_tagging")
-    st.dataframe(t.per_class, hide_index=True, width="stretch")
+    show_table(t.per_class, key="evaluate_tagging_table")
     st.caption(
         "Cannot be named by ImageNet at all: "
         + (", ".join(t.unnameable) or "none")
@@ -64,13 +71,12 @@ def tagging_section(report) -> None:
         "visioncompare/kernel/taxonomy.py."
     )
     with st.expander("The ImageNet → dataset class mapping"):
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 {"class": list(t.mapping),
                  "ImageNet classes": [", ".join(v) or "—" for v in t.mapping.values()]}
             ),
-            hide_index=True,
-            width="stretch",
+            key="evaluate_tagging_mapping",
         )  # fmt: skip
 
 
@@ -83,7 +89,7 @@ def two_models_images_section(
     diff = compare_models(records_a, records_b)
     st.markdown(
         f"**Image by image** at confidence {conf:.2f}, IoU {iou:.2f}: "
-        f"A = {a.source}, B = {b.source}."
+        f"A = {model_title(a.source)}, B = {model_title(b.source)}."
     )
     totals = diff.images.drop(columns="image_id").astype(bool).sum()
     category = st.radio(
@@ -105,12 +111,12 @@ def two_models_images_section(
         st.columns(2), (a, b), (records_a, records_b), (rows_a, rows_b)
     ):
         mine = records[records["image_id"] == image_id]
-        drawn = draw_errors(picture, mine, dataset.class_names)
         marked = rows.assign(type=rows["kind"], score=rows["score"])
         column.image(
-            highlight_errors(drawn, marked, dataset.class_names),
-            caption=f"{'A' if model is a else 'B'}: {model.source}",
+            highlight_errors(picture, marked, dataset.class_names, mine),
+            caption=f"{'A' if model is a else 'B'}: {model_title(model.source)}",
             width="stretch",
+            alt=f"{names[image_id]} as {model_title(model.source)} found it",
         )
     st.caption(
         "Thick magenta: the boxes that put this image in the list (an object one model "
@@ -148,10 +154,9 @@ def tagging_images_section(
     dataset = report.dataset
     names = {s.image_id: s.name for s in dataset.samples}
     shown = rows.assign(image=[names[i] for i in rows["image_id"]])
-    st.dataframe(
-        shown[["image", "class", "classifier_top", "classifier_mass", "detector_score"]]
-        .style.format({"classifier_mass": "{:.3f}", "detector_score": "{:.3f}"}),
-        hide_index=True, width="stretch", height=200,
+    show_table(
+        shown[["image", "class", "classifier_top", "classifier_mass", "detector_score"]],
+        key=f"{key}_tagimg_table", max_rows=5,
     )  # fmt: skip
     ids = list(dict.fromkeys(rows["image_id"].tolist()))
     image_id = _browse_image(f"{key}_tagimg", ids, names)
@@ -159,6 +164,7 @@ def tagging_images_section(
     st.image(
         draw_errors(_picture(dataset.sample(image_id)), mine, dataset.class_names),
         width="stretch",
+        alt=f"{names[image_id]} with the detector's boxes",
     )
     top = np.argsort(-np.asarray(probabilities[image_id]))[: report.tagging.k]
     categories = report.classifier_run.meta["class_names"]

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.evaluate.header import _fmt
 from components.shared import cache
+from components.shared.tables import show_table
 from components.shared.views import CHART
 from visioncompare.evaluation.metrics.breakdown import pr_by_size
 from visioncompare.evaluation.metrics.matching import (
@@ -19,8 +20,7 @@ from visioncompare.evaluation.metrics.matching import (
     operating_point,
     pr_curve,
 )
-from visioncompare.kernel.display import table_height
-from visioncompare.kernel.tables import per_class_table, with_missing_as_na
+from visioncompare.kernel.tables import per_class_table
 from visioncompare.plots.errors import (
     pr_by_size_figure,
 )
@@ -50,7 +50,7 @@ def coco_table(report) -> None:
             ],
         }
     ).replace(-1.0, np.nan)
-    st.dataframe(with_missing_as_na(frame), hide_index=True, width="stretch")
+    show_table(frame, key="evaluate_coco_table")
     st.caption(
         f"AP50 {_fmt(s['AP50'])} · AP75 {_fmt(s['AP75'])} · AR1 {_fmt(s['AR1'])} · "
         f"AR10 {_fmt(s['AR10'])}. Small < 32² px, medium < 96² px, large above, by annotated "
@@ -95,12 +95,8 @@ def per_class_section(report, key: str) -> None:
     )
     # Full width below the chart, so every column (VOC AP included) fits on the screen.
     table = per_class_table(frame, by=column)
-    st.dataframe(
-        with_missing_as_na(table),
-        hide_index=True,
-        width="stretch",
-        height=table_height(len(table), max_rows=12),
-    )
+    show_table(table, key=f"{key}_per_class_table", max_rows=12,
+               help={"objects": "Ground-truth boxes of the class in the dataset."})  # fmt: skip
     st.caption(
         f"Best {column} first; classes with no ground truth last. Click a column header "
         "to sort. n/a: no ground truth of that class."
@@ -185,12 +181,7 @@ def best_point_section(report, iou: float, key: str, report_id: str) -> None:
         args=(f"{key}_conf", step),
     )
     per_class = best.iloc[1:].sort_values("F1", ascending=False, kind="stable")
-    st.dataframe(
-        per_class.style.format(
-            {"conf": "{:.3f}", "F1": "{:.3f}", "precision": "{:.3f}", "recall": "{:.3f}"}
-        ),
-        hide_index=True, width="stretch", height=260,
-    )  # fmt: skip
+    show_table(per_class, key=f"{key}_best_table", max_rows=8)
     st.caption(
         "Per class: the confidence (searched over every detection score from 0.05 to "
         "0.95) where that class's F1 is highest. One threshold for all classes is what "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.shared.tables import show_table
 from visioncompare.datasets.types import Dataset, Sample
 from visioncompare.kernel.display import count_noun
 from visioncompare.learn.training_labels import (
@@ -14,10 +15,6 @@ from visioncompare.learn.training_labels import (
     cost_rows,
     training_labels,
 )
-
-
-def _count(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
 
 
 def label_formats_section(
@@ -66,8 +63,9 @@ def label_formats_section(
     )
     right.metric("Objects to find and box", labels.objects)
     st.markdown(
-        f"An image-classification dataset stores **one label** for this image "
-        f"(“{labels.image_label}”). A detection dataset stores, for each of its "
+        f"An image-classification dataset stores **one label** for this image; COCO "
+        f"has none, so here it is derived from the boxes: “{labels.image_label}”, the "
+        "class covering the largest area. A detection dataset stores, for each of its "
         f"**{count_noun(labels.objects, 'object', 'objects')}**, a class and a box: "
         f"**{labels.box_numbers} numbers** that a person drew by hand. Below, the "
         f"{labels.class_name} (object #{labels.object_index}) as each format stores it."
@@ -82,14 +80,15 @@ def label_formats_section(
         [
             {
                 "format": row["format"],
-                "numbers per object": _count(row["numbers for this object"]),
-                "numbers for this image": _count(row["numbers for this image"]),
+                "numbers per object": row["numbers for this object"],
+                "numbers for this image": row["numbers for this image"],
             }
             for row in cost_rows(labels)
         ]
-    )
-    st.dataframe(table, hide_index=True)
+    ).astype({"numbers per object": "Int64", "numbers for this image": "Int64"})
+    show_table(table, key=f"{prefix}_costs")
     st.caption(
         "Outlines (Cityscapes, COCO's segmentation) cost a pair of numbers per point: "
-        "their count varies with the object's shape."
+        "their count varies with the object's shape (n/a). An image-level label has "
+        "no object (n/a)."
     )

@@ -9,6 +9,7 @@ import streamlit as st
 from components.learn.sections import LearnInputs
 from components.learn.views import nms_step_by_step
 from components.shared import cache
+from components.shared.tables import show_table
 from components.shared.views import CHART
 from visioncompare.kernel.display import (
     DETECT_CONF_FLOOR,
@@ -17,7 +18,7 @@ from visioncompare.kernel.display import (
 )
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.images import fit_for_display
-from visioncompare.learn.lessons import crop_boxes, heatmap_overlay
+from visioncompare.learn.lessons import crop_boxes, heatmap_overlay, thumbnail
 from visioncompare.learn.summaries import (
     crop_records,
     crop_summary,
@@ -88,6 +89,7 @@ def saliency_section(ctx: LearnInputs) -> None:
         st.image(
             fit_for_display(heatmap_overlay(ctx.image, heat)),
             width="stretch",
+            alt="The image under the classifier's saliency map, red where it looks",
             caption=f"Classifier, {method} for "
             f"“{ctx.classification.class_names[class_index]}”",
         )
@@ -102,6 +104,7 @@ def saliency_section(ctx: LearnInputs) -> None:
                     )
                 ),
                 width="stretch",
+                alt="The image under the detector's class-score map, red where it looks",
                 caption="Detector: best class score of the head at every grid point, "
                 "before NMS",
             )
@@ -135,12 +138,22 @@ def detect_then_classify_section(ctx: LearnInputs) -> None:
         )
         return
     st.markdown(crop_summary(records))
-    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+    show_table(
+        pd.DataFrame(records), key="learn_crops_table",
+        widths={"box": 50, "detector": 110, "agree (top-1)": 100, "in top-3": 80},
+    )  # fmt: skip
+    st.caption("n/a: ImageNet has no class of that kind, so no crop can agree.")
     cols = st.columns(6)
     for n, ((_box, crop), r) in enumerate(zip(crops, records)):
         with cols[n % 6]:
             first = r["classifier top-3"].split(",")[0]
-            st.image(crop, caption=f"#{r['box']} {r['detector']} → {first}", width=150)
+            # Each crop fitted in one square: the row shares one height.
+            st.image(
+                thumbnail(crop),
+                caption=f"#{r['box']} {r['detector']} → {first}",
+                width="stretch",
+                alt=f"Box {r['box']}, cropped",
+            )
 
 
 def nms_section(ctx: LearnInputs) -> None:
@@ -157,6 +170,7 @@ def nms_section(ctx: LearnInputs) -> None:
         st.image(
             fit_for_display(annotate(ctx.image, ctx.shown)),
             width="stretch",
+            alt=f"The image with the boxes {det.spec.title} output",
             caption=f"{det.spec.title}: its direct output, no NMS",
         )
         return

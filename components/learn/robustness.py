@@ -8,7 +8,7 @@ import streamlit as st
 from components.learn.sections import LearnInputs
 from components.shared import cache
 from components.shared.corruption import model_input
-from components.shared.views import number_table
+from components.shared.tables import show_table
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, filter_detections
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.images import fit_for_display
@@ -100,9 +100,10 @@ def robustness_section(ctx: LearnInputs) -> None:
             width="stretch",
         )
     frame = steps_frame(points)
-    number_table(
+    show_table(
         frame,
-        {c: "%.2f" for c in frame.columns if "probability" in c or "clean top-1" in c}
-        | {"kept share": "%.2f"},
+        key="learn_robustness_steps",
+        kinds={c: "score" for c in frame.columns if "probability" in c or "clean top-1" in c}
+        | {"kept share": "score"},
     )
     st.markdown(WHY)

@@ -14,11 +14,11 @@ import streamlit as st
 
 from components.shared import cache, models
 from components.shared.controls import image_source_ui, shared_choice
+from components.shared.tables import show_table
 from components.shared.views import (
     CHART,
     classification_panel,
     detection_panel,
-    number_table,
 )
 from visioncompare.datasets import DatasetError
 from visioncompare.evaluation.metrics.align import align_predictions
@@ -127,7 +127,7 @@ def _one_model_ui(cls, det, image: np.ndarray, digest: str, conf: float) -> None
                 det.spec.name, det.device, digest, DETECT_CONF_FLOOR, 0.7, image
             )
             shown = filter_detections(pred.detections, conf)
-            detection_panel(image, pred, shown, det.spec.title, det.note, key="learn")
+            detection_panel(image, pred, shown, det.spec.title, det.note)
     st.info(
         "Every lesson below compares the two models on this image: they appear once "
         "both models run here."
@@ -145,12 +145,15 @@ def task_and_output_section(ctx: LearnInputs) -> None:
             fit_for_display(ctx.image),
             caption=f"Classifier: “{top_name}” ({top_p:.0%})",
             width="stretch",
+            alt="The picked image, as the classifier sees it",
         )
     with right:
         st.image(
             fit_for_display(annotate(ctx.image, shown)),
             caption=f"Detector: {count_noun(len(shown), 'box', 'boxes')}",
             width="stretch",
+            alt="The picked image with the detector's boxes: "
+            + (", ".join(shown.labels) or "none"),
         )
     boxes = count_noun(len(shown), "box", "boxes")
     st.markdown(
@@ -280,25 +283,24 @@ def _ap_one_detection_at_a_time(ctx: LearnInputs, coco, sample) -> None:
             min(5, len(steps.recall)),
             key="learn_ap_k",
         )
-        left, right = st.columns([3, 2])
+        left, right = st.columns(2)
         with left:
             st.plotly_chart(ap_steps_figure(steps, k), config=CHART, key="learn_ap")
         with right:
-            st.dataframe(
+            show_table(
                 pd.DataFrame(
                     {
                         "rank": np.arange(1, k + 1),
                         "class": steps.labels[:k],
-                        "score": steps.scores[:k].round(3),
-                        "IoU": steps.ious[:k].round(2),
+                        "score": steps.scores[:k].astype(np.float64),
+                        "IoU": steps.ious[:k].astype(np.float64),
                         "result": np.where(steps.is_tp[:k], "TP", "FP"),
-                        "precision": steps.precision[:k].round(3),
-                        "recall": steps.recall[:k].round(3),
+                        "precision": steps.precision[:k].astype(np.float64),
+                        "recall": steps.recall[:k].astype(np.float64),
                     }
                 ),
-                hide_index=True,
-                width="stretch",
-                height=330,
+                key="learn_ap_table",
+                max_rows=8,
             )
     st.caption(
         f"{sample.name}: {steps.num_gt} true objects; the detector's boxes (score ≥ "
@@ -323,8 +325,7 @@ def complexity_section(ctx: LearnInputs) -> None:
         for m in models
     ]
     table = pd.DataFrame([r.as_record() for r in rows])
-    number_table(table, {"parameters (M)": "%.2f", "MACs per image (G)": "%.2f",
-                         "latency here (ms)": "%.1f"})  # fmt: skip
+    show_table(table, key="learn_cost_table")
     names = [r.title for r in rows]
     for column, (title, key) in zip(
         st.columns(3),

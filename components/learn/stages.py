@@ -70,12 +70,14 @@ def _two_stage(ctx: LearnInputs, spec) -> None:
                 annotate(ctx.image, proposals, [""] * len(proposals), PROPOSAL)
             ),
             width="stretch",
+            alt=f"The image with {len(proposals)} region proposals in orange",
             caption=f"Stage 1: the top {len(proposals)} region proposals",
         )
     with right:
         st.image(
             fit_for_display(annotate(ctx.image, found.final)),
             width="stretch",
+            alt="The image with the second stage's final boxes",
             caption=f"Stage 2: the final boxes (confidence ≥ {ctx.conf:.2f})",
         )
 
@@ -110,6 +112,7 @@ def _one_stage(ctx: LearnInputs, spec) -> None:
     st.image(
         fit_for_display(annotate(ctx.image, boxes, [""] * len(boxes), DEFAULT_BOX)),
         width="stretch",
+        alt=f"The image with {len(boxes)} default boxes of one cell in blue",
         caption=f"{spec.title}: the {len(boxes)} default boxes of one cell of feature "
         f"map {level + 1} ({found.grid[0]}×{found.grid[1]} cells), at "
         + ("the best detection's centre" if len(ctx.shown) else "the image centre"),

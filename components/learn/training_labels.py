@@ -12,7 +12,8 @@ from visioncompare.learn.lessons import image_level_label
 
 
 def training_labels_section(coco):
-    """Section 4: a COCO val2017 image with its classification label and its boxes.
+    """Section 4: a COCO val2017 image with its official boxes and the one label a
+    classification dataset would give it (derived here from the boxes: COCO has none).
 
     Args:
         coco: the bundled COCO subset (a ``Dataset``).
@@ -24,7 +25,7 @@ def training_labels_section(coco):
     st.header("4 · Training labels", divider="gray")
     by_name = {s.name: s for s in coco.samples}
     picked = st.selectbox(
-        "A COCO val2017 image with its official annotation",
+        "A COCO val2017 image with its official boxes",
         list(by_name),
         key="learn_gt_image",
     )
@@ -32,13 +33,22 @@ def training_labels_section(coco):
     gt_image = cache.image_array(str(sample.path))
     label = image_level_label(sample.gt)
     left, right = st.columns(2)
+    boxes = count_noun(len(sample.gt), "box", "boxes")
     with left:
-        st.image(gt_image, caption=f"Classification label: “{label}”", width="stretch")
+        st.image(
+            gt_image,
+            caption=f"Classification label: “{label}”, derived here from the boxes "
+            "(the class covering the largest area); COCO gives no image label",
+            width="stretch",
+            alt=f"COCO image {sample.name}",
+        )
     with right:
         st.image(
             annotate(gt_image, sample.gt, labels=sample.gt.labels),
-            caption=f"Detection labels: {count_noun(len(sample.gt), 'box', 'boxes')}",
+            caption=f"Detection labels: {boxes}, as COCO's annotators drew them",
             width="stretch",
+            alt=f"COCO image {sample.name} with its {boxes}: "
+            + ", ".join(sorted(set(sample.gt.labels))),
         )
     st.subheader("What each format stores for one object")
     label_formats_section(coco, sample)

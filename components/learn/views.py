@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from components.shared.tables import show_table
 from visioncompare.kernel.display import count_noun
-from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.draw import BoxStyle, annotate, annotate_layers
 from visioncompare.kernel.images import fit_for_display
 from visioncompare.kernel.types import Detections
 from visioncompare.learn.nms_replay import nms_steps_frame, nms_trace
@@ -56,23 +57,25 @@ def nms_step_by_step(prefix: str, image: np.ndarray, candidates: Detections) -> 
                 annotate(image, candidates, [""] * len(candidates), CANDIDATE)
             ),
             width="stretch",
+            alt=f"The image with the {len(candidates)} candidate boxes in grey",
             caption="Every candidate, before NMS",
         )
     with right:
-        picture = annotate(
+        # One pass: the kept box's label first, the suppressed ones' around it.
+        picture = annotate_layers(
             image,
-            candidates[current.suppressed],
-            [f"IoU {v:.2f}" for v in current.ious],
-            SUPPRESSED,
-        )
-        picture = annotate(
-            picture, kept, [f"kept: {kept.labels[0]} {kept.scores[0]:.2f}"], KEPT
-        )
+            [
+                (candidates[current.suppressed],
+                 [f"IoU {v:.2f}" for v in current.ious], SUPPRESSED),
+                (kept, [f"kept: {kept.labels[0]} {kept.scores[0]:.2f}"], KEPT),
+            ],
+        )  # fmt: skip
         st.image(
             fit_for_display(picture),
             width="stretch",
+            alt=f"Step {step}: the kept {kept.labels[0]} box and the boxes it suppressed",
             caption=f"Step {step}: kept (solid) and the "
             f"{count_noun(len(current.suppressed), 'box', 'boxes')} it suppressed "
             "(dashed, with their IoU)",
         )
-    st.dataframe(nms_steps_frame(trace), hide_index=True, width="stretch", height=250)
+    show_table(nms_steps_frame(trace), key=f"{prefix}_nms_table", max_rows=8)

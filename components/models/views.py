@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from components.shared import cache
 from components.shared.store_status import show_unreachable
-from components.shared.views import number_table
+from components.shared.tables import show_table
+from components.shared.titles import BUNDLED_TITLES
 from model_zoo import Task, list_models
 from model_zoo.device import device_for
 from model_zoo.figures import published_figures
@@ -36,15 +38,17 @@ TIMED = "models_timed"
 def _published(spec) -> dict:
     figures = published_figures(spec)
     if figures is None:
-        return {"published accuracy (%)": None, "metric": "", "params (M)": None,
-                "GFLOPs": None, "figures from": ""}  # fmt: skip
+        return {"published (%)": None, "params (M)": None, "GFLOPs": None}
     return {
-        "published accuracy (%)": figures.accuracy,
-        "metric": figures.metric,
+        "published (%)": figures.accuracy,
         "params (M)": figures.params_m,
         "GFLOPs": figures.gflops,
-        "figures from": figures.source,
     }
+
+
+def _published_source(spec) -> str:
+    figures = published_figures(spec)
+    return f"{figures.metric}: {figures.source}" if figures is not None else "–"
 
 
 def _on_this_machine(spec) -> str:
@@ -69,51 +73,83 @@ def _measured_latency(device: str) -> dict[str, tuple[str, float]]:
     return measured
 
 
+ZOO_HELP = {
+    "published (%)": "The publisher's figure: COCO val2017 box AP (mAP 50-95) for a "
+    "detector, ImageNet top-1 accuracy for a classifier. n/a: none published.",
+    "latency here (ms)": "Measured on this machine when you ask for it (below): the "
+    "median of 5 runs of the whole predict call. n/a: not timed yet.",
+    "params (M)": "Millions of parameters, as published.",
+    "GFLOPs": "Billions of floating-point operations per image at its input size.",
+    "on this machine": "yes: its weights are here. Otherwise how they would arrive.",
+}
+"""Tooltips of the zoo table's columns."""
+
+
 def zoo_table_section(device: str) -> None:
-    """Every registered model: published figures next to the latency measured here."""
+    """Every registered model: its published figure next to the latency measured here,
+    in a table that fits the page; the rest of each model's card in an expander."""
     latency = _measured_latency(device)
+    specs = list_models()
     rows = [
         {
-            "name": spec.name,
             "model": spec.title,
             "task": spec.task.value,
-            "library": spec.family.value,
-            "NMS": "none (end-to-end)" if spec.nms_free else "",
             **_published(spec),
             "latency here (ms)": latency.get(spec.name, ("", math.nan))[1],
-            "timed on": latency.get(spec.name, ("", math.nan))[0],
-            "input": f"{spec.input_size} px",
-            "classes": spec.categories,
-            "devices": ", ".join(spec.devices) if spec.devices else "any",
+            "timed on": latency.get(spec.name, ("–", math.nan))[0],
             "on this machine": _on_this_machine(spec),
-            "licence": spec.licence,
-            "note": spec.note,
         }
-        for spec in list_models()
+        for spec in specs
     ]
-    number_table(rows, {"published accuracy (%)": "%.1f", "params (M)": "%.1f",
-                        "GFLOPs": "%.1f", "latency here (ms)": "%.1f"})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    # Published accuracy and the latency measured here side by side, at the left.
+    frame = frame[["model", "task", "published (%)", "latency here (ms)", "timed on",
+                   "params (M)", "GFLOPs", "on this machine"]]  # fmt: skip
+    show_table(
+        frame, key="models_zoo", max_rows=12, help=ZOO_HELP,
+        kinds={"published (%)": "percent", "latency here (ms)": "ms"},
+    )  # fmt: skip
     st.caption(
         "Published figures are the publisher's, not measured here: COCO val2017 box AP "
         "(mAP 50-95) for detectors, ImageNet top-1 for classifiers; parameters and "
         "GFLOPs at each model's input size. torchvision's come from the weights' own "
         "metadata, Ultralytics' from its documentation tables. “latency here” is "
-        "measured on this machine when you ask for it, below."
+        "measured on this machine when you ask for it, below; n/a until then."
     )
     if any(r["on this machine"] == Availability.NOT_INSTALLED.value for r in rows):
         st.info(
             "Models marked “not installed” need their weights downloaded, which this "
             "server does not do for visitors: ask its operator to install them."
         )
+    with st.expander("Each model's library, input, classes, devices, licence and notes"):
+        st.table(
+            pd.DataFrame(
+                [
+                    {
+                        "model": spec.title,
+                        "library": spec.family.value
+                        + (" (NMS-free)" if spec.nms_free else ""),
+                        "input (px)": spec.input_size,
+                        "classes": spec.categories,
+                        "devices": ", ".join(spec.devices) if spec.devices else "any",
+                        "licence": spec.licence,
+                        "published figure": _published_source(spec),
+                        "note": spec.note or "–",
+                    }
+                    for spec in specs
+                ]
+            ).set_index("model")
+        )
 
 
 def latency_ui(default: list[str]) -> None:
     """Pick installed models and measure their latency here (the zoo table shows it)."""
-    installed = [s.name for s in list_models() if weights_on_disk(s)]
+    titles = {s.name: s.title for s in list_models() if weights_on_disk(s)}
     picked = st.multiselect(
         "Models to time on this machine (installed ones)",
-        installed,
-        default=[n for n in default if n in installed],
+        list(titles),
+        default=[n for n in default if n in titles],
+        format_func=titles.get,
         key="models_time_pick",
     )
     if st.button("Measure latency here", key="models_time", disabled=not picked):
@@ -129,7 +165,7 @@ def latency_ui(default: list[str]) -> None:
 def _stored_evaluations(device: str) -> list[dict]:
     store = cache.prediction_store(str(runs_dir()))
     rows = []
-    for dataset_name, description in BUNDLED.items():
+    for dataset_name in BUNDLED:
         dataset = cache.load_dataset(dataset_name)
         for spec in list_models(Task.DETECT):
             identity = (
@@ -145,12 +181,12 @@ def _stored_evaluations(device: str) -> list[dict]:
             )
             rows.append(
                 {
-                    "subset": dataset_name,
-                    "model": spec.name,
+                    "subset": BUNDLED_TITLES.get(dataset_name, dataset_name),
+                    "model": spec.title,
                     "images": images,
                     "mAP50-95 here (%)": 100 * ap,
                     "mAP50 here (%)": 100 * ap50,
-                    "subset contents": description,
+                    "published (%)": _published(spec)["published (%)"],
                 }
             )
     return rows
@@ -170,11 +206,14 @@ def evaluated_ap_section(device: str) -> None:
             "and press Evaluate; its AP appears here."
         )
         return
-    number_table(rows, {"mAP50-95 here (%)": "%.1f", "mAP50 here (%)": "%.1f"})
+    show_table(
+        pd.DataFrame(rows), key="models_measured", kinds={"published (%)": "percent"}
+    )
     st.caption(
         "COCO mAP on the subset named, from the predictions the Evaluate page stored "
         "(confidence 0.001, up to 300 boxes per image): a few dozen images, so expect "
-        "it to differ from the published figure on all 5,000 COCO val2017 images."
+        "it to differ from the published figure on all 5,000 COCO val2017 images. "
+        + " ".join(f"{BUNDLED_TITLES.get(n, n)}: {d}." for n, d in BUNDLED.items())
     )
 
 

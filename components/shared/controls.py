@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.shared import cache
 from components.shared.server_folder import server_folder_ui
+from components.shared.titles import BUNDLED_TITLES, model_title
 from components.shared.warmup import DEFAULT_CLASSIFIER, DEFAULT_DETECTOR
 from model_zoo import Task, list_models
 from model_zoo.device import available_devices
@@ -223,10 +224,7 @@ def compare_settings_ui(
     return CompareSettings(conf, iou, topk, tuple(classes) or None)
 
 
-BUNDLED_LABELS = {
-    "coco-val2017-first32": "COCO val2017, first 32 images",
-    "voc2012-sample100": "PASCAL VOC2012, 100 images (held out)",
-}
+BUNDLED_LABELS = BUNDLED_TITLES
 UPLOAD_DATASET = "Upload a dataset…"
 SERVER_FOLDER = "Folder on the server…"
 DATASET_UPLOAD_TYPES = ("zip", "tar", "tgz", "gz", "json")
@@ -392,7 +390,7 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
             list(specs),
             default=[shared.detector],
             select_all=False,  # most have no weights here: "all" would be mostly marks
-            format_func=lambda name: name + _availability(specs[name]),
+            format_func=lambda name: specs[name].title + _availability(specs[name]),
             key=f"{prefix}_detectors",
             help=AVAILABILITY_HELP,
         )
@@ -403,9 +401,10 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
         if predictions and files is None:
             files = _session_files()
         with_classifier = st.toggle(
-            f"Also score the classifier ({shared.classifier}) as an image tagger",
+            "Also score the classifier as an image tagger",
             value=True,
             key=f"{prefix}_with_classifier",
+            help=f"The sidebar's classifier, {model_title(shared.classifier)}.",
         )
     return EvaluateChoice(
         dataset,
@@ -421,7 +420,7 @@ def evaluate_inputs_ui(prefix: str, shared: SharedChoice) -> EvaluateChoice | No
 
 def download_warning(specs: list[ModelSpec]) -> str:
     """One sentence, before the run, for detectors whose weights are not on this machine."""
-    files = ", ".join(f"{s.name} ({s.weights_file})" for s in specs)
+    files = ", ".join(f"{s.title} ({s.weights_file})" for s in specs)
     if not downloads_allowed():
         return (
             f"No weights on this machine for {files}, and this server does not download "

@@ -46,13 +46,13 @@ def corruption_ui(prefix: str) -> Corruption | None:
             key=f"{prefix}_corruption",
             help=CONTROL_HELP,
         )
+    if name == NONE:
+        return None  # no severity slider: a disabled one would be unreadable grey text
     with right:
         severity = st.slider(
-            "Severity", 1, 5, 3, key=f"{prefix}_severity", disabled=name == NONE,
+            "Severity", 1, 5, 3, key=f"{prefix}_severity",
             help="1: mild, 5: strong (the benchmark's five levels).",
         )  # fmt: skip
-    if name == NONE:
-        return None
     if not available():
         st.warning(
             "Corrupting images needs the imagecorruptions package on this server "

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from components.shared.tables import show_table
 from visioncompare.kernel.display import (
     class_counts,
     count_noun,
     detections_frame,
     no_boxes_text,
-    table_height,
     timing_text,
 )
 from visioncompare.kernel.draw import annotate
@@ -57,41 +56,23 @@ def detection_panel(
     title: str,
     note: str | None,
     class_filter: tuple[str, ...] | None = None,
-    key: str | None = None,
-    scale: float = 1.0,
 ) -> None:
-    """The detector's answer: boxes drawn, a table of boxes, counts per class, latency.
+    """The detector's answer: boxes drawn, counts per class, latency (the table of boxes
+    is ``boxes_table``, across the page below both panels).
 
     ``class_filter``: the classes the user chose to show (None: all), named when empty.
-    ``key``: unique on the page (e.g. the image's position), so two identical images
-    each get their own table. ``scale``: the file's pixels per pixel of ``image`` (a
-    downscaled copy); the table gives boxes in the file's pixels.
     """
     st.markdown(f"#### Detection · {title}")
     st.caption("A label and a box for every object found: what is where?")
-    st.image(fit_for_display(annotate(image, shown)), width="stretch")
-    if scale != 1.0:
-        shown = replace(shown, xyxy=shown.xyxy * np.float32(scale))
+    counts = ", ".join(f"{name} × {n}" for name, n in class_counts(shown))
+    st.image(
+        fit_for_display(annotate(image, shown)),
+        width="stretch",
+        alt=f"The image with the boxes {title} found: {counts or 'none'}.",
+    )
     if len(shown):
         counts = ", ".join(f"{name} × {n}" for name, n in class_counts(shown))
         st.markdown(f"**{count_noun(len(shown), 'object')}**: {counts}")
-        small = {"width": "small"}
-        st.dataframe(
-            detections_frame(shown),
-            key=None if key is None else f"{key}-boxes",
-            hide_index=True,
-            width="stretch",
-            # As tall as its rows (no empty padding), scrolling beyond six.
-            height=table_height(len(shown), max_rows=6),
-            column_config={
-                "class": st.column_config.TextColumn(width="small"),
-                "score": st.column_config.NumberColumn(format="%.2f", **small),
-                **{
-                    c: st.column_config.NumberColumn(format="%d", **small)
-                    for c in ("x1", "y1", "x2", "y2", "width", "height", "area")
-                },
-            },
-        )
     else:
         st.info(no_boxes_text(class_filter))
     st.caption(timing_text(prediction.timing, prediction.device))
@@ -99,15 +80,33 @@ def detection_panel(
         st.caption(f"Note: {title} {note}.")
 
 
-def number_table(rows, formats: dict[str, str]) -> None:
-    """A full-width table of ``rows`` (records or a frame), without the index, its
-    numeric columns printed with the ``formats`` given by column (``"%.1f"``)."""
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            name: st.column_config.NumberColumn(format=fmt)
-            for name, fmt in formats.items()
-        },
+def boxes_table(
+    shown: Detections, title: str, key: str | None = None, scale: float = 1.0
+) -> None:
+    """The detector's boxes as a table across the page (every column visible): class,
+    score, corners, size and area, in the file's pixels.
+
+    ``key``: unique on the page. ``scale``: the file's pixels per pixel of the analysed
+    image (a downscaled copy).
+    """
+    if not len(shown):
+        return
+    if scale != 1.0:
+        shown = replace(shown, xyxy=shown.xyxy * np.float32(scale))
+    st.markdown(f"**Boxes found by {title}**")
+    show_table(
+        detections_frame(shown),
+        key=None if key is None else f"{key}-boxes",
+        max_rows=6,
+        help=BOX_HELP,
     )
+
+
+BOX_HELP = {
+    "score": "The detector's confidence, 0 to 1.",
+    "x1": "Left edge, in the file's pixels.",
+    "y1": "Top edge, in the file's pixels.",
+    "x2": "Right edge, in the file's pixels.",
+    "y2": "Bottom edge, in the file's pixels.",
+}
+"""Tooltips of the box tables' columns."""

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from components.shared import cache
-from components.shared.views import CHART
+from components.shared.tables import show_table
+from components.shared.views import BOX_HELP, CHART
 from visioncompare.kernel.display import ms_text
 from visioncompare.plots.video import video_timeline_figure
 from visioncompare.video.analysis import VideoAnalysis
@@ -59,10 +60,9 @@ def video_summary_view(analysis: VideoAnalysis) -> None:
         )
         pairs = distinct_objects(analysis.frames)
         if pairs:
-            st.dataframe(
+            show_table(
                 pd.DataFrame(pairs, columns=["class", "distinct objects"]),
-                hide_index=True,
-                width="stretch",
+                key="video_distinct",
             )
 
 
@@ -89,13 +89,14 @@ def frame_scrubber_view(analysis: VideoAnalysis, key: str) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         image = cache.video_frame(key, index, analysis.video, analysis.info.fps)
+        found = ", ".join(frame.detections.labels) or "no objects"
         st.image(
-            image, caption=f"Frame {index} at {frame.seconds:.2f} s", width="stretch"
+            image,
+            caption=f"Frame {index} at {frame.seconds:.2f} s",
+            width="stretch",
+            alt=f"Frame {index} with its tracked boxes: {found}.",
         )
     with right:
-        st.markdown(f"**Detector:** {len(frame.detections)} tracked boxes")
-        if len(frame.detections):
-            st.dataframe(frame_table(frame), hide_index=True, width="stretch")
         classified = last_topk(frames, index)
         if classified is None:
             st.markdown("**Classifier:** not run on this video.")
@@ -103,13 +104,14 @@ def frame_scrubber_view(analysis: VideoAnalysis, key: str) -> None:
             at, topk = classified
             where = "this frame" if at == index else f"frame {at} (the last it ran on)"
             st.markdown(f"**Classifier**, on {where}:")
-            st.dataframe(
-                pd.DataFrame(
-                    [(n, f"{p:.1%}") for n, p in topk], columns=["class", "probability"]
-                ),
-                hide_index=True,
-                width="stretch",
+            show_table(
+                pd.DataFrame(topk, columns=["class", "probability"]),
+                key="video_topk",
             )
+    # Across the page, so every column of the box table is visible.
+    st.markdown(f"**Detector:** {len(frame.detections)} tracked boxes")
+    if len(frame.detections):
+        show_table(frame_table(frame), key="video_boxes", max_rows=8, help=BOX_HELP)
 
 
 def video_downloads_view(analysis: VideoAnalysis) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from visioncompare.evaluation.metrics.matching import FN, FP, TP
-from visioncompare.kernel.draw import BoxStyle, annotate
+from visioncompare.kernel.draw import BoxStyle, Layer, annotate_layers
 from visioncompare.kernel.types import Detections
 
 STYLES = {
@@ -43,19 +43,17 @@ def per_image_table(records: pd.DataFrame, image_names: dict[int, str]) -> pd.Da
     return frame
 
 
-def draw_errors(
-    image: np.ndarray, records: pd.DataFrame, class_names: tuple[str, ...]
-) -> np.ndarray:
-    """The image with each TP, FP and FN box drawn in its style, labelled with class,
-    score and IoU.
+def error_layers(records: pd.DataFrame, class_names: tuple[str, ...]) -> list[Layer]:
+    """The TP, FP and FN boxes of one image as ``annotate_layers`` takes them: misses,
+    then false positives, then true positives (drawn on top, labelled first), each in its
+    style and labelled with class, score and IoU.
 
     Args:
-        image: (H, W, 3) uint8 RGB.
         records: this image's matching records.
         class_names: the dataset's classes (``records['class']`` holds their names).
     """
-    out = image
-    for kind in (FN, FP, TP):  # true positives on top
+    layers: list[Layer] = []
+    for kind in (FN, FP, TP):
         rows = records[records["kind"] == kind]
         if not len(rows):
             continue
@@ -74,5 +72,19 @@ def draw_errors(
             + (f" IoU {u:.2f}" if u == u and u > 0 else "")
             for c, s, u in zip(rows["class"].astype(str), rows["score"], rows["iou"])
         ]
-        out = annotate(out, det, labels, STYLES[kind])
-    return out
+        layers.append((det, labels, STYLES[kind]))
+    return layers
+
+
+def draw_errors(
+    image: np.ndarray, records: pd.DataFrame, class_names: tuple[str, ...]
+) -> np.ndarray:
+    """The image with each TP, FP and FN box drawn in its style, labelled with class,
+    score and IoU; no label covers another.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        records: this image's matching records.
+        class_names: the dataset's classes (``records['class']`` holds their names).
+    """
+    return annotate_layers(image, error_layers(records, class_names))

@@ -34,23 +34,42 @@ def filter_detections(
     return detections[keep]
 
 
-def detections_frame(detections: Detections) -> pd.DataFrame:
-    """One row per box, best score first: class, score, box corners, size and area (px)."""
-    det = detections.sorted_by_score()
-    xyxy = det.xyxy.astype(np.float64)
-    return pd.DataFrame(
+BOX_COLUMNS = (
+    "class", "score", "x1", "y1", "x2", "y2", "width (px)", "height (px)", "area (px²)"
+)  # fmt: skip
+"""The columns of every table of boxes: corners in pixels (x1, y1 top left, x2, y2
+bottom right), then the box's size and area."""
+
+
+def detections_frame(
+    detections: Detections, track_ids: np.ndarray | None = None
+) -> pd.DataFrame:
+    """One row per box, best score first: class, score, corners, size and area (px).
+
+    Args:
+        detections: the boxes (absolute-pixel xyxy).
+        track_ids: (N,) a tracker's id per box; given, a first "track id" column.
+    """
+    order = np.argsort(-detections.scores, kind="stable")
+    xyxy = detections.xyxy[order].astype(np.float64)
+    labels = detections.labels
+    frame = pd.DataFrame(
         {
-            "class": det.labels,
-            "score": det.scores.astype(np.float64).round(3),
-            "x1": xyxy[:, 0].round(1),
-            "y1": xyxy[:, 1].round(1),
-            "x2": xyxy[:, 2].round(1),
-            "y2": xyxy[:, 3].round(1),
-            "width": (xyxy[:, 2] - xyxy[:, 0]).round(1),
-            "height": (xyxy[:, 3] - xyxy[:, 1]).round(1),
-            "area": det.area.astype(np.float64).round(0),
-        }
+            "class": [labels[i] for i in order],
+            "score": detections.scores[order].astype(np.float64),
+            "x1": xyxy[:, 0],
+            "y1": xyxy[:, 1],
+            "x2": xyxy[:, 2],
+            "y2": xyxy[:, 3],
+            "width (px)": xyxy[:, 2] - xyxy[:, 0],
+            "height (px)": xyxy[:, 3] - xyxy[:, 1],
+            "area (px²)": detections.area[order].astype(np.float64),
+        },
+        columns=list(BOX_COLUMNS),
     )
+    if track_ids is not None:
+        frame.insert(0, "track id", np.asarray(track_ids, np.int64)[order])
+    return frame
 
 
 def class_counts(detections: Detections) -> list[tuple[str, int]]:

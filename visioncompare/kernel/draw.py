@@ -1,8 +1,12 @@
-"""Draw boxes and labels on an RGB image (our own annotator: RGB in, RGB out, no downloads)."""
+"""Draw boxes and labels on an RGB image (our own annotator: RGB in, RGB out, no downloads).
+
+Colours: one per class name, the same on every page (boxes, labels and the charts of
+``visioncompare.plots``), from ``PALETTE``.
+"""
 
 from __future__ import annotations
 
-import colorsys
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,14 +16,64 @@ from PIL import Image, ImageDraw, ImageFont
 
 from visioncompare.kernel.types import Detections
 
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (225, 30, 75), (0, 150, 255), (255, 210, 0), (240, 0, 255), (0, 240, 195),
+    (255, 90, 0), (60, 15, 255), (0, 255, 0), (255, 150, 180), (150, 90, 0),
+    (0, 210, 255), (165, 225, 30), (120, 60, 120), (210, 225, 135), (15, 120, 0),
+    (255, 0, 165), (0, 135, 105), (240, 135, 255), (255, 180, 135), (75, 60, 195),
+    (135, 60, 60), (195, 180, 240), (0, 225, 105), (75, 90, 30),
+)  # fmt: skip
+"""24 class colours, each at least 35 CIELAB units (ΔE76) from every other and from
+white, black and grey: picked greedily (farthest first) from an sRGB grid, lightness 35 to
+88 and chroma above 30, so each stands out on a photograph and from its neighbours. Their
+order gives the classes of one street scene (person, bicycle, car, motorcycle, bus, train,
+truck) hues of their own: red, azure, yellow, magenta, orange, blue, green."""
 
-@lru_cache(maxsize=256)
+COLOR_ORDER: tuple[str, ...] = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat",
+    "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack",
+    "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard",
+    "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl",
+    "banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza",
+    "donut", "cake", "chair", "couch", "potted plant", "bed", "dining table", "toilet",
+    "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven",
+    "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
+    "teddy bear", "hair drier", "toothbrush",
+)  # fmt: skip
+"""The order colours are handed out in: COCO's 80 classes in COCO's own order (used for
+colours only; class names always come from the model or the dataset). Neighbours in it
+(person, bicycle, car, motorcycle, bus...) share scenes, and get different colours."""
+
+
+@lru_cache(maxsize=1024)
 def class_color(class_name: str) -> tuple[int, int, int]:
-    """A stable, well-separated colour per class name (golden-ratio hue walk on a hash)."""
-    digest = sum((i + 1) * ord(c) for i, c in enumerate(class_name))
-    hue = (digest * 0.618033988749895) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
-    return int(r * 255), int(g * 255), int(b * 255)
+    """The colour of a class, the same on every page and in every chart.
+
+    ``person`` has the first colour to itself; the other COCO classes take the others in
+    COCO's order, round and round; any other name (an open-vocabulary prompt, a dataset of
+    its own) a colour chosen by a checksum of the name.
+    """
+    name = class_name.strip().lower()
+    if name == COLOR_ORDER[0]:
+        return PALETTE[0]
+    if name in _ORDER_INDEX:
+        return PALETTE[1 + (_ORDER_INDEX[name] - 1) % (len(PALETTE) - 1)]
+    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+_ORDER_INDEX = {name: i for i, name in enumerate(COLOR_ORDER)}
+
+
+def hex_color(rgb: tuple[int, int, int]) -> str:
+    """``(225, 30, 75)`` -> ``"#e11e4b"`` (for Plotly)."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def class_hex(class_name: str) -> str:
+    """``class_color`` as a ``#rrggbb`` string."""
+    return hex_color(class_color(class_name))
 
 
 @dataclass(frozen=True)
@@ -36,9 +90,17 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
+    c = np.asarray(rgb, np.float64) / 255
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    return float(c @ (0.2126, 0.7152, 0.0722))
+
+
 def _text_color(fill: tuple[int, int, int]) -> tuple[int, int, int]:
-    luminance = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]
-    return (0, 0, 0) if luminance > 150 else (255, 255, 255)
+    """Black or white, whichever contrasts more with ``fill`` (WCAG contrast ratio)."""
+    lum = _luminance(fill)
+    return (0, 0, 0) if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else (255, 255, 255)
 
 
 def _dashed_rectangle(
@@ -69,6 +131,10 @@ def _dashed_rectangle(
             )
 
 
+Layer = tuple[Detections, "Sequence[str] | None", "BoxStyle | None"]
+"""One group of boxes for ``annotate_layers``: detections, their labels, their style."""
+
+
 def annotate(
     image: np.ndarray,
     detections: Detections,
@@ -80,56 +146,107 @@ def annotate(
     Args:
         image: (H, W, 3) uint8 RGB.
         detections: boxes in absolute-pixel xyxy.
-        labels: one text per box; defaults to ``"class score"``.
+        labels: one text per box; defaults to ``"class score"``; an empty text draws
+            no label.
         style: colour (None: one colour per class), line width (None: scaled to the image),
             and whether the outline is dashed.
 
     Returns:
         (H, W, 3) uint8 RGB with the boxes drawn; the input is not modified.
+
+    Raises:
+        ValueError: the image is not (H, W, 3) uint8, or labels and boxes differ in number.
+    """
+    return annotate_layers(image, [(detections, labels, style)])
+
+
+def annotate_layers(image: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
+    """Draw several groups of boxes, each in its own style, with one label placement for
+    all of them: no label covers another, whichever group it belongs to.
+
+    Put the most important layer last: its boxes are drawn over the others, and its
+    labels choose their places first (within a layer, the best scores first).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        layers: (detections, labels, style) per group, as ``annotate`` takes them.
+
+    Returns:
+        (H, W, 3) uint8 RGB; the input is not modified.
+
+    Raises:
+        ValueError: as ``annotate``.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(
             f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}"
         )
-    style = style or BoxStyle()
-    if labels is None:
-        labels = [f"{n} {s:.2f}" for n, s in zip(detections.labels, detections.scores)]
-    if len(labels) != len(detections):
-        raise ValueError(f"labels: expected {len(detections)}, got {len(labels)}")
     height, width = image.shape[:2]
     scale = max(height, width)
-    line = style.width or max(2, round(scale / 320))
     font = _font(max(11, round(scale / 50)))
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
-    # Largest first, so small boxes stay visible on top of large ones.
-    order = np.argsort(-detections.area, kind="stable")
-    colors = [style.color or class_color(name) for name in detections.labels]
-    for i in order:
-        box = detections.xyxy[i].tolist()
-        if style.dashed:
-            _dashed_rectangle(draw, box, colors[i], line, dash=max(4, line * 3))
-        else:
-            draw.rectangle(box, outline=colors[i], width=line)
-    # Labels after every box (no outline crosses a label), placed so they do not overlap;
-    # the best-scoring boxes choose their place first.
+    texts: list[str] = []
+    boxes: list[np.ndarray] = []
+    colors: list[tuple[int, int, int]] = []
+    ranks: list[tuple[int, float]] = []
+    line = max(2, round(scale / 320))
+    for layer, (detections, labels, style) in enumerate(layers):
+        style = style or BoxStyle()
+        if labels is None:
+            labels = [
+                f"{n} {s:.2f}" for n, s in zip(detections.labels, detections.scores)
+            ]
+        if len(labels) != len(detections):
+            raise ValueError(f"labels: expected {len(detections)}, got {len(labels)}")
+        width_px = style.width or line
+        layer_colors = [style.color or class_color(n) for n in detections.labels]
+        # Largest first, so small boxes stay visible on top of large ones.
+        for i in np.argsort(-detections.area, kind="stable"):
+            box = detections.xyxy[i].tolist()
+            if style.dashed:
+                dash = max(4, width_px * 3)
+                _dashed_rectangle(draw, box, layer_colors[i], width_px, dash)
+            else:
+                draw.rectangle(box, outline=layer_colors[i], width=width_px)
+        for i, text in enumerate(labels):
+            if text:
+                texts.append(text)
+                boxes.append(detections.xyxy[i])
+                colors.append(layer_colors[i])
+                ranks.append((-layer, -float(detections.scores[i])))
+    if not texts:
+        return np.asarray(canvas)
+    # Labels after every box (no outline crosses a label), placed so that they do not
+    # overlap; later layers, then the best-scoring boxes, choose their place first.
     pad = max(2, line)
     sizes, offsets = [], []
-    for text in labels:
-        left, top, right, bottom = draw.textbbox((0, 0), text or " ", font=font)
+    for text in texts:
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         sizes.append((right - left + 2 * pad, bottom - top + 2 * pad))
         offsets.append((left, top))
-    wanted = [i for i in np.argsort(-detections.scores, kind="stable") if labels[i]]
+    order = sorted(range(len(texts)), key=lambda i: ranks[i])
     places = place_labels(
-        detections.xyxy[wanted], [sizes[i] for i in wanted], width, height
+        np.array([boxes[i] for i in order], np.float64).reshape(-1, 4),
+        [sizes[i] for i in order],
+        width,
+        height,
     )
-    for i, (x, y) in zip(wanted, places):
+    drawn = [(i, place) for i, place in zip(order, places) if place is not None]
+    # (A label with no free room left is not drawn: the page's table still lists it.)
+    for i, (x, y) in drawn:
+        w, h = sizes[i]
+        x1, y1, x2, y2 = (float(v) for v in boxes[i])
+        if x > x2 or x + w < x1 or y > y2 or y + h < y1:  # moved away: point at its box
+            anchor = (min(max(x + w / 2, x1), x2), min(max(y + h / 2, y1), y2))
+            draw.line([(x + w / 2, y + h / 2), anchor], fill=colors[i], width=pad)
+    for i, (x, y) in drawn:
         w, h = sizes[i]
         left, top = offsets[i]
         draw.rectangle([x, y, x + w, y + h], fill=colors[i])
         draw.text(
             (x + pad - left, y + pad - top),
-            labels[i],
+            texts[i],
             fill=_text_color(colors[i]),
             font=font,
         )
@@ -178,14 +295,16 @@ def place_labels(
     width: int,
     height: int,
     max_shift: int = 8,
-) -> list[tuple[float, float]]:
+) -> list[tuple[float, float] | None]:
     """Top-left corners for box labels that do not overlap one another.
 
     Each label tries, in order: above its box, inside its top edge, below its box, inside
     its bottom edge (each at the box's left, then right-aligned); then the same spots moved
     down or up by one label height at a time, up to ``max_shift`` heights. The first place
-    inside the image that overlaps no label already placed wins; a label with no free place
-    keeps its first spot. Labels are placed in the order given: put the important first.
+    inside the image that overlaps no label already placed wins. A label with none of
+    these free takes the free place nearest its box anywhere in the image (the annotator
+    then draws a line to its box); with no free place at all it gets None (not drawn).
+    Labels are placed in the order given: put the important first.
 
     Args:
         boxes: (N, 4) xyxy, absolute pixels.
@@ -194,28 +313,51 @@ def place_labels(
         max_shift: how many label heights a label may move away from its box.
 
     Returns:
-        N (x, y) top-left corners, each label inside the image when it fits.
+        N (x, y) top-left corners (or None), each label inside the image; no two of the
+        labels placed intersect.
     """
     placed = np.empty((0, 4))
-    corners: list[tuple[float, float]] = []
+    corners: list[tuple[float, float] | None] = []
     shifts = [0] + [sign * k for k in range(1, max_shift + 1) for sign in (1, -1)]
     for (x1, y1, x2, y2), (w, h) in zip(np.asarray(boxes, float).tolist(), sizes):
         base = [(x, y) for y in (y1 - h, y1, y2, y2 - h) for x in (x1, x2 - w)]
         spots = np.array([(x, y + k * h) for k in shifts for x, y in base], float)
         spots[:, 0] = np.clip(spots[:, 0], 0, max(0.0, width - w))
-        inside = (spots[:, 1] >= 0) & (spots[:, 1] + h <= height)
-        rects = np.column_stack([spots, spots[:, 0] + w, spots[:, 1] + h])
-        clash = (
-            (rects[:, None, 0] < placed[None, :, 2])
-            & (placed[None, :, 0] < rects[:, None, 2])
-            & (rects[:, None, 1] < placed[None, :, 3])
-            & (placed[None, :, 1] < rects[:, None, 3])
-        ).any(axis=1)
-        free = np.flatnonzero(inside & ~clash)
-        if len(free):
-            x, y = spots[free[0]]
-        else:
-            x, y = spots[0, 0], min(max(0.0, spots[0, 1]), max(0.0, height - h))
+        free = _free_spots(spots, w, h, width, height, placed)
+        if not len(free):
+            # Anywhere in the image, on a grid of half a label, nearest the box first.
+            xs = np.arange(0.0, max(0.0, width - w) + 1, max(1.0, w / 2))
+            ys = np.arange(0.0, max(0.0, height - h) + 1, max(1.0, h / 2))
+            grid = np.array([(x, y) for y in ys for x in xs], float).reshape(-1, 2)
+            free = _free_spots(grid, w, h, width, height, placed)
+            if len(free):
+                centre = np.array([(x1 + x2 - w) / 2, (y1 + y2 - h) / 2])
+                free = free[np.argsort(np.hypot(*(free - centre).T), kind="stable")]
+        if not len(free):
+            corners.append(None)
+            continue
+        x, y = free[0]
         placed = np.vstack([placed, (x, y, x + w, y + h)])
         corners.append((float(x), float(y)))
     return corners
+
+
+def _free_spots(
+    spots: np.ndarray, w: float, h: float, width: int, height: int, placed: np.ndarray
+) -> np.ndarray:
+    """The (x, y) corners among ``spots`` whose w×h label lies inside the image and
+    overlaps none of the ``placed`` rectangles (K, 4), in the order given."""
+    inside = (
+        (spots[:, 0] >= 0)
+        & (spots[:, 0] + w <= width)
+        & (spots[:, 1] >= 0)
+        & (spots[:, 1] + h <= height)
+    )
+    rects = np.column_stack([spots, spots[:, 0] + w, spots[:, 1] + h])
+    clash = (
+        (rects[:, None, 0] < placed[None, :, 2])
+        & (placed[None, :, 0] < rects[:, None, 2])
+        & (rects[:, None, 1] < placed[None, :, 3])
+        & (placed[None, :, 1] < rects[:, None, 3])
+    ).any(axis=1)
+    return spots[inside & ~clash]

@@ -50,44 +50,43 @@ class Detections:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Each message is made only when its check fails: a report builds thousands.
         xyxy = np.asarray(self.xyxy, dtype=np.float32)
         if xyxy.size == 0:
             xyxy = xyxy.reshape(0, 4)
-        _check(
-            xyxy.ndim == 2 and xyxy.shape[1] == 4,
-            f"xyxy: expected shape (N, 4), got {xyxy.shape}",
-        )
+        if not (xyxy.ndim == 2 and xyxy.shape[1] == 4):
+            raise ValueError(f"xyxy: expected shape (N, 4), got {xyxy.shape}")
         n = len(xyxy)
         scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
         class_ids = np.asarray(self.class_ids).reshape(-1)
-        _check(len(scores) == n, f"scores: expected shape ({n},), got {scores.shape}")
-        _check(
-            len(class_ids) == n,
-            f"class_ids: expected shape ({n},), got {class_ids.shape}",
-        )
-        _check(
-            class_ids.dtype.kind in "iu" or n == 0,
-            f"class_ids: expected an integer dtype, got {class_ids.dtype}",
-        )
+        if len(scores) != n:
+            raise ValueError(f"scores: expected shape ({n},), got {scores.shape}")
+        if len(class_ids) != n:
+            raise ValueError(f"class_ids: expected shape ({n},), got {class_ids.shape}")
+        if not (class_ids.dtype.kind in "iu" or n == 0):
+            raise ValueError(
+                f"class_ids: expected an integer dtype, got {class_ids.dtype}"
+            )
         class_ids = class_ids.astype(np.int64)
-        _check(bool(np.all(np.isfinite(xyxy))), "xyxy: expected finite values")
-        _check(
-            bool(np.all(xyxy[:, 2] >= xyxy[:, 0]) and np.all(xyxy[:, 3] >= xyxy[:, 1])),
-            "xyxy: expected x1 <= x2 and y1 <= y2 for every box",
-        )
+        if not np.isfinite(xyxy).all():
+            raise ValueError("xyxy: expected finite values")
+        if not ((xyxy[:, 2] >= xyxy[:, 0]).all() and (xyxy[:, 3] >= xyxy[:, 1]).all()):
+            raise ValueError("xyxy: expected x1 <= x2 and y1 <= y2 for every box")
         names = tuple(self.class_names)
         if names and n:
-            _check(
-                int(class_ids.min()) >= 0 and int(class_ids.max()) < len(names),
-                f"class_ids: expected values in [0, {len(names)}), got "
-                f"[{class_ids.min()}, {class_ids.max()}]",
-            )
+            low, high = int(class_ids.min()), int(class_ids.max())
+            if not (low >= 0 and high < len(names)):
+                raise ValueError(
+                    f"class_ids: expected values in [0, {len(names)}), got "
+                    f"[{class_ids.min()}, {class_ids.max()}]"
+                )
         extra = {}
         for key, values in dict(self.extra).items():
             values = np.asarray(values).reshape(-1)
-            _check(
-                len(values) == n, f"extra[{key!r}]: expected ({n},), got {values.shape}"
-            )
+            if len(values) != n:
+                raise ValueError(
+                    f"extra[{key!r}]: expected ({n},), got {values.shape}"
+                )
             extra[key] = values
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "scores", scores)

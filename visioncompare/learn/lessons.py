@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from visioncompare.evaluation.metrics.ap import (
     APMethod,
@@ -150,6 +151,29 @@ def crop_boxes(
     return out
 
 
+def thumbnail(
+    crop: np.ndarray, side: int = 160, fill: tuple[int, int, int] = (240, 240, 240)
+) -> np.ndarray:
+    """A crop fitted inside a ``side``×``side`` square (aspect kept, centred, the rest
+    ``fill``), so a row of crops of any shape shares one height on the page.
+
+    Args:
+        crop: (h, w, 3) uint8 RGB.
+
+    Returns:
+        (side, side, 3) uint8 RGB.
+    """
+    h, w = crop.shape[:2]
+    scale = side / max(h, w, 1)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
+    out = np.empty((side, side, 3), np.uint8)
+    out[:] = fill
+    top, left = (side - size[1]) // 2, (side - size[0]) // 2
+    out[top : top + size[1], left : left + size[0]] = small
+    return out
+
+
 def heatmap_overlay(
     image: np.ndarray, heat: np.ndarray, alpha: float = 0.5
 ) -> np.ndarray:
@@ -205,7 +229,8 @@ def latency_note(a: ModelCost, b: ModelCost, tolerance: float = 3.0) -> str | No
     )
 
 
-NOT_IN_IMAGENET = "n/a: ImageNet has no such class"
+NOT_IN_IMAGENET = "n/a"
+"""A crop whose detector class ImageNet has no class of (the page explains "n/a")."""
 
 
 def crop_agreement(

@@ -269,9 +269,8 @@ def openimages_csv(sample: Sample, class_name: str, box, crowd: int) -> StoredLa
         f"{sample.path.stem},xclick,{mid},1,{x1 / w:.6f},{x2 / w:.6f},{y1 / h:.6f},"
         f"{y2 / h:.6f},0,0,{crowd},0,0"
     )
-    text = (
-        f"{OPENIMAGES_HEADER}\n{row}\n# class-descriptions-boxable.csv: {mid},{display}"
-    )
+    described = f"{mid},{display}" if display else "(no Open Images class of this kind)"
+    text = f"{OPENIMAGES_HEADER}\n{row}\n# class-descriptions-boxable.csv: {described}"
     note = (
         "One CSV row per box for the whole split: the class as a MID (a Knowledge Graph "
         "id named in class-descriptions-boxable.csv), the box as fractions XMin XMax "

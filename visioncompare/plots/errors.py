@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from visioncompare.kernel.draw import BoxStyle
+from visioncompare.evaluation.error_browser import error_layers
+from visioncompare.kernel.draw import BoxStyle, annotate_layers
+from visioncompare.kernel.types import Detections
 
 HIGHLIGHT = BoxStyle(color=(200, 0, 200), width=5)
 """The boxes of the chosen error type, drawn over the error browser's picture."""
@@ -88,29 +90,33 @@ def pr_by_size_figure(
 
 
 def highlight_errors(
-    image: np.ndarray, boxes: pd.DataFrame, class_names: tuple[str, ...]
+    image: np.ndarray,
+    boxes: pd.DataFrame,
+    class_names: tuple[str, ...],
+    under: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Draw error boxes (``ErrorAnalysis.boxes``: type, class, score, xyxy) thick and
     magenta over an image, labelled with type, class and score.
 
     Args:
-        image: (H, W, 3) uint8 RGB (usually the error browser's drawing).
+        image: (H, W, 3) uint8 RGB: the picture itself when ``under`` is given, else a
+            drawing to mark on (its labels are pixels then, and may be covered).
         boxes: the rows to highlight.
         class_names: the dataset's classes.
+        under: the image's matching records, drawn underneath as the error browser
+            draws them, in the same pass: no label covers another.
     """
-    from visioncompare.kernel.draw import annotate
-    from visioncompare.kernel.types import Detections
-
-    if not len(boxes):
-        return image
-    det = Detections(
-        boxes[["x1", "y1", "x2", "y2"]].to_numpy(np.float32),
-        boxes["score"].fillna(1.0).to_numpy(np.float32),
-        np.array([class_names.index(c) for c in boxes["class"]], np.int64),
-        class_names,
-    )
-    labels = [
-        f"{t}: {c}" + (f" {s:.2f}" if s == s else "")
-        for t, c, s in zip(boxes["type"], boxes["class"], boxes["score"])
-    ]
-    return annotate(image, det, labels, HIGHLIGHT)
+    layers = [] if under is None else error_layers(under, class_names)
+    if len(boxes):
+        det = Detections(
+            boxes[["x1", "y1", "x2", "y2"]].to_numpy(np.float32),
+            boxes["score"].fillna(1.0).to_numpy(np.float32),
+            np.array([class_names.index(c) for c in boxes["class"]], np.int64),
+            class_names,
+        )
+        labels = [
+            f"{t}: {c}" + (f" {s:.2f}" if s == s else "")
+            for t, c, s in zip(boxes["type"], boxes["class"], boxes["score"])
+        ]
+        layers.append((det, labels, HIGHLIGHT))
+    return annotate_layers(image, layers) if layers else image

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from visioncompare.evaluation.metrics.matching import ConfusionResult
+from visioncompare.kernel.draw import class_hex
 from visioncompare.kernel.types import Classification
 
 
@@ -26,13 +27,21 @@ def topk_bar_figure(classification: Classification, k: int = 5) -> go.Figure:
             y=names,
             orientation="h",
             text=[f"{p:.1%}" for p in probs],
+            # Inside a bar when it fits, else just after it: never turned on its side.
             textposition="auto",
+            textangle=0,
+            cliponaxis=False,
             marker_color=["#4C78A8"] * (len(names) - 1) + ["#F58518"] if names else [],
             hovertemplate="%{y}: %{x:.2%}<extra></extra>",
         )
     )
     fig.update_layout(
-        xaxis={"title": "probability", "range": [0, 1], "tickformat": ".0%"},
+        xaxis={
+            "title": "probability",
+            "range": [0, 1],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        },
         yaxis={"automargin": True},
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         height=max(220, 45 * len(names) + 80),
@@ -55,15 +64,15 @@ PR_LAYOUT = {
 
 
 def per_class_ap_figure(per_class: pd.DataFrame, column: str = "AP50-95") -> go.Figure:
-    """Horizontal bars of one AP column per class, best on top (classes without ground
-    truth, AP -1 or NaN, are left out)."""
+    """Horizontal bars of one AP column per class, best on top, each in its class's
+    colour (classes without ground truth, AP -1 or NaN, are left out)."""
     rows = per_class[per_class[column] >= 0].sort_values(column)
     fig = go.Figure(
         go.Bar(
             x=rows[column],
             y=rows["class"],
             orientation="h",
-            marker_color="#4C78A8",
+            marker_color=[class_hex(c) for c in rows["class"].astype(str)],
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )

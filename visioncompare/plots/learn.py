@@ -202,6 +202,8 @@ def complexity_figure(
             y=list(values),
             text=[f"{v:,.1f}" for v in values],
             textposition="auto",
+            textangle=0,  # level, inside or above a bar: never turned on its side
+            cliponaxis=False,
             marker_color=["#F58518", "#4C78A8"],
         )
     )

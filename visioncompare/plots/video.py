@@ -7,11 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from visioncompare.kernel.draw import class_color
-
-
-def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
+from visioncompare.kernel.draw import class_hex
 
 
 def video_timeline_figure(
@@ -45,7 +41,7 @@ def video_timeline_figure(
                 x=rows["seconds"],
                 y=rows["objects"],
                 mode="lines",
-                line={"shape": "hv", "color": _hex(class_color(str(name)))},
+                line={"shape": "hv", "color": class_hex(str(name)), "width": 2.5},
                 name=str(name),
                 legendgroup="detector",
                 legendgrouptitle_text="detector",

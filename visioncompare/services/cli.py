@@ -378,6 +378,7 @@ def _main(argv: list[str] | None) -> int:
                         cpus_per_actor=args.cpus_per_actor,
                         gpus_per_actor=args.gpus_per_actor,
                     ), corruption=corruption,
+                    warm=False,  # one operating point is read: no lookups made ahead
                 )  # fmt: skip
             except WeightsNotFoundError:
                 if len(sources) == 1:

@@ -108,6 +108,7 @@ def run_evaluation(
     engine: str | Engine = "local",
     ray_options: RayOptions | None = None,
     corruption: Corruption | None = None,
+    warm: bool = True,
 ) -> EvaluationReport:
     """Evaluate a detector (or a predictions file) and optionally a classifier.
 
@@ -129,6 +130,8 @@ def run_evaluation(
         ray_options: the Ray cluster address and pool shape (``engine="ray"``).
         corruption: the models see each image corrupted
             (``visioncompare.robustness``; stored under its own key); None: clean.
+        warm: compute the explorer's threshold lookups with the report (the page), or
+            on first use (False: the command line, which reads one threshold).
 
     Raises:
         KeyError (unknown model), WeightsNotFoundError, ValueError (bad predictions file
@@ -164,6 +167,7 @@ def run_evaluation(
         dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
         skipped=skipped, extras={"corruption": corruption} if corruption else {},
+        warm=warm,
     )  # fmt: skip
 
 

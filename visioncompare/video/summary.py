@@ -8,6 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from visioncompare.kernel.display import detections_frame
 from visioncompare.video.analysis import FrameResult
 
 _IRREGULAR = {
@@ -151,23 +152,10 @@ def latency_summary(frames: list[FrameResult]) -> dict[str, float | None]:
 
 
 def frame_table(frame: FrameResult) -> pd.DataFrame:
-    """The boxes of one frame, best score first: track id, class, score, corners."""
+    """The boxes of one frame, best score first: track id, then the columns of every box
+    table (``visioncompare.kernel.display.detections_frame``)."""
     det = frame.detections
-    order = np.argsort(-det.scores, kind="stable")
-    track_ids = det.extra.get("track_id", np.full(len(det), -1))
-    xyxy = det.xyxy.astype(np.float64)
-    labels = det.labels
-    return pd.DataFrame(
-        {
-            "track id": [int(track_ids[i]) for i in order],
-            "class": [labels[i] for i in order],
-            "score": [round(float(det.scores[i]), 3) for i in order],
-            "x1": [round(xyxy[i, 0], 1) for i in order],
-            "y1": [round(xyxy[i, 1], 1) for i in order],
-            "x2": [round(xyxy[i, 2], 1) for i in order],
-            "y2": [round(xyxy[i, 3], 1) for i in order],
-        }
-    )
+    return detections_frame(det, det.extra.get("track_id", np.full(len(det), -1)))
 
 
 def last_topk(

@@ -92,7 +92,7 @@ def flatten(
         return np.zeros((0, width) if width else 0, dtype)
 
     g_xyxy = [gt.xyxy[k] for _, gt, k in g_parts]
-    g_xywh = [_file_xywh(gt[k]) for _, gt, k in g_parts]
+    g_xywh = [_file_xywh(gt)[k] for _, gt, k in g_parts]
     d_xyxy = [det.xyxy for _, det in d_parts]
     d_xywh = [_file_xywh(det) for _, det in d_parts]
     return Flat(

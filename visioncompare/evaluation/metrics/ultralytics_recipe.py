@@ -166,11 +166,11 @@ def ultralytics_inputs(
         det = aligned.get(sample.image_id)
         if det is None or not len(det):
             continue
-        det = det[np.argsort(-det.scores, kind="stable")[:max_det]]
-        d_img.append(np.full(len(det), n))
-        d_cls.append(det.class_ids)
-        d_box.append(det.xyxy)
-        d_conf.append(det.scores)
+        best = np.argsort(-det.scores, kind="stable")[:max_det]
+        d_img.append(np.full(len(best), n))
+        d_cls.append(det.class_ids[best])
+        d_box.append(det.xyxy[best])
+        d_conf.append(det.scores[best])
 
     def cat(parts, dtype, width=None):
         if parts:
