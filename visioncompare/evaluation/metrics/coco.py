@@ -93,11 +93,12 @@ def coco_results_json(predictions: Mapping[int, Detections], dataset: Dataset) -
     by orjson where that gives the same text: its separators are spaced as ``json``'s
     (the text holds no string but the four keys), and its floats are written as
     ``repr`` writes them between 1e-4 and 1e16 (outside, ``json.dumps`` writes it)."""
-    ids, categories, xywh, scores = _result_columns(predictions, dataset)
-    results = _as_dicts(ids, categories, xywh, scores)
+    columns = _result_columns(predictions, dataset)
+    _, _, xywh, scores = columns
     if orjson is None or not (_repr_range(xywh) and _repr_range(scores)):
-        return json.dumps(results).encode()
-    return orjson.dumps(results).replace(b",", b", ").replace(b":", b": ")
+        return json.dumps(_as_dicts(*columns)).encode()
+    compact = orjson.dumps(_as_dicts(*columns))  # the dicts are freed here
+    return compact.replace(b",", b", ").replace(b":", b": ")
 
 
 def _as_dicts(
