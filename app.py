@@ -10,7 +10,7 @@ import logging
 
 import streamlit as st
 
-from components.shared import cache
+from components.shared import cache, sessions
 from components.shared.controls import shared_sidebar_ui
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -18,6 +18,8 @@ logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(messag
 st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
 # Upload folders that servers before this one left behind go on its first run.
 cache.remove_upload_leftovers()
+# When this session ends, what it held goes (its uploads, media files, freed memory).
+sessions.session_end()
 
 navigation = st.navigation(
     [

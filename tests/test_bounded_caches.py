@@ -208,3 +208,26 @@ def test_a_byte_bounded_dict_lets_the_oldest_go_and_keeps_the_newest():
     kept.put("b", np.zeros(10))
     assert list(kept) == ["b"]
 
+
+def test_report_views_stay_in_their_budget_and_go_with_their_session():
+    """Issue #24: views of reports (per-image tables, downloads, ...) are kept within a
+    byte budget for the whole server, under keys starting with their session's id, so
+    a session's can be removed at once when it ends."""
+    from components.shared.cache import byte_cached
+
+    views = ByteBoundedCache(200_000)
+
+    @byte_cached(views, first="report_id")
+    def table(report_id: str, conf: float, _report) -> np.ndarray:
+        return np.full(5000, conf)  # 40 KB
+
+    for session in ("s1", "s2"):
+        for step in range(20):
+            table(f"{session}/r", step / 20, object())
+            assert views.nbytes <= 200_000
+    assert len(views) == 4  # the most recent, within the budget
+    kept = table("s2/r", 0.95, None)
+    assert table("s2/r", 0.95, None) is kept  # a hit, the underscore argument aside
+    table("s1/r", 0.5, None)
+    views.clear("s1/")  # what the end of session s1 does
+    assert len(views) == 3 and all(key.startswith("s2/r|") for key in views._items)

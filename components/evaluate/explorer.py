@@ -37,7 +37,7 @@ from components.evaluate.summary_views import (
     pr_section,
     size_section,
 )
-from components.shared import cache
+from components.shared import cache, sessions
 from components.shared.controls import thresholds_ui
 from components.shared.store_status import show_unreachable
 from visioncompare.evaluation.store import StoreUnavailable
@@ -165,6 +165,17 @@ def _classifier_probabilities(report, choice):
         then = "The images where the tagger and detector disagree show once it is back."
         show_unreachable(exc, then, warning=True)
         return None
+
+
+@st.fragment
+def explorer_fragment(state_key: tuple, report_id: str, choice) -> None:
+    """The explorer as a fragment: a slider reruns only this. It finds the run's reports
+    in the session (``sessions.session_reports``) by ``state_key``, so the fragment Streamlit
+    keeps for the session holds no report once the session's reports are released."""
+    results = sessions.session_reports().get(state_key)
+    if results is None:  # released (a reconnect): the whole page says what to do
+        st.rerun()
+    explorer_section(results[0], results, results[0].dataset, report_id, choice)
 
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:

@@ -1,4 +1,5 @@
-"""Every Streamlit cache decorator of the app lives here.
+"""Every Streamlit cache decorator of the app lives here (those of what a browser session
+holds until it ends: ``components.shared.sessions``).
 
 Decoded images, model outputs and other per-image results live in server-wide caches
 bounded by bytes, not entries (``ByteBoundedCache``): a few huge uploads cannot hold the
@@ -10,6 +11,11 @@ server's memory. Budgets, in megabytes, from the environment:
 - ``VISIONCOMPARE_RESULT_CACHE_MB`` (default 64): predictions, saliency maps, detector
   heads, the classifier on detected boxes.
 - ``VISIONCOMPARE_VIDEO_CACHE_MB`` (default 256): finished video analyses.
+- ``VISIONCOMPARE_REPORT_CACHE_MB`` (default 128): views of evaluation reports (per-image
+  tables, best thresholds, downloads), keyed by their session and removed when it ends.
+
+What a session holds beyond that (its reports, and releasing it all when it ends) is in
+``components.shared.sessions``.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import streamlit as st
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
 from visioncompare.evaluation.metrics.coco import coco_results
-from visioncompare.kernel.bounded_cache import ByteBoundedCache
+from visioncompare.kernel.bounded_cache import (
+    ByteBoundedCache,
+)
 from visioncompare.kernel.images import (
     LoadedImage,
     analysis_side_setting,
@@ -70,14 +78,18 @@ IMAGES = ByteBoundedCache(budget_bytes("VISIONCOMPARE_IMAGE_CACHE_MB", 160))
 """Decoded images for the whole server (uploads, dataset images, video frames)."""
 RESULTS = ByteBoundedCache(budget_bytes("VISIONCOMPARE_RESULT_CACHE_MB", 64))
 """Model outputs for the whole server (predictions, saliency maps, ...)."""
+REPORT_VIEWS = ByteBoundedCache(budget_bytes("VISIONCOMPARE_REPORT_CACHE_MB", 128))
+"""Views of evaluation reports for the whole server, keyed by report id (which starts
+with its session's id: ``sessions.session_report_id``); a session's go when it ends."""
 
 
-def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
+def byte_cached(cache: ByteBoundedCache, first: str | None = None) -> Callable[[F], F]:
     """Memoise a function in a server-wide byte-bounded cache, keyed (like
     ``st.cache_data``) by its name and every argument whose name does not start with an
     underscore. Values are shared, not copied: they must never be mutated. Callers asking
     for the same key at once compute it once; ``fn.clear()`` forgets this function's
-    values."""
+    values. With ``first`` (an argument's name), keys start with that argument's value
+    instead, so ``cache.clear(value)`` forgets what every such function kept for it."""
 
     def wrap(fn: F) -> F:
         signature = inspect.signature(fn)
@@ -89,12 +101,15 @@ def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
             shown = tuple(
                 (name, value)
                 for name, value in bound.arguments.items()
-                if not name.startswith("_")
+                if not name.startswith("_") and name != first
             )
             key = f"{fn.__qualname__}:{shown!r}"
+            if first is not None:
+                key = f"{bound.arguments[first]}|{key}"
             return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
 
-        cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
+        if first is None:
+            cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return wrap
@@ -173,26 +188,19 @@ def load_uploaded_dataset(path: str, within: str | None = None):
     return open_dataset(path, within)
 
 
-@st.cache_resource(
-    show_spinner="Scoring the same predictions the ways other tools do…", max_entries=8
-)
 def disagreement(report_id: str, _report):
-    """The "why mAP differs" rows (read from the report's one evaluation)."""
-    return _report.disagreement
+    """The "why mAP differs" rows (read from the report's one evaluation, computed once
+    and kept with the report)."""
+    with st.spinner("Scoring the same predictions the ways other tools do…"):
+        return _report.disagreement
 
 
-@st.cache_resource(show_spinner="Typing the errors…", max_entries=8)
 def error_analysis(report_id: str, rules: str, _report):
     """TIDE error types under COCO's or tidecv's rules
-    (``visioncompare.evaluation.metrics.error_types``; COCO's is the report's own)."""
-    from visioncompare.evaluation.metrics.error_types import analyse_errors
-
-    if rules == "coco":
-        return _report.errors
-    order = [s.image_id for s in _report.dataset.samples]
-    return analyse_errors(
-        _report.evaluation, _report.dataset.class_names, rules=rules, image_order=order
-    )
+    (``visioncompare.evaluation.metrics.error_types``), computed once and kept with the
+    report: they read its evaluation, so they go with it."""
+    with st.spinner("Typing the errors…"):
+        return _report.errors_under(rules)
 
 
 @byte_cached(IMAGES)
@@ -306,10 +314,6 @@ def vocabulary_model(det: LoadedModel, vocabulary: tuple[str, ...]):
 def video_results():
     """Finished video analyses for the whole server, keyed by content, models and
     settings, within a byte budget (``VISIONCOMPARE_VIDEO_CACHE_MB``, default 256)."""
-    import os
-
-    from visioncompare.kernel.bounded_cache import ByteBoundedCache
-
     budget = float(os.environ.get("VISIONCOMPARE_VIDEO_CACHE_MB", "256") or 256)
     return ByteBoundedCache(int(budget * 2**20), lambda result: result.nbytes)
 
@@ -322,7 +326,7 @@ def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
     return read_frame(_video, index, fps)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def report_files(report_id: str, _report) -> tuple[str, str]:
     """The report's downloads that no threshold changes: per-class CSV, COCO results JSON."""
     return _report.per_class_frame().to_csv(index=False), json.dumps(
@@ -330,7 +334,7 @@ def report_files(report_id: str, _report) -> tuple[str, str]:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def best_operating_points(report_id: str, iou: float, _report):
     """The F1-max confidence overall and per class at one IoU, within the slider's range."""
     from visioncompare.evaluation.metrics.breakdown import best_operating_points as best
@@ -340,7 +344,7 @@ def best_operating_points(report_id: str, iou: float, _report):
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _report):
     """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
     return _report.per_image(conf, iou, class_name, area)
@@ -356,7 +360,7 @@ def classifier_probabilities(key: str, folder: str):
     return None if hit is None else hit[0]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
     """Classifier vs detector disagreements per image
     (``visioncompare.evaluation.metrics.tagging_images``)."""
