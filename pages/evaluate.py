@@ -18,9 +18,8 @@ from model_zoo import get_spec
 from model_zoo.registry import weights_on_disk
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.kitti import at_difficulty
-from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
-from visioncompare.evaluation.session_files import images_present, report_key
+from visioncompare.evaluation.session_files import report_key
 
 require_router()
 
@@ -37,9 +36,8 @@ if choice is None:
     st.stop()
 try:
     load = cache.load_uploaded_dataset if choice.uploaded else cache.load_dataset
+    # An upload or a server folder: its images are checked to lie inside it, once.
     dataset = load(choice.dataset, None if choice.folder is None else str(choice.folder))
-    if choice.folder is not None:  # an upload or a server folder: no file outside it
-        require_inside(dataset, choice.folder)
 except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
     # A dataset file's own mistakes are DatasetErrors naming the file and field; the
     # others still get a message (no traceback) without a server path.
@@ -48,11 +46,11 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
 if not len(dataset):
     st.error(f"{dataset.name} holds no images.")
     st.stop()
+pictures = cache.images_on_disk(dataset)
 level = header.kitti_difficulty_choice(dataset, "evaluate")
 if level is not None:  # the same images and boxes: stored predictions are reused
     dataset = at_difficulty(dataset, level)
 detectors, classifier = choice.detectors, choice.classifier
-pictures = images_present(dataset)
 if pictures < len(dataset):
     header.missing_images_note(dataset, pictures, detectors, classifier)
     if not pictures:  # metrics need no pixels, models do

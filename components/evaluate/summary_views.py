@@ -15,9 +15,7 @@ from visioncompare.evaluation.metrics.matching import (
     TP,
     ConfusionResult,
     MatchResult,
-    f1_curve,
     operating_point,
-    pr_curve,
 )
 from visioncompare.kernel.display import table_height
 from visioncompare.kernel.tables import per_class_table, with_missing_as_na
@@ -58,7 +56,9 @@ def coco_table(report) -> None:
     )
 
 
-def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
+def pr_section(
+    report, match: MatchResult, conf: float, key: str, report_id: str
+) -> None:
     classes = [
         c
         for c, n in zip(report.coco.per_class["class"], report.coco.per_class["gt"])
@@ -66,7 +66,9 @@ def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
     ]
     picked = st.selectbox("Class", [ALL, *classes], key=f"{key}_pr_class")
     name = None if picked == ALL else picked
-    recall, precision, scores = pr_curve(match, name)
+    # one curve per IoU and class, kept: a confidence change moves only the point
+    iou = match.iou_threshold
+    recall, precision, scores = cache.pr_curve(report_id, iou, name, match)
     point = operating_point(recall, precision, scores, conf)
     coco_r, coco_p = report.coco.pr_curve(name, iou=0.5)
     curves = [
@@ -81,7 +83,9 @@ def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
         )
     with right:
         st.plotly_chart(
-            f1_confidence_figure(f1_curve(match), conf), config=CHART, key=f"{key}_f1"
+            f1_confidence_figure(cache.f1_curve(report_id, iou, match), conf),
+            config=CHART,
+            key=f"{key}_f1",
         )
 
 

@@ -25,6 +25,8 @@ import hashlib
 import inspect
 import json
 import os
+import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ import streamlit as st
 from model_zoo import Task, WeightsNotFoundError, get_spec, load_model
 from model_zoo.device import DeviceError, device_for
 from visioncompare.evaluation.metrics.coco import coco_results
+from visioncompare.evaluation.session_files import images_present
 from visioncompare.kernel.bounded_cache import (
     ByteBoundedCache,
 )
@@ -178,6 +181,19 @@ def load_dataset(name_or_path: str, within: str | None = None):
     """A dataset, read once per server (immutable; a DatasetError is not cached); a
     folder under a data root (``within``) looks for its images in that root only."""
     return open_dataset(name_or_path, within)
+
+
+_ON_DISK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ON_DISK_LOCK = threading.Lock()
+
+
+def images_on_disk(dataset) -> int:
+    """How many of a dataset's images are on disk (an upload may hold annotations only),
+    counted once per dataset object: the loaders' datasets are cached and never change."""
+    with _ON_DISK_LOCK:
+        if dataset not in _ON_DISK:
+            _ON_DISK[dataset] = images_present(dataset)
+        return _ON_DISK[dataset]
 
 
 @st.cache_resource(scope="session", show_spinner="Reading the dataset…", max_entries=2)
@@ -342,6 +358,24 @@ def best_operating_points(report_id: str, iou: float, _report):
     return best(
         _report.evaluation, _report.dataset.class_names, iou, low=0.05, high=0.95
     )
+
+
+@byte_cached(REPORT_VIEWS, first="report_id")
+def pr_curve(report_id: str, iou: float, class_name: str | None, _match):
+    """The ranked detections' precision-recall curve at one IoU (the matching's),
+    pooled or of one class (``matching.pr_curve``): a confidence change only moves the
+    operating point on it."""
+    from visioncompare.evaluation.metrics.matching import pr_curve as curve
+
+    return curve(_match, class_name)
+
+
+@byte_cached(REPORT_VIEWS, first="report_id")
+def f1_curve(report_id: str, iou: float, _match):
+    """Precision, recall and F1 against the confidence at one IoU (``matching.f1_curve``)."""
+    from visioncompare.evaluation.metrics.matching import f1_curve as curve
+
+    return curve(_match)
 
 
 @byte_cached(REPORT_VIEWS, first="report_id")
