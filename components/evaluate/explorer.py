@@ -125,7 +125,7 @@ def _why(e: Explored) -> None:
 
 VIEWS: tuple[View, ...] = (
     View("Summary", "Precision-recall",
-         lambda e: pr_section(e.report, e.match, e.conf, KEY, e.report_id)),
+         lambda e: pr_section(e.report, e.conf, e.iou, KEY, e.report_id)),
     View("Summary", "Per class", lambda e: per_class_section(e.report, KEY)),
     View("Summary", "By size", lambda e: size_section(e.report, e.iou, KEY)),
     View("Summary", "IoU", lambda e: iou_section(e.records, e.iou, KEY)),

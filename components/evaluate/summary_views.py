@@ -14,7 +14,6 @@ from visioncompare.evaluation.metrics.breakdown import pr_by_size
 from visioncompare.evaluation.metrics.matching import (
     TP,
     ConfusionResult,
-    MatchResult,
     operating_point,
 )
 from visioncompare.kernel.display import table_height
@@ -56,9 +55,7 @@ def coco_table(report) -> None:
     )
 
 
-def pr_section(
-    report, match: MatchResult, conf: float, key: str, report_id: str
-) -> None:
+def pr_section(report, conf: float, iou: float, key: str, report_id: str) -> None:
     classes = [
         c
         for c, n in zip(report.coco.per_class["class"], report.coco.per_class["gt"])
@@ -67,12 +64,12 @@ def pr_section(
     picked = st.selectbox("Class", [ALL, *classes], key=f"{key}_pr_class")
     name = None if picked == ALL else picked
     # one curve per IoU and class, kept: a confidence change moves only the point
-    iou = match.iou_threshold
-    recall, precision, scores = cache.pr_curve(report_id, iou, name, match)
+    iou = report.params.iou_thresholds[report.params.snap_iou(iou)]
+    recall, precision, scores = cache.pr_curve(report_id, iou, name, report)
     point = operating_point(recall, precision, scores, conf)
     coco_r, coco_p = report.coco.pr_curve(name, iou=0.5)
     curves = [
-        (f"{picked}, IoU {match.iou_threshold:.2f} (ranked detections)", recall, precision),
+        (f"{picked}, IoU {iou:.2f} (ranked detections)", recall, precision),
         ("COCO interpolated, IoU 0.50" + (" (mean of classes)" if name is None else ""),
          coco_r, coco_p),
     ]  # fmt: skip
@@ -83,7 +80,7 @@ def pr_section(
         )
     with right:
         st.plotly_chart(
-            f1_confidence_figure(cache.f1_curve(report_id, iou, match), conf),
+            f1_confidence_figure(cache.f1_curve(report_id, iou, report), conf),
             config=CHART,
             key=f"{key}_f1",
         )

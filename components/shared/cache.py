@@ -361,21 +361,16 @@ def best_operating_points(report_id: str, iou: float, _report):
 
 
 @byte_cached(REPORT_VIEWS, first="report_id")
-def pr_curve(report_id: str, iou: float, class_name: str | None, _match):
-    """The ranked detections' precision-recall curve at one IoU (the matching's),
-    pooled or of one class (``matching.pr_curve``): a confidence change only moves the
-    operating point on it."""
-    from visioncompare.evaluation.metrics.matching import pr_curve as curve
-
-    return curve(_match, class_name)
+def pr_curve(report_id: str, iou: float, class_name: str | None, _report):
+    """The ranked detections' precision-recall curve at one IoU, pooled or of one class
+    (``Explorer.pr_curve``): a confidence change only moves the operating point."""
+    return _report.explorer.pr_curve(iou, class_name)
 
 
 @byte_cached(REPORT_VIEWS, first="report_id")
-def f1_curve(report_id: str, iou: float, _match):
-    """Precision, recall and F1 against the confidence at one IoU (``matching.f1_curve``)."""
-    from visioncompare.evaluation.metrics.matching import f1_curve as curve
-
-    return curve(_match)
+def f1_curve(report_id: str, iou: float, _report):
+    """Precision, recall and F1 against the confidence at one IoU (``Explorer.f1_curve``)."""
+    return _report.explorer.f1_curve(iou)
 
 
 @byte_cached(REPORT_VIEWS, first="report_id")
