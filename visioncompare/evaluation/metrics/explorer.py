@@ -146,22 +146,30 @@ class Explorer:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``matching.pr_curve`` of ``match(iou)``, read from the evaluation's arrays
         without building the matching's records."""
-        t, flat = self.snap(iou), self.evaluation.flat
-        kinds = self._kinds[:, t]
+        t, flat, order = self.snap(iou), self.evaluation.flat, self._by_score
+        kinds = self._kinds[order, t]
         counted = kinds != 2
         if class_name is None:
             num_gt = self._num_gt
         else:
             c = self.class_names.index(class_name)
-            counted &= flat.dt_class == c
+            counted &= flat.dt_class[order] == c
             num_gt = int(((flat.gt_class == c) & ~self.evaluation.gt_ignore[:, 0]).sum())
-        return pr_of(self._scores32[counted], kinds[counted] == 0, num_gt)
+        scores = self._scores32[order]
+        return pr_of(scores[counted], kinds[counted] == 0, num_gt)
 
     def f1_curve(self, iou: float) -> pd.DataFrame:
         """``matching.f1_curve`` of ``match(iou)``, read from the evaluation's arrays."""
-        kinds = self._kinds[:, self.snap(iou)]
+        kinds = self._kinds[self._by_score, self.snap(iou)]
         counted = kinds != 2
-        return f1_of(self._scores32[counted], kinds[counted] == 0, self._num_gt)
+        scores = self._scores32[self._by_score]
+        return f1_of(scores[counted], kinds[counted] == 0, self._num_gt)
+
+    @cached_property
+    def _by_score(self) -> np.ndarray:
+        """Every detection, best score first, ties in the records' order (a stable sort):
+        the curves' own stable sort then finds them in order, at every IoU."""
+        return np.argsort(-self._scores32, kind="stable")
 
     def match(self, iou: float) -> MatchResult:
         """Every detection and every missed object at one IoU threshold, as records
