@@ -379,10 +379,11 @@ def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _r
     return _report.per_image(conf, iou, class_name, area)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@byte_cached(RESULTS)
 def classifier_probabilities(key: str, folder: str):
-    """A stored classification run's probabilities (image id -> softmax), read once per
-    server and never mutated; None when the run is not in the store."""
+    """A stored classification run's probabilities (image id -> softmax), kept for the
+    server within the results' byte budget and never mutated; None when the run is not
+    in the store (asked again next time)."""
     from visioncompare.evaluation.prediction_runs import stored_probabilities
 
     hit = stored_probabilities(prediction_store(folder), key)
