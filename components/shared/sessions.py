@@ -2,21 +2,22 @@
 
 Streamlit releases a session's session-scoped resources (``st.cache_resource(scope=
 "session")``, their ``on_release`` hooks) as soon as its tab disconnects, but keeps the
-session itself for a reconnect (``server.disconnectedSessionTTL``, 120 s) and then drops
-it without shutting it down: its state, the bytes of its uploads and the files of its
-media elements (download buttons, images) would stay in memory. So:
+session itself for a reconnect (``server.disconnectedSessionTTL``, 120 s), after which
+it is dropped from storage without being shut down, and only when the storage is next
+written: its state (with a copy of every uploaded file), the bytes of its uploads and
+the files of its media elements stay in memory until then, or for good. So:
 
 - the Evaluate page's reports live in ``session_reports`` (session state only points at
   it), bounded by bytes and emptied at the disconnect, their views with them;
 - ``session_end``, which the router opens on every run, gives the freed memory back to
-  the system at the disconnect, and once the session has not come back within the TTL,
-  removes Streamlit's copies of its uploads and media files.
+  the system at the disconnect, and closes the session as Streamlit closes one (state,
+  uploads, media files) when it has not come back just before the TTL ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -27,8 +28,9 @@ from visioncompare.kernel.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
-LINGER_S = 5.0
-"""Seconds past the reconnect TTL before a session's uploads and media files go."""
+EARLY_S = 5.0
+"""A disconnected session that has not come back is closed this many seconds before its
+reconnect TTL ends (Streamlit can no longer find it afterwards)."""
 
 
 def current_session_id() -> str:
@@ -72,24 +74,28 @@ def session_reports() -> SessionReports:
     return SessionReports(current_session_id())
 
 
-def _remove_streamlit_copies(session_id: str) -> None:
-    """Streamlit's copies of a session's uploads and media files, unless the session
-    came back (a reconnect keeps them)."""
+_DISCONNECTS: dict[str, object] = {}
+"""Each disconnected session's latest disconnect (a reconnect and a new disconnect start
+its wait again)."""
+
+
+def _close_if_gone(session_id: str, disconnect: object) -> None:
+    """Close a disconnected session that has not come back, as Streamlit closes one
+    (``Runtime.close_session``: its state, uploads, media files and caches go), instead
+    of leaving it to be dropped from storage later without that. On the event loop."""
     from streamlit import runtime
 
+    if _DISCONNECTS.get(session_id) is not disconnect:  # disconnected again since
+        return
+    del _DISCONNECTS[session_id]
     if not runtime.exists():
         return
     server = runtime.get_instance()
-    if server.is_active_session(session_id):
+    if server.is_active_session(session_id):  # it reconnected
         return
-    server.uploaded_file_mgr.remove_session_files(session_id)
-    server.media_file_mgr.clear_session_refs(session_id)
-    server.media_file_mgr.remove_orphaned_files()
-    sources = getattr(server, "dataframe_source_mgr", None)
-    if sources is not None:
-        sources.clear_all_for_session(session_id)
+    server.close_session(session_id)
     release_free_memory()
-    log.debug("removed the uploads and media files of ended session %s", session_id)
+    log.debug("closed session %s, disconnected and not back", session_id)
 
 
 class SessionEnd:
@@ -99,21 +105,23 @@ class SessionEnd:
         self.session_id = session_id
 
     def release(self) -> None:
-        from streamlit import config, runtime
+        from streamlit import config
 
         release_free_memory()
-        if not runtime.exists():  # AppTest: no server, no copies
+        try:  # Streamlit disconnects sessions on its event loop
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # elsewhere (AppTest): no server to close it on
             return
         ttl = float(config.get_option("server.disconnectedSessionTTL") or 0)
-        timer = threading.Timer(
-            ttl + LINGER_S, _remove_streamlit_copies, (self.session_id,)
-        )
-        timer.daemon = True
-        timer.start()
+        # Just before Streamlit would drop it from storage (it is unreachable then).
+        wait = ttl - EARLY_S if ttl > 2 * EARLY_S else ttl / 2
+        disconnect = _DISCONNECTS[self.session_id] = object()
+        loop.call_later(wait, _close_if_gone, self.session_id, disconnect)
 
 
 @st.cache_resource(scope="session", on_release=SessionEnd.release, show_spinner=False)
 def session_end() -> SessionEnd:
     """Opened by the router on every run: when the session disconnects, its freed memory
-    goes back to the system, and its uploads' and media files' bytes once it is gone."""
+    goes back to the system, and once it has not come back for the reconnect TTL it is
+    closed (its state, uploads and media files go)."""
     return SessionEnd(current_session_id())
