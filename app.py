@@ -76,11 +76,13 @@ def main() -> None:
     warmup.wait_ui()
 
     # After the heading: these reach torch, which the warm-up imports first.
-    from components.shared import cache
+    from components.shared import cache, sessions
     from components.shared.controls import shared_sidebar_ui
 
     # Upload folders that servers before this one left behind go on its first run.
     cache.remove_upload_leftovers()
+    # When this session ends, what it held goes (its uploads, media files, freed memory).
+    sessions.session_end()
     shared_sidebar_ui()
     navigation.run()
 

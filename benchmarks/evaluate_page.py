@@ -1,26 +1,47 @@
-"""Evaluate page: time from a threshold slider change to the updated page.
+"""Evaluate page: time from a threshold slider change to the updated page, and from
+pressing Evaluate to the finished page against the command line on the same files.
 
-AppTest time (the server's whole rerun of the threshold explorer, no browser) on the bundled
-VOC subset (100 images), median of 10 alternating confidence and IoU changes, after the
-evaluation has run once. The browser number comes from ``tests/test_e2e_evaluate.py``, which
-prints it (``python -m pytest -s tests/test_e2e_evaluate.py``).
+Default: AppTest time (the server's whole rerun of the page, no browser) on the bundled
+VOC subset (100 images), median of 5 confidence and 5 IoU changes, after the evaluation
+has run once. The browser number comes from ``tests/test_e2e_evaluate.py``, which prints
+it (``python -m pytest -s tests/test_e2e_evaluate.py``).
 
-Usage: python -m benchmarks.evaluate_page
+``--scale`` (issue #24): an uploaded annotations JSON without images and an uploaded
+predictions file (``benchmarks.scale_files``, seeded): 1,500 and 5,000 images of 100
+boxes each, and the bundled COCO subset with 10,000 boxes per image (24.5 MB). For each:
+the command line's whole run (``python -m visioncompare evaluate --dataset GT.json
+--predictions RESULTS.json``, wall time of the process) and the page's Evaluate (AppTest:
+the button pressed until the page is finished), alternated ``--repeat`` times (medians),
+then the median of 5 confidence and 5 IoU slider changes (each IoU a threshold not seen
+before). The page reruns whole here: in the browser a slider reruns only the explorer's
+fragment, so these are upper bounds. Targets: a slider <= 300 ms at 1,500 images and
+<= 500 ms at 5,000; Evaluate <= 1.3x the command line.
+
+Usage: python -m benchmarks.evaluate_page [--scale [--cases 1500 5000 dense]
+       [--repeat 2]]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from benchmarks import REPO
 
 os.environ.setdefault(
     "VISIONCOMPARE_RUNS", tempfile.mkdtemp(prefix="visioncompare-bench-")
 )
+os.environ.setdefault(
+    "VISIONCOMPARE_UPLOADS_DIR", tempfile.mkdtemp(prefix="visioncompare-bench-")
+)
+os.environ["VISIONCOMPARE_MAX_UPLOAD_MB"] = "200"  # the 5,000-image file is 51 MB
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
@@ -35,29 +56,131 @@ def _init_without_pages_folder(self, *args, **kwargs):  # see tests/conftest.py
 
 PagesManager.__init__ = _init_without_pages_folder
 
+CONF = [0.3, 0.35, 0.4, 0.45, 0.5]
+IOU = [0.55, 0.6, 0.65, 0.7, 0.75]
 
-def main() -> None:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    at.switch_page("pages/evaluate.py").run()
-    at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
-    at.button(key="evaluate_run").click().run()
-    conf = [0.3, 0.35, 0.4, 0.45, 0.5]
-    iou = [0.55, 0.6, 0.65, 0.7, 0.75]
-    timings = {"confidence": [], "IoU": []}
-    for c, u in zip(conf, iou):
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def sliders(at: AppTest) -> dict[str, float]:
+    """Median seconds of a confidence and of an IoU change (alternated)."""
+    timings: dict[str, list[float]] = {"confidence": [], "IoU": []}
+    for c, u in zip(CONF, IOU):
         start = time.perf_counter()
         at.slider(key="evaluate_conf").set_value(c).run()
         timings["confidence"].append(time.perf_counter() - start)
         start = time.perf_counter()
         at.slider(key="evaluate_iou").set_value(u).run()
         timings["IoU"].append(time.perf_counter() - start)
-    assert not at.exception
+        assert not at.exception, at.exception
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def voc_main() -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="evaluate_dataset").set_value("voc2012-sample100").run()
+    at.button(key="evaluate_run").click().run()
+    medians = sliders(at)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPU threads; voc2012-sample100"
     )
     print("| slider | median ms (AppTest) | target |\n|---|---:|---|")
-    for name, values in timings.items():
-        print(f"| {name} | {statistics.median(values) * 1000:.0f} | < 300 ms |")
+    for name, value in medians.items():
+        print(f"| {name} | {value * 1000:.0f} | < 300 ms |")
+
+
+def cli_seconds(dataset: str, predictions: Path, out: Path) -> float:
+    """The command line's whole run, as a user starts it."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "visioncompare", "evaluate", "--dataset", dataset,
+         "--predictions", str(predictions), "--out", str(out)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def page_for(dataset: str, annotations: Path | None, predictions: Path) -> AppTest:
+    """The Evaluate page with the files uploaded and scored once (a predictions file
+    alone is scored at once)."""
+    from components.shared.controls import UPLOAD_DATASET
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=900).run()
+    at.switch_page("pages/evaluate.py").run()
+    if annotations is None:
+        at.selectbox(key="evaluate_dataset").set_value(dataset).run()
+    else:
+        at.selectbox(key="evaluate_dataset").set_value(UPLOAD_DATASET).run()
+        data = (annotations.name, annotations.read_bytes(), "application/json")
+        at.file_uploader(key="evaluate_dataset_upload").set_value(data).run()
+    at.multiselect(key="evaluate_detectors").set_value([]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(False).run()
+    data = [(predictions.name, predictions.read_bytes(), "application/json")]
+    at.file_uploader(key="evaluate_predictions_upload").set_value(data).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    return at
+
+
+def press_evaluate(at: AppTest) -> float:
+    start = time.perf_counter()
+    at.button(key="evaluate_run").click().run()
+    seconds = time.perf_counter() - start
+    assert not at.exception and any(m.label == "mAP50-95" for m in at.metric)
+    return seconds
+
+
+def scale_main(cases: list[str], repeat: int) -> None:
+    from benchmarks.scale_files import dense_coco_predictions, realistic_files
+
+    folder = Path(tempfile.mkdtemp(prefix="visioncompare-scale-"))
+    rows = []
+    for case in cases:
+        if case == "dense":
+            label = "COCO subset, 32 images x 10,000 boxes (24.5 MB)"
+            annotations, dataset = None, "coco-val2017-first32"
+            predictions = dense_coco_predictions(folder / "dense.json")
+        else:
+            images = int(case)
+            label = f"{images:,} images x 100 boxes (annotations JSON, no images)"
+            annotations, predictions = realistic_files(folder, images)
+            dataset = str(annotations)
+        at = page_for(dataset, annotations, predictions)
+        cli, page = [], []
+        for n in range(repeat):
+            cli.append(cli_seconds(dataset, predictions, folder / f"out-{case}-{n}"))
+            page.append(press_evaluate(at))
+        medians = sliders(at)
+        rows.append((label, statistics.median(cli), statistics.median(page),
+                     medians, load()))  # fmt: skip
+        print(f"{label}: CLI {cli}, page {page}, sliders {medians}, load {load()}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        del at
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPU threads, Python "
+          f"{platform.python_version()}; medians of {repeat} alternated runs")  # fmt: skip
+    print(
+        "\n| case | CLI, whole run (s) | page, Evaluate pressed (s) | page / CLI "
+        "(<= 1.3) | confidence slider (ms) | IoU slider (ms) | load |"
+        "\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    for label, cli, page, medians, at_load in rows:
+        print(f"| {label} | {cli:.1f} | {page:.1f} | {page / cli:.2f} | "
+              f"{medians['confidence'] * 1000:.0f} | {medians['IoU'] * 1000:.0f} | "
+              f"{at_load} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", action="store_true")
+    parser.add_argument("--cases", nargs="+", default=["1500", "5000", "dense"])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    if args.scale:
+        scale_main(args.cases, args.repeat)
+    else:
+        voc_main()
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import os
 import streamlit as st
 
 from components.evaluate import header
-from components.evaluate.explorer import explorer_section
+from components.evaluate.explorer import explorer_fragment
 from components.evaluate.run import all_stored, page_store, run_reports
-from components.shared import cache
+from components.shared import cache, sessions
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
 from components.shared.titles import dataset_title, model_title
@@ -19,9 +19,8 @@ from model_zoo import get_spec
 from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.kitti import at_difficulty
-from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import class_table
-from visioncompare.evaluation.session_files import images_present, report_key
+from visioncompare.evaluation.session_files import report_key
 
 require_router()
 
@@ -31,9 +30,8 @@ if choice is None:
     st.stop()
 try:
     load = cache.load_uploaded_dataset if choice.uploaded else cache.load_dataset
+    # An upload or a server folder: its images are checked to lie inside it, once.
     dataset = load(choice.dataset, None if choice.folder is None else str(choice.folder))
-    if choice.folder is not None:  # an upload or a server folder: no file outside it
-        require_inside(dataset, choice.folder)
 except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
     # A dataset file's own mistakes are DatasetErrors naming the file and field; the
     # others still get a message (no traceback) without a server path.
@@ -42,11 +40,11 @@ except (DatasetError, ValueError, TypeError, KeyError, OSError) as exc:
 if not len(dataset):
     st.error(f"{dataset_title(dataset)} holds no images.")
     st.stop()
+pictures = cache.images_on_disk(dataset)
 level = header.kitti_difficulty_choice(dataset, "evaluate")
 if level is not None:  # the same images and boxes: stored predictions are reused
     dataset = at_difficulty(dataset, level)
 detectors, classifier = choice.detectors, choice.classifier
-pictures = images_present(dataset)
 if pictures < len(dataset):
     header.missing_images_note(dataset, pictures, detectors, classifier)
     if not pictures:  # metrics need no pixels, models do
@@ -59,7 +57,9 @@ if not detectors and not predictions:
 # Uploaded files by their place (named by content): a new file of the same name is new.
 sources = (*detectors, *(str(p.path) for p in predictions))
 state_key = (choice.dataset, level, sources, classifier)
-reports = st.session_state.setdefault("evaluate_reports", {})
+# The session's reports live in a session-scoped resource, released (memory given back)
+# when the session disconnects; session state only points at it.
+reports = st.session_state["evaluate_reports"] = sessions.session_reports()
 # Predictions on a visitor's upload stay in the session's own store, removed with it;
 # an outage of the store is a warning here and a message when Evaluate is pressed.
 stored = all_stored(dataset, detectors, classifier, choice, shared.device)
@@ -82,10 +82,10 @@ if st.session_state.get("evaluate_stop"):
         "from there."
     )
 if pressed or (state_key not in reports and stored):
-    reports[state_key] = run_reports(
+    reports.put(state_key, run_reports(
         dataset, detectors, predictions, classifier, lambda: page_store(choice), engine,
         shared.device, choice.shown,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 results = reports.get(state_key)
 if results is None:
@@ -102,21 +102,14 @@ if results is None:
     st.stop()
 
 report = results[0]
-# Server-wide caches read views of a report by this id: it names the dataset's path (a
-# session's upload has its own) and the predictions' content, so no other session
-# ever gets them.
-report_id = report_key(
-    report, choice.dataset, None if detectors else predictions[0].path
+# Views of a report are cached under this id: the session's, then one naming the
+# dataset's path (a session's upload has its own) and the predictions' content.
+report_id = sessions.session_report_id(
+    report_key(report, choice.dataset, None if detectors else predictions[0].path)
 )
 header.report_header(report, dataset)
 header.class_table_section(report.class_table)
 header.summary_cards(report)
-
-
-@st.fragment
-def explorer() -> None:
-    """Everything that depends on the thresholds: a slider reruns only this part."""
-    explorer_section(report, results, dataset, report_id, choice)
-
-
-explorer()
+# Everything that depends on the thresholds: a slider reruns only this fragment, which
+# reads its reports from the session (it holds no report itself).
+explorer_fragment(state_key, report_id, choice)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import uuid
+import weakref
 from pathlib import Path
 
 import pytest
@@ -67,4 +69,50 @@ def _apptest_uses_st_navigation():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(PagesManager, "__init__", init)
+        yield
+
+
+SESSION_IDS: dict[int, str] = {}
+"""The session id of each live AppTest, by its session state's id."""
+
+
+def apptest_session_id(at) -> str:
+    """The Streamlit session id an AppTest runs as (``_each_apptest_is_a_session``)."""
+    return SESSION_IDS[id(at._session_state._state)]
+
+
+def _session_ended(key: int, session_id: str) -> None:
+    from streamlit.runtime import caching
+
+    SESSION_IDS.pop(key, None)
+    caching.clear_session_resource_cache(session_id)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_apptest_is_a_session():
+    """AppTest runs every instance as one session id; a server gives each browser tab its
+    own and releases its session-scoped resources (``on_release``) when it ends. This gives
+    each AppTest its own id, and ends that session when the AppTest is garbage collected,
+    so session-scoped caches (uploads, reports) are never shared between tests."""
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.testing.v1 import AppTest
+
+    original_test_init = AppTest.__init__
+    original_runner_init = script_runner.ScriptRunner.__init__
+
+    def test_init(self, *args, **kwargs):
+        original_test_init(self, *args, **kwargs)
+        key, session_id = id(self._session_state._state), f"apptest-{uuid.uuid4()}"
+        SESSION_IDS[key] = session_id
+        weakref.finalize(self, _session_ended, key, session_id)
+
+    def runner_init(self, *args, session_id, session_state, **kwargs):
+        session_id = SESSION_IDS.get(id(session_state), session_id)
+        original_runner_init(
+            self, *args, session_id=session_id, session_state=session_state, **kwargs
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AppTest, "__init__", test_init)
+        patch.setattr(script_runner.ScriptRunner, "__init__", runner_init)
         yield

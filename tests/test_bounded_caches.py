@@ -168,3 +168,66 @@ def test_callers_of_one_key_never_compute_at_the_same_time():
         t.join()
     assert state["calls"] == 8 and state["most"] == 1
     assert not cache._computing  # no lock is kept once every caller is done
+
+
+def test_nbytes_of_counts_cached_properties_and_leaves_out_what_it_is_told():
+    from dataclasses import dataclass
+    from functools import cached_property
+
+    @dataclass(frozen=True)
+    class Held:
+        base: np.ndarray
+
+        @cached_property
+        def doubled(self) -> np.ndarray:
+            return self.base * 2
+
+    held = Held(np.zeros(10_000))
+    before = nbytes_of(held)
+    assert 80_000 <= before < 81_000
+    assert held.doubled.shape == (10_000,)  # computed, and kept on the object
+    assert 160_000 <= nbytes_of(held) < 161_000
+    shared = np.zeros(50_000)
+    assert nbytes_of((held, shared), skip=[shared]) == nbytes_of((held,))
+
+
+def test_a_byte_bounded_dict_lets_the_oldest_go_and_keeps_the_newest():
+    from visioncompare.kernel.bounded_cache import ByteBoundedDict
+
+    kept = ByteBoundedDict(25_000, nbytes_of)
+    for n in range(5):
+        kept.put(("run", n), np.zeros(1000))  # 8 KB each: three fit
+    assert list(kept) == [("run", 2), ("run", 3), ("run", 4)]
+    dropped = kept.put(("huge",), np.zeros(100_000))  # over the budget alone: kept
+    assert list(kept) == [("huge",)] and len(dropped) == 3
+    assert kept.get(("huge",)) is not None and ("run", 4) not in kept
+    grows = [np.zeros(1000)]
+    kept.clear()
+    kept.put("a", grows)
+    grows.append(np.zeros(2500))  # measured again at the next store: 28 KB now
+    kept.put("b", np.zeros(10))
+    assert list(kept) == ["b"]
+
+
+def test_report_views_stay_in_their_budget_and_go_with_their_session():
+    """Issue #24: views of reports (per-image tables, downloads, ...) are kept within a
+    byte budget for the whole server, under keys starting with their session's id, so
+    a session's can be removed at once when it ends."""
+    from components.shared.cache import byte_cached
+
+    views = ByteBoundedCache(200_000)
+
+    @byte_cached(views, first="report_id")
+    def table(report_id: str, conf: float, _report) -> np.ndarray:
+        return np.full(5000, conf)  # 40 KB
+
+    for session in ("s1", "s2"):
+        for step in range(20):
+            table(f"{session}/r", step / 20, object())
+            assert views.nbytes <= 200_000
+    assert len(views) == 4  # the most recent, within the budget
+    kept = table("s2/r", 0.95, None)
+    assert table("s2/r", 0.95, None) is kept  # a hit, the underscore argument aside
+    table("s1/r", 0.5, None)
+    views.clear("s1/")  # what the end of session s1 does
+    assert len(views) == 3 and all(key.startswith("s2/r|") for key in views._items)

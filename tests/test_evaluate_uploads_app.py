@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
 from components.shared.controls import SERVER_FOLDER, UPLOAD_DATASET
-from tests.conftest import REPO
+from tests.conftest import REPO, SESSION_IDS, apptest_session_id
 from tests.helpers import open_view
 from tests.test_archives import make_zip
 from tests.upload_builders import (
@@ -25,33 +24,17 @@ from tests.upload_builders import (
 from visioncompare.datasets.roots import REFUSED
 from visioncompare.evaluation.session_files import server_folder
 
-SESSION_IDS: dict[int, str] = {}
-"""The session id of each AppTest of the running test (by its session state)."""
-
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    """Temporary runs and uploads folders, no data roots, and one Streamlit session id
-    per AppTest (AppTest gives every instance the same id; the server gives each browser
-    tab its own)."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    original = script_runner.ScriptRunner.__init__
-    ids = SESSION_IDS
-    ids.clear()
-
-    def init(self, *args, session_id, session_state, **kwargs):
-        session_id = ids.setdefault(id(session_state), f"apptest-{uuid.uuid4()}")
-        original(
-            self, *args, session_id=session_id, session_state=session_state, **kwargs
-        )
-
-    monkeypatch.setattr(script_runner.ScriptRunner, "__init__", init)
+    """Temporary runs and uploads folders and no data roots; the sessions of the test's
+    AppTests (each its own: ``tests.conftest``) end with it."""
     monkeypatch.setenv("VISIONCOMPARE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("VISIONCOMPARE_UPLOADS_DIR", str(tmp_path / "uploads"))
     monkeypatch.delenv("VISIONCOMPARE_DATA_ROOTS", raising=False)
+    before = set(SESSION_IDS.values())
     yield tmp_path
-    for session_id in ids.values():
+    for session_id in set(SESSION_IDS.values()) - before:
         caching.clear_session_resource_cache(session_id)
 
 
@@ -327,9 +310,43 @@ def test_the_session_folder_goes_when_the_session_ends(env):
     (folder,) = sessions(env)
     assert any((server_folder(env / "uploads") / folder).rglob("*.jpg"))
     # What Streamlit does when a session disconnects or shuts down.
-    (session_id,) = SESSION_IDS.values()
-    caching.clear_session_resource_cache(session_id)
+    caching.clear_session_resource_cache(apptest_session_id(at))
     assert sessions(env) == []
+
+
+def test_a_sessions_reports_and_their_views_go_when_the_session_ends(env):
+    """Issue #24: an uploaded file's reports live in the session, not server-wide, and
+    the views computed from them (per-image table, best thresholds, downloads) go with
+    it; nothing is left holding the report."""
+    import gc
+
+    from components.shared.cache import REPORT_VIEWS
+    from visioncompare.services.report import EvaluationReport
+
+    subset = coco_subset(6)
+    at = evaluate_page()
+    upload_dataset(at, "mini.zip", coco_archive(6, with_images=False))
+    upload_predictions(at, ("released.json", jittered_predictions(subset, seed=5)))
+    at.button(key="evaluate_run").click().run()
+    for group, view in [("Per image", None), ("Summary", "Best threshold"),
+                        ("Errors", "Error types"), ("Downloads", None)]:  # fmt: skip
+        open_view(at, group, view)
+        assert not at.exception and not at.error, texts(at)
+    session_id = apptest_session_id(at)
+
+    def held() -> tuple[list[str], int]:
+        """The session's keys in the views cache, and its reports still alive."""
+        gc.collect()
+        views = [k for k in REPORT_VIEWS._items if k.startswith(f"{session_id}/")]
+        return views, sum(isinstance(o, EvaluationReport) and o.source == "released.json"
+                          for o in gc.get_objects())  # fmt: skip
+
+    views, reports = held()
+    assert len(views) >= 3 and reports == 1
+    assert len(at.session_state["evaluate_reports"]) == 1
+    caching.clear_session_resource_cache(session_id)  # the tab disconnects
+    assert held() == ([], 0)
+    assert not at.session_state["evaluate_reports"]
 
 
 def test_two_predictions_files_side_by_side(env):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -18,7 +19,9 @@ from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
 from visioncompare.evaluation.metrics.explorer import Explorer
 from visioncompare.evaluation.metrics.matching import (
     confusion_matrix,
+    f1_curve,
     match_dataset,
+    pr_curve,
     summarize,
 )
 from visioncompare.evaluation.metrics.voc import evaluate_voc, pair_iou_voc
@@ -39,6 +42,22 @@ def test_explorer_lookups_equal_a_new_matching_at_every_threshold(seed):
             ref = confusion_matrix(dataset, predictions, conf, iou)
             assert np.array_equal(cm.matrix, ref.matrix)
             assert cm.cells == ref.cells
+
+
+def test_explorer_curves_equal_those_of_its_matching():
+    """The page's precision-recall and F1 curves come from the evaluation's arrays, with
+    no records built: the same numbers as from the matching's records."""
+    dataset, predictions = random_coco_case(3, images=120, classes=6)
+    aligned = align_predictions(predictions, dataset).predictions
+    explorer = Explorer(evaluate(dataset, aligned, EvalParams()), dataset.class_names)
+    for iou in (0.5, 0.65, 0.95):
+        match = explorer.match(iou)
+        for name in (None, *dataset.class_names[:3]):
+            for got, expected in zip(
+                explorer.pr_curve(iou, name), pr_curve(match, name), strict=True
+            ):
+                np.testing.assert_array_equal(got, expected)
+        pd.testing.assert_frame_equal(explorer.f1_curve(iou), f1_curve(match))
 
 
 def test_explorer_snaps_iou_to_the_evaluated_thresholds():

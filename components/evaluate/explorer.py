@@ -41,7 +41,7 @@ from components.evaluate.summary_views import (
     size_section,
 )
 from components.evaluate.yolo_val import yolo_val_section
-from components.shared import cache
+from components.shared import cache, sessions
 from components.shared.controls import thresholds_ui
 from components.shared.store_status import show_unreachable
 from visioncompare.evaluation.store import StoreUnavailable
@@ -129,7 +129,8 @@ def _why(e: Explored) -> None:
 
 
 VIEWS: tuple[View, ...] = (
-    View("Summary", "Precision-recall", lambda e: pr_section(e.report, e.match, e.conf, KEY)),
+    View("Summary", "Precision-recall",
+         lambda e: pr_section(e.report, e.conf, e.iou, KEY, e.report_id)),
     View("Summary", "Per class", lambda e: per_class_section(e.report, KEY)),
     View("Summary", "By size", lambda e: size_section(e.report, e.iou, KEY)),
     View("Summary", "IoU", lambda e: iou_section(e.records, e.iou, KEY)),
@@ -165,6 +166,17 @@ EMPTY_GROUP = {
     "pick one above (a predictions file cannot be re-run).",
 }
 """What a group says when none of its views has anything to show."""
+
+
+@st.fragment
+def explorer_fragment(state_key: tuple, report_id: str, choice) -> None:
+    """The explorer as a fragment: a slider reruns only this. It finds the run's reports
+    in the session (``sessions.session_reports``) by ``state_key``, so the fragment Streamlit
+    keeps for the session holds no report once the session's reports are released."""
+    results = sessions.session_reports().get(state_key)
+    if results is None:  # released (a reconnect): the whole page says what to do
+        st.rerun()
+    explorer_section(results[0], results, results[0].dataset, report_id, choice)
 
 
 def explorer_section(report, results: list, dataset, report_id: str, choice) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.evaluate.error_views import _picture
-from components.shared import cache
+from components.shared import cache, sessions
 from visioncompare.evaluation import objectlab
 from visioncompare.evaluation.label_issues import IssueKind, draw_label_issues
 from visioncompare.evaluation.session_files import report_key
@@ -21,9 +21,11 @@ CAVEAT = (
 
 
 def _report_id(report, choice) -> str:
+    """The report's id in ``cache.REPORT_VIEWS`` (its session's, so its label issues go
+    with the session)."""
     uploads = {p.name: p.path for p in choice.predictions}
     file = None if report.detector_run is not None else uploads.get(report.source)
-    return report_key(report, choice.dataset, file)
+    return sessions.session_report_id(report_key(report, choice.dataset, file))
 
 
 def _confidences() -> tuple[float, float]:

@@ -15,10 +15,7 @@ from visioncompare.evaluation.metrics.breakdown import pr_by_size
 from visioncompare.evaluation.metrics.matching import (
     TP,
     ConfusionResult,
-    MatchResult,
-    f1_curve,
     operating_point,
-    pr_curve,
 )
 from visioncompare.kernel.tables import per_class_table
 from visioncompare.plots.errors import (
@@ -58,7 +55,7 @@ def coco_table(report) -> None:
     )
 
 
-def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
+def pr_section(report, conf: float, iou: float, key: str, report_id: str) -> None:
     classes = [
         c
         for c, n in zip(report.coco.per_class["class"], report.coco.per_class["gt"])
@@ -66,11 +63,13 @@ def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
     ]
     picked = st.selectbox("Class", [ALL, *classes], key=f"{key}_pr_class")
     name = None if picked == ALL else picked
-    recall, precision, scores = pr_curve(match, name)
+    # one curve per IoU and class, kept: a confidence change moves only the point
+    iou = report.params.iou_thresholds[report.params.snap_iou(iou)]
+    recall, precision, scores = cache.pr_curve(report_id, iou, name, report)
     point = operating_point(recall, precision, scores, conf)
     coco_r, coco_p = report.coco.pr_curve(name, iou=0.5)
     curves = [
-        (f"{picked}, IoU {match.iou_threshold:.2f} (ranked detections)", recall, precision),
+        (f"{picked}, IoU {iou:.2f} (ranked detections)", recall, precision),
         ("COCO interpolated, IoU 0.50" + (" (mean of classes)" if name is None else ""),
          coco_r, coco_p),
     ]  # fmt: skip
@@ -81,7 +80,9 @@ def pr_section(report, match: MatchResult, conf: float, key: str) -> None:
         )
     with right:
         st.plotly_chart(
-            f1_confidence_figure(f1_curve(match), conf), config=CHART, key=f"{key}_f1"
+            f1_confidence_figure(cache.f1_curve(report_id, iou, report), conf),
+            config=CHART,
+            key=f"{key}_f1",
         )
 
 

@@ -1,4 +1,5 @@
-"""Every Streamlit cache decorator of the app lives here.
+"""Every Streamlit cache decorator of the app lives here (those of what a browser session
+holds until it ends: ``components.shared.sessions``).
 
 Decoded images, model outputs and other per-image results live in server-wide caches
 bounded by bytes, not entries (``ByteBoundedCache``): a few huge uploads cannot hold the
@@ -10,6 +11,12 @@ server's memory. Budgets, in megabytes, from the environment:
 - ``VISIONCOMPARE_RESULT_CACHE_MB`` (default 64): predictions, saliency maps, detector
   heads, the classifier on detected boxes.
 - ``VISIONCOMPARE_VIDEO_CACHE_MB`` (default 256): finished video analyses.
+- ``VISIONCOMPARE_REPORT_CACHE_MB`` (default 128): views of evaluation reports (curves,
+  per-image tables, best thresholds, label issues, downloads), keyed by their session and
+  removed when it ends.
+
+What a session holds beyond that (its reports, and releasing it all when it ends) is in
+``components.shared.sessions``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import hashlib
 import inspect
 import json
 import os
+import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +40,7 @@ import streamlit as st
 from model_zoo import Task, get_spec, load_model
 from model_zoo.device import device_for
 from visioncompare.evaluation.metrics.coco import coco_results
+from visioncompare.evaluation.session_files import images_present
 from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.images import (
     LoadedImage,
@@ -70,14 +80,18 @@ IMAGES = ByteBoundedCache(budget_bytes("VISIONCOMPARE_IMAGE_CACHE_MB", 160))
 """Decoded images for the whole server (uploads, dataset images, video frames)."""
 RESULTS = ByteBoundedCache(budget_bytes("VISIONCOMPARE_RESULT_CACHE_MB", 64))
 """Model outputs for the whole server (predictions, saliency maps, ...)."""
+REPORT_VIEWS = ByteBoundedCache(budget_bytes("VISIONCOMPARE_REPORT_CACHE_MB", 128))
+"""Views of evaluation reports for the whole server, keyed by report id (which starts
+with its session's id: ``sessions.session_report_id``); a session's go when it ends."""
 
 
-def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
+def byte_cached(cache: ByteBoundedCache, first: str | None = None) -> Callable[[F], F]:
     """Memoise a function in a server-wide byte-bounded cache, keyed (like
     ``st.cache_data``) by its name and every argument whose name does not start with an
     underscore. Values are shared, not copied: they must never be mutated. Callers asking
     for the same key at once compute it once; ``fn.clear()`` forgets this function's
-    values."""
+    values. With ``first`` (an argument's name), keys start with that argument's value
+    instead, so ``cache.clear(value)`` forgets what every such function kept for it."""
 
     def wrap(fn: F) -> F:
         signature = inspect.signature(fn)
@@ -89,12 +103,15 @@ def byte_cached(cache: ByteBoundedCache) -> Callable[[F], F]:
             shown = tuple(
                 (name, value)
                 for name, value in bound.arguments.items()
-                if not name.startswith("_")
+                if not name.startswith("_") and name != first
             )
             key = f"{fn.__qualname__}:{shown!r}"
+            if first is not None:
+                key = f"{bound.arguments[first]}|{key}"
             return cache.get_or_compute(key, lambda: fn(*args, **kwargs))
 
-        cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
+        if first is None:
+            cached.clear = functools.partial(cache.clear, f"{fn.__qualname__}:")  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return wrap
@@ -175,6 +192,19 @@ def load_dataset(name_or_path: str, within: str | None = None):
     return open_dataset(name_or_path, within)
 
 
+_ON_DISK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ON_DISK_LOCK = threading.Lock()
+
+
+def images_on_disk(dataset) -> int:
+    """How many of a dataset's images are on disk (an upload may hold annotations only),
+    counted once per dataset object: the loaders' datasets are cached and never change."""
+    with _ON_DISK_LOCK:
+        if dataset not in _ON_DISK:
+            _ON_DISK[dataset] = images_present(dataset)
+        return _ON_DISK[dataset]
+
+
 @st.cache_resource(scope="session", show_spinner="Reading the dataset…", max_entries=2)
 def load_uploaded_dataset(path: str, within: str | None = None):
     """A visitor's uploaded dataset (its images looked for inside its folder,
@@ -183,26 +213,19 @@ def load_uploaded_dataset(path: str, within: str | None = None):
     return open_dataset(path, within)
 
 
-@st.cache_resource(
-    show_spinner="Scoring the same predictions the ways other tools do…", max_entries=8
-)
 def disagreement(report_id: str, _report):
-    """The "why mAP differs" rows (read from the report's one evaluation)."""
-    return _report.disagreement
+    """The "why mAP differs" rows (read from the report's one evaluation, computed once
+    and kept with the report)."""
+    with st.spinner("Scoring the same predictions the ways other tools do…"):
+        return _report.disagreement
 
 
-@st.cache_resource(show_spinner="Typing the errors…", max_entries=8)
 def error_analysis(report_id: str, rules: str, _report):
     """TIDE error types under COCO's or tidecv's rules
-    (``visioncompare.evaluation.metrics.error_types``; COCO's is the report's own)."""
-    from visioncompare.evaluation.metrics.error_types import analyse_errors
-
-    if rules == "coco":
-        return _report.errors
-    order = [s.image_id for s in _report.dataset.samples]
-    return analyse_errors(
-        _report.evaluation, _report.dataset.class_names, rules=rules, image_order=order
-    )
+    (``visioncompare.evaluation.metrics.error_types``), computed once and kept with the
+    report: they read its evaluation, so they go with it."""
+    with st.spinner("Typing the errors…"):
+        return _report.errors_under(rules)
 
 
 @byte_cached(IMAGES)
@@ -291,10 +314,6 @@ def model_on(name: str, requested: str) -> LoadedModel:
 def video_results():
     """Finished video analyses for the whole server, keyed by content, models and
     settings, within a byte budget (``VISIONCOMPARE_VIDEO_CACHE_MB``, default 256)."""
-    import os
-
-    from visioncompare.kernel.bounded_cache import ByteBoundedCache
-
     budget = float(os.environ.get("VISIONCOMPARE_VIDEO_CACHE_MB", "256") or 256)
     return ByteBoundedCache(int(budget * 2**20), lambda result: result.nbytes)
 
@@ -307,7 +326,7 @@ def video_frame(key: str, index: int, _video: bytes, fps: float) -> np.ndarray:
     return read_frame(_video, index, fps)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def report_files(report_id: str, _report) -> tuple[str, str]:
     """The report's downloads that no threshold changes: per-class CSV, COCO results JSON."""
     return _report.per_class_frame().to_csv(index=False), json.dumps(
@@ -315,7 +334,7 @@ def report_files(report_id: str, _report) -> tuple[str, str]:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def best_operating_points(report_id: str, iou: float, _report):
     """The F1-max confidence overall and per class at one IoU, within the slider's range."""
     from visioncompare.evaluation.metrics.breakdown import best_operating_points as best
@@ -325,17 +344,31 @@ def best_operating_points(report_id: str, iou: float, _report):
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@byte_cached(REPORT_VIEWS, first="report_id")
+def pr_curve(report_id: str, iou: float, class_name: str | None, _report):
+    """The ranked detections' precision-recall curve at one IoU, pooled or of one class
+    (``Explorer.pr_curve``): a confidence change only moves the operating point."""
+    return _report.explorer.pr_curve(iou, class_name)
+
+
+@byte_cached(REPORT_VIEWS, first="report_id")
+def f1_curve(report_id: str, iou: float, _report):
+    """Precision, recall and F1 against the confidence at one IoU (``Explorer.f1_curve``)."""
+    return _report.explorer.f1_curve(iou)
+
+
+@byte_cached(REPORT_VIEWS, first="report_id")
 def per_image(report_id: str, conf: float, iou: float, class_name, area: str, _report):
     """Per-image TP / FP / FN, F1 and AP (``EvaluationReport.per_image``)."""
     return _report.per_image(conf, iou, class_name, area)
 
 
-@st.cache_data(show_spinner="Checking the labels against the predictions…", max_entries=32)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def label_issues(report_id: str, high: float, low: float, _report):
     """Possible label errors from a report's stored predictions
     (``EvaluationReport.label_issues``): no model runs."""
-    return _report.label_issues(high_confidence=high, low_confidence=low)
+    with st.spinner("Checking the labels against the predictions…"):
+        return _report.label_issues(high_confidence=high, low_confidence=low)
 
 
 @st.cache_data(show_spinner="Timing the model on this machine…", max_entries=64)
@@ -350,17 +383,18 @@ def dataset_latency(model: str, device: str, dataset_id: str, _dataset):
     ]
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@byte_cached(RESULTS)
 def classifier_probabilities(key: str, folder: str):
-    """A stored classification run's probabilities (image id -> softmax), read once per
-    server and never mutated; None when the run is not in the store."""
+    """A stored classification run's probabilities (image id -> softmax), kept for the
+    server within the results' byte budget and never mutated; None when the run is not
+    in the store (asked again next time)."""
     from visioncompare.evaluation.prediction_runs import stored_probabilities
 
     hit = stored_probabilities(prediction_store(folder), key)
     return None if hit is None else hit[0]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@byte_cached(REPORT_VIEWS, first="report_id")
 def tagging_by_image(report_id: str, conf: float, _report, _probabilities):
     """Classifier vs detector disagreements per image
     (``visioncompare.evaluation.metrics.tagging_images``)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -291,6 +293,20 @@ def _session_files() -> SessionFiles:
     return cache.session_files(ctx.session_id if ctx else "local")
 
 
+T = TypeVar("T")
+
+
+def _placed(upload, place: Callable[[], T], present: Callable[[T], bool]) -> T:
+    """``place()`` (an upload checked, hashed and written to the session's folder) once
+    per uploaded file, not on every rerun: for a 25 MB file that costs more than the rest
+    of a slider's rerun. Placed again when its files are gone (the folder was released)."""
+    placed = st.session_state.setdefault("_uploads_placed", {})
+    hit = placed.get(upload.file_id)
+    if hit is None or not present(hit):
+        hit = placed[upload.file_id] = place()
+    return hit
+
+
 def _dataset_upload_ui(prefix: str) -> tuple[DatasetUpload, SessionFiles] | None:
     """An uploaded dataset archive or COCO JSON, unpacked in the session's folder (None
     until one is uploaded, or when it is refused: the message is shown)."""
@@ -315,7 +331,11 @@ def _dataset_upload_ui(prefix: str) -> tuple[DatasetUpload, SessionFiles] | None
         return None
     files = _session_files()
     try:
-        return store_dataset_upload(files.folder, upload.name, upload.getvalue()), files
+        return _placed(
+            upload,
+            lambda: store_dataset_upload(files.folder, upload.name, upload.getvalue()),
+            lambda placed: placed.path.exists(),
+        ), files
     except (ArchiveError, UploadError) as exc:
         st.error(f"This upload cannot be used: {visitor_text(str(exc), files.folder)}")
         return None
@@ -339,8 +359,12 @@ def predictions_upload_ui(prefix: str) -> tuple[PredictionsFile, ...]:
     out = []
     for upload in uploads:
         try:
-            path = store_predictions_upload(
-                files.folder, upload.name, upload.getvalue()
+            path = _placed(
+                upload,
+                lambda: store_predictions_upload(
+                    files.folder, upload.name, upload.getvalue()
+                ),
+                Path.is_file,
             )
         except UploadError as exc:
             st.error(str(exc))

@@ -1,4 +1,6 @@
-"""A least-recently-used cache bounded by the bytes its values hold (thread-safe)."""
+"""Caches bounded by the bytes their values hold: a least-recently-used cache
+(``ByteBoundedCache``, thread-safe) and a small mapping whose newest entry always stays
+(``ByteBoundedDict``)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ import dataclasses
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar
 
 import numpy as np
 
 from visioncompare.kernel.keyed_locks import KeyedLocks
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 OBJECT_OVERHEAD = 64
@@ -20,10 +23,12 @@ OBJECT_OVERHEAD = 64
 bounded too."""
 
 
-def nbytes_of(value: object) -> int:
+def nbytes_of(value: object, skip: Iterable[object] = ()) -> int:
     """About how many bytes a value holds: its numpy arrays, bytes and strings, through
-    dataclasses, tuples, lists, dicts and pandas frames (each object counted once)."""
-    seen: set[int] = set()
+    dataclasses (their fields and the cached properties they computed), tuples, lists,
+    dicts and pandas frames (each object counted once). Objects in ``skip``, and what
+    only they hold, are not counted (say, a dataset that another cache holds)."""
+    seen: set[int] = {id(item) for item in skip}
     stack = [value]
     total = 0
     while stack:
@@ -44,7 +49,10 @@ def nbytes_of(value: object) -> int:
         elif isinstance(item, (list, tuple, set, frozenset)):
             stack.extend(item)
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+            if hasattr(item, "__dict__"):  # fields and functools.cached_property values
+                stack.extend(vars(item).values())
+            else:
+                stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
         elif hasattr(item, "memory_usage") and hasattr(item, "columns"):
             total += int(item.memory_usage(index=True, deep=True).sum())
         elif hasattr(item, "nbytes") and isinstance(item.nbytes, int):
@@ -123,3 +131,59 @@ class ByteBoundedCache(Generic[V]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+
+class ByteBoundedDict(Mapping[K, V]):
+    """A small mapping bounded by the bytes of its values: when a value is stored, the
+    oldest entries go until the rest fit in ``max_bytes``. The newest entry always stays,
+    however large. Sizes are measured again at every store, so values that grow after
+    being stored (cached properties) are counted as they are now. Thread-safe.
+
+    Args:
+        max_bytes: the budget of every entry but the newest.
+        size_of: the bytes a value holds.
+    """
+
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = nbytes_of) -> None:
+        self.max_bytes = max_bytes
+        self._size_of = size_of
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: K) -> V:
+        with self._lock:
+            return self._items[key]
+
+    def __iter__(self) -> Iterator[K]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def put(self, key: K, value: V) -> list[V]:
+        """Store ``value`` as the newest entry; returns the values that were let go."""
+        with self._lock:
+            self._items.pop(key, None)
+            sizes = [int(self._size_of(v)) for v in self._items.values()]
+            total = sum(sizes) + int(self._size_of(value))
+            dropped = []
+            for old, size in zip(list(self._items), sizes):
+                if total <= self.max_bytes:
+                    break
+                dropped.append(self._items.pop(old))
+                total -= size
+            self._items[key] = value
+            return dropped
+
+    def pop(self, key: K, default: V | None = None) -> V | None:
+        with self._lock:
+            return self._items.pop(key, default)
+
+    def clear(self) -> list[V]:
+        """Forget every entry; returns them."""
+        with self._lock:
+            values = list(self._items.values())
+            self._items.clear()
+            return values

@@ -18,6 +18,7 @@ import numpy as np
 
 from visioncompare.datasets import Dataset, DatasetError
 from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
+from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.evaluation.metrics.cocoeval import EvalParams
 from visioncompare.evaluation.metrics.tagging import evaluate_tagging
@@ -53,16 +54,26 @@ def default_store(runs: Path | None = None) -> PredictionStore:
 
 
 def open_dataset(name_or_path: str, within: str | None = None) -> Dataset:
-    """A bundled subset by name, or a dataset folder or file by path (its COCO images
-    looked for only inside ``within``, when given: see ``load_folder``)."""
+    """A bundled subset by name, or a dataset folder or file by path. With ``within``
+    (an upload's or a data root's folder), its COCO images are looked for only inside it
+    (see ``load_folder``), and a dataset naming an image outside it is refused.
+
+    Raises:
+        DatasetError: no such dataset, a file's own mistake, or an image outside
+            ``within`` (``visioncompare.datasets.roots.require_inside``).
+    """
     if name_or_path in BUNDLED:
-        return load_bundled(name_or_path)
-    if not Path(name_or_path).expanduser().exists():
+        dataset = load_bundled(name_or_path)
+    elif not Path(name_or_path).expanduser().exists():
         raise DatasetError(
             f"unknown dataset {name_or_path!r}: not a bundled dataset "
             f"({', '.join(BUNDLED)}) and no such file or folder"
         )
-    return load_folder(name_or_path, within=within)
+    else:
+        dataset = load_folder(name_or_path, within=within)
+    if within is not None:
+        require_inside(dataset, Path(within))
+    return dataset
 
 
 def library_versions() -> dict[str, str]:

@@ -138,6 +138,22 @@ class EvaluationReport:
             self.label_issue_inputs, **confidences, source=self.source
         )
 
+    def errors_under(self, rules: str) -> ErrorAnalysis:
+        """The error types under COCO's rules (``errors``) or tidecv's, each computed once
+        and kept with the report (it reads the report's evaluation, and goes with it)."""
+        if rules == "coco":
+            return self.errors
+        kept = self.__dict__.setdefault("_errors_under", {})
+        if rules not in kept:
+            order = [s.image_id for s in self.dataset.samples]
+            kept[rules] = analyse_errors(
+                self.evaluation,
+                self.dataset.class_names,
+                rules=rules,
+                image_order=order,
+            )
+        return kept[rules]
+
     def per_image(
         self,
         conf: float | None = None,

@@ -32,6 +32,8 @@ from visioncompare.evaluation.metrics.matching import (
     ConfusionResult,
     MatchResult,
     Summary,
+    f1_of,
+    pr_of,
 )
 
 
@@ -138,6 +140,36 @@ class Explorer:
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return Summary(tp, fp, fn, precision, recall, f1)
+
+    def pr_curve(
+        self, iou: float, class_name: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``matching.pr_curve`` of ``match(iou)``, read from the evaluation's arrays
+        without building the matching's records."""
+        t, flat, order = self.snap(iou), self.evaluation.flat, self._by_score
+        kinds = self._kinds[order, t]
+        counted = kinds != 2
+        if class_name is None:
+            num_gt = self._num_gt
+        else:
+            c = self.class_names.index(class_name)
+            counted &= flat.dt_class[order] == c
+            num_gt = int(((flat.gt_class == c) & ~self.evaluation.gt_ignore[:, 0]).sum())
+        scores = self._scores32[order]
+        return pr_of(scores[counted], kinds[counted] == 0, num_gt)
+
+    def f1_curve(self, iou: float) -> pd.DataFrame:
+        """``matching.f1_curve`` of ``match(iou)``, read from the evaluation's arrays."""
+        kinds = self._kinds[self._by_score, self.snap(iou)]
+        counted = kinds != 2
+        scores = self._scores32[self._by_score]
+        return f1_of(scores[counted], kinds[counted] == 0, self._num_gt)
+
+    @cached_property
+    def _by_score(self) -> np.ndarray:
+        """Every detection, best score first, ties in the records' order (a stable sort):
+        the curves' own stable sort then finds them in order, at every IoU."""
+        return np.argsort(-self._scores32, kind="stable")
 
     def match(self, iou: float) -> MatchResult:
         """Every detection and every missed object at one IoU threshold, as records

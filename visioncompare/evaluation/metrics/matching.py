@@ -182,10 +182,21 @@ def summarize(records: pd.DataFrame) -> Summary:
 
 def f1_curve(match: MatchResult, thresholds: np.ndarray | None = None) -> pd.DataFrame:
     """Precision, recall and F1 at each confidence threshold (one matching, many cuts)."""
-    thresholds = np.linspace(0.0, 1.0, 101) if thresholds is None else thresholds
     det = match.records[match.records["kind"].isin([TP, FP])]
-    scores = det["score"].to_numpy()
-    is_tp = (det["kind"] == TP).to_numpy()
+    return f1_of(
+        det["score"].to_numpy(), (det["kind"] == TP).to_numpy(), match.num_gt, thresholds
+    )
+
+
+def f1_of(
+    scores: np.ndarray,
+    is_tp: np.ndarray,
+    num_gt: int,
+    thresholds: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """``f1_curve`` of detections (float32 scores, in the matching's order) that are
+    true or false positives, against ``num_gt`` objects."""
+    thresholds = np.linspace(0.0, 1.0, 101) if thresholds is None else thresholds
     order = np.argsort(-scores, kind="stable")
     scores, is_tp = scores[order], is_tp[order]
     tp_cum = np.concatenate(([0], np.cumsum(is_tp)))
@@ -194,7 +205,7 @@ def f1_curve(match: MatchResult, thresholds: np.ndarray | None = None) -> pd.Dat
     tp = tp_cum[count].astype(np.float64)
     fp = count - tp
     precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=(tp + fp) > 0)
-    recall = tp / match.num_gt if match.num_gt else np.zeros_like(tp)
+    recall = tp / num_gt if num_gt else np.zeros_like(tp)
     denom = precision + recall
     f1 = np.divide(
         2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0
@@ -314,13 +325,22 @@ def pr_curve(
     if class_name is not None:
         rec = rec[rec["class"] == class_name]
     det = rec[rec["kind"].isin([TP, FP])]
-    order = np.argsort(-det["score"].to_numpy(), kind="stable")
-    scores = det["score"].to_numpy(np.float64)[order]
-    tp = (det["kind"] == TP).to_numpy()[order]
+    is_tp = (det["kind"] == TP).to_numpy()
     if class_name is None:
         num_gt = match.num_gt
     else:
-        num_gt = int(tp.sum() + (rec["kind"] == FN).sum())
+        num_gt = int(is_tp.sum() + (rec["kind"] == FN).sum())
+    return pr_of(det["score"].to_numpy(), is_tp, num_gt)
+
+
+def pr_of(
+    scores: np.ndarray, is_tp: np.ndarray, num_gt: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pr_curve`` of detections (float32 scores, in the matching's order) that are
+    true or false positives, against ``num_gt`` objects."""
+    order = np.argsort(-scores, kind="stable")
+    tp = is_tp[order]
+    scores = scores.astype(np.float64)[order]
     tp_cum = np.cumsum(tp, dtype=np.float64)
     recall = tp_cum / num_gt if num_gt else np.zeros_like(tp_cum)
     precision = tp_cum / np.arange(1, len(tp) + 1)
