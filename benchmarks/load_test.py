@@ -16,26 +16,14 @@ from __future__ import annotations
 import argparse
 import io
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.app_server import (
-    READY,
-    REPO,
-    SESSION_TTL_S,
-    RssSampler,
-    app_server,
-    chromium,
-    machine,
-    open_upload,
-    rss_mb,
-)
+from benchmarks import app_server as server
+from benchmarks.app_server import REPO
 
 ROUND_LIMIT_S = 240
 
@@ -60,7 +48,7 @@ def photo(session: int, round_: int, side: int) -> dict:
 def shown(page, name: str, images: int) -> bool:
     """True when the page is idle, shows its newest upload and has ``images`` detection
     images (one per upload so far)."""
-    if not page.locator(READY).count():
+    if not page.locator(server.READY).count():
         return False
     headings = page.get_by_role("heading", name=name)
     return (
@@ -82,12 +70,12 @@ def main() -> None:
     ]
     rows = []
     started = time.perf_counter()
-    with app_server(args.app_dir) as (url, pid), chromium() as browser:
-        idle = rss_mb(pid)
-        sampler = RssSampler(pid)
-        pages = [open_upload(browser, url) for _ in range(args.sessions)]
+    with server.app_server(args.app_dir) as (url, pid), server.chromium() as browser:
+        idle = server.rss_mb(pid)
+        sampler = server.RssSampler(pid)
+        pages = [server.open_upload(browser, url) for _ in range(args.sessions)]
         rows.append(("sessions open (sample analysed)", time.perf_counter() - started,
-                     rss_mb(pid), sampler.peak))  # fmt: skip
+                     server.rss_mb(pid), sampler.peak))  # fmt: skip
         for round_, files in enumerate(uploads, 1):
             sampler.reset()
             start = time.perf_counter()
@@ -108,17 +96,17 @@ def main() -> None:
                 raise AssertionError(
                     f"round {round_}: {errors} pages show an exception"
                 )
-            rows.append((f"round {round_}", time.perf_counter() - start, rss_mb(pid),
+            rows.append((f"round {round_}", time.perf_counter() - start, server.rss_mb(pid),
                          sampler.peak))  # fmt: skip
         sampler.stop()
         for page in pages:
             page.context.close()
         time.sleep(15)
-        soon = rss_mb(pid)
-        time.sleep(SESSION_TTL_S)
-        after = rss_mb(pid)
+        soon = server.rss_mb(pid)
+        time.sleep(server.SESSION_TTL_S)
+        after = server.rss_mb(pid)
     size = len(uploads[0][0]["buffer"]) / 1e6
-    print(f"machine: {machine()}, Python {platform.python_version()}")
+    print(f"machine: {server.machine()}, Python {platform.python_version()}")
     print(f"app: {args.app_dir}")
     print(f"{args.sessions} sessions x {args.rounds} rounds, uploads {args.side} px wide "
           f"(~{size:.1f} MB JPEG); total {time.perf_counter() - started:.0f} s")  # fmt: skip
@@ -129,7 +117,9 @@ def main() -> None:
     for name, seconds, rss, peak in rows:
         print(f"| {name} | {seconds:.1f} | {rss:.0f} | {peak:.0f} |")
     print(f"| 15 s after the sessions closed | | {soon:.0f} | |")
-    print(f"| {SESSION_TTL_S + 15} s after: the sessions ended | | {after:.0f} | |")
+    print(
+        f"| {server.SESSION_TTL_S + 15} s after: the sessions ended | | {after:.0f} | |"
+    )
 
 
 if __name__ == "__main__":

@@ -23,28 +23,19 @@ def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
                                   report.source)))  # fmt: skip
     stem = stem.replace("/", "_").replace(":", "_")
     per_class_csv, coco_json = report_files(report_id, report)
-    left, middle, right = st.columns(3)
-    left.download_button(
-        "Metrics (CSV)",
-        per_class_csv,
-        file_name=f"{stem}_per_class.csv",
-        mime="text/csv",
-        key=f"{key}_dl_metrics",
-        on_click="ignore",
-    )
-    middle.download_button(
-        "Per-image results (CSV)",
-        records.to_csv(index=False),
-        file_name=f"{stem}_per_image.csv",
-        mime="text/csv",
-        key=f"{key}_dl_records",
-        on_click="ignore",
-    )
-    right.download_button(
-        "COCO results (JSON)",
-        coco_json,
-        file_name=f"{stem}_coco_results.json",
-        mime="application/json",
-        key=f"{key}_dl_json",
-        on_click="ignore",
-    )
+    files = (
+        ("Metrics (CSV)", per_class_csv, "per_class.csv", "text/csv", "metrics"),
+        ("Per-image results (CSV)", records.to_csv(index=False), "per_image.csv",
+         "text/csv", "records"),
+        ("COCO results (JSON)", coco_json, "coco_results.json", "application/json",
+         "json"),
+    )  # fmt: skip
+    for column, (label, data, suffix, mime, name) in zip(st.columns(3), files):
+        column.download_button(
+            label,
+            data,
+            file_name=f"{stem}_{suffix}",
+            mime=mime,
+            key=f"{key}_dl_{name}",
+            on_click="ignore",
+        )
