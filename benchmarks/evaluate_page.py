@@ -103,9 +103,12 @@ def cli_seconds(dataset: str, predictions: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def page_for(dataset: str, annotations: Path | None, predictions: Path) -> AppTest:
+def page_for(
+    dataset: str, annotations: Path | None, predictions: Path
+) -> tuple[AppTest, float]:
     """The Evaluate page with the files uploaded and scored once (a predictions file
-    alone is scored at once)."""
+    alone is scored at once), and the seconds from the predictions file's upload to the
+    scored page (placing the file in the session's folder included)."""
     from components.shared.controls import UPLOAD_DATASET
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=900).run()
@@ -119,9 +122,12 @@ def page_for(dataset: str, annotations: Path | None, predictions: Path) -> AppTe
     at.multiselect(key="evaluate_detectors").set_value([]).run()
     at.toggle(key="evaluate_with_classifier").set_value(False).run()
     data = [(predictions.name, predictions.read_bytes(), "application/json")]
+    start = time.perf_counter()
     at.file_uploader(key="evaluate_predictions_upload").set_value(data).run()
+    seconds = time.perf_counter() - start
     assert not at.exception and not at.error, (at.exception, at.error)
-    return at
+    assert any(m.label == "mAP50-95" for m in at.metric), "the upload was not scored"
+    return at, seconds
 
 
 def press_evaluate(at: AppTest) -> float:
@@ -147,26 +153,26 @@ def scale_main(cases: list[str], repeat: int) -> None:
             label = f"{images:,} images x 100 boxes (annotations JSON, no images)"
             annotations, predictions = realistic_files(folder, images)
             dataset = str(annotations)
-        at = page_for(dataset, annotations, predictions)
+        at, upload = page_for(dataset, annotations, predictions)
         cli, page = [], []
         for n in range(repeat):
             cli.append(cli_seconds(dataset, predictions, folder / f"out-{case}-{n}"))
             page.append(press_evaluate(at))
         medians = sliders(at)
-        rows.append((label, statistics.median(cli), statistics.median(page),
+        rows.append((label, statistics.median(cli), statistics.median(page), upload,
                      medians, load()))  # fmt: skip
-        print(f"{label}: CLI {cli}, page {page}, sliders {medians}, load {load()}",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(f"{label}: CLI {cli}, page {page}, upload {upload:.2f}, sliders {medians}, "
+              f"load {load()}", file=sys.stderr, flush=True)  # fmt: skip
         del at
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPU threads, Python "
           f"{platform.python_version()}; medians of {repeat} alternated runs")  # fmt: skip
     print(
         "\n| case | CLI, whole run (s) | page, Evaluate pressed (s) | page / CLI "
-        "(<= 1.3) | confidence slider (ms) | IoU slider (ms) | load |"
-        "\n|---|---:|---:|---:|---:|---:|---:|"
+        "(<= 1.3) | page, upload to scored (s) | confidence slider (ms) | IoU slider "
+        "(ms) | load |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     )
-    for label, cli, page, medians, at_load in rows:
-        print(f"| {label} | {cli:.1f} | {page:.1f} | {page / cli:.2f} | "
+    for label, cli, page, upload, medians, at_load in rows:
+        print(f"| {label} | {cli:.1f} | {page:.1f} | {page / cli:.2f} | {upload:.1f} | "
               f"{medians['confidence'] * 1000:.0f} | {medians['IoU'] * 1000:.0f} | "
               f"{at_load} |")  # fmt: skip
 
