@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from model_zoo.registry import get_spec
 from tests.e2e_server import browser_page, metric_value, running_app, wait_until_idle
 from tests.upload_builders import (
     coco_archive,
@@ -51,7 +52,8 @@ def test_upload_dataset_and_predictions_reach_the_map_card(tmp_path, monkeypatch
         page.get_by_text(f"8 images, {boxes} boxes").wait_for(timeout=120_000)
         wait_until_idle(page)
         # Only the uploaded predictions: clear the detector picker, leave the classifier.
-        page.get_by_role("button", name="Remove yolov8n-int8").click()
+        detector = get_spec("yolov8n-int8").title  # the chip shows the model's title
+        page.get_by_role("button", name=f"Remove {detector}").click()
         page.get_by_text("Pick at least one detector").wait_for()
         wait_until_idle(page)
         page.get_by_text("Also score the classifier").first.click()
