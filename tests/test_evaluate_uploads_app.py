@@ -316,8 +316,8 @@ def test_the_session_folder_goes_when_the_session_ends(env):
 
 def test_a_sessions_reports_and_their_views_go_when_the_session_ends(env):
     """Issue #24: an uploaded file's reports live in the session, not server-wide, and
-    the views computed from them (per-image table, best thresholds, downloads) go with
-    it; nothing is left holding the report."""
+    the views computed from them (per-image table, best thresholds, label issues,
+    downloads) go with it; nothing is left holding the report."""
     import gc
 
     from components.shared.cache import REPORT_VIEWS
@@ -329,7 +329,8 @@ def test_a_sessions_reports_and_their_views_go_when_the_session_ends(env):
     upload_predictions(at, ("released.json", jittered_predictions(subset, seed=5)))
     at.button(key="evaluate_run").click().run()
     for group, view in [("Per image", None), ("Summary", "Best threshold"),
-                        ("Errors", "Error types"), ("Downloads", None)]:  # fmt: skip
+                        ("Errors", "Error types"), ("Model review", "Possible label errors"),
+                        ("Downloads", None)]:  # fmt: skip
         open_view(at, group, view)
         assert not at.exception and not at.error, texts(at)
     session_id = apptest_session_id(at)
@@ -342,7 +343,8 @@ def test_a_sessions_reports_and_their_views_go_when_the_session_ends(env):
                           for o in gc.get_objects())  # fmt: skip
 
     views, reports = held()
-    assert len(views) >= 3 and reports == 1
+    assert len(views) >= 4 and reports == 1
+    assert any("label_issues:" in k for k in views), views
     assert len(at.session_state["evaluate_reports"]) == 1
     caching.clear_session_resource_cache(session_id)  # the tab disconnects
     assert held() == ([], 0)
