@@ -17,8 +17,11 @@ before). The page reruns whole here: in the browser a slider reruns only the exp
 fragment, so these are upper bounds. Targets: a slider <= 300 ms at 1,500 images and
 <= 500 ms at 5,000; Evaluate <= 1.3x the command line.
 
+``--views`` then times the sliders again with each of the other views open in turn
+(``OTHER_VIEWS``; the explorer's own lookups are warm by then, each view's are not).
+
 Usage: python -m benchmarks.evaluate_page [--scale [--cases 1500 5000 dense]
-       [--repeat 2]]
+       [--repeat 2] [--views]]
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ PagesManager.__init__ = _init_without_pages_folder
 
 CONF = [0.3, 0.35, 0.4, 0.45, 0.5]
 IOU = [0.55, 0.6, 0.65, 0.7, 0.75]
+OTHER_VIEWS = [("Summary", "IoU"), ("Errors", "Error types"),
+               ("Errors", "Error browser"), ("Errors", "Confusion matrix"),
+               ("Per image", None), ("Downloads", None)]  # fmt: skip
+"""``--views``: the explorer's views (group, tab) timed after the default one."""
 
 
 def load() -> str:
@@ -138,11 +145,20 @@ def press_evaluate(at: AppTest) -> float:
     return seconds
 
 
-def scale_main(cases: list[str], repeat: int) -> None:
+def open_view(at: AppTest, group: str, view: str | None) -> None:
+    """Open one of the explorer's views (as ``tests.helpers.open_view``)."""
+    at.session_state["evaluate_group"] = group
+    if view is not None:
+        at.session_state[f"evaluate_view_{group.lower().replace(' ', '_')}"] = view
+    at.run()
+    assert not at.exception, at.exception
+
+
+def scale_main(cases: list[str], repeat: int, views: bool) -> None:
     from benchmarks.scale_files import dense_coco_predictions, realistic_files
 
     folder = Path(tempfile.mkdtemp(prefix="visioncompare-scale-"))
-    rows = []
+    rows, view_rows = [], []
     for case in cases:
         if case == "dense":
             label = "COCO subset, 32 images x 10,000 boxes (24.5 MB)"
@@ -161,6 +177,9 @@ def scale_main(cases: list[str], repeat: int) -> None:
         medians = sliders(at)
         rows.append((label, statistics.median(cli), statistics.median(page), upload,
                      medians, load()))  # fmt: skip
+        for group, view in OTHER_VIEWS if views else []:
+            open_view(at, group, view)
+            view_rows.append((label, view or group, sliders(at), load()))
         print(f"{label}: CLI {cli}, page {page}, upload {upload:.2f}, sliders {medians}, "
               f"load {load()}", file=sys.stderr, flush=True)  # fmt: skip
         del at
@@ -175,6 +194,12 @@ def scale_main(cases: list[str], repeat: int) -> None:
         print(f"| {label} | {cli:.1f} | {page:.1f} | {page / cli:.2f} | {upload:.1f} | "
               f"{medians['confidence'] * 1000:.0f} | {medians['IoU'] * 1000:.0f} | "
               f"{at_load} |")  # fmt: skip
+    if view_rows:
+        print("\n| case | view open | confidence slider (ms) | IoU slider (ms) | load |"
+              "\n|---|---|---:|---:|---:|")  # fmt: skip
+    for label, view, medians, at_load in view_rows:
+        print(f"| {label} | {view} | {medians['confidence'] * 1000:.0f} | "
+              f"{medians['IoU'] * 1000:.0f} | {at_load} |")  # fmt: skip
 
 
 def main() -> None:
@@ -182,9 +207,11 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true")
     parser.add_argument("--cases", nargs="+", default=["1500", "5000", "dense"])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--views", action="store_true",
+                        help="also time the sliders with each other view open")  # fmt: skip
     args = parser.parse_args()
     if args.scale:
-        scale_main(args.cases, args.repeat)
+        scale_main(args.cases, args.repeat, args.views)
     else:
         voc_main()
 
