@@ -178,7 +178,9 @@ def test_classifiers_are_read_back_not_run_again(cli_run, monkeypatch):
         store=PredictionStore(root / "runs" / "predictions.sqlite"), get_model=load,
     )  # fmt: skip
     assert [s.name for s in scores] == [RANDOM, BUNDLED] and missing == [NO_WEIGHTS]
-    assert loaded == [NO_WEIGHTS]  # tried (no weights: unavailable); the others read back
+    assert loaded == [
+        NO_WEIGHTS
+    ]  # tried (no weights: unavailable); the others read back
     board = pd.read_csv(root / "out" / "leaderboard.csv").set_index("model")
     for score in scores:
         assert 100 * score.tagging.classifier_map == pytest.approx(
@@ -199,3 +201,23 @@ def test_frame_puts_classifiers_after_detectors_best_tagging_first():
     )
     assert frame["model"].tolist() == ["d2", "d1", "c2", "c1", "c0"]
     assert math.isnan(frame.set_index("model").loc["d1", "tagging mAP (%)"])
+
+
+def test_cli_lists_a_lone_classifier_without_weights_beside_several_files(
+    cli_run, tmp_path, monkeypatch, capsys
+):
+    _, root, _ = cli_run
+    monkeypatch.setenv("VISIONCOMPARE_RUNS", str(root / "runs"))
+    monkeypatch.setenv("VISIONCOMPARE_ALLOW_DOWNLOADS", "0")
+    results = root / "out" / "yolov8n-int8" / "coco_results.json"
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(results.read_bytes())
+    code = cli(["evaluate", "--dataset", COCO, "--predictions", str(results),
+                "--predictions", str(copy), "--classifier", NO_WEIGHTS,
+                "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0  # the files are scored; the classifier is a row, not an error
+    board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("model")
+    assert list(board.index) == ["coco_results.json", "copy.json", NO_WEIGHTS]
+    assert board.loc["copy.json", "AP (%)"] == board.loc["coco_results.json", "AP (%)"]
+    assert board.loc[NO_WEIGHTS, "status"] == UNAVAILABLE
+    assert f"| {NO_WEIGHTS} | {UNAVAILABLE} |" in capsys.readouterr().out

@@ -315,9 +315,11 @@ def _main(argv: list[str] | None) -> int:
         address=args.address, actors=args.actors, cpus_per_actor=args.cpus_per_actor,
         gpus_per_actor=args.gpus_per_actor,
     )  # fmt: skip
-    # One classifier goes with the first report (its summary and tagging CSV); several
-    # are scored after the reports, each into the leaderboard.
-    classifier = args.classifier[0] if len(args.classifier) == 1 else None
+    # One source and one classifier: the classifier goes with the report (its summary
+    # and tagging CSV). Otherwise the classifiers are scored after the reports against
+    # the first, each a leaderboard row (one without weights: a row marked unavailable).
+    alone = len(args.detector) + len(args.predictions) == 1 and len(args.classifier) == 1
+    classifier = args.classifier[0] if alone else None
     scores, no_weights = [], []
 
     try:
