@@ -15,12 +15,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.e2e_server import (  # noqa: E402  (the browser tests' own server and flags)
-    CHROMIUM,
-    CHROMIUM_FLAGS,
+from tests.e2e_server import (  # noqa: E402  (the browser tests' own server and browser)
     READY,
     streamlit_server,
 )
+from tests.e2e_server import chromium as chromium  # noqa: E402  (re-exported)
 
 SESSION_TTL_S = 120
 """Streamlit keeps a closed session (its state, uploads, media) this long for a reconnect
@@ -69,21 +68,6 @@ def app_server(app_dir: Path = REPO, **env_vars: str) -> Iterator[tuple[str, int
         log, app_dir, **{"VISIONCOMPARE_RUNS": runs, **env_vars}
     ) as (url, proc):
         yield url, proc.pid
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """A headless Chromium browser (Debian's; Playwright cannot fetch its own here)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_upload(browser, url: str):

@@ -89,11 +89,11 @@ def running_app(log_path: Path, **env_vars: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page(extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
-    """A Playwright page in Debian's headless Chromium (Playwright cannot fetch its own)."""
+def chromium(extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
+    """A Playwright browser: Debian's headless Chromium (Playwright cannot fetch its own
+    here), closed afterwards."""
     from playwright.sync_api import sync_playwright
 
-    require_file(CHROMIUM)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -101,10 +101,17 @@ def browser_page(extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
             headless=True,
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def browser_page(extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
+    """A Playwright page in ``chromium``; a missing Chromium fails the test."""
+    require_file(CHROMIUM)
+    with chromium(extra_flags) as browser:
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:

@@ -90,3 +90,50 @@ def test_detectors_without_weights_and_nothing_else_give_the_message(env):  # no
     assert not at.exception
     (error,) = [e.value for e in at.error]
     assert error.startswith("The evaluation could not run: Weights 'yolov8m.pt'")
+
+
+def test_leaderboard_scores_the_classifiers_picked_once_each(env, monkeypatch):  # noqa: F811
+    from components.evaluate.leaderboard_views import PICKED
+    from model_zoo.weights import ENV_VAR
+    from tests.test_classifier_leaderboard import (
+        BUNDLED,
+        NO_WEIGHTS,
+        RANDOM,
+        independent_tagging_map,
+        random_weights_folder,
+        stored_run,
+    )
+    from visioncompare.datasets.registry import load_bundled
+
+    monkeypatch.setenv(ENV_VAR, str(random_weights_folder(env / "weights")))
+    at = evaluate_page()
+    at.selectbox(key="evaluate_dataset").set_value("coco-val2017-first32").run()
+    at.multiselect(key="evaluate_detectors").set_value(["yolov8n-int8"]).run()
+    at.toggle(key="evaluate_with_classifier").set_value(True).run()
+    at.button(key="evaluate_run").click().run()
+    assert not at.exception and not at.error, texts(at)
+    open_view(at, "Model review", "Leaderboard")
+    assert at.multiselect(key=PICKED).value == [BUNDLED]  # the run's own, at first
+    at.multiselect(key=PICKED).set_value([BUNDLED, RANDOM, NO_WEIGHTS]).run()
+    at.button(key="evaluate_lb_score").click().run()  # RANDOM is not stored yet
+    assert not at.exception and not at.error, texts(at)
+    board = next(df.value for df in at.dataframe if "tagging mAP (%)" in df.value)
+    rows = board.set_index("model")
+    scored = sorted([BUNDLED, RANDOM], key=lambda n: -rows.loc[n, "tagging mAP (%)"])
+    assert list(rows.index) == [*scored, NO_WEIGHTS]  # best first, no weights last
+    dataset = load_bundled("coco-val2017-first32")
+    for name in (BUNDLED, RANDOM):
+        probabilities, names = stored_run(name, dataset, env / "runs")
+        assert rows.loc[name, "tagging mAP (%)"] == pytest.approx(
+            100 * independent_tagging_map(dataset, probabilities, names), abs=1e-9
+        )
+    assert rows.loc[NO_WEIGHTS, "status"] == "no weights here"
+    assert rows.loc[NO_WEIGHTS, ["tagging mAP (%)"]].isna().all()
+    # Closed and opened again: the picks are kept and nothing is loaded or run again.
+    loads = dict(cache.LOAD_COUNTS)
+    open_view(at, "Summary")
+    open_view(at, "Model review", "Leaderboard")
+    assert at.multiselect(key=PICKED).value == [BUNDLED, RANDOM, NO_WEIGHTS]
+    again = next(df.value for df in at.dataframe if "tagging mAP (%)" in df.value)
+    assert again.equals(board) and dict(cache.LOAD_COUNTS) == loads
+    assert "evaluate_lb_score" not in [b.key for b in at.button]

@@ -20,7 +20,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO, require_file
-from tests.e2e_server import CHROMIUM, CHROMIUM_FLAGS, READY, running_app
+from tests.e2e_server import CHROMIUM, READY, chromium, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -95,17 +95,9 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     require_file(CHROMIUM)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _idle(page, timeout_ms: int = 240_000) -> None:

@@ -74,7 +74,9 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
             # and no frame arrives. A viewer presses STOP and START; so does the test,
             # once, and says so.
             print("\nlive: no frame after 60 s; STOP and START once")
-            frame.get_by_role("button", name="STOP").click(timeout=30_000)
+            stop = frame.get_by_role("button", name="STOP")
+            if stop.count():  # a failed connection has already gone back to START
+                stop.click(timeout=30_000)
             start()
             processed, seen = stream(90)
         assert processed >= 10, (processed, (tmp_path / "streamlit.log").read_text())

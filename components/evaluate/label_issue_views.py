@@ -7,9 +7,11 @@ import streamlit as st
 
 from components.evaluate.error_views import _picture
 from components.shared import cache, sessions
+from components.shared.tables import show_table
 from visioncompare.evaluation import objectlab
 from visioncompare.evaluation.label_issues import IssueKind, draw_label_issues
 from visioncompare.evaluation.session_files import report_key
+from visioncompare.kernel.tables import NOT_AVAILABLE
 
 PAGE_ROWS = 50
 """Images listed at once (worst first)."""
@@ -102,15 +104,11 @@ def label_issues_section(results: list, dataset, choice) -> None:
     shown = table.drop(columns=["image_id", "flagged"])
     if not (kinds or classes):  # every issue matches: one count is enough
         shown = shown.drop(columns="matching issues")
-    st.dataframe(
+    show_table(
         shown.head(PAGE_ROWS),
-        hide_index=True,
-        width="stretch",
-        height=220,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("label quality", "missing", "swapped", "badly placed")
-        },
+        key="evaluate_li_images_table",
+        max_rows=6,
+        kinds=dict.fromkeys(("label quality", "missing", "swapped", "badly placed"), "metric"),
     )
     st.caption(
         "Lowest label quality first (cleanlab's ObjectLab score, 0-1; the three kinds' "
@@ -130,13 +128,35 @@ def label_issues_section(results: list, dataset, choice) -> None:
         caption="Magenta: the label in question; dashed blue: the model's box that "
         "suggests it; grey: the image's other labels.",
         width="stretch",
+        alt=f"{names[image_id]} with its {len(boxes)} possible label errors drawn",
     )
-    st.dataframe(
-        boxes.drop(columns=["image_id", "image"]),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("model score", "box score", "threshold")
+    show_table(
+        _corners_joined(boxes.drop(columns=["image_id", "image"])),
+        key="evaluate_li_boxes_table",
+        kinds={"threshold": "score"},
+        help={
+            "box": "The label's corners x1, y1, x2, y2 in pixels.",
+            "model box": "The corners of the model's box that suggests the issue.",
         },
     )
+
+
+def _corners_joined(boxes):
+    """Each box's four corner columns as one "x1, y1, x2, y2" column (whole pixels), so
+    the table fits the page's width; n/a where a box has none (a missing label's)."""
+    frame = boxes.copy()
+    for prefix, column in (("", "box"), ("model ", "model box")):
+        corners = [f"{prefix}{c}" for c in ("x1", "y1", "x2", "y2")]
+        if not set(corners) <= set(frame.columns):
+            continue
+        values = frame[corners]
+        frame.insert(
+            frame.columns.get_loc(corners[0]),
+            column,
+            [
+                NOT_AVAILABLE if row.isna().any() else ", ".join(f"{v:.0f}" for v in row)
+                for _, row in values.iterrows()
+            ],
+        )
+        frame = frame.drop(columns=corners)
+    return frame

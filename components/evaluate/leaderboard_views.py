@@ -3,18 +3,37 @@ here, and the publisher's figures."""
 
 from __future__ import annotations
 
+import weakref
+
 import pandas as pd
 import streamlit as st
 
+from components.evaluate.run import page_store
 from components.shared import cache
 from components.shared.controls import shared_choice
+from components.shared.store_status import show_unreachable
+from components.shared.titles import model_title
 from components.shared.views import CHART
-from model_zoo import get_spec
-from model_zoo.device import device_for
+from model_zoo import Task, WeightsNotFoundError, get_spec, list_models
+from model_zoo.device import DeviceError, device_for
 from visioncompare.evaluation.leaderboard import AVAILABLE, UNAVAILABLE
+from visioncompare.evaluation.store import StoreError, StoreUnavailable
 from visioncompare.plots.leaderboard import accuracy_latency_figure
-from visioncompare.services.model_review import leaderboard, unavailable_detectors
+from visioncompare.services.evaluation_run import is_stored
+from visioncompare.services.model_review import (
+    leaderboard,
+    score_classifiers,
+    unavailable_models,
+)
 
+PICKED = "evaluate_lb_classifiers"
+"""The classifiers multiselect (Streamlit drops its state while the tab is closed)."""
+KEPT = "evaluate_lb_classifiers_kept"
+"""Session state: the classifiers picked last, the multiselect's value when reopened."""
+SCORES = "evaluate_lb_scores"
+"""Session state: (report id, classifier, device) -> (a weak reference to the report,
+its ``ClassifierScore``)."""
+MEMO_SIZE = 16
 TIMED = "evaluate_lb_timed"
 """Session state: the (dataset, device) pairs whose models this visitor asked to time."""
 DETECTOR_ACCURACY = {
@@ -29,7 +48,7 @@ DETECTOR_ACCURACY = {
     "AP large (%)": ("AP L", "COCO AP of large objects (%)"),
     "AR100 (%)": ("AR100", "COCO recall with up to 100 boxes per image (%)"),
 }
-DETECTOR_COST = {
+COST = {
     "latency p50 (ms)": ("p50 ms", "median time per call at batch 1, measured here"),
     "latency p95 (ms)": ("p95 ms", "95th percentile of the same calls"),
     "throughput (img/s)": ("img/s", "batched throughput on the GPU"),
@@ -38,17 +57,13 @@ DETECTOR_COST = {
     "GFLOPs": ("GFLOPs", "one forward pass at the model's input size (published)"),
     "weights (MB)": ("MB", "size of the weights on this machine"),
 }
+"""The cost columns: the detectors' second table, and the classifiers' after accuracy."""
 CLASSIFIER_COLUMNS = {
-    "tagging mAP (%)": ("tagging mAP", "the classifier's top-k as image tags (%)"),
+    "tagging mAP (%)": ("tagging mAP", "its probabilities as image tags, AP over images (%)"),
     "detector image-level mAP (%)": ("detector mAP", "the detector as a tagger (%)"),
     "classes it can name (%)": ("nameable", "image labels ImageNet can name (%)"),
     "published (%)": ("published", "the publisher's ImageNet top-1 (%)"),
-    "latency p50 (ms)": ("p50 ms", "median time per call at batch 1, measured here"),
-    "latency p95 (ms)": ("p95 ms", "95th percentile of the same calls"),
-    "ms/image in the run": ("run ms", "time per image while predicting"),
-    "params (M)": ("params M", "parameters, millions (published)"),
-    "GFLOPs": ("GFLOPs", "one forward pass (published)"),
-    "weights (MB)": ("MB", "size of the weights on this machine"),
+    **COST,
 }
 SHORT_STATUS = {UNAVAILABLE: "no weights here"}
 
@@ -81,12 +96,13 @@ def _sources(frame: pd.DataFrame) -> str:
     )  # fmt: skip
 
 
-def _latencies(results: list, dataset, dataset_id: str) -> dict:
+def _latencies(results: list, dataset, dataset_id: str, classifiers: list) -> dict:
     """The models' latencies measured here, once the visitor asks (a button): each
     model is loaded and timed once per server, dataset and device."""
     device = shared_choice().device
     models = [r.source for r in results if r.detector_run is not None]
     models += list(dict.fromkeys(r.classifier for r in results if r.tagging))
+    models += [c.name for c in classifiers if c.name not in models]
     asked = (dataset_id, device) in st.session_state.get(TIMED, set())
     if models and not asked:
         if st.button(
@@ -111,8 +127,8 @@ def _latencies(results: list, dataset, dataset_id: str) -> dict:
 
 
 def leaderboard_section(results: list, dataset, choice) -> None:
-    """Every detector and predictions file of the run, and the classifier, in sortable
-    tables; the accuracy-versus-latency chart with the Pareto front.
+    """Every detector and predictions file of the run, and the classifiers picked here,
+    in sortable tables; the accuracy-versus-latency chart with the Pareto front.
 
     Args:
         results: every report of the run.
@@ -121,14 +137,16 @@ def leaderboard_section(results: list, dataset, choice) -> None:
             weights here are listed as unavailable).
     """
     scored = {r.source for r in results}
-    missing = [d for d in unavailable_detectors(choice.detectors) if d not in scored]
-    latencies = _latencies(results, dataset, f"{choice.dataset}|{dataset.label}")
-    frame = leaderboard(results, missing, latencies)
+    missing = [d for d in unavailable_models(choice.detectors) if d not in scored]
+    dataset_id = f"{choice.dataset}|{dataset.label}"
+    classifiers, no_weights = _classifier_scores(results, dataset, choice)
+    latencies = _latencies(results, dataset, dataset_id, classifiers)
+    frame = leaderboard(results, missing, latencies, classifiers, no_weights)
     detectors = frame[frame["kind"] != "classifier"]
     st.markdown(f"**Detectors on {dataset.label}: accuracy** (click a column to sort)")
     _table(detectors, DETECTOR_ACCURACY)
     st.markdown("**Detectors: cost on this machine**")
-    _table(detectors, DETECTOR_COST)
+    _table(detectors, COST)
     st.caption(
         "AP columns: COCO AP on this dataset, in percent (hover a header for its "
         "meaning); published AP: the publisher's, on COCO val2017's 5,000 images. p50 "
@@ -138,15 +156,100 @@ def leaderboard_section(results: list, dataset, choice) -> None:
         f"weights. {_sources(detectors)}"
     )
     _chart(detectors)
-    classifiers = frame[frame["kind"] == "classifier"]
-    if len(classifiers):
-        st.markdown("**Classifiers as image taggers**")
-        _table(classifiers, CLASSIFIER_COLUMNS, width=None)  # few: room for names
+    taggers = frame[frame["kind"] == "classifier"]
+    if len(taggers):
+        st.markdown("**Classifiers as image taggers** (click a column to sort)")
+        _table(taggers, CLASSIFIER_COLUMNS, width=None)  # few: room for names
         st.caption(
-            "tagging mAP: the classifier's top classes as image-level tags (through "
-            "the ImageNet→COCO mapping), against the detector's image-level mAP on the "
-            f"same images; published: ImageNet top-1. {_sources(classifiers)}"
+            "tagging mAP: each classifier's ImageNet probabilities as image-level tags "
+            "(through the ImageNet→COCO mapping), against the image-level mAP of "
+            f"{results[0].source} on the same images; published: ImageNet top-1. "
+            f"{_sources(taggers)}"
         )
+
+
+def _classifier_scores(results: list, dataset, choice):
+    """The classifiers the visitor picks, each scored as an image tagger against the
+    run's first detector (``model_review.score_classifiers``): read back at once when
+    every run is stored, else made once (a button) and stored like the run's own.
+
+    Returns:
+        The ``ClassifierScore`` of each picked classifier with weights here, and the
+        names of those without (listed as unavailable, never scored).
+    """
+    names = [spec.name for spec in list_models(Task.CLASSIFY)]
+    own = list(dict.fromkeys(r.classifier for r in results if r.tagging is not None))
+    if PICKED not in st.session_state:  # the tab was closed: the last picks, kept
+        st.session_state[PICKED] = st.session_state.get(KEPT, own)
+    picked = st.multiselect(
+        "Classifiers to score as image taggers", names, key=PICKED,
+        format_func=model_title,
+        help="Each one's predictions are made once on this dataset and stored; without "
+        "weights on this machine it is listed, never scored with random weights. The "
+        "classifier evaluated with the run is always listed.",
+    )  # fmt: skip
+    st.session_state[KEPT] = picked
+    no_weights = unavailable_models(picked)
+    wanted = [n for n in picked if n not in own and n not in no_weights]
+    device = shared_choice().device
+    memo = st.session_state.setdefault(SCORES, {})
+    report = results[0]  # its detections give the detector's image-level mAP
+
+    def done() -> list:
+        kept = [memo.get((id(report), n, device), (None, None)) for n in wanted]
+        return [score for ref, score in kept if ref is not None and ref() is report]
+
+    todo = [n for n in wanted if n not in {s.name for s in done()}]
+    if todo and not _stored(dataset, todo, choice, device):
+        if not st.button(
+            f"Score {len(todo)} classifier{'s' * (len(todo) > 1)} on the dataset",
+            key="evaluate_lb_score", help="Runs each on every image once (stored).",
+        ):  # fmt: skip
+            return done(), no_weights
+    if todo:
+        _score(todo, report, dataset, choice, device, memo)
+    return done(), no_weights
+
+
+def _stored(dataset, names: list[str], choice, device: str) -> bool:
+    """True when every named classifier's run on the dataset is stored (an
+    unreachable store: False, and scoring says so when asked)."""
+    try:
+        store = page_store(choice)
+        return all(is_stored(dataset, None, n, store, device) for n in names)
+    except StoreUnavailable:
+        return False
+
+
+def _score(names, report, dataset, choice, device, memo: dict) -> None:
+    """Score ``names`` against ``report`` into ``memo`` (the session's last
+    ``MEMO_SIZE``; each held with a weak reference to the report, so a later run's
+    report never reads another's), with a progress bar; a failure is a message."""
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{name}: {done} / {total} images")
+
+    try:
+        scores, _ = score_classifiers(
+            dataset, names, report.aligned.predictions, device=device,
+            store=page_store(choice), progress=progress,
+            get_model=lambda name: cache.model_on(name, device).model,
+            conf=report.params.conf,
+        )  # fmt: skip
+    except StoreUnavailable as exc:
+        show_unreachable(exc, "Scoring goes on from the stored images once it is back.")
+        return
+    except (WeightsNotFoundError, DeviceError, KeyError, ValueError, StoreError,
+            OSError) as exc:  # fmt: skip
+        st.error(f"The classifiers could not be scored: {choice.shown(exc)}")
+        return
+    finally:
+        bar.empty()
+    for score in scores:
+        memo[(id(report), score.name, device)] = (weakref.ref(report), score)
+    while len(memo) > MEMO_SIZE:
+        memo.pop(next(iter(memo)))
 
 
 def _chart(detectors: pd.DataFrame) -> None:

@@ -146,8 +146,9 @@ def leaderboard_frame(entries: Sequence[Entry]) -> pd.DataFrame:
     Columns: ``model``, ``kind``, ``status``, the metric columns (in the order first
     met), ``published (%)``, ``latency p50 (ms)``, ``latency p95 (ms)``,
     ``throughput (img/s)``, ``ms/image in the run``, ``params (M)``, ``GFLOPs``,
-    ``weights (MB)``, ``timed on`` and ``figures from``. Scored rows come first, best
-    first by the first metric; NaN where a value is unknown.
+    ``weights (MB)``, ``timed on`` and ``figures from``. Detectors and predictions
+    files first, then classifiers; within each, scored rows first, best first by the
+    row's own first metric (AP; tagging mAP); NaN where a value is unknown.
     """
     metric_columns: list[str] = []
     for entry in entries:
@@ -174,11 +175,16 @@ def leaderboard_frame(entries: Sequence[Entry]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=_columns(metric_columns))
-    if metric_columns:
-        frame = frame.sort_values(
-            [metric_columns[0]], ascending=False, na_position="last", kind="stable"
-        )
-    return frame.reset_index(drop=True)
+    order = pd.DataFrame(
+        {
+            "classifier": [e.kind == "classifier" for e in entries],
+            "score": [next(iter(e.metrics.values()), math.nan) for e in entries],
+        }
+    ).sort_values(
+        ["classifier", "score"], ascending=[True, False], na_position="last",
+        kind="stable",
+    )  # fmt: skip
+    return frame.iloc[order.index].reset_index(drop=True)
 
 
 def _columns(metric_columns: list[str]) -> list[str]:

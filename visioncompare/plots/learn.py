@@ -11,6 +11,11 @@ from visioncompare.learn.lessons import APSteps, overlap_box
 from visioncompare.plots.evaluation import MARGIN, PR_LAYOUT
 
 
+def _corners(box: Sequence[float]) -> dict[str, float]:
+    """An ``xyxy`` box as a Plotly shape's corners."""
+    return {"x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3]}
+
+
 def iou_demo_figure(
     a: Sequence[float],
     b: Sequence[float],
@@ -21,13 +26,7 @@ def iou_demo_figure(
     fig = go.Figure()
     for box, color, name in ((a, "#4C78A8", "A"), (b, "#F58518", "B")):
         fig.add_shape(
-            type="rect",
-            x0=box[0],
-            y0=box[1],
-            x1=box[2],
-            y1=box[3],
-            line={"color": color, "width": 3},
-            name=name,
+            type="rect", **_corners(box), line={"color": color, "width": 3}, name=name
         )
         fig.add_annotation(
             x=box[0],
@@ -41,10 +40,7 @@ def iou_demo_figure(
     if inter is not None:
         fig.add_shape(
             type="rect",
-            x0=inter[0],
-            y0=inter[1],
-            x1=inter[2],
-            y1=inter[3],
+            **_corners(inter),
             fillcolor="rgba(84,162,75,0.45)",
             line={"width": 0},
         )

@@ -168,47 +168,6 @@ def print_summary(report, paths: dict[str, Path]) -> None:
     print("\n".join(lines))
 
 
-LEADERBOARD_COLUMNS = (
-    "AP (%)", "AP50 (%)", "AP75 (%)", "AR100 (%)", "tagging mAP (%)", "published (%)",
-    "latency p50 (ms)", "latency p95 (ms)", "params (M)", "GFLOPs", "weights (MB)",
-)  # fmt: skip
-"""The columns printed; leaderboard.csv holds every one."""
-
-
-def print_leaderboard(reports, unavailable, dataset, device: str, root: Path) -> int:
-    """Time each model here, write ``leaderboard.csv`` into ``root`` and print it."""
-    from visioncompare.services.model_review import leaderboard, measure_models
-
-    models = [r.source for r in reports if r.detector_run is not None]
-    models += list(dict.fromkeys(r.classifier for r in reports if r.tagging))
-    try:
-        latencies = measure_models(models, dataset, device)
-    except ValueError as exc:  # no image to time on: the table has no latency
-        print(f"latency not measured: {exc}", file=sys.stderr)
-        latencies = {}
-    frame = leaderboard(reports, unavailable, latencies)
-    root.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(root / "leaderboard.csv", index=False)
-    shown = [c for c in LEADERBOARD_COLUMNS if c in frame and frame[c].notna().any()]
-    lines = [
-        f"leaderboard on {dataset.label} ({len(dataset)} images); latency: the model's "
-        "own time per call at batch 1, measured here",
-        "",
-        "| model | kind | " + " | ".join(shown) + " |",
-        "|---|---|" + "---:|" * len(shown),
-        *(
-            f"| {row['model']} | {row['kind'] if row['status'] == 'scored' else row['status']} | "
-            + " | ".join("n/a" if v != v else f"{v:.1f}" for v in row[shown])
-            + " |"
-            for _, row in frame.iterrows()
-        ),
-        "",
-        f"wrote {root / 'leaderboard.csv'}",
-    ]
-    print("\n".join(lines))
-    return 0
-
-
 def _fetch(args) -> int:
     from visioncompare.services import fetch
 
@@ -256,9 +215,11 @@ def _main(argv: list[str] | None) -> int:
         "--predictions", action="append", default=[],
         help="a COCO results JSON made by any tool; repeatable",
     )  # fmt: skip
-    ev.add_argument(
-        "--classifier", help="a model-zoo classifier to score as an image tagger"
-    )
+    source.add_argument(
+        "--classifier", action="append", default=[],
+        help="a model-zoo classifier to score as an image tagger; repeatable (several: "
+        "their rows in leaderboard.csv)",
+    )  # fmt: skip
     ev.add_argument("--device", default="auto")
     ev.add_argument(
         "--yolo-val", action="store_true",
@@ -317,7 +278,6 @@ def _main(argv: list[str] | None) -> int:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
 
-    from visioncompare.datasets import DatasetError
     from visioncompare.datasets.registry import BUNDLED
 
     if args.command == "datasets":
@@ -336,19 +296,31 @@ def _main(argv: list[str] | None) -> int:
         return robustness_cli.run(args, ProgressBar())
 
     from visioncompare.evaluation.metrics.cocoeval import EvalParams
-    from visioncompare.evaluation.store import StoreError, StoreUnavailable
-    from visioncompare.services.engines.ray import RayOptions, RayUnavailable
+    from visioncompare.services.cli_errors import expected_errors, report_failure
+    from visioncompare.services.engines.ray import RayOptions
     from visioncompare.services.evaluation_run import (
         open_dataset,
         run_evaluation,
         runs_dir,
     )
+    from visioncompare.services.leaderboard_cli import print_leaderboard
+    from visioncompare.services.model_review import score_classifiers
 
     params = EvalParams()
     params = params.with_thresholds(
         params.conf if args.conf is None else args.conf,
         params.iou if args.iou is None else args.iou,
     )
+    ray_options = RayOptions(
+        address=args.address, actors=args.actors, cpus_per_actor=args.cpus_per_actor,
+        gpus_per_actor=args.gpus_per_actor,
+    )  # fmt: skip
+    # One source and one classifier: the classifier goes with the report (its summary
+    # and tagging CSV). Otherwise the classifiers are scored after the reports against
+    # the first, each a leaderboard row (one without weights: a row marked unavailable).
+    alone = len(args.detector) + len(args.predictions) == 1 and len(args.classifier) == 1
+    classifier = args.classifier[0] if alone else None
+    scores, no_weights = [], []
 
     try:
         corruption = robustness_cli.cell(args)
@@ -371,13 +343,9 @@ def _main(argv: list[str] | None) -> int:
             try:
                 report = run_evaluation(
                     dataset, detector=detector, predictions=predictions,
-                    classifier=None if reports else args.classifier, device=args.device,
+                    classifier=None if reports else classifier, device=args.device,
                     params=params, progress=ProgressBar(), engine=args.engine,
-                    ray_options=RayOptions(
-                        address=args.address, actors=args.actors,
-                        cpus_per_actor=args.cpus_per_actor,
-                        gpus_per_actor=args.gpus_per_actor,
-                    ), corruption=corruption,
+                    ray_options=ray_options, corruption=corruption,
                     warm=False,  # one operating point is read: no lookups made ahead
                 )  # fmt: skip
             except WeightsNotFoundError:
@@ -388,23 +356,14 @@ def _main(argv: list[str] | None) -> int:
             label = detector or Path(predictions).stem
             labels.append(label if label not in labels else f"{label}-{len(labels)}")
             reports.append(report)
-    except (
-        RayUnavailable,
-        StoreError,
-        KeyError,
-        DatasetError,
-        WeightsNotFoundError,
-        ValueError,
-        FileNotFoundError,
-    ) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        if isinstance(exc, StoreUnavailable):  # an outage: what was stored is kept
-            message += (
-                "\nEvery image predicted before it went is stored: run the same command "
-                "again once the store is back, and it goes on from there."
-            )
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        if reports and classifier is None and args.classifier:
+            scores, no_weights = score_classifiers(
+                dataset, args.classifier, reports[0].aligned.predictions,
+                device=args.device, engine=args.engine, ray_options=ray_options,
+                progress=ProgressBar(), conf=params.conf, corruption=corruption,
+            )  # fmt: skip
+    except expected_errors() as exc:
+        return report_failure(exc)
     if not reports:
         print(f"error: no weights on this machine for {', '.join(unavailable)}",
               file=sys.stderr)  # fmt: skip
@@ -422,7 +381,7 @@ def _main(argv: list[str] | None) -> int:
                 reports[n] = report.with_yolo_val(run_yolo_val(report, args.device))
             except (YoloValUnavailable, WeightsNotFoundError, DeviceError) as exc:
                 failed = f"--yolo-val cannot run: {exc}"
-    if len(sources) == 1:
+    if len(sources) == 1 and not args.classifier[1:]:
         label = labels[0]
         out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
         if corruption is not None and args.out is None:
@@ -437,7 +396,9 @@ def _main(argv: list[str] | None) -> int:
                 out = out / corruption.tag
             print_summary(report, report.write(out))
             print()
-        code = print_leaderboard(reports, unavailable, dataset, args.device, root)
+        code = print_leaderboard(
+            reports, unavailable, dataset, args.device, root, scores, no_weights
+        )
     if failed:
         print(f"error: {failed}", file=sys.stderr)
         return 2

@@ -9,7 +9,8 @@ of the dataset's images, metrics from each ``EvaluationReport``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -26,8 +27,19 @@ from visioncompare.evaluation.leaderboard import (
     leaderboard_frame,
     tagging_metrics,
 )
+from visioncompare.evaluation.metrics.tagging import TaggingResult, evaluate_tagging
+from visioncompare.evaluation.prediction_runs import StoredRun
+from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.images import load_image_file
+from visioncompare.kernel.types import Detections
+from visioncompare.robustness.corruptions import Corruption
+from visioncompare.services.engines import Engine, RayOptions, RunRequest, make_engine
 from visioncompare.services.engines.local import load_on_device
+from visioncompare.services.evaluation_run import (
+    default_store,
+    library_versions,
+    stored_or_predicted_probabilities,
+)
 from visioncompare.services.report import EvaluationReport
 
 LATENCY_IMAGES = 5
@@ -67,7 +79,7 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def unavailable_detectors(names: Sequence[str]) -> list[str]:
+def unavailable_models(names: Sequence[str]) -> list[str]:
     """The names among ``names`` whose weights are not on this machine (they are
     listed as unavailable, never scored with random weights)."""
     from model_zoo import get_spec
@@ -156,33 +168,121 @@ def detector_entries(
     return entries
 
 
-def classifier_entries(
-    reports: Sequence[EvaluationReport], latencies: dict[str, Latency] | None = None
-) -> list[Entry]:
-    """One entry per classifier scored as an image tagger in ``reports``."""
-    latencies, seen, entries = latencies or {}, set(), []
-    for report in reports:
-        if report.tagging is None or report.classifier in seen:
+@dataclass(frozen=True)
+class ClassifierScore:
+    """A classifier scored as an image-level tagger on a dataset.
+
+    Attributes:
+        name: its model-zoo name.
+        tagging: the tagging result (``metrics.tagging.evaluate_tagging``).
+        run: its stored classification run (the time it took is in ``run.meta``).
+    """
+
+    name: str
+    tagging: TaggingResult
+    run: StoredRun
+
+
+def score_classifiers(
+    dataset: Dataset,
+    names: Sequence[str],
+    detections: Mapping[int, Detections] | None = None,
+    device: str = "auto",
+    store: PredictionStore | None = None,
+    engine: str | Engine = "local",
+    get_model: Callable[[str], object] | None = None,
+    ray_options: RayOptions | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    conf: float = 0.25,
+    corruption: Corruption | None = None,
+) -> tuple[list[ClassifierScore], list[str]]:
+    """Each classifier's image-level tagging mAP on ``dataset``, from its stored
+    classification run: read back when complete, else made once by ``engine`` and
+    stored (the same key as the Evaluate run's classifier).
+
+    Args:
+        detections: image id -> the detector's boxes, for the detector's image-level
+            mAP beside each classifier's (None: the classifiers alone).
+        progress: (model name, images done, images in total) callback.
+        conf: the detector confidence of its hit rate.
+        corruption: the classifiers see each image corrupted (a run of its own key).
+        The others: as ``evaluation_run.run_evaluation``'s.
+
+    Returns:
+        The scored classifiers in the order given, and the names whose weights are not
+        on this machine (listed as unavailable, never scored with random weights).
+
+    Raises:
+        KeyError (unknown model), ``StoreError``, ``engines.ray.RayUnavailable``.
+    """
+    from model_zoo import WeightsNotFoundError
+
+    if isinstance(engine, str):
+        engine = make_engine(engine, device, get_model, ray_options)
+    store = store or default_store()
+    record = {"versions": library_versions()}
+    scores, unavailable = [], []
+    for name in dict.fromkeys(names):
+        stage = None if progress is None else partial(progress, name)
+        request = RunRequest(
+            name, dataset, store, stage, record=record, corruption=corruption
+        )
+        try:
+            probabilities, run = stored_or_predicted_probabilities(engine, request)
+        except WeightsNotFoundError:
+            unavailable.append(name)
             continue
-        seen.add(report.classifier)
-        run = report.classifier_run
-        timed = run.meta.get("timed_images") if run is not None else None
+        tagging = evaluate_tagging(
+            dataset, probabilities, tuple(run.meta["class_names"]), detections,
+            conf=conf,
+        )  # fmt: skip
+        scores.append(ClassifierScore(name, tagging, run))
+    return scores, unavailable
+
+
+def classifier_entries(
+    reports: Sequence[EvaluationReport],
+    latencies: dict[str, Latency] | None = None,
+    scores: Sequence[ClassifierScore] = (),
+    unavailable: Sequence[str] = (),
+) -> list[Entry]:
+    """One entry per classifier scored as an image tagger, in ``reports`` (the run's
+    classifier) or in ``scores`` (each name once, the report's first), then one per
+    name of ``unavailable`` not scored."""
+    latencies = latencies or {}
+    scored = [
+        ClassifierScore(r.classifier, r.tagging, r.classifier_run)
+        for r in reports
+        if r.tagging is not None and r.classifier_run is not None
+    ]
+    unique: dict[str, ClassifierScore] = {}
+    for score in [*scored, *scores]:
+        unique.setdefault(score.name, score)
+    entries = []
+    for score in unique.values():
+        timed = score.run.meta.get("timed_images")
         entries.append(
             Entry(
-                report.classifier,
+                score.name,
                 "classifier",
                 tagging_metrics(
-                    report.tagging.classifier_map,
-                    report.tagging.detector_map,
-                    report.tagging.coverage,
+                    score.tagging.classifier_map,
+                    score.tagging.detector_map,
+                    score.tagging.coverage,
                 ),
-                latency=latencies.get(report.classifier),
-                run_ms=1000.0 * run.meta["model_seconds"] / timed if timed else None,
-                facts=model_facts(report.classifier),
+                latency=latencies.get(score.name),
+                run_ms=1000.0 * score.run.meta["model_seconds"] / timed
+                if timed
+                else None,
+                facts=model_facts(score.name),
             )
         )
+    entries += [
+        Entry(name, "classifier", status=UNAVAILABLE, facts=model_facts(name))
+        for name in dict.fromkeys(unavailable)
+        if name not in unique
+    ]
     return entries
-
 
 
 def measure_models(
@@ -211,13 +311,18 @@ def leaderboard(
     reports: Sequence[EvaluationReport],
     unavailable: Sequence[str] = (),
     latencies: dict[str, Latency] | None = None,
+    classifiers: Sequence[ClassifierScore] = (),
+    unavailable_classifiers: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Every detector, predictions file and classifier of ``reports`` in one table
-    (``leaderboard.leaderboard_frame``), best AP first; the unavailable detectors and
-    the classifiers after the scored detectors."""
+    """Every detector, predictions file and classifier of ``reports``, and the
+    classifiers of ``classifiers``, in one table (``leaderboard.leaderboard_frame``):
+    the detectors best AP first, the unavailable ones after them; then the classifiers,
+    best tagging mAP first, the unavailable ones last."""
     return leaderboard_frame(
         [
             *detector_entries(reports, latencies, unavailable),
-            *classifier_entries(reports, latencies),
+            *classifier_entries(
+                reports, latencies, classifiers, unavailable_classifiers
+            ),
         ]
     )

@@ -8,7 +8,6 @@ Imports of the evaluation flow happen inside ``run``, so ``--help`` stays quick.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 CORRUPTION_HELP = (
@@ -121,15 +120,13 @@ def summary_lines(result) -> list[str]:
 
 def run(args: argparse.Namespace, progress) -> int:
     """Run the ``robustness`` command; 0 on success, 2 with a message on stderr."""
-    from model_zoo import WeightsNotFoundError
-    from visioncompare.datasets import DatasetError
-    from visioncompare.evaluation.store import StoreError, StoreUnavailable
     from visioncompare.robustness.grid import (
         RobustnessGrid,
         parse_corruptions,
         parse_severities,
     )
-    from visioncompare.services.engines.ray import RayOptions, RayUnavailable
+    from visioncompare.services.cli_errors import expected_errors, report_failure
+    from visioncompare.services.engines.ray import RayOptions
     from visioncompare.services.evaluation_run import open_dataset, runs_dir
     from visioncompare.services.robustness_run import run_robustness
 
@@ -145,16 +142,8 @@ def run(args: argparse.Namespace, progress) -> int:
             engine=args.engine,
             ray_options=RayOptions(address=args.address, actors=args.actors),
         )  # fmt: skip
-    except (RayUnavailable, StoreError, KeyError, DatasetError, WeightsNotFoundError,
-            ValueError, FileNotFoundError) as exc:  # fmt: skip
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        if isinstance(exc, StoreUnavailable):  # an outage: what was stored is kept
-            message += (
-                "\nEvery image predicted before it went is stored: run the same command "
-                "again once the store is back, and the grid goes on from there."
-            )
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+    except expected_errors() as exc:
+        return report_failure(exc, "the grid goes on from there")
     name = args.detector.replace(":", "_").replace("/", "_")
     out = args.out or runs_dir() / dataset.name / name / "robustness"
     path = result.write(out)

@@ -31,7 +31,7 @@ four area ranges, so the Python loop runs as many times as the longest such list
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,6 +184,47 @@ def group_pairs(
     return pair_dt, gt_order[np.repeat(lo, per) + offsets]
 
 
+def greedy_order(
+    pair_dt: np.ndarray, pair_gt: np.ndarray, group: np.ndarray, within: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order in which a greedy matching visits (detection, ground truth) pairs, for
+    every group at once: step ``r`` holds the ``r``-th candidate detection (one with a
+    pair) of every group, in ``within`` order; inside a step, pairs by detection, then
+    ground truth.
+
+    Args:
+        pair_dt, pair_gt: the pairs.
+        group: (D,) the group key of each detection.
+        within: (D,) the order of the detections inside their group.
+
+    Returns:
+        (order: the pairs' permutation, bounds: step ``r`` is the reordered pairs
+        ``bounds[r]:bounds[r + 1]``).
+    """
+    cand = np.unique(pair_dt)
+    cand_sorted = cand[np.lexsort((within[cand], group[cand]))]
+    g = group[cand_sorted]
+    rank = np.empty(len(group), np.int64)
+    rank[cand_sorted] = np.arange(len(cand_sorted)) - np.searchsorted(g, g, "left")
+    prank = rank[pair_dt]
+    order = np.lexsort((pair_gt, pair_dt, prank))
+    prank = prank[order]
+    steps = np.arange(prank.max() + 2 if len(prank) else 1)
+    return order, np.searchsorted(prank, steps)
+
+
+def greedy_steps(
+    bounds: np.ndarray, pair_dt: np.ndarray
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Each step of ``greedy_order`` (``pair_dt`` reordered): its slice of the pairs and
+    where each detection's run of pairs starts in it (for ``reduceat``)."""
+    for r in range(len(bounds) - 1):
+        s = slice(bounds[r], bounds[r + 1])
+        pd_ = pair_dt[s]
+        if len(pd_):
+            yield s, np.flatnonzero(np.r_[True, pd_[1:] != pd_[:-1]])
+
+
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     """Everything one evaluation computed (the arrays are read, never recomputed).
@@ -272,31 +313,15 @@ def evaluate(
     pair_dt, pair_gt, iou = pair_dt[keep], pair_gt[keep], iou[keep]
 
     # candidate detections, ranked inside their group; pairs sorted (rank, det, gt)
-    cand = np.unique(pair_dt)
-    cand_order = np.lexsort((dt_rank[cand], dt_group[cand]))
-    cand_sorted = cand[cand_order]
-    g = dt_group[cand_sorted]
-    cand_rank = np.empty(n_dt, np.int64)
-    cand_rank[cand_sorted] = np.arange(len(cand_sorted)) - np.searchsorted(
-        g, g, side="left"
-    )
-    prank = cand_rank[pair_dt]
-    porder = np.lexsort((pair_gt, pair_dt, prank))
-    pair_dt, pair_gt, iou, prank = (
-        pair_dt[porder], pair_gt[porder], iou[porder], prank[porder],
-    )  # fmt: skip
-    bounds = np.searchsorted(prank, np.arange(prank.max() + 2 if len(prank) else 1))
+    order, bounds = greedy_order(pair_dt, pair_gt, dt_group, dt_rank)
+    pair_dt, pair_gt, iou = pair_dt[order], pair_gt[order], iou[order]
 
     dt_match = np.full((n_dt, n_a, n_t), -1, np.int32)
     gt_taken = np.zeros((n_gt, n_a, n_t), bool)
     crowd = flat.gt_crowd
     above = iou[:, None] >= thr[None, :]  # (P, T)
-    for r in range(len(bounds) - 1):
-        s = slice(bounds[r], bounds[r + 1])
+    for s, seg in greedy_steps(bounds, pair_dt):
         pd_, pg = pair_dt[s], pair_gt[s]
-        if not len(pd_):
-            continue
-        seg = np.flatnonzero(np.r_[True, pd_[1:] != pd_[:-1]])
         valid = above[s][:, None, :] & (
             ~gt_taken[pg] | crowd[pg][:, None, None]
         )  # (P, A, T)

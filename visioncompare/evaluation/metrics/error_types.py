@@ -44,16 +44,17 @@ from visioncompare.evaluation.metrics.cocoeval import (
     group_pairs,
     pair_iou,
 )
+from visioncompare.evaluation.metrics.error_types_tidecv import BKG as BKG
+from visioncompare.evaluation.metrics.error_types_tidecv import BOTH as BOTH
 from visioncompare.evaluation.metrics.error_types_tidecv import (
-    BKG,
-    BOTH,
     CLS,
-    DUPE,
-    LOC,
     MISS,
-    _segment_argmax,
     analyse_errors_tidecv,
+    tide_fixes,
+    tide_types,
 )
+from visioncompare.evaluation.metrics.error_types_tidecv import DUPE as DUPE
+from visioncompare.evaluation.metrics.error_types_tidecv import LOC as LOC
 
 ERROR_TYPES = (
     "classification", "localisation", "both", "duplicate", "background", "missed",
@@ -280,39 +281,12 @@ def analyse_errors(
     has_gt = np.bincount(flat.gt_image[regular], minlength=len(flat.image_ids))[
         flat.dt_image[fp_idx]
     ] > 0
-    loc_iou, loc_arg = _segment_argmax(owner, np.where(same, iou, 0.0), n_fp)
-    cls_iou, cls_arg = _segment_argmax(owner, np.where(same, 0.0, iou), n_fp)
-    dup_iou, _ = _segment_argmax(owner, np.where(same & used[pg], iou, 0.0), n_fp)
-    any_iou = np.maximum(loc_iou, cls_iou)
-
-    kind = np.full(n_fp, BOTH, np.int64)
-    gt_of = np.full(n_fp, -1, np.int64)
-    # TIDE's tests in reverse order, so the first test that fits is written last
-    kind[any_iou <= bg_iou] = BKG
-    kind[dup_iou >= pos_iou] = DUPE
-    is_cls = cls_iou >= pos_iou
-    kind[is_cls] = CLS
-    gt_of[is_cls] = pg[cls_arg[is_cls]]
-    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & has_gt & (loc_arg >= 0)
-    kind[is_loc] = LOC
-    gt_of[is_loc] = pg[loc_arg[is_loc]]
-    kind[~has_gt] = BKG
-    gt_of[kind >= DUPE] = -1
-    gt_of[kind == BOTH] = -1
+    kind, gt_of = tide_types(owner, same, iou, pg, used, has_gt, bg_iou, pos_iou)
 
     # the one classification / localisation error that a fix makes a true positive, per
     # free object: the highest score (ties: the first in the image's ranking)
     score = flat.dt_score
-    free = np.zeros(n_fp, bool)
-    free[gt_of >= 0] = ~used[gt_of[gt_of >= 0]]
-    aims = np.flatnonzero(free)
-    order = aims[np.lexsort((fp_idx[aims], -score[fp_idx[aims]], gt_of[aims]))]
-    first = np.r_[True, gt_of[order][1:] != gt_of[order][:-1]] if len(order) else []
-    fixer = np.zeros(n_fp, bool)
-    fixer[order[np.asarray(first, bool)]] = True
-    usable = np.zeros(n_gt, bool)
-    usable[gt_of[aims]] = True
-    missed = np.flatnonzero(regular & ~used & ~usable)
+    fixer, missed = tide_fixes(gt_of, used, regular, score[fp_idx], fp_idx)
 
     # AP50 with each type fixed
     rec_thr = np.asarray(params.recall_thresholds, np.float64)

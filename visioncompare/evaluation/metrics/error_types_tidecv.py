@@ -62,6 +62,82 @@ def _segment_argmax(
     return best, arg
 
 
+def tide_types(
+    owner: np.ndarray,
+    same: np.ndarray,
+    iou: np.ndarray,
+    objects: np.ndarray,
+    used: np.ndarray,
+    has_gt: np.ndarray,
+    bg_iou: float,
+    pos_iou: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """TIDE's type of each error and the object a classification or localisation error
+    aims at (-1 for the other types), from the error's pairs with the objects of its
+    image (crowd regions left out).
+
+    Args:
+        owner: (P,) the error of each pair, sorted.
+        same: (P,) the pair's object is of the error's class.
+        iou: (P,) the pair's IoU.
+        objects: (P,) the pair's object.
+        used: (G,) the objects a true positive took.
+        has_gt: (E,) the error's image has an object.
+        bg_iou, pos_iou: TIDE's background and foreground thresholds.
+    """
+    n = len(has_gt)
+    loc_iou, loc_arg = _segment_argmax(owner, np.where(same, iou, 0.0), n)
+    cls_iou, cls_arg = _segment_argmax(owner, np.where(same, 0.0, iou), n)
+    dup_iou, _ = _segment_argmax(owner, np.where(same & used[objects], iou, 0.0), n)
+    any_iou = np.maximum(loc_iou, cls_iou)
+    kind = np.full(n, BOTH, np.int64)
+    gt_of = np.full(n, -1, np.int64)
+    # TIDE's tests in reverse order, so the first test that fits is written last
+    kind[any_iou <= bg_iou] = BKG
+    kind[dup_iou >= pos_iou] = DUPE
+    is_cls = cls_iou >= pos_iou
+    kind[is_cls] = CLS
+    gt_of[is_cls] = objects[cls_arg[is_cls]]
+    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & (loc_arg >= 0)
+    kind[is_loc] = LOC
+    gt_of[is_loc] = objects[loc_arg[is_loc]]
+    kind[~has_gt] = BKG
+    gt_of[(kind != CLS) & (kind != LOC)] = -1
+    return kind, gt_of
+
+
+def tide_fixes(
+    gt_of: np.ndarray,
+    used: np.ndarray,
+    regular: np.ndarray,
+    score: np.ndarray,
+    tie: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """TIDE's ``BestGTMatch``: per object no true positive took, the one classification
+    or localisation error aiming at it that a fix makes its true positive (the highest
+    score, then the lowest ``tie``); and the missed objects, which no true positive took
+    and no error aims at.
+
+    Args:
+        gt_of: (E,) the object each error aims at, -1 for none.
+        used: (G,) the objects a true positive took.
+        regular: (G,) the objects that count (not crowd regions).
+        score, tie: (E,) each error's score and its place among equal scores.
+
+    Returns:
+        (fixer (E,) bool, missed: the missed objects' indices).
+    """
+    aims = np.flatnonzero(gt_of >= 0)
+    aims = aims[~used[gt_of[aims]]]
+    aims = aims[np.lexsort((tie[aims], -score[aims], gt_of[aims]))]
+    first = np.r_[True, gt_of[aims][1:] != gt_of[aims][:-1]] if len(aims) else []
+    fixer = np.zeros(len(gt_of), bool)
+    fixer[aims[np.asarray(first, bool)]] = True
+    usable = np.zeros(len(regular), bool)
+    usable[gt_of[aims]] = True
+    return fixer, np.flatnonzero(regular & ~used & ~usable)
+
+
 def _tide_map(
     cls: np.ndarray,
     positive: np.ndarray,
@@ -157,36 +233,11 @@ def analyse_errors_tidecv(
     err_pos[err] = np.arange(n_err)
     ed, eg = group_pairs(flat.dt_image, np.where(regular, flat.gt_image, -1), err)
     e_iou = pair_iou(flat.dt_xywh[ed], flat.gt_xywh[eg], np.zeros(len(eg), bool))
-    owner = err_pos[ed]
     same = flat.dt_class[ed] == flat.gt_class[eg]
-    loc_iou, loc_arg = _segment_argmax(owner, np.where(same, e_iou, 0.0), n_err)
-    cls_iou, cls_arg = _segment_argmax(owner, np.where(same, 0.0, e_iou), n_err)
-    dup_iou, _ = _segment_argmax(owner, np.where(same & used[eg], e_iou, 0.0), n_err)
-    any_iou, _ = _segment_argmax(owner, e_iou, n_err)
     has_gt = np.bincount(flat.gt_image[regular], minlength=n_img)[flat.dt_image[err]] > 0
-    kind = np.full(n_err, BOTH, np.int64)
-    gt_of = np.full(n_err, -1, np.int64)
-    kind[any_iou <= bg_iou] = BKG  # the tests in reverse: the first that fits is last
-    kind[dup_iou >= pos_iou] = DUPE
-    is_cls = cls_iou >= pos_iou
-    kind[is_cls] = CLS
-    gt_of[is_cls] = eg[cls_arg[is_cls]]
-    is_loc = (loc_iou >= bg_iou) & (loc_iou <= pos_iou) & (loc_arg >= 0)
-    kind[is_loc] = LOC
-    gt_of[is_loc] = eg[loc_arg[is_loc]]
-    kind[~has_gt] = BKG
-    gt_of[(kind != CLS) & (kind != LOC)] = -1
-
+    kind, gt_of = tide_types(err_pos[ed], same, e_iou, eg, used, has_gt, bg_iou, pos_iou)
     # BestGTMatch: per free object, its highest-scoring error fixes (first on a tie)
-    aims = np.flatnonzero(gt_of >= 0)
-    aims = aims[~used[gt_of[aims]]]
-    aims = aims[np.lexsort((rank[err[aims]], -score[err[aims]], gt_of[aims]))]
-    first = np.r_[True, gt_of[aims][1:] != gt_of[aims][:-1]] if len(aims) else []
-    fixer = np.zeros(n_err, bool)
-    fixer[aims[np.asarray(first, bool)]] = True
-    usable = np.zeros(n_gt, bool)
-    usable[gt_of[aims]] = True
-    missed = np.flatnonzero(regular & ~used & ~usable)
+    fixer, missed = tide_fixes(gt_of, used, regular, score[err], rank[err])
 
     npos = np.bincount(flat.gt_class[regular], minlength=k)
     base_pts = np.flatnonzero(counted & ~ignored)  # TPs and FPs, ignored ones left out

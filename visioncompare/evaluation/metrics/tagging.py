@@ -48,19 +48,17 @@ class TaggingResult:
 
     @property
     def classifier_map(self) -> float:
-        return (
-            float(self.per_class["classifier_AP"].mean())
-            if len(self.per_class)
-            else float("nan")
-        )
+        return self._mean("classifier_AP")
 
     @property
     def detector_map(self) -> float:
-        return (
-            float(self.per_class["detector_AP"].mean())
-            if len(self.per_class)
-            else float("nan")
-        )
+        return self._mean("detector_AP")
+
+    def _mean(self, column: str) -> float:
+        """The column's mean over the classes; NaN when no class has images."""
+        if not len(self.per_class):
+            return float("nan")
+        return float(self.per_class[column].mean())
 
 
 def image_labels(dataset: Dataset) -> np.ndarray:

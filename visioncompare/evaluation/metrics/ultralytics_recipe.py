@@ -28,7 +28,11 @@ from importlib import metadata
 import numpy as np
 
 from visioncompare.datasets.types import Dataset
-from visioncompare.evaluation.metrics.cocoeval import group_pairs
+from visioncompare.evaluation.metrics.cocoeval import (
+    greedy_order,
+    greedy_steps,
+    group_pairs,
+)
 from visioncompare.kernel.types import Detections
 
 TRANSCRIBED_FROM = "8.4.190"
@@ -116,26 +120,13 @@ def greedy_match(
     took = np.full((n_dt, len(thresholds)), -1, np.int64)
     if not len(pair_dt):
         return tp, took
-    cand = np.unique(pair_dt)
-    within = cand if position is None else position[cand]
-    cand_sorted = cand[np.lexsort((within, group[cand]))]
-    g = group[cand_sorted]
-    rank = np.empty(n_dt, np.int64)
-    rank[cand_sorted] = np.arange(len(cand_sorted)) - np.searchsorted(g, g, "left")
-    prank = rank[pair_dt]
-    order = np.lexsort((pair_gt, pair_dt, prank))
-    pair_dt, pair_gt, iou, prank = (
-        pair_dt[order], pair_gt[order], iou[order], prank[order],
-    )  # fmt: skip
-    bounds = np.searchsorted(prank, np.arange(prank.max() + 2))
+    within = np.arange(n_dt) if position is None else position
+    order, bounds = greedy_order(pair_dt, pair_gt, group, within)
+    pair_dt, pair_gt, iou = pair_dt[order], pair_gt[order], iou[order]
     above = iou[:, None] >= thresholds[None, :]  # (P, T)
     taken = np.zeros((n_gt, len(thresholds)), bool)
-    for r in range(len(bounds) - 1):
-        s = slice(bounds[r], bounds[r + 1])
+    for s, seg in greedy_steps(bounds, pair_dt):
         pd_, pg = pair_dt[s], pair_gt[s]
-        if not len(pd_):
-            continue
-        seg = np.flatnonzero(np.r_[True, pd_[1:] != pd_[:-1]])
         seg_of = np.repeat(np.arange(len(seg)), np.diff(np.r_[seg, len(pd_)]))
         valid = above[s] & ~taken[pg]  # (P, T)
         v = np.where(valid, iou[s][:, None], iou.dtype.type(-1))
