@@ -3,6 +3,8 @@ threshold explorer, in headless Chromium."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from tests.e2e_server import (
@@ -38,5 +40,20 @@ def test_deep_link_evaluate_coco_subset_and_move_a_threshold(tmp_path, monkeypat
         print(
             f"\nbrowser: confidence slider to updated page in {seconds * 1000:.0f} ms"
         )
+        # Downloads: the per-image CSV is written on the click, at the new threshold:
+        # its false positives are those of the metric card.
+        wait_until_idle(page)
+        page.get_by_role("tab", name="Downloads").click()
+        button = page.get_by_role("button", name="Per-image results (CSV)")
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        rows = list(csv.DictReader(open(download.value.path())))
+        assert rows and {"image_id", "kind", "score"} <= set(rows[0])
+        kinds = [row["kind"] for row in rows]
+        assert kinds.count("FP") == int(metric_value(page, "FP"))
+        with page.expect_download(timeout=60_000) as again:  # a second click at once
+            button.click()
+        assert list(csv.DictReader(open(again.value.path()))) == rows
         page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
