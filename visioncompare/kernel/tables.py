@@ -117,7 +117,18 @@ def styled(frame: pd.DataFrame, kinds: dict[str, str] | None = None) -> Styler:
         frame: the table (column names in words).
         kinds: a kind per column, where its name does not say it (``number_kind``).
     """
-    formats = {}
+    formats = {
+        column: (lambda v, k=kind: format_number(_plain(v), k))
+        for column, kind in column_kinds(frame, kinds).items()
+    }
+    return frame.style.format(na_rep=NOT_AVAILABLE).format(formats, na_rep=NOT_AVAILABLE)
+
+
+def column_kinds(frame: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict[str, str]:
+    """The number kind (``DECIMALS``) of each numeric, non-boolean column: ``kinds``
+    where given, else the one its name says (``number_kind``), else a count for integers
+    and a metric for other numbers."""
+    found = {}
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
             frame[column]
@@ -126,8 +137,8 @@ def styled(frame: pd.DataFrame, kinds: dict[str, str] | None = None) -> Styler:
         kind = (kinds or {}).get(column) or number_kind(column)
         if kind is None:
             kind = "count" if pd.api.types.is_integer_dtype(frame[column]) else "metric"
-        formats[column] = lambda v, k=kind: format_number(_plain(v), k)
-    return frame.style.format(na_rep=NOT_AVAILABLE).format(formats, na_rep=NOT_AVAILABLE)
+        found[column] = kind
+    return found
 
 
 def _plain(value):
