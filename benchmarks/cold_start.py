@@ -108,14 +108,14 @@ print(json.dumps(rows))
 """
 
 
-def steps() -> list[tuple[str, float, float]]:
-    """Where a cold start's seconds go, one step after the other in a fresh process:
-    (step, wall seconds, CPU seconds)."""
+def steps(app_dir: Path = REPO) -> list[tuple[str, float, float]]:
+    """Where a cold start's seconds go, one step after the other in a fresh process
+    running ``app_dir``'s code: (step, wall seconds, CPU seconds)."""
     import json
     import subprocess
 
     out = subprocess.run(
-        [sys.executable, "-c", STEPS_SCRIPT], cwd=REPO, capture_output=True,
+        [sys.executable, "-c", STEPS_SCRIPT], cwd=app_dir, capture_output=True,
         text=True, check=True, env={**os.environ, "YOLO_OFFLINE": "1"},
     ).stdout  # fmt: skip
     return [tuple(row) for row in json.loads(out.strip().splitlines()[-1])]
@@ -137,7 +137,7 @@ def main() -> None:
     print(f"machine: {machine()}; load average before: {' '.join(load)}")
     if args.steps:
         print("| step | wall s | CPU s |\n|---|---:|---:|")
-        for name, wall, cpu in steps():
+        for name, wall, cpu in steps(args.app_dir.resolve()):
             print(f"| {name} | {wall:.2f} | {cpu:.2f} |", flush=True)
         print()
     columns = (

@@ -41,6 +41,9 @@ class ObjectTracker:
         cfg = IterableSimpleNamespace(**YAML.load(check_yaml(f"{kind}.yaml")))
         self.kind = kind
         self._tracker = TRACKER_MAP[cfg.tracker_type](args=cfg)
+        self._reads_frames = kind != "bytetrack"
+        """BoT-SORT's motion compensation reads each frame; ByteTrack (boxes and scores
+        alone) never does, so it is not handed a converted copy of every frame."""
 
     def update(self, detections: Detections, image: np.ndarray) -> Detections:
         """Associate one frame's boxes with the tracks so far.
@@ -65,7 +68,8 @@ class ObjectTracker:
         )
         boxes = Boxes(rows.astype(np.float32), image.shape[:2])
         # Ultralytics' trackers read frames in OpenCV's BGR order.
-        tracks = self._tracker.update(boxes, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        frame = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if self._reads_frames else None
+        tracks = self._tracker.update(boxes, frame)
         if len(tracks) == 0:
             empty = Detections.empty(detections.class_names)
             return Detections(

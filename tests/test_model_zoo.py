@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from model_zoo import (
     ADAPTERS,
@@ -91,6 +92,32 @@ def test_offline_classifier_knows_chelsea_is_a_cat(classifier, chelsea_png):
     assert pred.classification.top1[0] == "Egyptian cat"
     assert pred.classification.scores.sum() == pytest.approx(1.0, abs=1e-4)
     assert pred.device == "cpu" and pred.timing.inference_ms > 0
+
+
+def test_quantized_classifier_equals_torchvisions_calibrated_build(classifier):
+    """The INT8 classifier is built without torchvision's calibration pass (its scales are
+    all in the state dict): on every sample image its logits are those of torchvision's
+    own ``quantize=True`` build with the same weights, bit for bit."""
+    import torch
+    from torchvision.models import get_model_builder
+
+    from model_zoo.adapters.classifiers import quantized_skeleton
+
+    builder = get_model_builder(get_spec("mobilenet_v2_quantized").builder)
+    theirs = builder(weights=None, quantize=True).eval()
+    theirs.load_state_dict(torch.load(classifier.weights_path, weights_only=True))
+    ours = classifier.model
+    assert type(ours) is type(theirs)
+    assert [type(m) for m in ours.modules()] == [type(m) for m in theirs.modules()]
+    assert quantized_skeleton(builder).state_dict().keys() == theirs.state_dict().keys()
+    paths = sorted((REPO / "sample_images").glob("*.[jp][pn]g"))
+    assert len(paths) >= 8
+    pictures = [Image.fromarray(load_image_file(str(p)).array) for p in paths]
+    batch = torch.stack([classifier.transforms(picture) for picture in pictures])
+    with torch.inference_mode():
+        logits = ours(batch)
+        assert torch.equal(logits, theirs(batch))
+    assert len(set(logits.argmax(1).tolist())) >= 5  # varied pictures, varied answers
 
 
 def test_offline_detector_finds_the_bus_and_people(detector, bus_jpg):

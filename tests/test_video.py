@@ -85,6 +85,38 @@ def test_the_moving_bus_keeps_one_track_id(analysis):
     assert min(people) >= 2  # the bus and at least one person on every frame
 
 
+@pytest.mark.parametrize("tracker", ["bytetrack", "botsort"])
+def test_tracks_are_ultralytics_own_model_track_on_the_same_frames(clip, tracker):
+    """Frame by frame, the page's tracks (ids, classes, boxes, scores) are those of
+    Ultralytics' own ``model.track(persist=True)`` fed the same decoded frames, on a model
+    object of its own (``track`` keeps its tracker on the model)."""
+    import cv2
+
+    detector = load_model("yolov8n-int8", "cpu")
+    ours = run_video_analysis(
+        clip, "pan.mp4", detector, None, VideoSettings(tracker=tracker, conf=0.0)
+    )
+    reference = load_model("yolov8n-int8", "cpu").model
+    info = probe_video(clip, "pan.mp4", LIMITS)
+    frames = list(iter_frames(clip, "pan.mp4", info, LIMITS))
+    assert len(ours.frames) == len(frames) == info.frames
+    tracked_boxes = 0
+    for frame, result in zip(frames, ours.frames):
+        theirs = reference.track(
+            cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR), persist=True, conf=0.1,
+            iou=0.7, imgsz=detector.spec.input_size, tracker=f"{tracker}.yaml",
+            device="cpu", verbose=False,
+        )[0].boxes  # fmt: skip
+        det = result.detections
+        ids = theirs.id.int().tolist() if theirs.id is not None else []
+        assert det.extra["track_id"].tolist() == ids, frame.index
+        assert det.class_ids.tolist() == theirs.cls.int().tolist()
+        np.testing.assert_allclose(det.xyxy, theirs.xyxy.numpy(), atol=1e-3)
+        np.testing.assert_allclose(det.scores, theirs.conf.numpy(), atol=1e-5)
+        tracked_boxes += len(ids)
+    assert tracked_boxes >= len(frames)  # the bus is tracked through the clip
+
+
 def test_timeline_counts_and_csvs_agree_with_the_frames(analysis):
     objects = objects_per_frame(analysis.frames)
     per_frame = objects.groupby("frame")["objects"].sum()

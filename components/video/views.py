@@ -115,20 +115,17 @@ def frame_scrubber_view(analysis: VideoAnalysis, key: str) -> None:
 
 
 def video_downloads_view(analysis: VideoAnalysis) -> None:
+    """The per-frame CSVs: the detector's tracked boxes, and the classifier's top-k when
+    it ran."""
     stem = analysis.name.rsplit(".", 1)[0]
-    left, right = st.columns(2)
-    left.download_button(
-        "Detections per frame (CSV, with track ids)",
-        detections_csv(analysis.frames),
-        file_name=f"{stem}-detections.csv",
-        mime="text/csv",
-        key="video_download_detections",
-    )
+    files = [("Detections per frame (CSV, with track ids)", detections_csv, "detections")]
     if analysis.classifier:
-        right.download_button(
-            "Classifier top-k per frame (CSV)",
-            classifier_csv(analysis.frames),
-            file_name=f"{stem}-classifier.csv",
+        files.append(("Classifier top-k per frame (CSV)", classifier_csv, "classifier"))
+    for column, (label, to_csv, kind) in zip(st.columns(2), files):
+        column.download_button(
+            label,
+            to_csv(analysis.frames),
+            file_name=f"{stem}-{kind}.csv",
             mime="text/csv",
-            key="video_download_classifier",
+            key=f"video_download_{kind}",
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import model_zoo._libraries  # noqa: F401  (first: see its docstring)
@@ -13,13 +13,47 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+from torch.ao.quantization import (
+    QConfig,
+    convert,
+    default_observer,
+    default_weight_observer,
+    prepare,
+)
 from torchvision.models import get_model_builder
 
 from model_zoo.adapters.torchvision_common import TorchvisionModel
 from model_zoo.registry import ModelFamily, ModelSpec
 from visioncompare.kernel.types import Classification, Prediction, Timing
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "quantized_skeleton"]
+
+
+def quantized_skeleton(builder: Callable[..., nn.Module]) -> nn.Module:
+    """A torchvision quantizable architecture converted to INT8 (QNNPACK), with no
+    calibration: the shape its quantized state dict is loaded into.
+
+    torchvision's own ``builder(quantize=True)`` (``quantize_model``) runs a calibration
+    pass on a random 299x299 picture between ``prepare`` and ``convert``: the observers'
+    scales it sets are all overwritten by the state dict (every layer's weights, scale and
+    zero point are in it), and the pass was about two thirds of this model's load time
+    on a 2-core machine (docs/benchmarks.md, "First minute"). The rest is the same steps
+    with the same QConfig, so the loaded model is the same:
+    ``tests/test_model_zoo.py`` compares its outputs with torchvision's path. With random
+    weights the activations keep the observers' default scale (1.0).
+    """
+    # Quantized kernels: QNNPACK matches how these weights were calibrated.
+    torch.backends.quantized.engine = "qnnpack"
+    with warnings.catch_warnings():
+        # torch.ao deprecation notices about building quantized modules, and "run the
+        # observer before calculate_qparams": noise for a user, nothing to act on.
+        warnings.simplefilter("ignore", UserWarning)
+        model = builder(weights=None, quantize=False).eval()
+        model.qconfig = QConfig(activation=default_observer, weight=default_weight_observer)
+        model.fuse_model()
+        prepare(model, inplace=True)
+        convert(model, inplace=True)
+    return model
 
 
 class Classifier(TorchvisionModel):
@@ -46,13 +80,7 @@ class Classifier(TorchvisionModel):
         builder = get_model_builder(spec.builder)
         if spec.family is not ModelFamily.TORCHVISION_QUANTIZED:
             return builder(weights=None)
-        # Quantized kernels: QNNPACK matches how these weights were calibrated.
-        torch.backends.quantized.engine = "qnnpack"
-        with warnings.catch_warnings():
-            # torch.ao deprecation notices about building quantized modules: noise for a
-            # user, and nothing they can act on.
-            warnings.simplefilter("ignore", UserWarning)
-            return builder(weights=None, quantize=True)
+        return quantized_skeleton(builder)
 
     def predict(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """Class probabilities for each image.

@@ -264,6 +264,13 @@ def iter_frames(
         raise VideoError(f"{name}: the video stream holds no decodable frame.")
 
 
+X264_OPTIONS = {"preset": "veryfast", "threads": "1"}
+"""libx264's settings besides quality and keyframes. One thread: the writer already runs
+beside the detector, and on a 2-core machine x264's own frame threads (three by default)
+took CPU from it and used about 0.8 ms more CPU a frame than one thread, for a file of the
+same size (640x480; docs/benchmarks.md, "Live camera and video files")."""
+
+
 class H264Writer:
     """Encode RGB frames as an H.264 (yuv420p) MP4 in memory, playable in browsers.
 
@@ -293,7 +300,7 @@ class H264Writer:
         self._stream.pix_fmt = "yuv420p"
         # A keyframe every second keeps seeking to any frame cheap for the scrubber.
         self._stream.options = {
-            "preset": "veryfast",
+            **X264_OPTIONS,
             "crf": str(crf),
             "g": str(max(1, round(fps or 25))),
         }
