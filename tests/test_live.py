@@ -149,12 +149,34 @@ def test_the_readout_names_the_frame_its_classes_and_top1_come_from():
     readout = processor.readout()
     assert (readout.frame, readout.size) == (3, (160, 120))
     # The band on that frame carries the same number and the classifier's answer.
-    assert band_text(3, readout.classes, [readout.top1]) == (
+    assert readout.classified == 3
+    assert band_text(3, readout.classes, (3, 1, (readout.top1,))) == (
         "Frame 3 · Classifier: school bus 70%"
     )
     assert band_text(4, (("bus", 2),), None) == "Frame 4 · Detector: bus × 2"
     processor.reset_counters()
     assert processor.readout().frame is None
+
+
+def test_the_classifier_on_every_kth_frame_says_which_frame_its_answer_is_from():
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), clock=FakeClock())
+    processor.update_settings(LiveSettings(classify_every=3))
+    for value in range(1, 6):
+        processor.process_newest(frames(value))
+        readout = processor.readout()
+        assert readout.classified == (1 if value < 4 else 4)
+        assert readout.top1 == ("school bus", pytest.approx(0.7))
+    assert [c[1] for c in calls if c[0] == "classify"] == [1, 4]
+    assert [c[1] for c in calls if c[0] == "detect"] == [1, 2, 3, 4, 5]
+    answer = (4, 3, (("school bus", 0.7), ("minibus", 0.2), ("van", 0.1)))
+    assert band_text(5, (), answer) == (
+        "Frame 5 · Classifier (from frame 4): school bus 70% · minibus 20% · van 10%"
+    )
+    # Asking for another top-k runs it again at once.
+    processor.update_settings(LiveSettings(classify_every=3, topk=2))
+    processor.process_newest(frames(6))
+    assert processor.readout().classified == 6
 
 
 def test_arriving_frames_per_second_counts_the_dropped_ones_too():

@@ -127,6 +127,8 @@ def readout_lines(readout: LiveReadout, device: str) -> list[tuple[str, str]]:
             else "nothing"
         )
         top1 = f"{readout.top1[0]} ({readout.top1[1]:.0%})" if readout.top1 else "–"
+        if readout.classified not in (None, readout.frame):
+            top1 += f", from frame {readout.classified}"
         rows.append(
             (
                 f"Frame {readout.frame} (its number is in the band on the video)",

@@ -66,6 +66,9 @@ class LiveSettings:
     topk: int = 3
     corruption: Corruption | None = None
     """Corrupt each frame before the models see it (None: the camera's frame)."""
+    classify_every: int = 1
+    """Run the classifier on every this-many-th processed frame; the frames between show
+    its last answer, and the band and the readout say which frame that came from."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,9 @@ class LiveReadout:
             the number written in its band; ``classes`` and ``top1`` come from it.
         size: (width, height) of that frame in pixels.
         classes: the detector's classes on frame ``frame``, most boxes first.
-        top1: the classifier's top-1 (name, probability) on frame ``frame``.
+        top1: the classifier's top-1 (name, probability) shown with frame ``frame``.
+        classified: the frame ``top1`` was computed on: ``frame`` itself, or an earlier
+            one when the classifier runs on every k-th frame only.
         error: the last processing error, in words, or None.
     """
 
@@ -104,7 +109,12 @@ class LiveReadout:
     size: tuple[int, int] | None = None
     classes: tuple[tuple[str, int], ...] = ()
     top1: tuple[str, float] | None = None
+    classified: int | None = None
     error: str | None = None
+
+
+Answer = tuple[int, int, tuple[tuple[str, float], ...]]
+"""The classifier's last answer: (frame number, k asked for, its top-k)."""
 
 
 def _median(values: deque[float]) -> float | None:
@@ -122,11 +132,14 @@ def _rate(stamps: Sequence[float], now: float, counts: Sequence[int] = ()) -> fl
     return sum(n for _, n in recent[1:]) / (recent[-1][0] - recent[0][0])
 
 
-def band_text(frame: int, classes, top: Sequence[tuple[str, float]] | None) -> str:
+def band_text(frame: int, classes, answer: Answer | None) -> str:
     """The line written on an annotated frame: its number, then the classifier's top-k
-    (or, without the classifier, the detector's classes)."""
-    if top is not None:
-        return f"Frame {frame} · Classifier: " + " · ".join(
+    and, when that answer is older, the frame it came from (without the classifier, the
+    detector's classes)."""
+    if answer is not None:
+        on, _, top = answer
+        source = "" if on == frame else f" (from frame {on})"
+        return f"Frame {frame} · Classifier{source}: " + " · ".join(
             f"{n} {p:.0%}" for n, p in top
         )
     found = ", ".join(f"{n} × {c}" for n, c in classes) if classes else "nothing"
@@ -155,7 +168,7 @@ class LiveProcessor:
     _dropped: int = 0
     _error: str | None = None
     _classes: tuple[tuple[str, int], ...] = ()
-    _top1: tuple[str, float] | None = None
+    _answer: Answer | None = None
     _frame: int | None = None
     _size: tuple[int, int] | None = None
 
@@ -208,6 +221,7 @@ class LiveProcessor:
             self._arrived_at.append(arrived)
             self._arrived_n.append(len(frames))
             number = self._processed + 1
+            answer = self._answer
             settings = self._settings
             detect, classify = self.detect, self.classify
         image = frames[-1]
@@ -217,12 +231,12 @@ class LiveProcessor:
                 start = self.clock()
                 image = corrupt(image, settings.corruption)
                 corrupt_ms = (self.clock() - start) * 1000.0
-            out, det_ms, cls_ms, classes, top1 = self._run(
-                image, number, settings, detect, classify
+            out, det_ms, cls_ms, classes, answer = self._run(
+                image, number, settings, detect, classify, answer
             )
             error = None
         except Exception as exc:  # a failing model must not kill the stream
-            out, det_ms, cls_ms, classes, top1 = image, None, None, (), None
+            out, det_ms, cls_ms, classes, answer = image, None, None, (), None
             error = f"{type(exc).__name__}: {exc}"
         done = self.clock()
         with self._lock:
@@ -241,7 +255,7 @@ class LiveProcessor:
                 self._det_ms.clear()
             if not settings.mode.classifies:
                 self._cls_ms.clear()
-            self._classes, self._top1, self._error = classes, top1, error
+            self._classes, self._answer, self._error = classes, answer, error
             self._frame, self._size = number, (image.shape[1], image.shape[0])
         return out
 
@@ -252,14 +266,28 @@ class LiveProcessor:
         return answer, (self.clock() - start) * 1000.0
 
     def _run(
-        self, image: np.ndarray, number: int, settings: LiveSettings, detect, classify
+        self,
+        image: np.ndarray,
+        number: int,
+        settings: LiveSettings,
+        detect,
+        classify,
+        answer: Answer | None,
     ):
+        """Frame ``number`` through the models the settings ask for; the classifier's
+        last ``answer`` is reused until it is ``classify_every`` frames old."""
         det_ms = cls_ms = None
         classes: tuple[tuple[str, int], ...] = ()
-        top = None
         out = image
+        fresh = settings.mode.classifies and (
+            answer is None
+            or number - answer[0] >= settings.classify_every
+            or answer[1] != settings.topk
+        )
+        if not settings.mode.classifies:
+            answer = None
         pending = None
-        if settings.mode.classifies and settings.mode.detects:
+        if fresh and settings.mode.detects:
             pending = _CLASSIFIER_POOL.submit(self._timed, classify, image)
         try:
             if settings.mode.detects:
@@ -270,12 +298,13 @@ class LiveProcessor:
         finally:  # the helper's frame is not reused before its classifier is done
             if pending is not None:
                 classification, cls_ms = pending.result()
-        if settings.mode.classifies:
+        if fresh:
             if pending is None:
                 classification, cls_ms = self._timed(classify, image)
-            top = classification.topk(settings.topk)
-        out = caption_band(out, band_text(number, classes, top))
-        return out, det_ms, cls_ms, classes, top[0] if top else None
+            top = tuple(classification.topk(settings.topk))
+            answer = (number, settings.topk, top)
+        out = caption_band(out, band_text(number, classes, answer))
+        return out, det_ms, cls_ms, classes, answer
 
     def readout(self) -> LiveReadout:
         """The counters now (safe to call from the page thread at any time)."""
@@ -294,7 +323,8 @@ class LiveProcessor:
                 frame=self._frame,
                 size=self._size,
                 classes=self._classes,
-                top1=self._top1,
+                top1=self._answer[2][0] if self._answer else None,
+                classified=self._answer[0] if self._answer else None,
                 error=self._error,
             )
 
@@ -309,5 +339,5 @@ class LiveProcessor:
             self._cls_ms.clear()
             self._frame_ms.clear()
             self._corrupt_ms.clear()
-            self._classes, self._top1, self._error = (), None, None
+            self._classes, self._answer, self._error = (), None, None
             self._frame = self._size = None
