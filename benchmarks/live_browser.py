@@ -34,12 +34,18 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import REPO
-from tests.e2e_server import browser_page, streamlit_server, wait_until_idle
+from tests.e2e_server import (
+    browser_page,
+    press_camera_start,
+    streamlit_server,
+    wait_until_idle,
+)
 from tests.media import panned_frames, write_y4m
 
 RECORD_PEER_CONNECTIONS = """
@@ -123,20 +129,6 @@ def readout_text(page) -> str:
     return page.locator("[data-testid='stMain']").first.inner_text()
 
 
-def press_start(frame) -> None:
-    """START until the component shows STOP (an early press can be lost, see the test)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for _ in range(3):
-        frame.get_by_role("button", name="START").click(timeout=60_000)
-        try:
-            frame.get_by_role("button", name="STOP").wait_for(timeout=10_000)
-            return
-        except PlaywrightTimeout:
-            continue
-    raise RuntimeError("the camera component never left START")
-
-
 def run(seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO) -> dict:
     camera = workdir / "camera.y4m"
     write_y4m(camera, panned_frames("bus.jpg", 90, (640, 480)), fps=camera_fps)
@@ -155,7 +147,7 @@ def run(seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO) ->
         wait_until_idle(page)
         page.get_by_role("heading", name="Live camera").wait_for(timeout=120_000)
         frame = page.frame_locator("iframe[title*='webrtc']").first
-        press_start(frame)
+        press_camera_start(frame)
         deadline = time.monotonic() + 120
         while parse_readout(readout_text(page)).get("processed", 0) < 1:
             if time.monotonic() > deadline:
@@ -215,8 +207,8 @@ def report(result: dict, seconds: float, camera_fps: int) -> None:
     arriving = [s["received_fps"] for s in readings if "received_fps" in s] or [
         (result["last"]["received"] - result["first"]["received"]) / result["elapsed"]
     ]
-    sizes = sorted(
-        {(int(s["width"]), int(s["height"])) for s in readings if "width" in s}
+    sizes = Counter(
+        (int(s["width"]), int(s["height"])) for s in readings if "width" in s
     )
     jitter = jitter_delays(result["stats"])
     sent = result["stats"][-1][1] if result["stats"] else {}

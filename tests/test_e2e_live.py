@@ -6,9 +6,13 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e_server import browser_page, running_app, wait_until_idle
+from tests.e2e_server import (
+    browser_page,
+    press_camera_start,
+    running_app,
+    wait_until_idle,
+)
 from tests.media import write_y4m
 from visioncompare.video.demo_clip import panned_frames
 
@@ -64,20 +68,8 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
             return processed, seen
 
         def start() -> None:
-            """Press START until the component answers with STOP. A press in the first
-            second or two after the frame draws can be lost while streamlit-webrtc's
-            frame is still receiving its first arguments (it stays at START, nothing is
-            sent); a viewer presses again, and so does the test, up to three times."""
-            for attempt in range(3):
-                frame.get_by_role("button", name="START").click(timeout=60_000)
-                try:
-                    frame.get_by_role("button", name="STOP").wait_for(timeout=10_000)
-                    return
-                except PlaywrightTimeout:
-                    print(
-                        f"\nlive: START press {attempt + 1} not taken; pressing again"
-                    )
-            raise AssertionError("the camera component never left START")
+            if (presses := press_camera_start(frame)) > 1:
+                print(f"\nlive: START took {presses} presses")
 
         start()
         processed, seen = stream(60)
