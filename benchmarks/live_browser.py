@@ -21,7 +21,11 @@ processed frame, the readout is read once a second for ``--seconds``. Printed:
 ``git archive main | tar -x -C DIR``), in the same run, so the two are compared under the
 same machine load; its older readout (``st.metric`` cards) is read too.
 
+``--classify-every 1 2`` runs this checkout once with the classifier on every frame and
+once on every 2nd (the sidebar's slider, moved by the keyboard).
+
 Usage: python -m benchmarks.live_browser [--seconds 60] [--camera-fps 30] [--baseline DIR]
+    [--classify-every 1 2]
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from components.live.controls import EVERY_LABELS
 from tests.conftest import REPO
 from tests.e2e_server import (
     browser_page,
@@ -129,7 +134,23 @@ def readout_text(page) -> str:
     return page.locator("[data-testid='stMain']").first.inner_text()
 
 
-def run(seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO) -> dict:
+def classify_every(page, every: int) -> None:
+    """Move the sidebar's "Classifier runs on" slider to every ``every``-th frame."""
+    steps = list(EVERY_LABELS).index(every)
+    slider = page.locator("[data-testid='stSlider']").filter(
+        has_text="Classifier runs on"
+    )
+    thumb = slider.first.locator("[role='slider']").first
+    thumb.focus()
+    for _ in range(steps):
+        thumb.press("ArrowRight")
+    page.get_by_text(EVERY_LABELS[every]).first.wait_for(timeout=30_000)
+    wait_until_idle(page)
+
+
+def run(
+    seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO, every: int = 1
+) -> dict:
     camera = workdir / "camera.y4m"
     write_y4m(camera, panned_frames("bus.jpg", 90, (640, 480)), fps=camera_fps)
     flags = (
@@ -146,6 +167,8 @@ def run(seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO) ->
         page.goto(f"{url}/live")
         wait_until_idle(page)
         page.get_by_role("heading", name="Live camera").wait_for(timeout=120_000)
+        if every != 1:
+            classify_every(page, every)
         frame = page.frame_locator("iframe[title*='webrtc']").first
         press_camera_start(frame)
         deadline = time.monotonic() + 120
@@ -266,12 +289,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--camera-fps", type=int, default=30)
     parser.add_argument("--baseline", type=Path, help="another checkout, run first")
+    parser.add_argument(
+        "--classify-every",
+        type=int,
+        nargs="+",
+        default=[1],
+        choices=list(EVERY_LABELS),
+        help="run this checkout once per value (the baseline: every frame)",
+    )
     args = parser.parse_args()
     apps = [("baseline: " + str(args.baseline), args.baseline)] if args.baseline else []
-    for name, app_dir in [*apps, ("this checkout", REPO)]:
+    ours = [
+        (f"this checkout, classifier on {EVERY_LABELS[k]}", REPO, k)
+        for k in args.classify_every
+    ]
+    for name, app_dir, every in [*[(n, d, 1) for n, d in apps], *ours]:
         with tempfile.TemporaryDirectory(prefix="live-browser-") as tmp:
-            result = run(args.seconds, args.camera_fps, Path(tmp), app_dir)
-            print(f"\n### {name}")
+            result = run(args.seconds, args.camera_fps, Path(tmp), app_dir, every)
+            print(f"\n### {name}", flush=True)
             report(result, args.seconds, args.camera_fps)
 
 
