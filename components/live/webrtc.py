@@ -160,9 +160,10 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
             )
         )
     st.caption(
-        "Frames that arrive while one is processed are dropped, so the video never "
-        "falls behind the camera. Each model's time is its own call; the classifier "
-        "runs beside the detector on the same frame."
+        f"The page asks the camera for at most {CAMERA_FPS} frames per second. Frames "
+        "that arrive while one is processed are dropped, so the video never falls "
+        "behind the camera. Each model's time is its own call; the classifier runs "
+        "beside the detector on the same frame."
     )
     if readout.error:
         st.error(f"A frame could not be processed: {readout.error}")
