@@ -140,7 +140,7 @@ def classify_every(page, every: int) -> None:
     slider = page.locator("[data-testid='stSlider']").filter(
         has_text="Classifier runs on"
     )
-    thumb = slider.first.locator("[role='slider']").first
+    thumb = slider.first.locator("input[type='range']").first
     thumb.focus()
     for _ in range(steps):
         thumb.press("ArrowRight")
