@@ -20,12 +20,6 @@ from visioncompare.kernel.display import DETECT_CONF_FLOOR, ms_text
 from visioncompare.live.processor import FPS_WINDOW_S, LiveProcessor, LiveReadout
 from visioncompare.live.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
 
-CAMERA_FPS = 15
-"""The frame rate the page asks the camera for. Two CPU cores process about 10 frames/s
-with both models on; every frame sent beyond that is encoded by the browser, decoded by
-the server and dropped, and each dropped frame's slot still costs the server a VP8
-encode of the last annotated frame (streamlit-webrtc answers every camera frame)."""
-
 
 def frames_callback(processor: LiveProcessor):
     """streamlit-webrtc's queued-frames callback for one viewer's processor."""
@@ -87,11 +81,7 @@ def camera_streamer(processor: LiveProcessor, servers: list[dict]):
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": servers},
         media_stream_constraints={
-            "video": {
-                "width": {"ideal": 640},
-                "height": {"ideal": 480},
-                "frameRate": {"ideal": CAMERA_FPS, "max": CAMERA_FPS},
-            },
+            "video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
             "audio": False,
         },
         queued_video_frames_callback=frames_callback(processor),
@@ -160,10 +150,9 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
             )
         )
     st.caption(
-        f"The page asks the camera for at most {CAMERA_FPS} frames per second. Frames "
-        "that arrive while one is processed are dropped, so the video never falls "
-        "behind the camera. Each model's time is its own call; the classifier runs "
-        "beside the detector on the same frame."
+        "Frames that arrive while one is processed are dropped, so the video never "
+        "falls behind the camera. Each model's time is its own call; the classifier "
+        "runs beside the detector on the same frame."
     )
     if readout.error:
         st.error(f"A frame could not be processed: {readout.error}")
