@@ -24,8 +24,13 @@ same machine load; its older readout (``st.metric`` cards) is read too.
 ``--classify-every 1 2`` runs this checkout once with the classifier on every frame and
 once on every 2nd (the sidebar's slider, moved by the keyboard).
 
+``--loopback SECONDS`` measures without a browser instead: the Live page's frame callback
+on streamlit-webrtc's own ``AsyncVideoProcessTrack`` fed 640×480 frames at 30 fps (no VP8),
+the models one after the other against at once, classifier on every frame or every 2nd,
+interleaved, two rounds.
+
 Usage: python -m benchmarks.live_browser [--seconds 60] [--camera-fps 30] [--baseline DIR]
-    [--classify-every 1 2]
+    [--classify-every 1 2] [--loopback SECONDS]
 """
 
 from __future__ import annotations
@@ -284,6 +289,34 @@ def report(result: dict, seconds: float, camera_fps: int) -> None:
           "of one core) |")  # fmt: skip
 
 
+def loopback(seconds: float) -> None:
+    import asyncio
+
+    from components.live.webrtc import frames_callback, model_calls
+    from model_zoo import load_model
+    from tests.webrtc_loopback import run_loopback
+    from visioncompare.live.processor import LiveProcessor, LiveSettings
+
+    calls = model_calls(
+        load_model("yolov8n-int8", "cpu"), load_model("mobilenet_v2_quantized", "cpu")
+    )
+    images = panned_frames("bus.jpg", 30, (640, 480))
+    print(f"machine: {os.cpu_count()} cores; load average {load_average()}")
+    print("| models | classifier on | processed frames/s | detector, classifier median |"
+          " load |\n|---|---|---:|---|---|")  # fmt: skip
+    for _ in range(2):
+        for concurrent in (False, True):
+            for every in (1, 2):
+                processor = LiveProcessor(*calls, concurrent=concurrent)
+                processor.update_settings(LiveSettings(classify_every=every))
+                asyncio.run(run_loopback(frames_callback(processor), images, seconds))
+                r = processor.readout()
+                print(f"| {'at once' if concurrent else 'one after the other'} | "
+                      f"{EVERY_LABELS[every]} | {r.processed / seconds:.1f} | "
+                      f"{r.detector_ms:.0f} ms, {r.classifier_ms:.0f} ms | "
+                      f"{load_average().split()[0]} |", flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -297,7 +330,11 @@ def main() -> None:
         choices=list(EVERY_LABELS),
         help="run this checkout once per value (the baseline: every frame)",
     )
+    parser.add_argument("--loopback", type=float, metavar="SECONDS")
     args = parser.parse_args()
+    if args.loopback:
+        loopback(args.loopback)
+        return
     apps = [("baseline: " + str(args.baseline), args.baseline)] if args.baseline else []
     ours = [
         (f"this checkout, classifier on {EVERY_LABELS[k]}", REPO, k)

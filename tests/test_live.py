@@ -139,6 +139,11 @@ def test_both_models_run_at_once_on_the_same_frame():
     assert sorted(seen) == [("classify", 5), ("detect", 5, True)]
     readout = processor.readout()
     assert readout.detector_ms >= 0 and readout.classifier_ms >= 0
+    # For comparisons, one after the other in the frame thread: the detector first.
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), concurrent=False)
+    processor.process_newest(frames(6))
+    assert [c[0] for c in calls] == ["detect", "classify"]
 
 
 def test_the_readout_names_the_frame_its_classes_and_top1_come_from():

@@ -155,12 +155,15 @@ class LiveProcessor:
         classify: image -> Classification.
         window: how many recent frames the latency medians cover.
         clock: seconds (monotonic); injectable for tests.
+        concurrent: with both models on, run the classifier beside the detector (False:
+            one after the other, for comparisons).
     """
 
     detect: Callable[[np.ndarray, float], Detections]
     classify: Callable[[np.ndarray], Classification]
     window: int = 30
     clock: Callable[[], float] = time.perf_counter
+    concurrent: bool = True
     _settings: LiveSettings = field(default_factory=LiveSettings)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _received: int = 0
@@ -287,7 +290,7 @@ class LiveProcessor:
         if not settings.mode.classifies:
             answer = None
         pending = None
-        if fresh and settings.mode.detects:
+        if fresh and settings.mode.detects and self.concurrent:
             pending = _CLASSIFIER_POOL.submit(self._timed, classify, image)
         try:
             if settings.mode.detects:
