@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.live.controls import EVERY_LABELS
+from components.live.controls import CLASSIFY_EVERY, EVERY_LABELS
 from tests.conftest import REPO
 from tests.e2e_server import (
     browser_page,
@@ -141,20 +141,24 @@ def readout_text(page) -> str:
 
 def classify_every(page, every: int) -> None:
     """Move the sidebar's "Classifier runs on" slider to every ``every``-th frame."""
-    steps = list(EVERY_LABELS).index(every)
+    steps = list(EVERY_LABELS).index(every) - list(EVERY_LABELS).index(CLASSIFY_EVERY)
     slider = page.locator("[data-testid='stSlider']").filter(
         has_text="Classifier runs on"
     )
     thumb = slider.first.locator("input[type='range']").first
     thumb.focus()
-    for _ in range(steps):
-        thumb.press("ArrowRight")
+    for _ in range(abs(steps)):
+        thumb.press("ArrowRight" if steps > 0 else "ArrowLeft")
     page.get_by_text(EVERY_LABELS[every]).first.wait_for(timeout=30_000)
     wait_until_idle(page)
 
 
 def run(
-    seconds: float, camera_fps: int, workdir: Path, app_dir: Path = REPO, every: int = 1
+    seconds: float,
+    camera_fps: int,
+    workdir: Path,
+    app_dir: Path = REPO,
+    every: int = CLASSIFY_EVERY,
 ) -> dict:
     camera = workdir / "camera.y4m"
     write_y4m(camera, panned_frames("bus.jpg", 90, (640, 480)), fps=camera_fps)
@@ -172,7 +176,7 @@ def run(
         page.goto(f"{url}/live")
         wait_until_idle(page)
         page.get_by_role("heading", name="Live camera").wait_for(timeout=120_000)
-        if every != 1:
+        if every != CLASSIFY_EVERY:
             classify_every(page, every)
         frame = page.frame_locator("iframe[title*='webrtc']").first
         press_camera_start(frame)
@@ -257,7 +261,8 @@ def report(result: dict, seconds: float, camera_fps: int) -> None:
     print(
         f"| camera frames reaching the server per second (readout, median) | "
         f"{statistics.median(arriving):.1f} at "
-        f"{', '.join(f'{w}×{h}' for w, h in sizes)} |"
+        + ", ".join(f"{w}×{h} in {n} readings" for (w, h), n in sizes.most_common())
+        + " |"
     )
     print(
         f"| detector median (median of the readout's medians) | "
@@ -326,7 +331,7 @@ def main() -> None:
         "--classify-every",
         type=int,
         nargs="+",
-        default=[1],
+        default=[CLASSIFY_EVERY],
         choices=list(EVERY_LABELS),
         help="run this checkout once per value (the baseline: every frame)",
     )
@@ -340,7 +345,7 @@ def main() -> None:
         (f"this checkout, classifier on {EVERY_LABELS[k]}", REPO, k)
         for k in args.classify_every
     ]
-    for name, app_dir, every in [*[(n, d, 1) for n, d in apps], *ours]:
+    for name, app_dir, every in [*[(n, d, CLASSIFY_EVERY) for n, d in apps], *ours]:
         with tempfile.TemporaryDirectory(prefix="live-browser-") as tmp:
             result = run(args.seconds, args.camera_fps, Path(tmp), app_dir, every)
             print(f"\n### {name}", flush=True)

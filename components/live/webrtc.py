@@ -151,8 +151,8 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
         )
     st.caption(
         "Frames that arrive while one is processed are dropped, so the video never "
-        "falls behind the camera. Each model's time is its own call; the classifier "
-        "runs beside the detector on the same frame."
+        "falls behind the camera. Each model's time is its own call; when the "
+        "classifier runs, it runs beside the detector on the same frame."
     )
     if readout.error:
         st.error(f"A frame could not be processed: {readout.error}")
