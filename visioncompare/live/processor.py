@@ -4,9 +4,10 @@ The browser sends frames faster than two CPU cores can run a detector. Frames th
 arrive while one is being processed are dropped (counted, never queued), so the video
 sent back never falls further behind the camera. With both models on, the classifier
 runs in a helper thread while the detector runs in the frame thread, on the same frame:
-both runtimes release the GIL, so a frame takes about as long as the slower model rather
-than the sum of both. Every processed frame gets a number, written in the band on the
-video and in the readout, so the two can be matched. The page changes the settings while
+both runtimes release the GIL, so with a free core a frame takes about as long as the
+slower model rather than the sum (on two busy cores the gain is small:
+docs/benchmarks.md). Every processed frame gets a number, written in the band on the video
+and in the readout, so the two can be matched. The page changes the settings while
 the stream runs; the frame thread reads the newest settings for every frame.
 Pure Python/numpy: the models come in as plain callables, the frames as RGB arrays.
 """
