@@ -15,15 +15,12 @@ from components.live.webrtc import (
     session_processor,
 )
 from components.shared import models
-from components.shared.controls import shared_choice
 from components.shared.router import require_router
 
 require_router()
 
 # Each model on its own: one that cannot load here leaves the other running.
-cls, det = models.shared_models(shared_choice())
-for failed in (m for m in (cls, det) if m.model is None):
-    models.unavailable_ui(failed, "live")
+cls, det = models.each_model_ui("live")
 if cls.model is None and det.model is None:
     st.stop()
 classes = det.model.class_names if det.model is not None else ()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from components.shared import cache, models
-from components.shared.controls import shared_choice
 from components.shared.router import require_router
 from components.video.controls import video_settings_ui, video_source_ui
 from components.video.views import (
@@ -22,9 +21,7 @@ require_router()
 
 # Each model on its own: without the classifier the detector still tracks; without the
 # detector there is nothing to track (the message says which detectors work here).
-cls, det = models.shared_models(shared_choice())
-for failed in (m for m in (cls, det) if m.model is None):
-    models.unavailable_ui(failed, "video")
+cls, det = models.each_model_ui("video")
 if det.model is None:
     st.stop()
 limits = VideoLimits.from_env()

@@ -119,6 +119,27 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_selector(READY, timeout=timeout_ms)
 
 
+def press_camera_start(frame, attempts: int = 3) -> int:
+    """Press streamlit-webrtc's START (in its iframe ``frame``) until it answers with
+    STOP; returns the presses it took. A press in the first second or two after the
+    frame draws can be lost while the component is still receiving its first arguments
+    (it stays at START, nothing is sent); a viewer presses again, and so does this.
+
+    Raises:
+        AssertionError: still at START after ``attempts`` presses.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, attempts + 1):
+        frame.get_by_role("button", name="START").click(timeout=60_000)
+        try:
+            frame.get_by_role("button", name="STOP").wait_for(timeout=10_000)
+            return attempt
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the camera component never left START")
+
+
 def metric_value(page, label: str) -> str:
     """The value shown by the st.metric with this label."""
     card = page.locator("[data-testid='stMetric']").filter(has_text=label).first

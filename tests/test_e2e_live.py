@@ -6,18 +6,35 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e_server import browser_page, running_app, wait_until_idle
+from tests.e2e_server import (
+    browser_page,
+    press_camera_start,
+    running_app,
+    wait_until_idle,
+)
 from tests.media import write_y4m
 from visioncompare.video.demo_clip import panned_frames
 
 pytestmark = pytest.mark.e2e
 
 
-def _metric(page, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']").filter(has_text=label).first
-    return card.locator("[data-testid='stMetricValue']").inner_text()
+READOUT = ".st-key-live_readout"
+LABELS = (
+    "Processed frames per second:",
+    "Frames:",
+    "Model time per frame (median):",
+    "From a frame's arrival to its annotated copy (median):",
+)
+CUT = """el => [...el.querySelectorAll('*')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+    .filter(e => getComputedStyle(e).overflow !== 'visible')
+    .map(e => e.innerText)"""
+"""The readout's elements whose text is cut off (wider or taller than their clipped box)."""
+
+
+def _readout(page) -> str:
+    return page.locator(READOUT).first.inner_text()
 
 
 def test_fake_camera_frames_go_through_the_detector(tmp_path):
@@ -42,30 +59,17 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
             deadline = time.monotonic() + seconds
             processed, seen = 0, ""
             while time.monotonic() < deadline:
-                processed = int(_metric(page, "Frames processed").replace(",", "") or 0)
-                seen = (
-                    page.locator("[data-testid='stMarkdownContainer']")
-                    .filter(has_text="Detector sees:")
-                    .first.inner_text()
-                )
+                seen = _readout(page)
+                found = re.search(r"Frames: ([\d,]+) processed", seen)
+                processed = int(found.group(1).replace(",", "")) if found else 0
                 if processed >= 10 and re.search(r"\b(bus|person)\b", seen):
                     break
                 time.sleep(1)
             return processed, seen
 
         def start() -> None:
-            """Press START until the component answers with STOP. A press in the first
-            second or two after the frame draws can be lost while streamlit-webrtc's
-            frame is still receiving its first arguments (it stays at START, nothing is
-            sent); a viewer presses again, and so does the test, up to three times."""
-            for attempt in range(3):
-                frame.get_by_role("button", name="START").click(timeout=60_000)
-                try:
-                    frame.get_by_role("button", name="STOP").wait_for(timeout=10_000)
-                    return
-                except PlaywrightTimeout:
-                    print(f"\nlive: START press {attempt + 1} not taken; pressing again")
-            raise AssertionError("the camera component never left START")
+            if (presses := press_camera_start(frame)) > 1:
+                print(f"\nlive: START took {presses} presses")
 
         start()
         processed, seen = stream(60)
@@ -90,8 +94,24 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
         later = video.evaluate("v => v.currentTime")
         assert size[0] > 0 and size[1] > 0
         assert later > size[2]
-        fps = float(_metric(page, "Processed per second"))
-        assert fps > 0
+        # The readout: every label and unit in full, and the frame its classes and
+        # top-1 come from (the number written in that frame's band).
+        text = _readout(page)
+        for label in LABELS:
+            assert label in text, (label, text)
+        assert page.locator(READOUT).first.evaluate(CUT) == [], text
+        fps = float(re.search(r"Processed frames per second: ([\d.]+) \(last", text)[1])
+        assert fps > 0, text
+        assert re.search(r"per second at \d+ × \d+ pixels\)", text), text
+        assert re.search(r"detector \d+ ms, classifier \d+ ms on cpu", text), text
+        frame_no = int(re.search(r"Frame (\d+) \(its number is in the band", text)[1])
+        processed = int(
+            re.search(r"Frames: ([\d,]+) processed", text)[1].replace(",", "")
+        )
+        assert 1 <= frame_no <= processed, text
+        assert re.search(
+            r"the detector sees .+; the classifier says [^(]+ \(\d+%\)", text
+        ), text
         page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
         print(f"\nlive: {processed} frames processed, {fps:.1f} processed frames/s")

@@ -4,6 +4,8 @@ and streamlit-webrtc's frame callback on real frames with the bundled models."""
 from __future__ import annotations
 
 import asyncio
+import re
+import threading
 import time
 
 import av
@@ -13,7 +15,12 @@ import pytest
 from tests.helpers import make_detections
 from visioncompare.kernel.bounded_cache import ByteBoundedCache
 from visioncompare.kernel.types import Classification
-from visioncompare.live.processor import LiveMode, LiveProcessor, LiveSettings
+from visioncompare.live.processor import (
+    LiveMode,
+    LiveProcessor,
+    LiveSettings,
+    band_text,
+)
 from visioncompare.live.rtc_config import DEFAULT_STUN, has_turn, ice_servers_from_env
 from visioncompare.video.demo_clip import panned_frames
 
@@ -110,6 +117,102 @@ def test_processed_frames_per_second_comes_from_the_clock():
     readout = processor.readout()
     assert readout.processed == 10
     assert readout.fps == pytest.approx(1 / (0.05 * 6), rel=1e-6)
+
+
+def test_both_models_run_at_once_on_the_same_frame():
+    """The detector waits (up to 5 s) for the classifier to start: run one after the
+    other, the classifier would start only after that wait."""
+    started = threading.Event()
+    seen: list = []
+
+    def detect(image, iou):
+        seen.append(("detect", int(image[0, 0, 0]), started.wait(5)))
+        return make_detections([[10, 10, 50, 50]], [0.9], [1], NAMES)
+
+    def classify(image):
+        started.set()
+        seen.append(("classify", int(image[0, 0, 0])))
+        return Classification(np.array([0.8, 0.2]), ("school bus", "van"))
+
+    processor = LiveProcessor(detect, classify)
+    processor.process_newest(frames(5))
+    assert sorted(seen) == [("classify", 5), ("detect", 5, True)]
+    readout = processor.readout()
+    assert readout.detector_ms >= 0 and readout.classifier_ms >= 0
+    # For comparisons, one after the other in the frame thread: the detector first.
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), concurrent=False)
+    processor.process_newest(frames(6))
+    assert [c[0] for c in calls] == ["detect", "classify"]
+
+
+def test_the_readout_names_the_frame_its_classes_and_top1_come_from():
+    processor = LiveProcessor(*fake_models([]), clock=FakeClock())
+    assert processor.readout().frame is None
+    for value in (1, 2, 3):
+        processor.process_newest(frames(value))
+    readout = processor.readout()
+    assert (readout.frame, readout.size) == (3, (160, 120))
+    # The band on that frame carries the same number and the classifier's answer.
+    assert readout.classified == 3
+    assert band_text(3, readout.classes, (3, 1, (readout.top1,))) == (
+        "Frame 3 · Classifier: school bus 70%"
+    )
+    assert band_text(4, (("bus", 2),), None) == "Frame 4 · Detector: bus × 2"
+    processor.reset_counters()
+    assert processor.readout().frame is None
+
+
+def test_the_classifier_on_every_kth_frame_says_which_frame_its_answer_is_from():
+    calls: list = []
+    processor = LiveProcessor(*fake_models(calls), clock=FakeClock())
+    processor.update_settings(LiveSettings(classify_every=3))
+    for value in range(1, 6):
+        processor.process_newest(frames(value))
+        readout = processor.readout()
+        assert readout.classified == (1 if value < 4 else 4)
+        assert readout.top1 == ("school bus", pytest.approx(0.7))
+    assert [c[1] for c in calls if c[0] == "classify"] == [1, 4]
+    assert [c[1] for c in calls if c[0] == "detect"] == [1, 2, 3, 4, 5]
+    answer = (4, 3, (("school bus", 0.7), ("minibus", 0.2), ("van", 0.1)))
+    assert band_text(5, (), answer) == (
+        "Frame 5 · Classifier (from frame 4): school bus 70% · minibus 20% · van 10%"
+    )
+    # Asking for another top-k runs it again at once.
+    processor.update_settings(LiveSettings(classify_every=3, topk=2))
+    processor.process_newest(frames(6))
+    assert processor.readout().classified == 6
+
+
+def test_arriving_frames_per_second_counts_the_dropped_ones_too():
+    ticks = iter(np.arange(0, 100, 0.1))
+    processor = LiveProcessor(*fake_models([]), clock=lambda: float(next(ticks)))
+    processor.update_settings(LiveSettings(LiveMode.DETECT))
+    for _ in range(5):
+        processor.process_newest(frames(1, 2, 3))
+    readout = processor.readout()
+    # Arrivals 0.4 s apart (four ticks per frame), three frames each: 3 / 0.4 per second.
+    assert readout.received_fps == pytest.approx(3 / 0.4, rel=1e-6)
+    assert readout.fps == pytest.approx(1 / 0.4, rel=1e-6)
+
+
+def test_the_readout_shows_every_label_with_its_unit():
+    from components.live.webrtc import readout_lines
+
+    processor = LiveProcessor(*fake_models([]), clock=FakeClock())
+    processor.process_newest(frames(1, 2))
+    lines = dict(readout_lines(processor.readout(), "cpu"))
+    assert lines["Processed frames per second"].endswith("at 160 × 120 pixels)")
+    assert lines["Frames"] == (
+        "1 processed, 1 dropped (a newer one had arrived), 2 received"
+    )
+    assert re.fullmatch(
+        r"detector \d+ ms, classifier \d+ ms on cpu \(both at once, on the same frame\)",
+        lines["Model time per frame (median)"],
+    )
+    assert lines["Frame 1 (its number is in the band on the video)"] == (
+        "the detector sees bus × 1, person × 1; the classifier says school bus (70%)"
+    )
 
 
 def test_the_webrtc_callback_annotates_the_newest_frame_with_the_real_models():

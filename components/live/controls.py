@@ -16,6 +16,15 @@ MODE_LABELS = {
 }
 
 
+EVERY_LABELS = {1: "every frame", 2: "every 2nd frame", 3: "every 3rd frame",
+                5: "every 5th frame"}  # fmt: skip
+CLASSIFY_EVERY = 2
+"""The default: the classifier runs on every 2nd processed frame, which leaves the
+detector and the codecs more of two shared CPU cores (in the browser benchmark it was
+ahead of every frame or level with it: docs/benchmarks.md); its answer is then at most
+one frame old, and the band and the readout name the frame it came from."""
+
+
 def only_mode(cls, det) -> LiveMode | None:
     """The one model that can run when the other cannot load here (None: both can)."""
     if cls.model is None:
@@ -44,9 +53,28 @@ def live_settings_ui(
     corruption = corruption_ui(prefix)
     if corruption is not None and (note := slow_note(corruption.name, 640, 480)):
         st.caption(f"{note} The stream waits for it on each frame.")
+    mode = mode or LiveMode.BOTH
     with st.sidebar:
         st.subheader("Live settings")
         conf, iou, classes = detector_thresholds_ui(prefix, detector_classes)
+        every = 1
+        if mode.classifies:
+            every = st.select_slider(
+                "Classifier runs on",
+                list(EVERY_LABELS),
+                value=CLASSIFY_EVERY,
+                format_func=EVERY_LABELS.get,
+                key=f"{prefix}_classify_every",
+                help="Between two runs the band on the video shows the classifier's "
+                "last answer and names the frame it came from. Fewer runs leave the "
+                "detector more of the CPU.",
+            )
     return LiveSettings(
-        mode or LiveMode.BOTH, conf, iou, classes, topk=3, corruption=corruption
+        mode,
+        conf,
+        iou,
+        classes,
+        topk=3,
+        corruption=corruption,
+        classify_every=every,
     )

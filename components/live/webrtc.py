@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from visioncompare.kernel.display import DETECT_CONF_FLOOR, ms_text
-from visioncompare.live.processor import LiveProcessor, LiveReadout
+from visioncompare.live.processor import FPS_WINDOW_S, LiveProcessor, LiveReadout
 from visioncompare.live.rtc_config import ENV_HELP, has_turn, ice_servers_from_env
 
 
@@ -28,7 +28,11 @@ def frames_callback(processor: LiveProcessor):
         images = [frames[-1].to_ndarray(format="rgb24")]
         # Older frames are only counted: converting them would cost time for nothing.
         out = processor.process_newest([None] * (len(frames) - 1) + images)
-        return [av.VideoFrame.from_ndarray(out, format="rgb24")]
+        # streamlit-webrtc sends the last annotated frame again for every camera frame
+        # until the next one is ready, and the VP8 encoder wants YUV: convert it once.
+        return [
+            av.VideoFrame.from_ndarray(out, format="rgb24").reformat(format="yuv420p")
+        ]
 
     return callback
 
@@ -85,31 +89,70 @@ def camera_streamer(processor: LiveProcessor, servers: list[dict]):
     )
 
 
+def readout_lines(readout: LiveReadout, device: str) -> list[tuple[str, str]]:
+    """The readout as (label, value with its unit) pairs, every word in full."""
+    size = f" at {readout.size[0]} × {readout.size[1]} pixels" if readout.size else ""
+    rows = [
+        (
+            "Processed frames per second",
+            f"{readout.fps:.1f} (last {FPS_WINDOW_S:.0f} s; camera frames arriving: "
+            f"{readout.received_fps:.1f} per second{size})",
+        ),
+        (
+            "Frames",
+            f"{readout.processed:,} processed, {readout.dropped:,} dropped (a newer one "
+            f"had arrived), {readout.received:,} received",
+        ),
+        (
+            "Model time per frame (median)",
+            f"detector {ms_text(readout.detector_ms)}, classifier "
+            f"{ms_text(readout.classifier_ms)} on {device}"
+            + (
+                " (both at once, on the same frame)"
+                if readout.detector_ms is not None and readout.classifier_ms is not None
+                else ""
+            ),
+        ),
+        (
+            "From a frame's arrival to its annotated copy (median)",
+            ms_text(readout.frame_ms),
+        ),
+    ]
+    if readout.corruption_ms is not None:  # a corruption runs before both models
+        rows.append(("Corrupting each frame (median)", ms_text(readout.corruption_ms)))
+    if readout.frame is not None:
+        found = (
+            ", ".join(f"{name} × {n}" for name, n in readout.classes)
+            if readout.classes
+            else "nothing"
+        )
+        top1 = f"{readout.top1[0]} ({readout.top1[1]:.0%})" if readout.top1 else "–"
+        if readout.classified not in (None, readout.frame):
+            top1 += f", from frame {readout.classified}"
+        rows.append(
+            (
+                f"Frame {readout.frame} (its number is in the band on the video)",
+                f"the detector sees {found}; the classifier says {top1}",
+            )
+        )
+    return rows
+
+
 @st.fragment(run_every=1.0)
 def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> None:
     """Frames per second, dropped frames, each model's median latency: once a second."""
     readout: LiveReadout = processor.readout()
-    cols = st.columns(3)
-    cols[0].metric("Processed per second", f"{readout.fps:.1f}")
-    cols[1].metric("Frames processed", readout.processed)
-    cols[2].metric("Dropped frames", readout.dropped)
-    cols = st.columns(3)
-    cols[0].metric("Detector (median)", ms_text(readout.detector_ms))
-    cols[1].metric("Classifier (median)", ms_text(readout.classifier_ms))
-    cols[2].metric("Arrival to annotated", ms_text(readout.frame_ms))
-    if readout.corruption_ms is not None:  # a corruption runs before both models
-        st.metric("Corrupting each frame (median)", ms_text(readout.corruption_ms))
-    found = (
-        ", ".join(f"{name} × {n}" for name, n in readout.classes)
-        if readout.classes
-        else "none"
-    )
-    top1 = f"{readout.top1[0]} ({readout.top1[1]:.0%})" if readout.top1 else "–"
-    st.markdown(f"**Detector sees:** {found} &nbsp;·&nbsp; **Classifier says:** {top1}")
+    with st.container(key="live_readout"):
+        st.markdown(
+            "\n".join(
+                f"- **{label}:** {value}"
+                for label, value in readout_lines(readout, device)
+            )
+        )
     st.caption(
-        f"Device `{device}` · frames received {readout.received}. Frames that arrive "
-        "while one is processed are dropped, so the video never falls behind the "
-        "camera. Each model's latency is its own call; both run one after the other."
+        "Frames that arrive while one is processed are dropped, so the video never "
+        "falls behind the camera. Each model's time is its own call; when the "
+        "classifier runs, it runs beside the detector on the same frame."
     )
     if readout.error:
         st.error(f"A frame could not be processed: {readout.error}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.shared import cache
-from components.shared.controls import PICKER_KEYS
+from components.shared.controls import PICKER_KEYS, shared_choice
 from model_zoo import ModelSpec, Task, WeightsNotFoundError, get_spec, list_models
 from model_zoo.device import DeviceError
 from model_zoo.identity import weights_filename, weights_on_disk
@@ -58,6 +58,16 @@ def load(name: str, device: str) -> cache.LoadedModel | Unavailable:
 def shared_models(choice) -> tuple[cache.LoadedModel | Unavailable, ...]:
     """The sidebar's classifier and detector, each loaded or ``Unavailable``."""
     return load(choice.classifier, choice.device), load(choice.detector, choice.device)
+
+
+def each_model_ui(key: str) -> tuple[cache.LoadedModel | Unavailable, ...]:
+    """The sidebar's classifier and detector, each loaded on its own, with a message
+    (``unavailable_ui``) for each that cannot load here; the page decides what it can
+    still do with the other. ``key``: unique on the page."""
+    cls, det = shared_models(shared_choice())
+    for failed in (m for m in (cls, det) if m.model is None):
+        unavailable_ui(failed, key)
+    return cls, det
 
 
 def vocabulary_model(det: cache.LoadedModel, vocabulary: tuple[str, ...]):

@@ -2,7 +2,12 @@
 
 The browser sends frames faster than two CPU cores can run a detector. Frames that
 arrive while one is being processed are dropped (counted, never queued), so the video
-sent back never falls further behind the camera. The page changes the settings while
+sent back never falls further behind the camera. With both models on, the classifier
+runs in a helper thread while the detector runs in the frame thread, on the same frame:
+both runtimes release the GIL, so with a free core a frame takes about as long as the
+slower model rather than the sum (on two busy cores the gain is small:
+docs/benchmarks.md). Every processed frame gets a number, written in the band on the video
+and in the readout, so the two can be matched. The page changes the settings while
 the stream runs; the frame thread reads the newest settings for every frame.
 Pure Python/numpy: the models come in as plain callables, the frames as RGB arrays.
 """
@@ -14,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -23,6 +29,15 @@ from visioncompare.kernel.display import class_counts, filter_detections
 from visioncompare.kernel.draw import annotate, caption_band
 from visioncompare.kernel.types import Classification, Detections
 from visioncompare.robustness.corruptions import Corruption, corrupt
+
+_CLASSIFIER_POOL = ThreadPoolExecutor(
+    max_workers=4, thread_name_prefix="live-classifier"
+)
+"""Where each stream's classifier runs beside its detector (one call per stream at a
+time; the model's own lock serialises streams that share it)."""
+
+FPS_WINDOW_S = 3.0
+"""The processed and received rates are counted over the last this many seconds."""
 
 
 class LiveMode(str, Enum):
@@ -52,6 +67,9 @@ class LiveSettings:
     topk: int = 3
     corruption: Corruption | None = None
     """Corrupt each frame before the models see it (None: the camera's frame)."""
+    classify_every: int = 1
+    """Run the classifier on every this-many-th processed frame; the frames between show
+    its last answer, and the band and the readout say which frame that came from."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +80,20 @@ class LiveReadout:
         received: frames that reached the server.
         processed: frames that went through the models.
         dropped: frames skipped because a newer one had arrived.
-        fps: processed frames per second over the last few seconds.
+        fps: processed frames per second over the last ``FPS_WINDOW_S`` seconds.
+        received_fps: frames reaching the server per second over the same window.
         detector_ms, classifier_ms: median latency of each model over the last frames
             (None when that model has not run lately).
-        frame_ms: median time from a frame's arrival to its annotated copy being ready.
+        frame_ms: median time from a frame's arrival to its annotated copy being ready
+            (with both models on, they run at the same time: about the slower one).
         corruption_ms: median time corrupting a frame took (None: no corruption lately).
-        classes: the detector's classes on the newest processed frame, most boxes first.
-        top1: the classifier's top-1 (name, probability) on the newest frame.
+        frame: the number of the newest processed frame (1 for the stream's first),
+            the number written in its band; ``classes`` and ``top1`` come from it.
+        size: (width, height) of that frame in pixels.
+        classes: the detector's classes on frame ``frame``, most boxes first.
+        top1: the classifier's top-1 (name, probability) shown with frame ``frame``.
+        classified: the frame ``top1`` was computed on: ``frame`` itself, or an earlier
+            one when the classifier runs on every k-th frame only.
         error: the last processing error, in words, or None.
     """
 
@@ -76,17 +101,50 @@ class LiveReadout:
     processed: int = 0
     dropped: int = 0
     fps: float = 0.0
+    received_fps: float = 0.0
     detector_ms: float | None = None
     classifier_ms: float | None = None
     frame_ms: float | None = None
     corruption_ms: float | None = None
+    frame: int | None = None
+    size: tuple[int, int] | None = None
     classes: tuple[tuple[str, int], ...] = ()
     top1: tuple[str, float] | None = None
+    classified: int | None = None
     error: str | None = None
+
+
+Answer = tuple[int, int, tuple[tuple[str, float], ...]]
+"""The classifier's last answer: (frame number, k asked for, its top-k)."""
 
 
 def _median(values: deque[float]) -> float | None:
     return statistics.median(values) if values else None
+
+
+def _rate(stamps: Sequence[float], now: float, counts: Sequence[int] = ()) -> float:
+    """Events per second over the last ``FPS_WINDOW_S`` seconds (``counts``: how many
+    events each stamp stands for; default one each)."""
+    counts = counts or [1] * len(stamps)
+    recent = [(t, n) for t, n in zip(stamps, counts) if now - t <= FPS_WINDOW_S]
+    if len(recent) < 2 or recent[-1][0] <= recent[0][0]:
+        return 0.0
+    # The first stamp opens the interval: its own events came before it.
+    return sum(n for _, n in recent[1:]) / (recent[-1][0] - recent[0][0])
+
+
+def band_text(frame: int, classes, answer: Answer | None) -> str:
+    """The line written on an annotated frame: its number, then the classifier's top-k
+    and, when that answer is older, the frame it came from (without the classifier, the
+    detector's classes)."""
+    if answer is not None:
+        on, _, top = answer
+        source = "" if on == frame else f" (from frame {on})"
+        return f"Frame {frame} · Classifier{source}: " + " · ".join(
+            f"{n} {p:.0%}" for n, p in top
+        )
+    found = ", ".join(f"{n} × {c}" for n, c in classes) if classes else "nothing"
+    return f"Frame {frame} · Detector: {found}"
 
 
 @dataclass
@@ -98,12 +156,15 @@ class LiveProcessor:
         classify: image -> Classification.
         window: how many recent frames the latency medians cover.
         clock: seconds (monotonic); injectable for tests.
+        concurrent: with both models on, run the classifier beside the detector (False:
+            one after the other, for comparisons).
     """
 
     detect: Callable[[np.ndarray, float], Detections]
     classify: Callable[[np.ndarray], Classification]
     window: int = 30
     clock: Callable[[], float] = time.perf_counter
+    concurrent: bool = True
     _settings: LiveSettings = field(default_factory=LiveSettings)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _received: int = 0
@@ -111,10 +172,14 @@ class LiveProcessor:
     _dropped: int = 0
     _error: str | None = None
     _classes: tuple[tuple[str, int], ...] = ()
-    _top1: tuple[str, float] | None = None
+    _answer: Answer | None = None
+    _frame: int | None = None
+    _size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self._done_at: deque[float] = deque(maxlen=self.window)
+        self._arrived_at: deque[float] = deque(maxlen=4 * self.window)
+        self._arrived_n: deque[int] = deque(maxlen=4 * self.window)
         self._det_ms: deque[float] = deque(maxlen=self.window)
         self._cls_ms: deque[float] = deque(maxlen=self.window)
         self._frame_ms: deque[float] = deque(maxlen=self.window)
@@ -147,9 +212,9 @@ class LiveProcessor:
                 be (H, W, 3) uint8 RGB, the others are counted as dropped.
 
         Returns:
-            The newest frame annotated: boxes and labels from the detector, the
-            classifier's top-k in a caption band. On a model error the frame comes back
-            unannotated and the error is kept for the readout.
+            The newest frame annotated: boxes and labels from the detector, a band with
+            the frame's number and the classifier's top-k. On a model error the frame
+            comes back unannotated and the error is kept for the readout.
         """
         if not frames:
             raise ValueError("frames: expected at least one frame")
@@ -157,6 +222,10 @@ class LiveProcessor:
         with self._lock:
             self._received += len(frames)
             self._dropped += len(frames) - 1
+            self._arrived_at.append(arrived)
+            self._arrived_n.append(len(frames))
+            number = self._processed + 1
+            answer = self._answer
             settings = self._settings
             detect, classify = self.detect, self.classify
         image = frames[-1]
@@ -166,12 +235,12 @@ class LiveProcessor:
                 start = self.clock()
                 image = corrupt(image, settings.corruption)
                 corrupt_ms = (self.clock() - start) * 1000.0
-            out, det_ms, cls_ms, classes, top1 = self._run(
-                image, settings, detect, classify
+            out, det_ms, cls_ms, classes, answer = self._run(
+                image, number, settings, detect, classify, answer
             )
             error = None
         except Exception as exc:  # a failing model must not kill the stream
-            out, det_ms, cls_ms, classes, top1 = image, None, None, (), None
+            out, det_ms, cls_ms, classes, answer = image, None, None, (), None
             error = f"{type(exc).__name__}: {exc}"
         done = self.clock()
         with self._lock:
@@ -190,52 +259,76 @@ class LiveProcessor:
                 self._det_ms.clear()
             if not settings.mode.classifies:
                 self._cls_ms.clear()
-            self._classes, self._top1, self._error = classes, top1, error
+            self._classes, self._answer, self._error = classes, answer, error
+            self._frame, self._size = number, (image.shape[1], image.shape[0])
         return out
 
-    def _run(self, image: np.ndarray, settings: LiveSettings, detect, classify):
+    def _timed(self, model: Callable, *args):
+        """(the model's answer, its milliseconds), timed in the thread that runs it."""
+        start = self.clock()
+        answer = model(*args)
+        return answer, (self.clock() - start) * 1000.0
+
+    def _run(
+        self,
+        image: np.ndarray,
+        number: int,
+        settings: LiveSettings,
+        detect,
+        classify,
+        answer: Answer | None,
+    ):
+        """Frame ``number`` through the models the settings ask for; the classifier's
+        last ``answer`` is reused until it is ``classify_every`` frames old."""
         det_ms = cls_ms = None
         classes: tuple[tuple[str, int], ...] = ()
-        top1 = None
         out = image
-        if settings.mode.detects:
-            start = self.clock()
-            detections = detect(image, settings.iou)
-            det_ms = (self.clock() - start) * 1000.0
-            shown = filter_detections(detections, settings.conf, settings.classes)
-            out = annotate(image, shown)
-            classes = tuple(class_counts(shown))
-        if settings.mode.classifies:
-            start = self.clock()
-            classification = classify(image)
-            cls_ms = (self.clock() - start) * 1000.0
-            top = classification.topk(settings.topk)
-            top1 = top[0]
-            out = caption_band(
-                out, "Classifier: " + " · ".join(f"{n} {p:.0%}" for n, p in top)
-            )
-        return out, det_ms, cls_ms, classes, top1
+        fresh = settings.mode.classifies and (
+            answer is None
+            or number - answer[0] >= settings.classify_every
+            or answer[1] != settings.topk
+        )
+        if not settings.mode.classifies:
+            answer = None
+        pending = None
+        if fresh and settings.mode.detects and self.concurrent:
+            pending = _CLASSIFIER_POOL.submit(self._timed, classify, image)
+        try:
+            if settings.mode.detects:
+                detections, det_ms = self._timed(detect, image, settings.iou)
+                shown = filter_detections(detections, settings.conf, settings.classes)
+                out = annotate(image, shown)
+                classes = tuple(class_counts(shown))
+        finally:  # the helper's frame is not reused before its classifier is done
+            if pending is not None:
+                classification, cls_ms = pending.result()
+        if fresh:
+            if pending is None:
+                classification, cls_ms = self._timed(classify, image)
+            top = tuple(classification.topk(settings.topk))
+            answer = (number, settings.topk, top)
+        out = caption_band(out, band_text(number, classes, answer))
+        return out, det_ms, cls_ms, classes, answer
 
     def readout(self) -> LiveReadout:
         """The counters now (safe to call from the page thread at any time)."""
         with self._lock:
-            done = list(self._done_at)
             now = self.clock()
-            recent = [t for t in done if now - t <= 3.0]
-            fps = 0.0
-            if len(recent) >= 2 and recent[-1] > recent[0]:
-                fps = (len(recent) - 1) / (recent[-1] - recent[0])
             return LiveReadout(
                 received=self._received,
                 processed=self._processed,
                 dropped=self._dropped,
-                fps=fps,
+                fps=_rate(self._done_at, now),
+                received_fps=_rate(self._arrived_at, now, self._arrived_n),
                 detector_ms=_median(self._det_ms),
                 classifier_ms=_median(self._cls_ms),
                 frame_ms=_median(self._frame_ms),
                 corruption_ms=_median(self._corrupt_ms),
+                frame=self._frame,
+                size=self._size,
                 classes=self._classes,
-                top1=self._top1,
+                top1=self._answer[2][0] if self._answer else None,
+                classified=self._answer[0] if self._answer else None,
                 error=self._error,
             )
 
@@ -244,8 +337,11 @@ class LiveProcessor:
         with self._lock:
             self._received = self._processed = self._dropped = 0
             self._done_at.clear()
+            self._arrived_at.clear()
+            self._arrived_n.clear()
             self._det_ms.clear()
             self._cls_ms.clear()
             self._frame_ms.clear()
             self._corrupt_ms.clear()
-            self._classes, self._top1, self._error = (), None, None
+            self._classes, self._answer, self._error = (), None, None
+            self._frame = self._size = None
