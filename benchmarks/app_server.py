@@ -3,6 +3,7 @@ resident memory sampled from ``/proc`` (Linux), and headless Chromium sessions."
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
@@ -20,6 +21,18 @@ from tests.e2e_server import (  # noqa: E402  (the browser tests' own server and
     streamlit_server,
 )
 from tests.e2e_server import chromium as chromium  # noqa: E402  (re-exported)
+
+
+def server_parser(doc: str) -> argparse.ArgumentParser:
+    """A browser benchmark's command line: its module docstring's first paragraph as the
+    description, and ``--app-dir`` (the checkout whose app is served; another one, such as
+    an older commit, gives a baseline measured the same way)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument(
+        "--app-dir", type=Path, default=REPO, help="another checkout (a baseline)"
+    )
+    return parser
+
 
 SESSION_TTL_S = 120
 """Streamlit keeps a closed session (its state, uploads, media) this long for a reconnect

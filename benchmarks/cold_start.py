@@ -27,7 +27,6 @@ Usage: python -m benchmarks.cold_start [--runs 3] [--page video] [--steps]
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_server import chromium, machine  # noqa: E402
+from benchmarks.app_server import chromium, machine, server_parser  # noqa: E402
 from tests.e2e_server import (  # noqa: E402
     FIRST_PAINT,
     file_name_labels,
@@ -122,13 +121,10 @@ def steps(app_dir: Path = REPO) -> list[tuple[str, float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = server_parser(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--page", default="", help="URL path: '' (Compare), 'video', …")
     parser.add_argument("--timeout", type=float, default=180)
-    parser.add_argument(
-        "--app-dir", type=Path, default=REPO, help="another checkout (a baseline)"
-    )
     parser.add_argument(
         "--steps", action="store_true", help="also time each step in a fresh process"
     )

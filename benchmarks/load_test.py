@@ -13,7 +13,6 @@ Usage: python -m benchmarks.load_test [--sessions 8] [--rounds 5] [--side 3000]
 
 from __future__ import annotations
 
-import argparse
 import io
 import platform
 import time
@@ -23,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks import app_server as server
-from benchmarks.app_server import REPO
+from benchmarks.app_server import server_parser
 
 ROUND_LIMIT_S = 240
 
@@ -58,11 +57,10 @@ def shown(page, name: str, images: int) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = server_parser(__doc__)
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--side", type=int, default=3000, help="upload width in pixels")
-    parser.add_argument("--app-dir", type=Path, default=REPO)
     args = parser.parse_args()
     uploads = [
         [photo(s, r, args.side) for s in range(args.sessions)]

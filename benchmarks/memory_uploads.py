@@ -23,7 +23,6 @@ Usage: python -m benchmarks.memory_uploads [--uploads 20] [--per-session 5]
 
 from __future__ import annotations
 
-import argparse
 import io
 import platform
 import re
@@ -38,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.app_server import (
     READY,
-    REPO,
     SESSION_TTL_S,
     RssSampler,
     app_server,
@@ -46,6 +44,7 @@ from benchmarks.app_server import (
     machine,
     open_upload,
     rss_mb,
+    server_parser,
     upload_and_wait,
 )
 
@@ -171,11 +170,10 @@ def evaluate_main(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = server_parser(__doc__)
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--per-session", type=int, default=5)
     parser.add_argument("--evaluate", type=int, default=0, metavar="SESSIONS")
-    parser.add_argument("--app-dir", type=Path, default=REPO)
     args = parser.parse_args()
     if args.evaluate:
         evaluate_main(args)
