@@ -113,7 +113,8 @@ def _results(page, name: str) -> None:
         found(".js-plotly-plot").first.wait_for(timeout=60_000)
         found("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
     elif name == "live":
-        found("[data-testid='stMetric']").nth(5).wait_for(timeout=60_000)
+        # The readout before a stream: four lines, each label with its unit in full.
+        found(".st-key-live_readout li").nth(3).wait_for(timeout=60_000)
         found("iframe").first.wait_for(state="attached", timeout=60_000)
     elif name == "video":
         page.get_by_text("Sample clip", exact=True).click()
