@@ -88,6 +88,18 @@ def _session_ended(key: int, session_id: str) -> None:
     caching.clear_session_resource_cache(session_id)
 
 
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """AppTest runs its script as ``__main__`` and leaves ``sys.modules["__main__"]``
+    pointing at it (app.py, or the temporary file of ``AppTest.from_function``); a later
+    test whose multiprocessing children start by spawn would make each child re-run that
+    script. Each test gets back the ``__main__`` it started with."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _each_apptest_is_a_session():
     """AppTest runs every instance as one session id; a server gives each browser tab its
