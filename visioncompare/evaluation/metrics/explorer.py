@@ -226,14 +226,20 @@ class Explorer:
             frame["class"].to_numpy(np.int64), categories=list(self.class_names)
         )
         frame["score"] = frame["score"].astype(np.float32)
-        gt_boxes = {
+        return MatchResult(frame, self.iou_thresholds[t], self.class_names,
+                           self._num_gt, self._gt_boxes)  # fmt: skip
+
+    @cached_property
+    def _gt_boxes(self) -> dict[tuple[int, int], list[float]]:
+        """(image id, index in its image) -> xyxy of every ground-truth box: the same at
+        every IoU threshold, so built once (about 0.2 s for 36,000 boxes)."""
+        flat = self.evaluation.flat
+        return {
             (int(i), int(g)): box
             for i, g, box in zip(
-                flat.image_ids[flat.gt_image], flat.gt_index, gt_box.tolist()
+                flat.image_ids[flat.gt_image], flat.gt_index, _xyxy(flat.gt_xywh).tolist()
             )
         }
-        return MatchResult(frame, self.iou_thresholds[t], self.class_names,
-                           self._num_gt, gt_boxes)  # fmt: skip
 
     @cached_property
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
