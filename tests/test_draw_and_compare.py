@@ -201,7 +201,8 @@ def test_label_positions_follow_the_preference_order():
     assert many == [(0.0, 0.0), None, None]
 
 
-def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
+def _record_placements(monkeypatch) -> list:
+    """Every ``place_labels`` call the drawing makes, as (label sizes, corners)."""
     import visioncompare.kernel.draw
 
     calls = []
@@ -212,6 +213,11 @@ def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
         return corners
 
     monkeypatch.setattr(visioncompare.kernel.draw, "place_labels", recording)
+    return calls
+
+
+def test_annotate_on_a_crowd_draws_every_label_apart(monkeypatch):
+    calls = _record_placements(monkeypatch)
     image = np.zeros((300, 400, 3), np.uint8)
     boxes = [[20 + 25 * i, 100, 80 + 25 * i, 260] for i in range(8)]
     scores = [0.9 - 0.05 * i for i in range(8)]
@@ -247,16 +253,7 @@ def test_labels_on_a_busy_image_never_intersect(monkeypatch):
     # error browser draws true positives, false positives and misses): every label
     # drawn lies inside the image and no two intersect; a label that found no room is
     # left out, never drawn over another.
-    import visioncompare.kernel.draw
-
-    calls = []
-
-    def recording(boxes, sizes, width, height):
-        corners = place_labels(boxes, sizes, width, height)
-        calls.append((sizes, corners))
-        return corners
-
-    monkeypatch.setattr(visioncompare.kernel.draw, "place_labels", recording)
+    calls = _record_placements(monkeypatch)
     rng = np.random.default_rng(19)
     xy = rng.uniform(0, 560, (60, 2)) * [1, 0.75]
     boxes = np.column_stack([xy, xy + rng.uniform(30, 160, (60, 2))]).clip(0, [640, 480] * 2)

@@ -195,12 +195,20 @@ def _every_view(page) -> list[str]:
     return problems
 
 
+@contextlib.contextmanager
+def _page(browser, width: int, height: int):
+    """A fresh browser context (no cookies, no session) at this viewport, and its page."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_reads_at_a_glance(app_url, browser, name, width, tmp_path):
-    context = browser.new_context(viewport={"width": width, "height": SIZES[width]})
-    page = context.new_page()
-    try:
+    with _page(browser, width, SIZES[width]) as page:
         page.goto(f"{app_url}/{'' if name == 'compare' else name}")
         _results(page, name)
         problems = _check(page, f"{name} at {width} px", width >= 1280)
@@ -208,28 +216,20 @@ def test_every_page_reads_at_a_glance(app_url, browser, name, width, tmp_path):
             problems += _every_view(page)
         page.screenshot(path=str(tmp_path / f"{name}-{width}.png"))
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()
 
 
 def test_side_by_side_panels_stack_on_a_phone(app_url, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
+    with _page(browser, 390, 844) as page:
         page.goto(app_url)
         _results(page, "compare")
         classifier = page.get_by_text("Classification ·").first.bounding_box()
         detector = page.get_by_text("Detection ·").first.bounding_box()
         assert detector["y"] > classifier["y"] + classifier["height"]  # one above the other
         assert detector["x"] + detector["width"] <= 390
-    finally:
-        context.close()
 
 
 def test_on_a_projector_nothing_is_stretched_or_tiny(app_url, browser):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    try:
+    with _page(browser, 1920, 1080) as page:
         page.goto(app_url)
         _results(page, "compare")
         problems = _check(page, "compare at 1920 px", True)
@@ -249,14 +249,10 @@ def test_on_a_projector_nothing_is_stretched_or_tiny(app_url, browser):
         assert all(shown <= natural * 1.05 for natural, shown in sizes["images"]), sizes
         assert sizes["text"] >= 16 and all(h >= 200 for h in sizes["charts"]), sizes
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()
 
 
 def test_every_control_is_reachable_and_operable_by_keyboard(app_url, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
+    with _page(browser, 1280, 900) as page:
         page.goto(app_url)
         _results(page, "compare")
         controls = page.evaluate(
@@ -291,5 +287,3 @@ def test_every_control_is_reachable_and_operable_by_keyboard(app_url, browser):
         page.get_by_role("radio", name="Samples").focus()
         _rerun(page, lambda: page.keyboard.press("ArrowRight"))
         assert page.get_by_role("radio", name="Upload").is_checked()
-    finally:
-        context.close()
