@@ -114,11 +114,15 @@ def _precision_at_recalls(
     env = np.maximum.accumulate(env[:, ::-1], axis=1)[:, ::-1]
     denom = np.maximum(npig, 1).astype(np.float64)[:, None]  # (K, 1)
     # the first count j with j / npig >= the recall point, found with the same division
-    # pycocotools makes (the estimate from a product is off by at most one)
-    j = np.maximum(np.ceil(rec_thr[None, :] * denom) - 2, 1)
+    # pycocotools makes (the estimate from a product is off by at most one); it depends
+    # on npig alone, so it is found once per distinct count (per-image AP has 100,000
+    # groups and a handful of counts)
+    counts, which = np.unique(denom[:, 0], return_inverse=True)
+    per_count = counts[:, None]
+    j = np.maximum(np.ceil(rec_thr[None, :] * per_count) - 2, 1)
     for _ in range(4):
-        j = np.where(j / denom >= rec_thr[None, :], j, j + 1)
-    j = j.astype(np.int64)
+        j = np.where(j / per_count >= rec_thr[None, :], j, j + 1)
+    j = j.astype(np.int64)[which.reshape(-1)]
     inside = j <= n_tp[:, None]
     rows = np.broadcast_to(np.arange(n_k)[:, None], j.shape)
     precision = np.where(inside, env[rows, np.minimum(j, width) - 1], 0.0)
