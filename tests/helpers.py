@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 
@@ -202,10 +203,24 @@ def realistic_coco_case(
 
 def missing(reason: str) -> None:
     """Fail in CI, skip elsewhere: a test of an optional backend or reference tool never
-    passes without it (``.ci/run`` installs every one and sets CI)."""
+    passes without it (``.ci/run`` installs every one and sets CI). Works in a test and
+    at a test module's top level."""
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: this must be tested)", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+
+CORRUPTIONS_INSTALL = "pip install --no-deps imagecorruptions-imaug==1.1.5"
+"""How the robustness lab's corruptions are installed (README, ``.ci/run``)."""
+
+
+def optional_module(name: str, install: str):
+    """The optional package ``name``, imported; missing, the test (or the module) fails
+    in CI and is skipped elsewhere (``missing``), naming how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(f"{name} is not installed ({install})")
 
 
 def evaluate_twin_detectors(tmp_path, monkeypatch):

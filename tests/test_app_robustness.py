@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 from components.shared import cache
 from components.shared.controls import SERVER_FOLDER
 from tests.conftest import REPO
-from tests.helpers import open_view, tiny_coco
+from tests.helpers import CORRUPTIONS_INSTALL, open_view, optional_module, tiny_coco
 
-pytest.importorskip("imagecorruptions")
+optional_module("imagecorruptions", CORRUPTIONS_INSTALL)
 TIMEOUT = 300
 
 

@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import gradient_rgb, make_detections
+from tests.helpers import (
+    CORRUPTIONS_INSTALL,
+    gradient_rgb,
+    make_detections,
+    optional_module,
+)
 from visioncompare.kernel.types import Classification
 from visioncompare.robustness.breaking import SeverityStep, breaking_points
 from visioncompare.robustness.changes import classification_change, detection_change
@@ -33,7 +38,7 @@ from visioncompare.robustness.grid import (
     severity_curves,
 )
 
-imagecorruptions = pytest.importorskip("imagecorruptions")
+imagecorruptions = optional_module("imagecorruptions", CORRUPTIONS_INSTALL)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import make_dataset, tiny_coco
+from tests.helpers import CORRUPTIONS_INSTALL, make_dataset, optional_module, tiny_coco
 from tests.reference import pycocotools_eval
 from visioncompare.datasets.registry import load_folder
 from visioncompare.evaluation.metrics.coco import STAT_NAMES, coco_ground_truth
@@ -25,7 +25,7 @@ from visioncompare.kernel.types import Classification
 from visioncompare.robustness.corruptions import Corruption, corrupt
 from visioncompare.services.cli import main as cli
 
-pytest.importorskip("imagecorruptions")
+optional_module("imagecorruptions", CORRUPTIONS_INSTALL)
 MODEL = {"name": "yolov8n-int8", "weights_sha256": "abc", "fp16": False}
 
 
