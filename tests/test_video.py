@@ -14,6 +14,7 @@ from model_zoo import load_model
 from tests.conftest import REPO
 from tests.media import audio_only, encode_with
 from visioncompare.services.video_pipeline import run_video_analysis
+from visioncompare.video import summary
 from visioncompare.video.analysis import VideoSettings
 from visioncompare.video.demo_clip import encode_h264, panned_frames, sample_clip
 from visioncompare.video.io import (
@@ -23,16 +24,7 @@ from visioncompare.video.io import (
     probe_video,
     read_frame,
 )
-from visioncompare.video.summary import (
-    classifier_csv,
-    classifier_top1,
-    detections_csv,
-    distinct_objects,
-    distinct_objects_text,
-    frame_table,
-    objects_per_frame,
-    plural,
-)
+from visioncompare.video.summary import plural
 
 LIMITS = VideoLimits()
 
@@ -118,12 +110,12 @@ def test_tracks_are_ultralytics_own_model_track_on_the_same_frames(clip, tracker
 
 
 def test_timeline_counts_and_csvs_agree_with_the_frames(analysis):
-    objects = objects_per_frame(analysis.frames)
+    objects = summary.objects_per_frame(analysis.frames)
     per_frame = objects.groupby("frame")["objects"].sum()
     assert per_frame.tolist() == [len(f.detections) for f in analysis.frames]
-    top1 = classifier_top1(analysis.frames)
+    top1 = summary.classifier_top1(analysis.frames)
     assert len(top1) == 30 and top1["probability"].between(0, 1).all()
-    pairs = dict(distinct_objects(analysis.frames))
+    pairs = dict(summary.distinct_objects(analysis.frames))
     for name, count in pairs.items():
         ids = {
             int(t)
@@ -132,13 +124,13 @@ def test_timeline_counts_and_csvs_agree_with_the_frames(analysis):
             if n == name
         }
         assert len(ids) == count
-    assert pairs["bus"] == 1 and "1 bus" in distinct_objects_text(analysis.frames)
-    rows = detections_csv(analysis.frames).strip().splitlines()
+    assert pairs["bus"] == 1 and "1 bus" in summary.distinct_objects_text(analysis.frames)
+    rows = summary.detections_csv(analysis.frames).strip().splitlines()
     assert rows[0] == "frame,seconds,track_id,class,score,x1,y1,x2,y2"
     assert len(rows) - 1 == sum(len(f.detections) for f in analysis.frames)
-    cls_rows = classifier_csv(analysis.frames).strip().splitlines()
+    cls_rows = summary.classifier_csv(analysis.frames).strip().splitlines()
     assert len(cls_rows) - 1 == 30 * 5
-    table = frame_table(analysis.frames[5])
+    table = summary.frame_table(analysis.frames[5])
     assert list(table.columns[:3]) == ["track id", "class", "score"]
     assert table["score"].is_monotonic_decreasing
 

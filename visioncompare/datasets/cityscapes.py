@@ -7,15 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from visioncompare.datasets.types import (
-    Dataset,
-    DatasetError,
-    Sample,
-    inside,
-    make_gt,
-    shown,
-)
 from visioncompare.kernel.json_text import JSONTextError, parse_json
+
+from .types import Dataset, DatasetError, Sample, inside, make_gt, shown
 
 CITYSCAPES_CLASSES = (
     "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",

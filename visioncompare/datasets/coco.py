@@ -6,16 +6,9 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from visioncompare.datasets.types import (
-    Dataset,
-    DatasetError,
-    Sample,
-    confine_to,
-    make_gt,
-    read_text,
-    shown,
-)
 from visioncompare.kernel.json_text import JSONTextError, parse_json
+
+from .types import Dataset, DatasetError, Sample, confine_to, make_gt, read_text, shown
 
 
 def _require(obj: dict, key: str, where: str, kind: type | tuple[type, ...]) -> object:

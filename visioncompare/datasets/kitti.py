@@ -14,14 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from visioncompare.datasets.image_header import IMAGE_SUFFIXES, image_size
-from visioncompare.datasets.types import (
-    Dataset,
-    DatasetError,
-    Sample,
-    inside,
-    make_gt,
-    shown,
-)
+
+from .types import Dataset, DatasetError, Sample, inside, make_gt, shown
 
 KITTI_CLASSES = (
     "Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc",

@@ -6,15 +6,7 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from visioncompare.datasets.types import (
-    Dataset,
-    DatasetError,
-    Sample,
-    confine_to,
-    make_gt,
-    read_text,
-    shown,
-)
+from .types import Dataset, DatasetError, Sample, confine_to, make_gt, read_text, shown
 
 VOC_CLASSES = (
     "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",

@@ -310,29 +310,6 @@ def predict_detections_on_ray(
     return detections, replace(run, seconds=seconds)
 
 
-def predict_probabilities_on_ray(
-    name: str,
-    dataset: Dataset,
-    store: PredictionStore,
-    model_id: dict,
-    options: RayOptions = RayOptions(),
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    record: dict | None = None,
-    load: Callable[[], object] | None = None,
-    corruption: Corruption | None = None,
-) -> tuple[dict[int, np.ndarray], StoredRun]:
-    """A classifier's softmax for every image, made on Ray (or read from the store)."""
-    key = classification_key(model_id, dataset, corruption)
-    meta = {"model": model_id, "dataset": dataset.name, **corruption_part(corruption),
-            **(record or {})}  # fmt: skip
-    load = load or partial(load_on_device, name, options.device)
-    seconds = run_on_ray(store, key, "classify", meta, dataset, load, {}, options,
-                         progress, should_stop, corruption)  # fmt: skip
-    probabilities, run = stored_probabilities(store, key)
-    return probabilities, replace(run, seconds=seconds)
-
-
 @dataclass(frozen=True)
 class RayEngine:
     """Predict on a Ray cluster (``protocol.Engine``).
@@ -375,10 +352,16 @@ class RayEngine:
         )  # fmt: skip
 
     def probabilities(self, request: RunRequest) -> tuple[dict[int, np.ndarray], StoredRun]:
-        """See ``protocol.Engine.probabilities``."""
-        return predict_probabilities_on_ray(
-            request.model, request.dataset, request.store, self._identity(request.model),
-            self.options, request.progress, request.should_stop,
-            record={**request.record, "device": self.device},
-            corruption=request.corruption,
-        )  # fmt: skip
+        """See ``protocol.Engine.probabilities``: a classifier's softmax for every image,
+        made on Ray (or read from the store)."""
+        identity = self._identity(request.model)
+        key = classification_key(identity, request.dataset, request.corruption)
+        meta = {"model": identity, "dataset": request.dataset.name,
+                **corruption_part(request.corruption), **request.record,
+                "device": self.device}  # fmt: skip
+        load = partial(load_on_device, request.model, self.device)
+        seconds = run_on_ray(request.store, key, "classify", meta, request.dataset, load, {},
+                             self.options, request.progress, request.should_stop,
+                             request.corruption)  # fmt: skip
+        probabilities, run = stored_probabilities(request.store, key)
+        return probabilities, replace(run, seconds=seconds)
