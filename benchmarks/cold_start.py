@@ -138,7 +138,7 @@ def main() -> None:
         print()
     columns = (
         "health", "shell", "nav", "title", "title after open", "status", "loaded", "pickers",
-        "panels", "server CPU",
+        "top-1", "classification", "detection", "panels", "server CPU",
     )  # fmt: skip
     print("| run | " + " | ".join(f"{c} s" for c in columns) + " | raw names shown |")
     print("|---:|" + "---:|" * len(columns) + "---|")

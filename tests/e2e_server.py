@@ -191,6 +191,7 @@ FIRST_PAINT = """
     else if ("status" in seen) stamp("loaded");
     const sidebar = document.querySelector("[data-testid='stSidebar']");
     if (sidebar && sidebar.innerText.includes("Classifier (torchvision)")) stamp("pickers");
+    if (body.includes("Top-1:")) stamp("top-1");
     if (body.includes("Top-1:") && document.querySelector(".js-plotly-plot")) {
       stamp("classification");
     }
@@ -208,7 +209,7 @@ is checked and the wall-clock moment (``Date.now()``, ms) each of these is first
 kept in ``window.__firstPaint.seen``: ``shell`` (Streamlit's app frame), ``nav`` (the
 sidebar's page links), ``title`` (an ``h1``), ``status`` ("Loading the models"),
 ``loaded`` (the status gone), ``pickers`` (the sidebar's model pickers),
-``classification`` (the Top-1 line and its chart), ``detection`` (the detector's
+``top-1`` (the classifier's Top-1 line), ``classification`` (that line and its chart), ``detection`` (the detector's
 picture), ``panels`` (both). ``navs``: every distinct list of link labels shown;
 ``titles``: every ``h1`` text shown."""
 

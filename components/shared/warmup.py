@@ -139,6 +139,23 @@ def wait_ui() -> None:
     if warm.done.is_set():
         return
     status = st.empty()
+    status.info(warm.status_text(), icon=":material/hourglass_top:")
+    preload = _preload_chart_library()
     while not warm.done.wait(0.25):
         status.info(warm.status_text(), icon=":material/hourglass_top:")
     status.empty()
+    preload.empty()
+
+
+def _preload_chart_library() -> st.delta_generator.DeltaGenerator:
+    """An empty Plotly chart, hidden, drawn while the models load: the browser fetches
+    and parses Plotly's JavaScript (about 2 s on a 2-core machine, which Streamlit loads
+    only when a page first draws a Plotly chart) while it would otherwise wait, instead
+    of after the models are ready. Returns its slot, to empty when they are."""
+    import plotly.graph_objects as go
+
+    slot = st.empty()
+    with slot.container(key="chart_library_preload"):
+        st.html("<style>.st-key-chart_library_preload {display: none}</style>")
+        st.plotly_chart(go.Figure(), key="chart_library_preload_figure")
+    return slot
