@@ -66,7 +66,7 @@ def one_run(page_path: str, timeout_s: float, app_dir: Path = REPO) -> dict:
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
                 seen = page.evaluate("window.__firstPaint.seen")
-                if "panels" in seen or (page_path and "pickers" in seen):
+                if "pickers" in seen and ("panels" in seen or page_path):
                     break
                 time.sleep(0.2)
             state = page.evaluate("window.__firstPaint")

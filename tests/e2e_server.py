@@ -184,21 +184,30 @@ FIRST_PAINT = """
     const h1 = document.querySelector("h1");
     if (h1) {
       stamp("title");
-      if (!state.titles.includes(h1.innerText)) state.titles.push(h1.innerText);
+      if (!state.titles.includes(h1.textContent)) state.titles.push(h1.textContent);
     }
-    const body = document.body ? document.body.innerText : "";
+    const body = document.body ? document.body.textContent : "";
     if (body.includes("Loading the models")) stamp("status");
     else if ("status" in seen) stamp("loaded");
     const sidebar = document.querySelector("[data-testid='stSidebar']");
-    if (sidebar && sidebar.innerText.includes("Classifier (torchvision)")) stamp("pickers");
+    if (sidebar && sidebar.textContent.includes("Classifier (torchvision)")) stamp("pickers");
     if (body.includes("Top-1:")) stamp("top-1");
-    if (body.includes("Top-1:") && document.querySelector(".js-plotly-plot")) {
-      stamp("classification");
-    }
-    if (document.querySelector("[data-testid='stImage'] img")) stamp("detection");
+    // What the page draws out of sight while the models load does not count.
+    const shown = (selector) => [...document.querySelectorAll(selector)].some(
+      (e) => !e.closest(".st-key-front_end_preload"));
+    if (body.includes("Top-1:") && shown(".js-plotly-plot")) stamp("classification");
+    if (shown("[data-testid='stImage'] img")) stamp("detection");
     if ("classification" in seen && "detection" in seen) stamp("panels");
   };
-  new MutationObserver(check).observe(document, {
+  // One check per animation frame at most: textContent needs no layout, and checking on
+  // every mutation would itself slow the page it times.
+  let pending = false;
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; check(); });
+  };
+  new MutationObserver(schedule).observe(document, {
     subtree: true, childList: true, characterData: true,
   });
   document.addEventListener("DOMContentLoaded", check);

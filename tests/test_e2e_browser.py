@@ -30,8 +30,13 @@ def test_the_first_visit_shows_the_title_and_a_status_before_the_panels(app_url)
         page.goto(app_url)
         page.get_by_text("Top-1:").first.wait_for(timeout=180_000)
         page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
-        page.wait_for_function("'panels' in window.__firstPaint.seen", timeout=60_000)
+        page.wait_for_function(
+            "['panels', 'pickers'].every(k => k in window.__firstPaint.seen)",
+            timeout=60_000,
+        )
         shown = page.evaluate("window.__firstPaint")
+        # What the page drew out of sight while the models loaded is gone with the status.
+        assert page.locator(".st-key-front_end_preload").count() == 0
     seen = shown["seen"]
     assert file_name_labels(shown["navs"]) == [], shown["navs"]
     assert shown["navs"][0][:2] == ["Compare", "Live"], shown["navs"]

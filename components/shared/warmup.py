@@ -140,22 +140,38 @@ def wait_ui() -> None:
         return
     status = st.empty()
     status.info(warm.status_text(), icon=":material/hourglass_top:")
-    preload = _preload_chart_library()
+    preload = _preload_front_end()
     while not warm.done.wait(0.25):
         status.info(warm.status_text(), icon=":material/hourglass_top:")
     status.empty()
     preload.empty()
 
 
-def _preload_chart_library() -> st.delta_generator.DeltaGenerator:
-    """An empty Plotly chart, hidden, drawn while the models load: the browser fetches
-    and parses Plotly's JavaScript (about 2 s on a 2-core machine, which Streamlit loads
-    only when a page first draws a Plotly chart) while it would otherwise wait, instead
-    of after the models are ready. Returns its slot, to empty when they are."""
-    import plotly.graph_objects as go
+def _preload_front_end() -> st.delta_generator.DeltaGenerator:
+    """A bar chart, a picture, a table and italic and code text, all made up and drawn out
+    of sight while the models load. Streamlit's front end fetches each kind of element's
+    JavaScript (and each font) only when a page first draws one, from the same server
+    process that is about to run the page: Plotly alone takes about 2 s to fetch, parse
+    and run on a 2-core machine, and a picture's or a table's code waited 0.7 s behind
+    the page's own work. Fetched now, while the browser would otherwise wait, the first
+    panels draw as soon as they arrive. Returns its slot, to empty when the models are
+    ready."""
+    import numpy as np
+    import pandas as pd
 
+    from components.shared.tables import show_table
+    from visioncompare.kernel.types import Classification
+    from visioncompare.plots.evaluation import topk_bar_figure
+
+    made_up = Classification(np.array([0.6, 0.3, 0.1]), ("a", "b", "c"))
     slot = st.empty()
-    with slot.container(key="chart_library_preload"):
-        st.html("<style>.st-key-chart_library_preload {display: none}</style>")
-        st.plotly_chart(go.Figure(), key="chart_library_preload_figure")
+    with slot.container(key="front_end_preload"):
+        st.html(
+            "<style>.st-key-front_end_preload {position: absolute; left: -10000px;"
+            " width: 600px; visibility: hidden}</style>"
+        )
+        st.markdown("*a* `b`")
+        st.plotly_chart(topk_bar_figure(made_up, 3), key="front_end_preload_chart")
+        st.image(np.full((8, 8, 3), 255, np.uint8))
+        show_table(pd.DataFrame({"a": [0.5]}), key="front_end_preload_table")
     return slot
