@@ -3,13 +3,16 @@
 Router only: page config, the page list, each page's heading, the shared sidebar.
 Run with ``streamlit run app.py``.
 
-Order matters for the first minute of a server: the page list and the page's heading
-go out first (nothing above them imports torch), then a status while the models load in
-the background (``components.shared.warmup``), then the sidebar and the page itself.
+The first minute of a server: ``streamlit run app.py`` serves the ``st.App`` below, whose
+lifespan starts loading the default models in the background as the server starts
+(``components.shared.warmup``). A visitor who comes sooner gets the page list and the
+page's heading first (nothing above them imports torch), then a status until the models
+are loaded, then the sidebar and the page itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import streamlit as st
@@ -17,8 +20,6 @@ import streamlit as st
 from components.shared import warmup
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
 
 # script: (title in the sidebar, icon, heading, caption); the first page is the default.
 PAGES = {
@@ -60,6 +61,7 @@ PAGES = {
 def main() -> None:
     """One run of the router: the page list, the page's heading and status, the shared
     sidebar, then the page."""
+    st.set_page_config(page_title="VisionCompare", page_icon="🔍", layout="wide")
     # .streamlit/config.toml hides Streamlit's file-name list of pages/ (the first session
     # of a new server would show it until this line); the router's own list is shown.
     st.set_option("client.showSidebarNavigation", True)
@@ -86,6 +88,19 @@ def main() -> None:
     shared_sidebar_ui()
     navigation.run()
 
+
+@contextlib.asynccontextmanager
+async def _warm_up_with_the_server(_app):
+    """The server's start: the default models begin loading before anyone visits."""
+    warmup.warm_up()
+    yield
+
+
+# `streamlit run app.py` finds this ``st.App`` (by reading the file) and imports the file
+# as the module ``app`` to serve it: the server then starts the warm-up itself, instead of
+# waiting for the first visitor's session. Each session runs the file as __main__.
+if __name__ == "app":
+    app = st.App(__file__, lifespan=_warm_up_with_the_server)
 
 # Streamlit runs this file as __main__; a process that merely imports it (multiprocessing's
 # spawn re-reads the parent's __main__, which AppTest leaves pointing here) draws nothing.

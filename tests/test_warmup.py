@@ -1,10 +1,19 @@
-"""components.shared.warmup: the estimate the loading status shows, and a warm-up that
-meets a model it cannot load."""
+"""components.shared.warmup: the estimate the loading status shows, a warm-up that meets
+a model it cannot load, and the server starting the warm-up by itself."""
 
 from __future__ import annotations
 
+import time
+
 from components.shared import cache
-from components.shared.warmup import LIBRARIES_S, MODELS_S, WarmUp
+from components.shared.warmup import (
+    DEFAULT_CLASSIFIER,
+    DEFAULT_DETECTOR,
+    LIBRARIES_S,
+    MODELS_S,
+    WarmUp,
+)
+from tests.e2e_server import streamlit_server
 
 
 def test_the_estimate_counts_down_and_scales_with_the_libraries_import():
@@ -26,3 +35,18 @@ def test_a_model_that_cannot_load_does_not_stop_the_warm_up():
     assert list(warm.loaded) == ["mobilenet_v2_quantized"]
     assert warm.libraries_s is not None
     assert cache.LOAD_COUNTS[("mobilenet_v2_quantized", "cpu")] >= 1
+
+
+def test_the_server_loads_the_default_models_before_anyone_visits(tmp_path):
+    """``streamlit run app.py`` serves app.py's ``st.App``, whose lifespan starts the
+    warm-up: the models load with no browser session at all."""
+    log = tmp_path / "streamlit.log"
+    with streamlit_server(log):
+        deadline = time.monotonic() + 180
+        while "warm-up done" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    text = log.read_text()
+    assert "warm-up done" in text, text
+    done = next(line for line in text.splitlines() if "warm-up done" in line)
+    assert f"{DEFAULT_CLASSIFIER} " in done and f"{DEFAULT_DETECTOR} " in done, done
+    assert "Traceback" not in text, text

@@ -1,9 +1,10 @@
 """The first minute of a server: the default models load in the background, once, and
 every page says so until they are ready.
 
-Streamlit runs none of the app's code before the first browser session runs the router,
-so the router starts the warm-up on that first run (``warm_up()``, once per process): a
-thread imports torch, torchvision and Ultralytics (``model_zoo.device``), then loads the
+``streamlit run app.py`` serves app.py's ``st.App``, whose lifespan starts the warm-up
+as the server starts (``warm_up()``, once per process; the router calls it too, for a
+server started some other way, where Streamlit runs no app code before the first
+session): a thread imports torch, torchvision and Ultralytics (``model_zoo.device``), then loads the
 sidebar's default classifier and detector side by side into the server-wide model cache
 the pages read (``cache.get_model``) and runs each once on a small grey picture (the
 first call sets up kernels and OpenVINO compiles its graph), so the first panels show
