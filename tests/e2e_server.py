@@ -213,14 +213,16 @@ FIRST_PAINT = """
   document.addEventListener("DOMContentLoaded", check);
 })();
 """
-"""JavaScript for ``page.add_init_script``: from the first paint on, every DOM change
-is checked and the wall-clock moment (``Date.now()``, ms) each of these is first seen is
-kept in ``window.__firstPaint.seen``: ``shell`` (Streamlit's app frame), ``nav`` (the
-sidebar's page links), ``title`` (an ``h1``), ``status`` ("Loading the models"),
-``loaded`` (the status gone), ``pickers`` (the sidebar's model pickers),
-``top-1`` (the classifier's Top-1 line), ``classification`` (that line and its chart), ``detection`` (the detector's
-picture), ``panels`` (both). ``navs``: every distinct list of link labels shown;
-``titles``: every ``h1`` text shown."""
+"""JavaScript for ``page.add_init_script``: from the first paint on, the page is checked
+before each frame in which the DOM changed, and the wall-clock moment (``Date.now()``, ms)
+each of these is first seen is kept in ``window.__firstPaint.seen``: ``shell``
+(Streamlit's app frame), ``nav`` (the sidebar's page links), ``title`` (an ``h1``),
+``status`` ("Loading the models"), ``loaded`` (the status gone), ``pickers`` (the
+sidebar's model pickers), ``top-1`` (the classifier's Top-1 line), ``classification``
+(that line and its chart), ``detection`` (the detector's picture), ``panels`` (both).
+What the loading status draws out of sight (``.st-key-front_end_preload``) does not
+count. ``navs``: every distinct list of link labels shown; ``titles``: every ``h1``
+text shown."""
 
 
 def file_name_labels(navs: list[list[str]]) -> list[str]:
