@@ -10,6 +10,7 @@ the background (``components.shared.warmup``), then the sidebar and the page its
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import streamlit as st
@@ -84,7 +85,12 @@ def main() -> None:
     # When this session ends, what it held goes (its uploads, media files, freed memory).
     sessions.session_end()
     shared_sidebar_ui()
-    navigation.run()
+    try:
+        navigation.run()
+    finally:
+        # What Streamlit's runner.postScriptGC did after every run, now after a whole
+        # page's only: not after each rerun of a fragment (.streamlit/config.toml).
+        gc.collect()
 
 
 # Streamlit runs this file as __main__; a process that merely imports it (multiprocessing's
