@@ -13,6 +13,7 @@ are loaded, then the sidebar and the page itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 
 import streamlit as st
@@ -86,7 +87,12 @@ def main() -> None:
     # When this session ends, what it held goes (its uploads, media files, freed memory).
     sessions.session_end()
     shared_sidebar_ui()
-    navigation.run()
+    try:
+        navigation.run()
+    finally:
+        # What Streamlit's runner.postScriptGC did after every run, now after a whole
+        # page's only: not after each rerun of a fragment (.streamlit/config.toml).
+        gc.collect()
 
 
 @contextlib.asynccontextmanager

@@ -19,10 +19,10 @@ MODE_LABELS = {
 EVERY_LABELS = {1: "every frame", 2: "every 2nd frame", 3: "every 3rd frame",
                 5: "every 5th frame"}  # fmt: skip
 CLASSIFY_EVERY = 2
-"""The default: the classifier runs on every 2nd processed frame, which leaves the
-detector and the codecs more of two shared CPU cores (in the browser benchmark it was
-ahead of every frame or level with it: docs/benchmarks.md); its answer is then at most
-one frame old, and the band and the readout name the frame it came from."""
+"""The default: the classifier runs on every 2nd processed frame, beside the detector,
+which does not wait for it; that leaves the detector and the codecs more of two shared
+CPU cores (docs/benchmarks.md). Its answer is then a frame or two old, and the band and
+the readout name the frame it came from."""
 
 
 def only_mode(cls, det) -> LiveMode | None:

@@ -108,7 +108,7 @@ def readout_lines(readout: LiveReadout, device: str) -> list[tuple[str, str]]:
             f"detector {ms_text(readout.detector_ms)}, classifier "
             f"{ms_text(readout.classifier_ms)} on {device}"
             + (
-                " (both at once, on the same frame)"
+                " (both at once, in two threads)"
                 if readout.detector_ms is not None and readout.classifier_ms is not None
                 else ""
             ),
@@ -151,8 +151,10 @@ def live_readout(processor: LiveProcessor, device: str, servers: list[dict]) -> 
         )
     st.caption(
         "Frames that arrive while one is processed are dropped, so the video never "
-        "falls behind the camera. Each model's time is its own call; when the "
-        "classifier runs, it runs beside the detector on the same frame."
+        "falls behind the camera. Each model's time is its own call. On every frame, "
+        "the classifier runs beside the detector on the same frame; on every 2nd, 3rd "
+        "or 5th, the detector goes on with the next frames while it runs, and the "
+        "band and this readout name the frame its answer came from."
     )
     if readout.error:
         st.error(f"A frame could not be processed: {readout.error}")

@@ -3,12 +3,14 @@
 The browser sends frames faster than two CPU cores can run a detector. Frames that
 arrive while one is being processed are dropped (counted, never queued), so the video
 sent back never falls further behind the camera. With both models on, the classifier
-runs in a helper thread while the detector runs in the frame thread, on the same frame:
-both runtimes release the GIL, so with a free core a frame takes about as long as the
-slower model rather than the sum (on two busy cores the gain is small:
-docs/benchmarks.md). Every processed frame gets a number, written in the band on the video
-and in the readout, so the two can be matched. The page changes the settings while
-the stream runs; the frame thread reads the newest settings for every frame.
+runs in a helper thread while the detector runs in the frame thread (both runtimes
+release the GIL). On every frame, both see the same frame and the frame waits for the
+slower. On every k-th frame only, the frame thread does not wait: the classifier works
+on frame N while the detector goes on with N, N+1, ...; its answer is shown from the
+first frame drawn after it is ready, and names frame N (a pipeline: one model hidden
+behind the other). Every processed frame gets a number, written in the band on the
+video and in the readout, so the two can be matched. The page changes the settings
+while the stream runs; the frame thread reads the newest settings for every frame.
 Pure Python/numpy: the models come in as plain callables, the frames as RGB arrays.
 """
 
@@ -19,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -68,8 +70,9 @@ class LiveSettings:
     corruption: Corruption | None = None
     """Corrupt each frame before the models see it (None: the camera's frame)."""
     classify_every: int = 1
-    """Run the classifier on every this-many-th processed frame; the frames between show
-    its last answer, and the band and the readout say which frame that came from."""
+    """Run the classifier on every this-many-th processed frame (above 1: without the
+    frames waiting for it); the frames between show its last answer, and the band and
+    the readout say which frame that came from."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,16 @@ class LiveReadout:
 
 Answer = tuple[int, int, tuple[tuple[str, float], ...]]
 """The classifier's last answer: (frame number, k asked for, its top-k)."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A classifier run the frames do not wait for: frame ``number``, top-``topk``, and
+    the helper thread's (Classification, milliseconds) to come."""
+
+    number: int
+    topk: int
+    future: Future
 
 
 def _median(values: deque[float]) -> float | None:
@@ -175,6 +188,7 @@ class LiveProcessor:
     _answer: Answer | None = None
     _frame: int | None = None
     _size: tuple[int, int] | None = None
+    _pending: _Pending | None = None
 
     def __post_init__(self) -> None:
         self._done_at: deque[float] = deque(maxlen=self.window)
@@ -225,7 +239,7 @@ class LiveProcessor:
             self._arrived_at.append(arrived)
             self._arrived_n.append(len(frames))
             number = self._processed + 1
-            answer = self._answer
+            answer, pending = self._answer, self._pending
             settings = self._settings
             detect, classify = self.detect, self.classify
         image = frames[-1]
@@ -235,13 +249,13 @@ class LiveProcessor:
                 start = self.clock()
                 image = corrupt(image, settings.corruption)
                 corrupt_ms = (self.clock() - start) * 1000.0
-            out, det_ms, cls_ms, classes, answer = self._run(
-                image, number, settings, detect, classify, answer
+            out, det_ms, cls_ms, classes, answer, pending = self._run(
+                image, number, settings, detect, classify, answer, pending
             )
             error = None
         except Exception as exc:  # a failing model must not kill the stream
             out, det_ms, cls_ms, classes, answer = image, None, None, (), None
-            error = f"{type(exc).__name__}: {exc}"
+            pending, error = None, f"{type(exc).__name__}: {exc}"
         done = self.clock()
         with self._lock:
             self._processed += 1
@@ -259,6 +273,8 @@ class LiveProcessor:
                 self._det_ms.clear()
             if not settings.mode.classifies:
                 self._cls_ms.clear()
+            if self._processed == number:  # not reset meanwhile
+                self._pending = pending
             self._classes, self._answer, self._error = classes, answer, error
             self._frame, self._size = number, (image.shape[1], image.shape[0])
         return out
@@ -277,22 +293,40 @@ class LiveProcessor:
         detect,
         classify,
         answer: Answer | None,
+        pending: _Pending | None,
     ):
         """Frame ``number`` through the models the settings ask for; the classifier's
-        last ``answer`` is reused until it is ``classify_every`` frames old."""
+        last ``answer`` is reused until it is ``classify_every`` frames old. ``pending``:
+        a classifier run the frames do not wait for, still going or done; it becomes the
+        answer once done (returned: the one still going, or None)."""
         det_ms = cls_ms = None
         classes: tuple[tuple[str, int], ...] = ()
         out = image
-        fresh = settings.mode.classifies and (
-            answer is None
-            or number - answer[0] >= settings.classify_every
-            or answer[1] != settings.topk
-        )
+        concurrent = settings.mode.detects and self.concurrent
         if not settings.mode.classifies:
             answer = None
-        pending = None
-        if fresh and settings.mode.detects and self.concurrent:
-            pending = _CLASSIFIER_POOL.submit(self._timed, classify, image)
+        if not settings.mode.classifies or not concurrent:
+            pending = None  # a run still going is left to finish unread
+        fresh = settings.mode.classifies and (
+            answer is None
+            or number - max(answer[0], pending.number if pending else 0)
+            >= settings.classify_every
+            or answer[1] != settings.topk
+        )
+        # A pipeline on every k-th frame (k > 1): the frame does not wait for the
+        # classifier, except for the stream's first answer and a new top-k.
+        waits = (
+            settings.classify_every == 1 or answer is None or answer[1] != settings.topk
+        )
+        if fresh and pending is not None and waits:
+            pending = None  # its answer is replaced by this frame's (new top-k)
+        same_frame = None
+        if fresh and concurrent and pending is None:
+            started = _CLASSIFIER_POOL.submit(self._timed, classify, image)
+            if waits:
+                same_frame = started
+            else:
+                pending = _Pending(number, settings.topk, started)
         try:
             if settings.mode.detects:
                 detections, det_ms = self._timed(detect, image, settings.iou)
@@ -300,15 +334,22 @@ class LiveProcessor:
                 out = annotate(image, shown)
                 classes = tuple(class_counts(shown))
         finally:  # the helper's frame is not reused before its classifier is done
-            if pending is not None:
-                classification, cls_ms = pending.result()
-        if fresh:
-            if pending is None:
+            if same_frame is not None:
+                classification, cls_ms = same_frame.result()
+        if pending is not None and pending.future.done():
+            classification, cls_ms = pending.future.result()
+            answer = (
+                pending.number,
+                pending.topk,
+                tuple(classification.topk(pending.topk)),
+            )
+            pending = None
+        elif fresh and (same_frame is not None or not concurrent):
+            if same_frame is None:
                 classification, cls_ms = self._timed(classify, image)
-            top = tuple(classification.topk(settings.topk))
-            answer = (number, settings.topk, top)
+            answer = (number, settings.topk, tuple(classification.topk(settings.topk)))
         out = caption_band(out, band_text(number, classes, answer))
-        return out, det_ms, cls_ms, classes, answer
+        return out, det_ms, cls_ms, classes, answer, pending
 
     def readout(self) -> LiveReadout:
         """The counters now (safe to call from the page thread at any time)."""
@@ -332,6 +373,14 @@ class LiveProcessor:
                 error=self._error,
             )
 
+    def wait_for_classifier(self, timeout: float | None = None) -> None:
+        """Wait (up to ``timeout`` seconds) for the classifier run the frames are not
+        waiting for, if one is going; the next frame shows its answer."""
+        with self._lock:
+            pending = self._pending
+        if pending is not None:
+            wait([pending.future], timeout)
+
     def reset_counters(self) -> None:
         """Start the counters afresh (a new stream on the same page)."""
         with self._lock:
@@ -344,4 +393,4 @@ class LiveProcessor:
             self._frame_ms.clear()
             self._corrupt_ms.clear()
             self._classes, self._answer, self._error = (), None, None
-            self._frame = self._size = None
+            self._frame = self._size = self._pending = None
