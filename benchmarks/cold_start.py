@@ -22,8 +22,11 @@ is doing.
 streamlit, torch, torchvision, Ultralytics and OpenVINO, loading each default model,
 and each model's first and second call on bus.jpg.
 
+``--floor`` times a one-line Streamlit app before each run the same way (its title only):
+what Streamlit's own front end costs on this machine.
+
 Usage: python -m benchmarks.cold_start [--runs 3] [--page video] [--steps] [--visit-after S]
-[--app-dir DIR]
+[--floor] [--app-dir DIR]
 """
 
 from __future__ import annotations
@@ -54,10 +57,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 def one_run(
-    page_path: str, timeout_s: float, app_dir: Path = REPO, visit_after: float = 0.0
+    page_path: str,
+    timeout_s: float,
+    app_dir: Path = REPO,
+    visit_after: float = 0.0,
+    until: tuple[str, ...] | None = None,
 ) -> dict:
     """One fresh server and one first visitor, who opens the page ``visit_after`` seconds
-    after the server answers; seconds from the server's start."""
+    after the server answers, watched until it shows everything in ``until`` (default:
+    the pickers and, on Compare, both panels); seconds from the server's start."""
+    until = until or (("pickers",) if page_path else ("pickers", "panels"))
     log = Path(tempfile.mkstemp(prefix="cold-start-", suffix=".log")[1])
     runs = tempfile.mkdtemp(prefix="visioncompare-bench-")
     with chromium() as browser:
@@ -72,7 +81,7 @@ def one_run(
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
                 seen = page.evaluate("window.__firstPaint.seen")
-                if "pickers" in seen and ("panels" in seen or page_path):
+                if all(k in seen for k in until):
                     break
                 time.sleep(0.2)
             state = page.evaluate("window.__firstPaint")
@@ -128,6 +137,18 @@ def steps(app_dir: Path = REPO) -> list[tuple[str, float, float]]:
     return [tuple(row) for row in json.loads(out.strip().splitlines()[-1])]
 
 
+FLOOR_APP = 'import streamlit as st\n\nst.title("Hello")\n'
+"""The framework's own floor: a one-line Streamlit app, whose title shows as soon as
+Streamlit's front end has loaded in the browser and run the script once."""
+
+
+def floor_run(timeout_s: float, visit_after: float) -> dict:
+    """``one_run`` on ``FLOOR_APP`` in a temporary folder, until its title shows."""
+    with tempfile.TemporaryDirectory(prefix="streamlit-floor-") as folder:
+        (Path(folder) / "app.py").write_text(FLOOR_APP)
+        return one_run("", timeout_s, Path(folder), visit_after, until=("title",))
+
+
 def main() -> None:
     parser = server_parser(__doc__)
     parser.add_argument("--runs", type=int, default=3)
@@ -140,6 +161,10 @@ def main() -> None:
     parser.add_argument(
         "--steps", action="store_true", help="also time each step in a fresh process"
     )
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="before each run, the same for a one-line Streamlit app (its title only)",
+    )  # fmt: skip
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"machine: {machine()}; load average before: {' '.join(load)}")
@@ -156,6 +181,10 @@ def main() -> None:
     print("|---:|" + "---:|" * len(columns) + "---|")
     rows = []
     for n in range(1, args.runs + 1):
+        if args.floor:
+            row = floor_run(args.timeout, args.visit_after)
+            cells = " | ".join(f"{row[c]:.1f}" if c in row else "—" for c in columns)
+            print(f"| {n}, one-line app | {cells} | |", flush=True)
         row = one_run(args.page, args.timeout, args.app_dir.resolve(), args.visit_after)
         rows.append(row)
         cells = " | ".join(
