@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,9 @@ def server(monkeypatch):
         def close_session(self, session_id: str) -> None:
             self.closed.append(session_id)
 
+    # Sessions of earlier tests (AppTest's) that are still waiting for the collector
+    # release their resources now, not inside this test's event loop.
+    gc.collect()
     fake = Server()
     get_option = config.get_option
     monkeypatch.setattr(runtime, "exists", lambda: True)
