@@ -15,7 +15,7 @@ from tests.conftest import REPO
 from tests.media import audio_only, encode_with
 from visioncompare.services.video_pipeline import run_video_analysis
 from visioncompare.video import summary
-from visioncompare.video.analysis import VideoSettings
+from visioncompare.video.analysis import VideoSettings, read_ahead
 from visioncompare.video.demo_clip import encode_h264, panned_frames, sample_clip
 from visioncompare.video.io import (
     VideoError,
@@ -23,6 +23,7 @@ from visioncompare.video.io import (
     iter_frames,
     probe_video,
     read_frame,
+    rgb_to_yuv420p,
 )
 from visioncompare.video.summary import plural
 
@@ -124,7 +125,9 @@ def test_timeline_counts_and_csvs_agree_with_the_frames(analysis):
             if n == name
         }
         assert len(ids) == count
-    assert pairs["bus"] == 1 and "1 bus" in summary.distinct_objects_text(analysis.frames)
+    assert pairs["bus"] == 1 and "1 bus" in summary.distinct_objects_text(
+        analysis.frames
+    )
     rows = summary.detections_csv(analysis.frames).strip().splitlines()
     assert rows[0] == "frame,seconds,track_id,class,score,x1,y1,x2,y2"
     assert len(rows) - 1 == sum(len(f.detections) for f in analysis.frames)
@@ -260,6 +263,51 @@ def test_big_frames_are_analysed_at_the_process_size():
     info = probe_video(data, "big.mp4", limits)
     assert info.process_size(limits) == (320, 240)
     assert next(iter_frames(data, "big.mp4", info, limits)).image.shape == (240, 320, 3)
+
+
+def test_frames_are_written_as_libswscale_would_convert_them():
+    """The writer's own RGB -> yuv420p: libswscale's luma to one level, and each chroma
+    sample the mean of its 2x2 pixels (not one pixel's, which fringes thin lines)."""
+    photo = panned_frames("bus.jpg", frames=2, size=(640, 480))[1]
+    ours = rgb_to_yuv420p(photo).astype(int)
+    theirs = av.VideoFrame.from_ndarray(photo, format="rgb24")
+    theirs = theirs.reformat(format="yuv420p").to_ndarray().astype(int)
+    assert ours.shape == theirs.shape == (720, 640)
+    assert np.abs(ours[:480] - theirs[:480]).max() <= 1
+    assert np.abs(ours[480:] - theirs[480:]).mean() < 1.0
+    stripes = np.zeros((4, 4, 3), np.uint8)
+    stripes[:, ::2] = (255, 0, 0)  # red and blue columns: chroma is their mean
+    stripes[:, 1::2] = (0, 0, 255)
+    mixed = rgb_to_yuv420p(stripes)[4:].ravel()
+    red, blue = (
+        rgb_to_yuv420p(np.full((4, 4, 3), c, np.uint8))[4:] for c in stripes[0, :2]
+    )
+    mean = (red.ravel().astype(int) + blue.ravel()) / 2
+    np.testing.assert_allclose(mixed, mean, atol=1)
+
+
+def test_read_ahead_keeps_order_and_errors_and_closes_the_decoder():
+    closed = []
+
+    def frames(fail_at=None):
+        try:
+            for i in range(5):
+                if i == fail_at:
+                    raise VideoError(f"broken at {i}")
+                yield i
+        finally:
+            closed.append(True)
+
+    with read_ahead(frames()) as ahead:
+        assert list(ahead) == [0, 1, 2, 3, 4]
+    got = []
+    with pytest.raises(VideoError, match="broken at 3"):
+        with read_ahead(frames(fail_at=3)) as ahead:
+            got.extend(ahead)
+    assert got == [0, 1, 2]
+    with read_ahead(frames()) as ahead:  # the caller stops early (the page's Stop)
+        assert next(ahead) == 0
+    assert closed == [True, True, True]
 
 
 def test_plural():

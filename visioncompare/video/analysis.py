@@ -8,12 +8,13 @@ The models and the tracker come in as plain objects, so this module stays pure.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ from visioncompare.kernel.display import filter_detections
 from visioncompare.kernel.draw import annotate, caption_band
 from visioncompare.kernel.types import Detections
 from visioncompare.video.io import (
+    DecodedFrame,
     H264Writer,
     VideoInfo,
     VideoLimits,
@@ -127,6 +129,29 @@ def track_labels(detections: Detections) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def read_ahead(frames: Iterator[DecodedFrame]) -> Iterator[Iterator[DecodedFrame]]:
+    """The same frames, each next one decoded on a thread of its own while the caller
+    works on the last (PyAV releases the GIL), one frame ahead at most: what
+    Ultralytics' own ``model.track`` loop does for an OpenVINO model on the CPU.
+    A decoding error reaches the caller at the frame where it happened; leaving the
+    block waits for the frame in flight, then closes the decoder."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-reader") as pool:
+        future = pool.submit(next, frames, None)
+
+        def ahead() -> Iterator[DecodedFrame]:
+            nonlocal future
+            while (frame := future.result()) is not None:
+                future = pool.submit(next, frames, None)
+                yield frame
+
+        try:
+            yield ahead()
+        finally:
+            wait([future])  # a generator cannot be closed while another thread runs it
+            frames.close()
+
+
 def analyse_video(
     data: bytes,
     name: str,
@@ -188,10 +213,15 @@ def analyse_video(
 
     # Drawing and H.264 encoding run one frame behind the models on a second thread
     # (PIL and libx264 release the GIL), in frame order; two frames in flight at most.
+    # Decoding runs one frame ahead of them on a third.
     pending: deque[Future] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-writer") as pool:
+    decoded = iter_frames(data, name, info, limits, errors=result.warnings)
+    with (
+        read_ahead(decoded) as frames,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-writer") as pool,
+    ):
         try:
-            for frame in iter_frames(data, name, info, limits, errors=result.warnings):
+            for frame in frames:
                 image = frame.image
                 t0 = time.perf_counter()
                 tracked = track(detect(image), image)
