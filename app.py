@@ -4,14 +4,16 @@ Router only: page config, the page list, each page's heading, the shared sidebar
 Run with ``streamlit run app.py``.
 
 The first minute of a server: ``streamlit run app.py`` serves the ``st.App`` below, whose
-lifespan starts loading the default models in the background as the server starts
-(``components.shared.warmup``). A visitor who comes sooner gets the page list and the
-page's heading first (nothing above them imports torch), then a status until the models
-are loaded, then the sidebar and the page itself.
+lifespan starts loading the default models in the background 3 s after the server starts,
+or with the first visitor's first run if that comes sooner (``components.shared.warmup``).
+A visitor who comes before they are loaded gets the page list and the page's heading first
+(nothing above them imports torch), then a status until the models are loaded, then the
+sidebar and the page itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -95,10 +97,18 @@ def main() -> None:
         gc.collect()
 
 
+# Seconds after the server starts that it starts loading the default models, unless a
+# session has started them first. Importing the libraries holds the GIL for seconds: begun
+# at once, it made a visitor who opened the page right away wait 1 s longer for
+# Streamlit's front end and the page's heading (docs/benchmarks.md, "First minute"). (A
+# comment, not a docstring: Streamlit would write a bare string in this script on the page.)
+WARM_UP_AFTER_S = 3.0
+
+
 @contextlib.asynccontextmanager
 async def _warm_up_with_the_server(_app):
     """The server's start: the default models begin loading before anyone visits."""
-    warmup.warm_up()
+    asyncio.get_running_loop().call_later(WARM_UP_AFTER_S, warmup.warm_up)
     yield
 
 

@@ -2,14 +2,15 @@
 every page says so until they are ready.
 
 ``streamlit run app.py`` serves app.py's ``st.App``, whose lifespan starts the warm-up
-as the server starts (``warm_up()``, once per process; the router calls it too, for a
-server started some other way, where Streamlit runs no app code before the first
-session): a thread imports torch, torchvision and Ultralytics (``model_zoo.device``), then loads the
-sidebar's default classifier and detector side by side into the server-wide model cache
-the pages read (``cache.get_model``) and runs each once on a small grey picture (the
-first call sets up kernels and OpenVINO compiles its graph), so the first panels show
-each model's own latency. Later sessions, and every session after the first minute,
-find the models loaded.
+3 s after the server starts (``warm_up()``, once per process); the router calls it too,
+so the first session starts it if that comes sooner (and on a server started some other
+way, where Streamlit runs no app code before the first session). A thread imports torch,
+torchvision and Ultralytics (``model_zoo.device``), then loads the sidebar's default
+classifier and detector side by side into the server-wide model cache the pages read
+(``cache.get_model``) and runs each once on a small grey picture (the first call sets up
+kernels and OpenVINO compiles its graph), so the first panels show each model's own
+latency. Later sessions, and every session after the first minute, find the models
+loaded.
 
 The router draws the page's heading before anything slow, then ``wait_ui`` shows
 "Loading the models, about N s" until the warm-up is done. This module imports neither
