@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from pycocotools.coco import COCO
 
-from tests.helpers import missing
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.coco import load_coco
 from visioncompare.datasets.registry import DATA_DIR, load_folder
@@ -302,10 +302,6 @@ def test_coco_with_images_outside_the_annotations_folder(tmp_path):
 def test_bundled_coco_subset_reads_as_pycocotools_reads_it():
     """The checks leave a valid dataset as it was: every image, box, iscrowd and area of
     the bundled subset equals what pycocotools reads from the same file."""
-    try:
-        from pycocotools.coco import COCO
-    except ImportError:
-        missing("pycocotools (the reference reader) is not installed")
     root = DATA_DIR / "coco-val2017-first32"
     with contextlib.redirect_stdout(io.StringIO()):
         reference = COCO(str(root / "annotations" / "instances_val2017_first32.json"))
