@@ -180,25 +180,24 @@ def main() -> None:
     print("| run | " + " | ".join(f"{c} s" for c in columns) + " | raw names shown |")
     print("|---:|" + "---:|" * len(columns) + "---|")
     rows = []
+
+    def cells(row: dict) -> str:
+        return " | ".join(f"{row[c]:.1f}" if c in row else "—" for c in columns)
+
     for n in range(1, args.runs + 1):
         if args.floor:
-            row = floor_run(args.timeout, args.visit_after)
-            cells = " | ".join(f"{row[c]:.1f}" if c in row else "—" for c in columns)
-            print(f"| {n}, one-line app | {cells} | |", flush=True)
+            floor = floor_run(args.timeout, args.visit_after)
+            print(f"| {n}, one-line app | {cells(floor)} | |", flush=True)
         row = one_run(args.page, args.timeout, args.app_dir.resolve(), args.visit_after)
         rows.append(row)
-        cells = " | ".join(
-            f"{row[c]:.1f}" if c in row else "—" for c in columns
-        )
-        print(f"| {n} | {cells} | {', '.join(row['raw']) or 'none'} |", flush=True)
+        print(f"| {n} | {cells(row)} | {', '.join(row['raw']) or 'none'} |", flush=True)
     if len(rows) > 1:
-        cells = " | ".join(
-            f"{statistics.median(r[c] for r in rows if c in r):.1f}"
-            if any(c in r for r in rows)
-            else "—"
+        medians = {
+            c: statistics.median(r[c] for r in rows if c in r)
             for c in columns
-        )
-        print(f"| median | {cells} | |")
+            if any(c in r for r in rows)
+        }
+        print(f"| median | {cells(medians)} | |")
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"load average after: {' '.join(load)}")
 
