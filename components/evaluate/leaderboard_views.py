@@ -22,6 +22,7 @@ from visioncompare.plots.leaderboard import accuracy_latency_figure
 from visioncompare.services.evaluation_run import is_stored
 from visioncompare.services.model_review import (
     leaderboard,
+    models_to_time,
     score_classifiers,
     unavailable_models,
 )
@@ -100,9 +101,7 @@ def _latencies(results: list, dataset, dataset_id: str, classifiers: list) -> di
     """The models' latencies measured here, once the visitor asks (a button): each
     model is loaded and timed once per server, dataset and device."""
     device = shared_choice().device
-    models = [r.source for r in results if r.detector_run is not None]
-    models += list(dict.fromkeys(r.classifier for r in results if r.tagging))
-    models += [c.name for c in classifiers if c.name not in models]
+    models = models_to_time(results, classifiers)
     asked = (dataset_id, device) in st.session_state.get(TIMED, set())
     if models and not asked:
         if st.button(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from visioncompare.datasets.registry import BUNDLED, load_bundled, load_folder
 from visioncompare.datasets.roots import require_inside
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.evaluation.metrics.cocoeval import EvalParams
-from visioncompare.evaluation.metrics.tagging import evaluate_tagging
+from visioncompare.evaluation.metrics.tagging import TaggingResult, evaluate_tagging
 from visioncompare.evaluation.prediction_runs import (
     DetectSettings,
     Progress,
@@ -169,11 +169,9 @@ def run_evaluation(
     if classifier is not None:
         request = RunRequest(classifier, dataset, store, _stage(progress, classifier),
                              should_stop, record, corruption)  # fmt: skip
-        probabilities, classifier_run = stored_or_predicted_probabilities(engine, request)
-        tagging = evaluate_tagging(
-            dataset, probabilities, tuple(classifier_run.meta["class_names"]),
-            aligned.predictions, conf=params.conf,
-        )  # fmt: skip
+        tagging, classifier_run = stored_tagging(
+            engine, request, aligned.predictions, params.conf
+        )
     return evaluate_predictions(
         dataset, detections, source, params, aligned, detector_run=run, tagging=tagging,
         classifier=classifier, classifier_run=classifier_run, device=used_device,
@@ -210,6 +208,23 @@ def stored_or_predicted_probabilities(
     return (key and stored_probabilities(request.store, key)) or engine.probabilities(
         request
     )
+
+
+def stored_tagging(
+    engine: Engine,
+    request: RunRequest,
+    detections: Mapping[int, Detections] | None,
+    conf: float,
+) -> tuple[TaggingResult, StoredRun]:
+    """The classifier's tagging result on ``request.dataset`` from its stored run
+    (``stored_or_predicted_probabilities``), beside ``detections``' image-level mAP at
+    confidence ``conf`` (None: the classifier alone); and that run."""
+    probabilities, run = stored_or_predicted_probabilities(engine, request)
+    tagging = evaluate_tagging(
+        request.dataset, probabilities, tuple(run.meta["class_names"]), detections,
+        conf=conf,
+    )  # fmt: skip
+    return tagging, run
 
 
 def _stage(

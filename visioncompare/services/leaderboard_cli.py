@@ -41,11 +41,13 @@ def print_leaderboard(
             from the reports (its per-class table goes to ``root/<name>/``).
         unavailable_classifiers: classifiers without weights here.
     """
-    from visioncompare.services.model_review import leaderboard, measure_models
+    from visioncompare.services.model_review import (
+        leaderboard,
+        measure_models,
+        models_to_time,
+    )
 
-    models = [r.source for r in reports if r.detector_run is not None]
-    models += list(dict.fromkeys(r.classifier for r in reports if r.tagging))
-    models += [s.name for s in classifiers if s.name not in models]
+    models = models_to_time(reports, classifiers)
     try:
         latencies = measure_models(models, dataset, device)
     except ValueError as exc:  # no image to time on: the table has no latency

@@ -27,7 +27,7 @@ from visioncompare.evaluation.leaderboard import (
     leaderboard_frame,
     tagging_metrics,
 )
-from visioncompare.evaluation.metrics.tagging import TaggingResult, evaluate_tagging
+from visioncompare.evaluation.metrics.tagging import TaggingResult
 from visioncompare.evaluation.prediction_runs import StoredRun
 from visioncompare.evaluation.store import PredictionStore
 from visioncompare.kernel.images import load_image_file
@@ -38,7 +38,7 @@ from visioncompare.services.engines.local import load_on_device
 from visioncompare.services.evaluation_run import (
     default_store,
     library_versions,
-    stored_or_predicted_probabilities,
+    stored_tagging,
 )
 from visioncompare.services.report import EvaluationReport
 
@@ -228,14 +228,10 @@ def score_classifiers(
             name, dataset, store, stage, record=record, corruption=corruption
         )
         try:
-            probabilities, run = stored_or_predicted_probabilities(engine, request)
+            tagging, run = stored_tagging(engine, request, detections, conf)
         except WeightsNotFoundError:
             unavailable.append(name)
             continue
-        tagging = evaluate_tagging(
-            dataset, probabilities, tuple(run.meta["class_names"]), detections,
-            conf=conf,
-        )  # fmt: skip
         scores.append(ClassifierScore(name, tagging, run))
     return scores, unavailable
 
@@ -283,6 +279,16 @@ def classifier_entries(
         if name not in unique
     ]
     return entries
+
+
+def models_to_time(
+    reports: Sequence[EvaluationReport], classifiers: Sequence[ClassifierScore] = ()
+) -> list[str]:
+    """The models a leaderboard's latency column times, each once: the detectors that
+    ran (not predictions files), then the reports' classifiers and those scored apart."""
+    models = [r.source for r in reports if r.detector_run is not None]
+    models += list(dict.fromkeys(r.classifier for r in reports if r.tagging))
+    return models + [c.name for c in classifiers if c.name not in models]
 
 
 def measure_models(
