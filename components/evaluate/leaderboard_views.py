@@ -8,7 +8,7 @@ import weakref
 import pandas as pd
 import streamlit as st
 
-from components.evaluate.run import page_store
+from components.evaluate.run import all_stored, page_store
 from components.shared import cache
 from components.shared.controls import shared_choice
 from components.shared.store_status import show_unreachable
@@ -19,7 +19,6 @@ from model_zoo.device import DeviceError, device_for
 from visioncompare.evaluation.leaderboard import AVAILABLE, UNAVAILABLE
 from visioncompare.evaluation.store import StoreError, StoreUnavailable
 from visioncompare.plots.leaderboard import accuracy_latency_figure
-from visioncompare.services.evaluation_run import is_stored
 from visioncompare.services.model_review import (
     leaderboard,
     models_to_time,
@@ -199,7 +198,7 @@ def _classifier_scores(results: list, dataset, choice):
         return [score for ref, score in kept if ref is not None and ref() is report]
 
     todo = [n for n in wanted if n not in {s.name for s in done()}]
-    if todo and not _stored(dataset, todo, choice, device):
+    if todo and not all(all_stored(dataset, (), n, choice, device) for n in todo):
         if not st.button(
             f"Score {len(todo)} classifier{'s' * (len(todo) > 1)} on the dataset",
             key="evaluate_lb_score", help="Runs each on every image once (stored).",
@@ -208,16 +207,6 @@ def _classifier_scores(results: list, dataset, choice):
     if todo:
         _score(todo, report, dataset, choice, device, memo)
     return done(), no_weights
-
-
-def _stored(dataset, names: list[str], choice, device: str) -> bool:
-    """True when every named classifier's run on the dataset is stored (an
-    unreachable store: False, and scoring says so when asked)."""
-    try:
-        store = page_store(choice)
-        return all(is_stored(dataset, None, n, store, device) for n in names)
-    except StoreUnavailable:
-        return False
 
 
 def _score(names, report, dataset, choice, device, memo: dict) -> None:
