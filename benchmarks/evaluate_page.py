@@ -49,6 +49,8 @@ os.environ["VISIONCOMPARE_MAX_UPLOAD_MB"] = "200"  # the 5,000-image file is 51 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import open_view
+
 _init = PagesManager.__init__
 
 
@@ -145,15 +147,6 @@ def press_evaluate(at: AppTest) -> float:
     return seconds
 
 
-def open_view(at: AppTest, group: str, view: str | None) -> None:
-    """Open one of the explorer's views (as ``tests.helpers.open_view``)."""
-    at.session_state["evaluate_group"] = group
-    if view is not None:
-        at.session_state[f"evaluate_view_{group.lower().replace(' ', '_')}"] = view
-    at.run()
-    assert not at.exception, at.exception
-
-
 def scale_main(cases: list[str], repeat: int, views: bool) -> None:
     from benchmarks.scale_files import dense_coco_predictions, realistic_files
 
@@ -178,7 +171,7 @@ def scale_main(cases: list[str], repeat: int, views: bool) -> None:
         rows.append((label, statistics.median(cli), statistics.median(page), upload,
                      medians, load()))  # fmt: skip
         for group, view in OTHER_VIEWS if views else []:
-            open_view(at, group, view)
+            assert not open_view(at, group, view).exception, at.exception
             view_rows.append((label, view or group, sliders(at), load()))
         print(f"{label}: CLI {cli}, page {page}, upload {upload:.2f}, sliders {medians}, "
               f"load {load()}", file=sys.stderr, flush=True)  # fmt: skip
