@@ -149,9 +149,7 @@ def _browse_image(
     return st.selectbox(label, ids, format_func=lambda i: names[i], key=f"{key}_image")
 
 
-def error_types_section(
-    report, records: pd.DataFrame, conf: float, key: str, report_id: str
-) -> None:
+def error_types_section(report, records: pd.DataFrame, conf: float, key: str) -> None:
     """TIDE's six error types with their dAP50, under COCO's or tidecv's rules (picked,
     labelled), and an error browser per type."""
     rules = st.radio(
@@ -162,7 +160,9 @@ def error_types_section(
         key=f"{key}_tide_rules",
         help=RULES_DIFFER,
     )
-    analysis = cache.error_analysis(report_id, rules, report)
+    # Kept with the report (they read its evaluation): computed once per rules.
+    with st.spinner("Typing the errors…"):
+        analysis = report.errors_under(rules)
     table = analysis.table()
     st.plotly_chart(error_types_figure(table), config=CHART, key=f"{key}_tide_fig")
     show_table(table, key=f"{key}_tide_table")

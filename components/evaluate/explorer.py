@@ -124,7 +124,10 @@ def _classifier_probabilities(report, choice):
 
 def _why(e: Explored) -> None:
     st.caption("The same stored predictions, scored the ways different tools do:")
-    disagreement_section(cache.disagreement(e.report_id, e.report))
+    # Kept with the report (its one evaluation): computed on the first visit only.
+    with st.spinner("Scoring the same predictions the ways other tools do…"):
+        rows = e.report.disagreement
+    disagreement_section(rows)
     yolo_val_section(e.report, e.report_id, KEY)
 
 
@@ -138,7 +141,7 @@ VIEWS: tuple[View, ...] = (
          lambda e: best_point_section(e.report, e.iou, KEY, e.report_id)),
     View("Summary", "COCO table", lambda e: coco_table(e.report)),
     View("Errors", "Error types",
-         lambda e: error_types_section(e.report, e.records, e.conf, KEY, e.report_id)),
+         lambda e: error_types_section(e.report, e.records, e.conf, KEY)),
     View("Errors", "Error browser", lambda e: errors_section(e.records, e.dataset, KEY)),
     View("Errors", "Confusion matrix", _confusion),
     View("Per image", "Per image", lambda e: per_image_section(

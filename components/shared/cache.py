@@ -213,21 +213,6 @@ def load_uploaded_dataset(path: str, within: str | None = None):
     return open_dataset(path, within)
 
 
-def disagreement(report_id: str, _report):
-    """The "why mAP differs" rows (read from the report's one evaluation, computed once
-    and kept with the report)."""
-    with st.spinner("Scoring the same predictions the ways other tools do…"):
-        return _report.disagreement
-
-
-def error_analysis(report_id: str, rules: str, _report):
-    """TIDE error types under COCO's or tidecv's rules
-    (``visioncompare.evaluation.metrics.error_types``), computed once and kept with the
-    report: they read its evaluation, so they go with it."""
-    with st.spinner("Typing the errors…"):
-        return _report.errors_under(rules)
-
-
 @byte_cached(IMAGES)
 def image_array(path: str) -> np.ndarray:
     return load_image_file(path).array
