@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.shared.cache import report_files
+from visioncompare.kernel.paths import file_stem
 from visioncompare.kernel.tables import readable, styled
 
 
@@ -21,9 +22,8 @@ def downloads(report, records: pd.DataFrame, key: str, report_id: str) -> None:
     costs about 0.4 s at 5,000 images, is written only when its button is pressed
     (Streamlit calls ``data`` then), so moving a slider with this view open does not pay
     for it."""
-    stem = "_".join(filter(None, (report.dataset.name, report.dataset.scored_as,
-                                  report.source)))  # fmt: skip
-    stem = stem.replace("/", "_").replace(":", "_")
+    stem = file_stem("_".join(filter(None, (report.dataset.name,
+                                            report.dataset.scored_as, report.source))))
     per_class_csv, coco_json = report_files(report_id, report)
     files = (
         ("Metrics (CSV)", per_class_csv, "per_class.csv", "text/csv", "metrics"),

@@ -35,3 +35,9 @@ def default_runs_dir() -> Path:
     """Stored predictions and reports: ``runs/`` in a checkout, else ``./runs`` (the
     working directory, as an installed command never writes into site-packages)."""
     return ROOT / "runs" if is_checkout() else Path.cwd() / "runs"
+
+
+def file_stem(name: str) -> str:
+    """A model's, file's or run's name made safe as one folder or file name: the ``:`` of
+    ``custom:`` names and any ``/`` of a path become ``_``."""
+    return name.replace(":", "_").replace("/", "_")

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from visioncompare.kernel.paths import file_stem
 from visioncompare.services import robustness_cli
 
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
@@ -383,7 +384,7 @@ def _main(argv: list[str] | None) -> int:
                 failed = f"--yolo-val cannot run: {exc}"
     if len(sources) == 1 and not args.classifier[1:]:
         label = labels[0]
-        out = args.out or runs_dir() / folder / label.replace(":", "_").replace("/", "_")
+        out = args.out or runs_dir() / folder / file_stem(label)
         if corruption is not None and args.out is None:
             out = out / corruption.tag
         print_summary(reports[0], reports[0].write(out))
@@ -391,7 +392,7 @@ def _main(argv: list[str] | None) -> int:
     else:
         root = args.out or runs_dir() / folder
         for label, report in zip(labels, reports):
-            out = root / label.replace(":", "_").replace("/", "_")
+            out = root / file_stem(label)
             if corruption is not None and args.out is None:
                 out = out / corruption.tag
             print_summary(report, report.write(out))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from visioncompare.kernel.paths import file_stem
+
 DETECTOR_COLUMNS = (
     "AP (%)", "AP50 (%)", "AP75 (%)", "AR100 (%)", "published (%)",
     "latency p50 (ms)", "latency p95 (ms)", "params (M)", "GFLOPs", "weights (MB)",
@@ -60,7 +62,7 @@ def print_leaderboard(
     frame.to_csv(root / "leaderboard.csv", index=False)
     written = [root / "leaderboard.csv"]
     for score in classifiers:  # each one's per-class table, as a report writes it
-        folder = root / score.name.replace(":", "_").replace("/", "_")
+        folder = root / file_stem(score.name)
         folder.mkdir(exist_ok=True)
         written.append(folder / "classifier_tagging.csv")
         score.tagging.per_class.to_csv(written[-1], index=False)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from visioncompare.kernel.paths import file_stem
+
 CORRUPTION_HELP = (
     "gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, "
     "zoom_blur, snow, frost, fog, brightness, contrast, elastic_transform, pixelate, "
@@ -144,7 +146,7 @@ def run(args: argparse.Namespace, progress) -> int:
         )  # fmt: skip
     except expected_errors() as exc:
         return report_failure(exc, "the grid goes on from there")
-    name = args.detector.replace(":", "_").replace("/", "_")
+    name = file_stem(args.detector)
     out = args.out or runs_dir() / dataset.name / name / "robustness"
     path = result.write(out)
     print("\n".join([*summary_lines(result), "", f"wrote {path}"]))
