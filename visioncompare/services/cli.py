@@ -344,7 +344,7 @@ def _main(argv: list[str] | None) -> int:
             try:
                 report = run_evaluation(
                     dataset, detector=detector, predictions=predictions,
-                    classifier=None if reports else classifier, device=args.device,
+                    classifier=classifier, device=args.device,
                     params=params, progress=ProgressBar(), engine=args.engine,
                     ray_options=ray_options, corruption=corruption,
                     warm=False,  # one operating point is read: no lookups made ahead
