@@ -15,3 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("YOLO_OFFLINE", "1")
+
+
+def load_average() -> str:
+    """The machine's 1-, 5- and 15-minute load averages, as the kernel writes them."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -40,6 +40,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import load_average  # noqa: E402
+
 REFERENCE = """
 import sys
 from faster_coco_eval import COCO, COCOeval_faster
@@ -136,9 +138,8 @@ def main() -> None:
         help="a checkout of an earlier commit: its CLI is timed too, in the same rounds",
     )  # fmt: skip
     args = parser.parse_args()
-    load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}; load average before: {' '.join(load)}")  # fmt: skip
+          f"{platform.python_version()}; load average before: {load_average()}")  # fmt: skip
     print()
     columns = ["faster-coco-eval (COCO + loadRes + evaluate/accumulate/summarize)"]
     if args.before is not None:
@@ -149,8 +150,7 @@ def main() -> None:
     for images in args.images:
         for line in measure(images, args.repeat, args.before):
             print(line, flush=True)
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"\nload average after: {' '.join(load)}")
+    print(f"\nload average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import load_average  # noqa: E402
 from benchmarks.app_server import chromium, machine, server_parser  # noqa: E402
 from tests.e2e_server import (  # noqa: E402
     FIRST_PAINT,
@@ -166,8 +167,7 @@ def main() -> None:
         help="before each run, the same for a one-line Streamlit app (its title only)",
     )  # fmt: skip
     args = parser.parse_args()
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"machine: {machine()}; load average before: {' '.join(load)}")
+    print(f"machine: {machine()}; load average before: {load_average()}")
     if args.steps:
         print("| step | wall s | CPU s |\n|---|---:|---:|")
         for name, wall, cpu in steps(args.app_dir.resolve()):
@@ -198,8 +198,7 @@ def main() -> None:
             if any(c in r for r in rows)
         }
         print(f"| median | {cells(medians)} | |")
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"load average after: {' '.join(load)}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
+from benchmarks import load_average
 from components.live.webrtc import frames_callback, session_processor_for
 from model_zoo import load_model
 from tests.webrtc_loopback import run_loopback
@@ -183,18 +184,16 @@ def main() -> None:
     args = parser.parse_args()
     detector = load_model("yolov8n-int8", "cpu")
     classifier = load_model("mobilenet_v2_quantized", "cpu")
-    load = Path("/proc/loadavg").read_text().split()[:3]
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores;"
-        f" load average before: {' '.join(load)}"
+        f" load average before: {load_average()}"
     )
     print("| case | result | ratio | CPU ms / frame | CPU ratio |")
     print("|---|---:|---:|---:|---:|")
     for row in video(detector, classifier, args.frames, args.rounds):
         print(row, flush=True)
     if args.video_only:
-        load = Path("/proc/loadavg").read_text().split()[:3]
-        print(f"load average after: {' '.join(load)}")
+        print(f"load average after: {load_average()}")
         return
     print("\n| case | result | ratio / detail |\n|---|---:|---|")
     for row in memory_video_runs(detector, classifier):
