@@ -193,11 +193,15 @@ def test_label_positions_follow_the_preference_order():
         (5.0, 0.0)
     ]
     # A second box with the same top: its label moves to the right-aligned spot.
-    two = place_labels(np.array([[10, 40, 95, 90], [10, 40, 95, 90]], float), sizes, 100, 100)
+    two = place_labels(
+        np.array([[10, 40, 95, 90], [10, 40, 95, 90]], float), sizes, 100, 100
+    )
     assert two[0] == (10.0, 30.0) and two[1] == (55.0, 30.0)
     # No free place at all (tiny image): the first label fills it, the others get None
     # (not drawn) rather than covering it.
-    many = place_labels(np.array([[0, 0, 10, 10]] * 3, float), [(10.0, 10.0)] * 3, 10, 10)
+    many = place_labels(
+        np.array([[0, 0, 10, 10]] * 3, float), [(10.0, 10.0)] * 3, 10, 10
+    )
     assert many == [(0.0, 0.0), None, None]
 
 
@@ -256,7 +260,9 @@ def test_labels_on_a_busy_image_never_intersect(monkeypatch):
     calls = _record_placements(monkeypatch)
     rng = np.random.default_rng(19)
     xy = rng.uniform(0, 560, (60, 2)) * [1, 0.75]
-    boxes = np.column_stack([xy, xy + rng.uniform(30, 160, (60, 2))]).clip(0, [640, 480] * 2)
+    boxes = np.column_stack([xy, xy + rng.uniform(30, 160, (60, 2))]).clip(
+        0, [640, 480] * 2
+    )
     scores = rng.uniform(0.1, 1.0, 60)
     ids = rng.integers(0, 3, 60)
     layers = [
@@ -282,3 +288,34 @@ def test_a_crowded_label_finds_room_farther_from_its_box():
     )
     assert all(c is not None for c in corners)
     assert not _any_overlap(_rects(corners, [(60.0, 12.0)] * 10))
+
+
+def test_boxes_and_text_drawn_in_numpy_match_pillows_own_drawing():
+    # The annotator paints into the array itself (no PIL copy of each video frame);
+    # what it paints is what Pillow's ImageDraw would, on a photograph-like background.
+    from PIL import Image, ImageDraw
+
+    from visioncompare.kernel.draw import _font, _outline, _put_text, _text_mask
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    reference = Image.fromarray(image)
+    pen = ImageDraw.Draw(reference)
+    ours = image.copy()
+    for box, width in (
+        ([10, 12, 90, 70], 3),
+        ([100, 5, 159, 119], 2),
+        ([-5, 80, 40, 130], 4),
+    ):
+        pen.rectangle(box, outline=(225, 30, 75), width=width)
+        _outline(ours, box, (225, 30, 75), width)
+    for text, size, (x, y) in (
+        ("person 0.91", 14, (12, 20)),
+        ("#7 bus", 11, (130, 100)),
+    ):
+        left, top, _, _ = _font(size).getbbox(text)
+        pen.text((x - left, y - top), text, fill=(255, 255, 255), font=_font(size))
+        _put_text(ours, x, y, _text_mask(text, size), (255, 255, 255))
+    difference = np.abs(ours.astype(int) - np.asarray(reference).astype(int))
+    assert difference.max() <= 1, difference.max()  # rounding of the blend at most
+    assert (difference > 0).mean() < 0.01

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -97,38 +98,83 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
     return float(c @ (0.2126, 0.7152, 0.0722))
 
 
+@lru_cache(maxsize=64)
 def _text_color(fill: tuple[int, int, int]) -> tuple[int, int, int]:
     """Black or white, whichever contrasts more with ``fill`` (WCAG contrast ratio)."""
     lum = _luminance(fill)
     return (0, 0, 0) if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else (255, 255, 255)
 
 
-def _dashed_rectangle(
-    draw: ImageDraw.ImageDraw,
+@lru_cache(maxsize=4096)
+def _text_mask(text: str, size: int) -> np.ndarray:
+    """One line of text in the default font at ``size`` px, rendered once: the coverage
+    of its ink box, (h, w) uint8 from 0 to 255, anti-aliased as ``ImageDraw.text`` draws
+    it. Cached: a video's labels repeat frame after frame (4096 short labels are a few
+    MB at most)."""
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)))
+    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font)
+    coverage = np.asarray(mask)
+    coverage.flags.writeable = False
+    return coverage
+
+
+def _put_text(
+    out: np.ndarray, x: int, y: int, coverage: np.ndarray, color: tuple[int, int, int]
+) -> None:
+    """Blend ``color`` into ``out`` in place through ``coverage`` with its top-left at
+    (x, y), clipped to the image: what ``ImageDraw.text`` does, on the array itself."""
+    height, width = out.shape[:2]
+    h, w = coverage.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    alpha = coverage[y0 - y : y1 - y, x0 - x : x1 - x, None].astype(np.uint16)
+    region = out[y0:y1, x0:x1]
+    ink = np.asarray(color, np.uint16)
+    region[...] = (region * (255 - alpha) + ink * alpha + 127) // 255
+
+
+def _fill(
+    out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int]
+) -> None:
+    """Paint the pixels x0..x1, y0..y1 (both inclusive, as PIL counts a rectangle),
+    clipped to the image."""
+    height, width = out.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width - 1, x1), min(height - 1, y1)
+    if x1 >= x0 and y1 >= y0:
+        out[y0 : y1 + 1, x0 : x1 + 1] = color
+
+
+def _outline(
+    out: np.ndarray,
     box: Sequence[float],
     color: tuple[int, int, int],
     width: int,
-    dash: int,
+    dash: int = 0,
 ) -> None:
-    x1, y1, x2, y2 = box
-    for (ax, ay), (bx, by) in (
-        ((x1, y1), (x2, y1)),
-        ((x2, y1), (x2, y2)),
-        ((x2, y2), (x1, y2)),
-        ((x1, y2), (x1, y1)),
+    """A box's outline, ``width`` px inside its edges (as PIL's ``rectangle`` draws it),
+    solid or, with ``dash`` > 0, in dashes about ``dash`` px long with gaps as long,
+    painted straight into the array (no copy of the image)."""
+    x1, y1, x2, y2 = (int(v) for v in box)
+    if x2 < x1 or y2 < y1:
+        return
+    w = width - 1
+    for horizontal, lo, hi, a, b in (
+        (True, x1, x2, y1, y1 + w),
+        (True, x1, x2, y2 - w, y2),
+        (False, y1, y2, x1, x1 + w),
+        (False, y1, y2, x2 - w, x2),
     ):
-        length = max(abs(bx - ax), abs(by - ay))
-        steps = max(1, int(length // dash))
-        for i in range(0, steps, 2):
-            t0, t1 = i / steps, min(1.0, (i + 1) / steps)
-            draw.line(
-                [
-                    (ax + (bx - ax) * t0, ay + (by - ay) * t0),
-                    (ax + (bx - ax) * t1, ay + (by - ay) * t1),
-                ],
-                fill=color,
-                width=width,
-            )
+        steps = max(1, (hi - lo) // dash) if dash else 1
+        for i in range(0, steps, 2 if dash else 1):
+            s0 = lo + (hi - lo) * i // steps
+            s1 = hi if steps == 1 else lo + (hi - lo) * (i + 1) // steps
+            if horizontal:
+                _fill(out, s0, a, s1, b, color)
+            else:
+                _fill(out, a, s0, b, s1, color)
 
 
 Layer = tuple[Detections, "Sequence[str] | None", "BoxStyle | None"]
@@ -183,9 +229,10 @@ def annotate_layers(image: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
         )
     height, width = image.shape[:2]
     scale = max(height, width)
-    font = _font(max(11, round(scale / 50)))
-    canvas = Image.fromarray(image)
-    draw = ImageDraw.Draw(canvas)
+    font_size = max(11, round(scale / 50))
+    # Drawn straight into one copy of the image with numpy (the labels' text rendered
+    # once per text and size): a video writes every frame through here.
+    out = image.copy()
     texts: list[str] = []
     boxes: list[np.ndarray] = []
     colors: list[tuple[int, int, int]] = []
@@ -200,15 +247,11 @@ def annotate_layers(image: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
         if len(labels) != len(detections):
             raise ValueError(f"labels: expected {len(detections)}, got {len(labels)}")
         width_px = style.width or line
+        dash = max(4, width_px * 3) if style.dashed else 0
         layer_colors = [style.color or class_color(n) for n in detections.labels]
         # Largest first, so small boxes stay visible on top of large ones.
         for i in np.argsort(-detections.area, kind="stable"):
-            box = detections.xyxy[i].tolist()
-            if style.dashed:
-                dash = max(4, width_px * 3)
-                _dashed_rectangle(draw, box, layer_colors[i], width_px, dash)
-            else:
-                draw.rectangle(box, outline=layer_colors[i], width=width_px)
+            _outline(out, detections.xyxy[i].tolist(), layer_colors[i], width_px, dash)
         for i, text in enumerate(labels):
             if text:
                 texts.append(text)
@@ -216,15 +259,12 @@ def annotate_layers(image: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
                 colors.append(layer_colors[i])
                 ranks.append((-layer, -float(detections.scores[i])))
     if not texts:
-        return np.asarray(canvas)
+        return out
     # Labels after every box (no outline crosses a label), placed so that they do not
     # overlap; later layers, then the best-scoring boxes, choose their place first.
     pad = max(2, line)
-    sizes, offsets = [], []
-    for text in texts:
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        sizes.append((right - left + 2 * pad, bottom - top + 2 * pad))
-        offsets.append((left, top))
+    masks = [_text_mask(text, font_size) for text in texts]
+    sizes = [(m.shape[1] + 2 * pad, m.shape[0] + 2 * pad) for m in masks]
     order = sorted(range(len(texts)), key=lambda i: ranks[i])
     places = place_labels(
         np.array([boxes[i] for i in order], np.float64).reshape(-1, 4),
@@ -239,18 +279,13 @@ def annotate_layers(image: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
         x1, y1, x2, y2 = (float(v) for v in boxes[i])
         if x > x2 or x + w < x1 or y > y2 or y + h < y1:  # moved away: point at its box
             anchor = (min(max(x + w / 2, x1), x2), min(max(y + h / 2, y1), y2))
-            draw.line([(x + w / 2, y + h / 2), anchor], fill=colors[i], width=pad)
+            centre = (round(x + w / 2), round(y + h / 2))
+            cv2.line(out, centre, (round(anchor[0]), round(anchor[1])), colors[i], pad)
     for i, (x, y) in drawn:
         w, h = sizes[i]
-        left, top = offsets[i]
-        draw.rectangle([x, y, x + w, y + h], fill=colors[i])
-        draw.text(
-            (x + pad - left, y + pad - top),
-            texts[i],
-            fill=_text_color(colors[i]),
-            font=font,
-        )
-    return np.asarray(canvas)
+        _fill(out, int(x), int(y), int(x + w), int(y + h), colors[i])
+        _put_text(out, int(x) + pad, int(y) + pad, masks[i], _text_color(colors[i]))
+    return out
 
 
 def caption_band(image: np.ndarray, text: str) -> np.ndarray:
@@ -267,26 +302,27 @@ def caption_band(image: np.ndarray, text: str) -> np.ndarray:
         (H, W, 3) uint8 RGB.
     """
     height, width = image.shape[:2]
-    font = _font(max(11, round(max(height, width) / 45)))
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    font_size = max(11, round(max(height, width) / 45))
+    font = _font(font_size)
     pad = max(3, round(height / 120))
 
-    def size(s: str) -> tuple[int, int, int, int]:
-        return probe.textbbox((0, 0), s, font=font)
+    def ink_width(s: str) -> int:
+        left, _, right, _ = font.getbbox(s)
+        return right - left
 
     shown = text
-    while shown and size(shown)[2] - size(shown)[0] > width - 2 * pad:
+    while shown and ink_width(shown) > width - 2 * pad:
         shown = shown[:-2] + "…" if len(shown) > 2 else ""
-    left, top, _right, bottom = size(shown or " ")
+    _, top, _, bottom = font.getbbox(shown or " ")
     band = min(height, bottom - top + 2 * pad)
     out = image.copy()
-    region = out[height - band :].astype(np.uint16)
-    out[height - band :] = (region * 3 // 10).astype(np.uint8)  # darken, keep context
-    canvas = Image.fromarray(out)
-    ImageDraw.Draw(canvas).text(
-        (pad - left, height - band + pad - top), shown, fill=(255, 255, 255), font=font
-    )
-    return np.asarray(canvas)
+    region = out[height - band :]
+    region[...] = region.astype(np.uint16) * 3 // 10  # darken, keep context
+    if shown:
+        _put_text(
+            out, pad, height - band + pad, _text_mask(shown, font_size), (255,) * 3
+        )
+    return out
 
 
 def place_labels(
