@@ -265,13 +265,19 @@ def iter_frames(
         raise VideoError(f"{name}: the video stream holds no decodable frame.")
 
 
-X264_OPTIONS = {"preset": "veryfast", "threads": "1", "x264-params": "subme=1"}
+X264_OPTIONS = {
+    "preset": "veryfast",
+    "threads": "1",
+    "x264-params": "subme=1:me=dia:partitions=i8x8,i4x4",
+}
 """libx264's settings besides quality and keyframes. One thread: the writer already runs
 beside the detector, and on a 2-core machine x264's own frame threads (three by default)
 took CPU from it and used about 0.8 ms more CPU a frame than one thread, for a file of the
 same size (640x480; docs/benchmarks.md, "Live camera and video files"). Sub-pixel motion
 refinement 1 instead of the preset's 2: about 25 % less encoding CPU for the same file
-size and PSNR within 0.05 dB on the benchmark's clip."""
+size and PSNR within 0.05 dB on the benchmark's clip. Diamond motion search and no 8x8
+inter partitions (``superfast``'s two, without its other changes): about 17 % less again
+for a 7 % larger file at the same PSNR (docs/benchmarks.md, "x264 settings")."""
 
 
 _LIMITED = 224 / 255

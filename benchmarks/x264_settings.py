@@ -1,0 +1,116 @@
+"""x264 settings for the Video page's annotated file: encoding CPU, file size and quality.
+
+Encodes the video benchmark's clip (150 frames of bus.jpg panned at 640×480, each drawn
+with the bundled detector's tracked boxes as the page draws them) with the writer's
+settings (``visioncompare.video.io.X264_OPTIONS``) and with the ones it was chosen
+against, one encoder thread each: CPU milliseconds a frame (least of ``--rounds``), the
+file's size and its Y-PSNR against the frames that went in.
+
+Usage: python -m benchmarks.x264_settings [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import time
+
+import av
+import numpy as np
+
+from benchmarks import load_average
+from model_zoo import load_model
+from model_zoo.tracking import TRACK_CONF, ObjectTracker
+from visioncompare.kernel.display import filter_detections
+from visioncompare.kernel.draw import annotate
+from visioncompare.video.analysis import track_labels
+from visioncompare.video.demo_clip import panned_frames
+from visioncompare.video.io import X264_OPTIONS, rgb_to_yuv420p
+
+CANDIDATES: dict[str, tuple[dict[str, str], int]] = {
+    "the writer's (`X264_OPTIONS`), CRF 23": (X264_OPTIONS, 23),
+    "veryfast, subme=1 (before)": (
+        {"preset": "veryfast", "threads": "1", "x264-params": "subme=1"},
+        23,
+    ),
+    "veryfast (x264's own)": ({"preset": "veryfast", "threads": "1"}, 23),
+    "superfast, CRF 23": ({"preset": "superfast", "threads": "1"}, 23),
+    "superfast, CRF 25": ({"preset": "superfast", "threads": "1"}, 25),
+    "ultrafast, CRF 28": ({"preset": "ultrafast", "threads": "1"}, 28),
+}
+
+
+def drawn_frames(count: int) -> list[np.ndarray]:
+    """The clip's frames as yuv420p planes, with tracked boxes drawn as the page does."""
+    detector = load_model("yolov8n-int8", "cpu")
+    tracker = ObjectTracker("bytetrack")
+    frames = []
+    for image in panned_frames("bus.jpg", count, (640, 480)):
+        found = detector.predict([image], conf=TRACK_CONF, iou=0.7)[0].detections
+        shown = filter_detections(tracker.update(found, image), 0.25, None)
+        frames.append(rgb_to_yuv420p(annotate(image, shown, track_labels(shown))))
+    return frames
+
+
+def encode(frames: list[np.ndarray], options: dict[str, str], crf: int):
+    """(CPU ms a frame, MP4 bytes) for one encoding at 30 fps, one keyframe a second."""
+    buffer = io.BytesIO()
+    container = av.open(buffer, "w", format="mp4")
+    stream = container.add_stream("libx264", rate=30)
+    stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+    stream.options = {**options, "crf": str(crf), "g": "30"}
+    start = time.process_time()
+    for index, planes in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+        frame.pts = index
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    cpu_ms = (time.process_time() - start) * 1000 / len(frames)
+    container.close()
+    return cpu_ms, buffer.getvalue()
+
+
+def luma_psnr(frames: list[np.ndarray], data: bytes) -> float:
+    """Mean Y-PSNR (dB) of the decoded file against the frames encoded."""
+    height = frames[0].shape[0] * 2 // 3
+    with av.open(io.BytesIO(data)) as container:
+        decoded = [f.to_ndarray()[:height] for f in container.decode(video=0)]
+    errors = [
+        np.mean((a[:height].astype(np.float64) - b) ** 2)
+        for a, b in zip(frames, decoded)
+    ]
+    return float(np.mean([10 * np.log10(255**2 / max(e, 1e-9)) for e in errors]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    frames = drawn_frames(args.frames)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores;"
+        f" load average before: {load_average()}"
+    )
+    print("| x264 settings | CPU ms / frame | CPU ratio | file | size ratio | Y-PSNR |")
+    print("|---|---:|---:|---:|---:|---:|")
+    first = None
+    for name, (options, crf) in CANDIDATES.items():
+        runs = [encode(frames, options, crf) for _ in range(args.rounds)]
+        cpu_ms, data = min(runs, key=lambda run: run[0])
+        first = first or (cpu_ms, len(data))
+        print(
+            f"| {name} | {cpu_ms:.2f} | {cpu_ms / first[0]:.2f} | "
+            f"{len(data) / 1000:.0f} kB | {len(data) / first[1]:.2f} | "
+            f"{luma_psnr(frames, data):.2f} dB |",
+            flush=True,
+        )
+    print(f"load average after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
