@@ -6,8 +6,10 @@ Run with ``streamlit run app.py``.
 The first minute of a server: ``streamlit run app.py`` serves the ``st.App`` below, whose
 lifespan starts loading the default models in the background 3 s after the server starts,
 or with the first visitor's first run if that comes sooner (``components.shared.warmup``).
-A visitor who comes before they are loaded gets the page list and the page's heading first
-(nothing above them imports torch), then a status until the models are loaded, then the
+Its middleware writes the page's heading and the server's status into the HTML itself, so
+the browser paints them before Streamlit's JavaScript has loaded
+(``components.shared.page_shell``). Then Streamlit draws the page list and the page's
+heading (nothing above them imports torch), its status until the models are loaded, the
 sidebar and the page itself.
 """
 
@@ -116,7 +118,24 @@ async def _warm_up_with_the_server(_app):
 # as the module ``app`` to serve it: the server then starts the warm-up itself, instead of
 # waiting for the first visitor's session. Each session runs the file as __main__.
 if __name__ == "app":
-    app = st.App(__file__, lifespan=_warm_up_with_the_server)
+    from pathlib import Path
+
+    from starlette.middleware import Middleware
+
+    from components.shared.page_shell import PageShell
+
+    app = st.App(
+        __file__,
+        lifespan=_warm_up_with_the_server,
+        middleware=[
+            Middleware(
+                PageShell,
+                headings={Path(s).stem: page[2:] for s, page in PAGES.items()},
+                default=next(iter(PAGES.values()))[2:],
+                status=warmup.first_paint_status,
+            )
+        ],
+    )
 
 # Streamlit runs this file as __main__; a process that merely imports it (multiprocessing's
 # spawn re-reads the parent's __main__, which AppTest leaves pointing here) draws nothing.

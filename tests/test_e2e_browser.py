@@ -8,6 +8,7 @@ from tests.conftest import REPO
 from tests.e2e_server import (
     FIRST_PAINT,
     browser_page,
+    chromium,
     file_name_labels,
     running_app,
     wait_until_idle,
@@ -37,6 +38,9 @@ def test_the_first_visit_shows_the_title_and_a_status_before_the_panels(app_url)
         shown = page.evaluate("window.__firstPaint")
         # What the page drew out of sight while the models loaded is gone with the status.
         assert page.locator(".st-key-front_end_preload").count() == 0
+        # The heading the HTML brought gave way to Streamlit's own: one heading left.
+        assert page.locator("#page-shell").count() == 0
+        assert page.locator("h1").count() == 1
     seen = shown["seen"]
     assert file_name_labels(shown["navs"]) == [], shown["navs"]
     assert shown["navs"][0][:2] == ["Compare", "Live"], shown["navs"]
@@ -44,6 +48,24 @@ def test_the_first_visit_shows_the_title_and_a_status_before_the_panels(app_url)
     # The heading and the status come first; the status is gone before the panels.
     assert seen["title"] <= seen["status"] <= seen["loaded"] <= seen["panels"], seen
     assert seen["title"] <= seen["pickers"], seen
+
+
+def test_the_pages_heading_and_status_come_with_its_html(app_url):
+    """Painted before Streamlit's JavaScript has run at all (here: never), on any page."""
+    with chromium() as browser:
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        for path, heading in (("", "Classification vs detection"),
+                              ("evaluate", "Evaluate on held-out data")):  # fmt: skip
+            page.goto(f"{app_url}/{path}")
+            title = page.get_by_role("heading", level=1)
+            assert title.inner_text() == heading and title.is_visible()
+            status = page.get_by_role("status")
+            assert status.is_visible()
+            assert status.inner_text().startswith(
+                ("Loading the models", "Loading the page")
+            )
+        context.close()
 
 
 def test_upload_shows_the_detection_image_and_the_classification_chart(

@@ -50,3 +50,18 @@ def test_the_server_loads_the_default_models_before_anyone_visits(tmp_path):
     done = next(line for line in text.splitlines() if "warm-up done" in line)
     assert f"{DEFAULT_CLASSIFIER} " in done and f"{DEFAULT_DETECTOR} " in done, done
     assert "Traceback" not in text, text
+
+
+def test_the_status_the_pages_html_carries_follows_the_warm_up(monkeypatch):
+    from components.shared import warmup
+
+    monkeypatch.setattr(warmup, "_started", None)  # the server has not begun it yet
+    expected = round(LIBRARIES_S + MODELS_S)
+    assert warmup.first_paint_status().startswith(
+        f"Loading the models, about {expected} s"
+    )
+    warm = WarmUp(("a",))
+    monkeypatch.setattr(warmup, "_started", warm)
+    assert warmup.first_paint_status() == warm.status_text()
+    warm.done.set()
+    assert warmup.first_paint_status() == "Loading the page."

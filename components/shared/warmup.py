@@ -112,7 +112,9 @@ class WarmUp:
                 loaded.model.predict([picture])
             self.loaded[name] = time.monotonic() - start
         except Exception as exc:  # its page loads it again and says why
-            log.warning("warm-up: %s did not load (%s: %s)", name, type(exc).__name__, exc)
+            log.warning(
+                "warm-up: %s did not load (%s: %s)", name, type(exc).__name__, exc
+            )
 
 
 class _QuietWarmUpThreads(logging.Filter):
@@ -123,10 +125,15 @@ class _QuietWarmUpThreads(logging.Filter):
         return not str(record.args and record.args[0]).startswith("warm-up")
 
 
+_started: WarmUp | None = None
+"""The warm-up ``warm_up`` started, for ``first_paint_status``."""
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up(models: tuple[str, ...] = (DEFAULT_CLASSIFIER, DEFAULT_DETECTOR)) -> WarmUp:
     """Start the warm-up once per server process (the router calls it on every run)."""
-    warm = WarmUp(models)
+    global _started
+    warm = _started = WarmUp(models)
     logging.getLogger(
         "streamlit.runtime.scriptrunner_utils.script_run_context"
     ).addFilter(_QuietWarmUpThreads())
@@ -177,3 +184,14 @@ def _preload_front_end() -> st.delta_generator.DeltaGenerator:
         st.image(np.full((8, 8, 3), 255, np.uint8))
         show_table(pd.DataFrame({"a": [0.5]}), key="front_end_preload_table")
     return slot
+
+
+def first_paint_status() -> str:
+    """The status the page's HTML carries (``components.shared.page_shell``), read
+    without starting the warm-up: the models' estimate until they are loaded (before
+    the warm-up begins, its full length: the server begins it within seconds), then
+    that the page itself is loading."""
+    warm = _started
+    if warm is not None and warm.done.is_set():
+        return "Loading the page."
+    return (warm or WarmUp(())).status_text()
