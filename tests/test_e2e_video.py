@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import time
 
 import pytest
@@ -39,5 +40,14 @@ def test_sample_clip_is_analysed_and_its_annotated_video_plays(tmp_path):
         assert (state["w"], state["h"]) == (480, 360), state
         assert state["t"] > 0.5, state
         assert page.get_by_text("1 bus").count() >= 1
+        # The CSV is written when its button is pressed (not on every rerun).
+        button = page.get_by_role(
+            "button", name="Detections per frame (CSV, with track ids)"
+        )
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        rows = list(csv.DictReader(open(download.value.path())))
+        assert rows and {"frame", "track_id", "class", "score"} <= set(rows[0])
+        assert "bus" in {row["class"] for row in rows}
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -49,6 +51,7 @@ def video_summary_view(analysis: VideoAnalysis) -> None:
             file_name=analysis.name.rsplit(".", 1)[0] + "-annotated.mp4",
             mime="video/mp4",
             key="video_download_mp4",
+            on_click="ignore",
         )
     with right:
         st.markdown("#### Distinct objects")
@@ -116,7 +119,8 @@ def frame_scrubber_view(analysis: VideoAnalysis, key: str) -> None:
 
 def video_downloads_view(analysis: VideoAnalysis) -> None:
     """The per-frame CSVs: the detector's tracked boxes, and the classifier's top-k when
-    it ran."""
+    it ran. Each is written when its button is pressed, not on every rerun; pressing
+    one does not rerun the page."""
     stem = analysis.name.rsplit(".", 1)[0]
     files = [("Detections per frame (CSV, with track ids)", detections_csv, "detections")]
     if analysis.classifier:
@@ -124,8 +128,9 @@ def video_downloads_view(analysis: VideoAnalysis) -> None:
     for column, (label, to_csv, kind) in zip(st.columns(2), files):
         column.download_button(
             label,
-            to_csv(analysis.frames),
+            functools.partial(to_csv, analysis.frames),  # built on the click only
             file_name=f"{stem}-{kind}.csv",
             mime="text/csv",
             key=f"video_download_{kind}",
+            on_click="ignore",
         )
