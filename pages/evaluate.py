@@ -10,7 +10,7 @@ import streamlit as st
 
 from components.evaluate import header
 from components.evaluate.explorer import explorer_fragment
-from components.evaluate.run import all_stored, page_store, run_reports
+from components.evaluate.run import all_stored, page_store, report_view_id, run_reports
 from components.shared import cache, sessions
 from components.shared.controls import evaluate_inputs_ui, shared_choice
 from components.shared.router import require_router
@@ -20,7 +20,6 @@ from model_zoo.identity import weights_on_disk
 from visioncompare.datasets import DatasetError
 from visioncompare.datasets.kitti import at_difficulty
 from visioncompare.evaluation.metrics.align import class_table
-from visioncompare.evaluation.session_files import report_key
 
 require_router()
 
@@ -102,11 +101,7 @@ if results is None:
     st.stop()
 
 report = results[0]
-# Views of a report are cached under this id: the session's, then one naming the
-# dataset's path (a session's upload has its own) and the predictions' content.
-report_id = sessions.session_report_id(
-    report_key(report, choice.dataset, None if detectors else predictions[0].path)
-)
+report_id = report_view_id(report, choice)  # its views are cached under this id
 header.report_header(report, dataset)
 header.class_table_section(report.class_table)
 header.summary_cards(report)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components.evaluate.error_views import _picture
-from components.shared import cache, sessions
+from components.evaluate.run import report_view_id
+from components.shared import cache
 from components.shared.tables import show_table
 from visioncompare.evaluation import objectlab
 from visioncompare.evaluation.label_issues import IssueKind, draw_label_issues
-from visioncompare.evaluation.session_files import report_key
 from visioncompare.kernel.tables import NOT_AVAILABLE
 
 PAGE_ROWS = 50
@@ -20,14 +20,6 @@ CAVEAT = (
     "mistakes look the same as label errors, a model trained on these images agrees "
     "with their labels, and a box the model does not see cannot be judged at all."
 )
-
-
-def _report_id(report, choice) -> str:
-    """The report's id in ``cache.REPORT_VIEWS`` (its session's, so its label issues go
-    with the session)."""
-    uploads = {p.name: p.path for p in choice.predictions}
-    file = None if report.detector_run is not None else uploads.get(report.source)
-    return sessions.session_report_id(report_key(report, choice.dataset, file))
 
 
 def _confidences() -> tuple[float, float]:
@@ -63,7 +55,7 @@ def label_issues_section(results: list, dataset, choice) -> None:
     )
     report = sources[source]
     high, low = _confidences()
-    issues = cache.label_issues(_report_id(report, choice), high, low, report)
+    issues = cache.label_issues(report_view_id(report, choice), high, low, report)
     confident = sum(
         int((p[:, 4] >= high).sum()) for image in report.label_issue_inputs.predictions
         for p in image

@@ -10,13 +10,23 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.shared import cache
+from components.shared import cache, sessions
 from components.shared.store_status import show_unreachable
 from model_zoo import WeightsNotFoundError
 from model_zoo.device import DeviceError
+from visioncompare.evaluation.session_files import report_key
 from visioncompare.evaluation.store import PredictionStore, StoreError, StoreUnavailable
 from visioncompare.services.engines.ray import RayUnavailable
 from visioncompare.services.evaluation_run import is_stored, run_evaluation, runs_dir
+
+
+def report_view_id(report, choice) -> str:
+    """A report's id in ``cache.REPORT_VIEWS``: its session's, then one naming the
+    dataset's path (a session's upload has its own) and, for an uploaded predictions
+    file, the file's content (its place is named by it)."""
+    uploads = {p.name: p.path for p in choice.predictions}
+    file = None if report.detector_run is not None else uploads.get(report.source)
+    return sessions.session_report_id(report_key(report, choice.dataset, file))
 
 
 def page_store(choice) -> PredictionStore:
