@@ -9,7 +9,9 @@
    processed frames per second and the time from a frame's capture to the moment its
    annotated copy is sent back (the server's part of glass-to-glass latency: no browser
    encoding or network), first third vs last third of the run, to show it does not grow.
-3. Memory: the process's RSS over the live run and over 10 consecutive video runs.
+3. The video writer thread's steps alone: CPU milliseconds a frame for drawing, the
+   conversion to yuv420p and x264.
+4. Memory: the process's RSS over the live run and over 10 consecutive video runs.
 
 Usage: python -m benchmarks.video_live [--frames 150] [--live-seconds 180] [--rounds 2]
        [--video-only]
@@ -33,11 +35,15 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 from benchmarks import load_average
 from components.live.webrtc import frames_callback, session_processor_for
 from model_zoo import load_model
+from model_zoo.tracking import TRACK_CONF, ObjectTracker
 from tests.webrtc_loopback import run_loopback
+from visioncompare.kernel.display import filter_detections
+from visioncompare.kernel.draw import annotate
 from visioncompare.live.processor import LiveMode, LiveSettings
 from visioncompare.services.video_pipeline import run_video_analysis
-from visioncompare.video.analysis import VideoSettings
+from visioncompare.video.analysis import VideoSettings, track_labels
 from visioncompare.video.demo_clip import encode_h264, panned_frames
+from visioncompare.video.io import H264Writer, rgb_to_yuv420p
 
 
 def rss_mb() -> float:
@@ -130,6 +136,45 @@ def video(detector, classifier, frames: int, rounds: int = 2) -> list[str]:
     ]
 
 
+def writer_steps(detector, frames: int, rounds: int = 3) -> list[str]:
+    """Rows: the CPU milliseconds a frame of each step the page's writer thread takes
+    (drawing the tracked boxes, the conversion to yuv420p, x264 with the frame's
+    hand-over), one thread alone on the benchmark's clip, least of ``rounds``."""
+    images = panned_frames("bus.jpg", frames, (640, 480))
+    tracker = ObjectTracker("bytetrack")
+    shown = []
+    for image in images:
+        found = detector.predict([image], conf=TRACK_CONF, iou=0.7)[0].detections
+        shown.append(filter_detections(tracker.update(found, image), 0.25, None))
+    drawn = [annotate(i, s, track_labels(s)) for i, s in zip(images, shown)]
+
+    def least(step) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.thread_time()
+            step()
+            times.append((time.thread_time() - start) * 1000 / frames)
+        return min(times)
+
+    def encode() -> None:
+        with H264Writer(640, 480, 30) as writer:
+            for image in drawn:
+                writer.write(image)
+
+    draw_ms = least(
+        lambda: [annotate(i, s, track_labels(s)) for i, s in zip(images, shown)]
+    )
+    convert_ms = least(lambda: [rgb_to_yuv420p(i) for i in drawn])
+    encode_ms = least(encode) - convert_ms
+    boxes = sum(map(len, shown)) / frames
+    return [
+        f"| writer, drawing ({boxes:.1f} tracked boxes a frame, with labels) | {draw_ms:.2f} |",
+        f"| writer, conversion to yuv420p | {convert_ms:.2f} |",
+        f"| writer, x264 (`X264_OPTIONS`) | {encode_ms:.2f} |",
+        f"| writer, all | {draw_ms + convert_ms + encode_ms:.2f} |",
+    ]
+
+
 def live(detector, classifier, seconds: float) -> list[str]:
     rows = []
     for mode in (LiveMode.DETECT, LiveMode.BOTH):
@@ -197,6 +242,9 @@ def main() -> None:
     print("| case | result | ratio | median round ratio | CPU ms / frame | CPU ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for row in video(detector, classifier, args.frames, args.rounds):
+        print(row, flush=True)
+    print("\n| writer thread step | CPU ms / frame |\n|---|---:|")
+    for row in writer_steps(detector, args.frames):
         print(row, flush=True)
     if args.video_only:
         print(f"load average after: {load_average()}")
