@@ -2,7 +2,7 @@
 
 Streamlit's page (``index.html``) is an empty ``<div id="root">`` until its JavaScript
 (several MB) is fetched, parsed and run, and the script's first run has sent the page's
-heading: 1.0-1.2 s after opening a one-line Streamlit app on a 2-core machine, longer
+heading: 1.0-1.5 s after opening a one-line Streamlit app on a 2-core machine, longer
 while the server loads the models. ``PageShell``, an ASGI middleware that app.py's
 ``st.App`` puts in front of Streamlit's routes, writes the heading of the page asked for
 and the server's status ("Loading the models, about N s" or "Loading the page") into
