@@ -54,6 +54,9 @@ def test_fake_camera_frames_go_through_the_detector(tmp_path):
         wait_until_idle(page)
         page.get_by_role("heading", name="Live camera").wait_for(timeout=120_000)
         frame = page.frame_locator("iframe[title*='webrtc']").first
+        # The component's own page is served as it came: nothing covers its buttons.
+        frame.get_by_role("button", name="START").wait_for(timeout=60_000)
+        assert frame.locator("#page-shell").count() == 0
 
         def stream(seconds: float) -> tuple[int, str]:
             deadline = time.monotonic() + seconds

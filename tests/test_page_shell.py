@@ -8,6 +8,7 @@ import gzip
 from pathlib import Path
 
 import streamlit
+import streamlit_webrtc
 
 from components.shared.page_shell import (
     MAX_PAGE_BYTES,
@@ -90,15 +91,27 @@ def test_streamlits_page_gets_the_pages_heading_caption_and_status():
     )
 
 
-def test_the_root_and_unknown_pages_get_the_default_pages_heading():
+def test_the_root_gets_the_default_pages_heading_and_other_urls_none():
     _, body = call(shell(serve(INDEX, HTML)), "/")
     assert b"<h1>Classification vs detection</h1>" in body
     assert b"<small>A classifier names the image.</small>" in body
-    assert (
-        page_heading("/base/compare/", HEADINGS, ("d", None))[0]
-        == HEADINGS["compare"][0]
-    )
-    assert page_heading("/no-such-page", HEADINGS, ("d", None)) == ("d", None)
+    default = ("d", None)
+    assert page_heading("/base/compare/", HEADINGS, default) == HEADINGS["compare"]
+    assert page_heading("", HEADINGS, default) == default
+    # Not one of the app's pages: Streamlit's own answer stands.
+    assert page_heading("/no-such-page", HEADINGS, default) is None
+    assert page_heading("/component/x/compare", HEADINGS, default) is None
+
+
+def test_a_components_own_page_in_its_frame_is_left_alone():
+    # streamlit-webrtc's frame is an HTML page with a <div id="root"></div> too: a shell
+    # there would cover the camera's START button for good.
+    component = Path(streamlit_webrtc.__file__).parent / "frontend/dist/index.html"
+    page = component.read_bytes()
+    assert b'<div id="root"></div>' in page
+    path = "/component/streamlit_webrtc.component.webrtc_streamer/index.html"
+    assert call(shell(serve(page, HTML)), path)[1] == page
+    assert call(shell(serve(INDEX, HTML)), "/no-such-page")[1] == INDEX
 
 
 def test_the_shell_waits_for_the_pages_own_status_only_while_the_models_load():

@@ -10,7 +10,8 @@ that HTML, so the browser paints them with the page's first paint. A few lines o
 in it remove them as soon as Streamlit has drawn its own heading.
 
 Nothing else is changed: any other response (Streamlit's JavaScript, its WebSocket, the
-media files, a page that is not HTML) passes through untouched.
+media files, a component's own page in its frame, any URL that is not one of the app's
+pages) passes through untouched.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ _STYLE = """
 """
 
 # Removes the shell once Streamlit has drawn the page's heading and, while the models
-# load, its own status line too (or a second later: the models may have loaded meanwhile).
+# load, its own status line too (or a second later: the models may have loaded meanwhile);
+# meanwhile the shell is hidden from assistive technology, which reads Streamlit's.
 _SCRIPT = """
 (() => {
   const shell = document.getElementById("page-shell");
@@ -57,6 +59,7 @@ _SCRIPT = """
   const done = () => { shell.remove(); drawn.disconnect(); clearTimeout(timer); };
   const drawn = new MutationObserver(() => {
     if (!root.querySelector("h1")) return;
+    shell.setAttribute("aria-hidden", "true");  // one page heading, Streamlit's
     if (!until || root.textContent.includes(until)) return done();
     timer = timer || setTimeout(done, 1000);
   });
@@ -90,14 +93,23 @@ def with_shell(page: bytes, heading: tuple[str, str | None], status: str) -> byt
     return page.replace(_ROOT, shell + _ROOT + script)
 
 
+_NOT_PAGES = {"_stcore", "component", "media", "static", "app"}
+"""Path segments under which Streamlit serves other things: a component's own page (its
+HTML has a ``<div id="root"></div>`` too), the media and static files."""
+
+
 def page_heading(
     path: str, headings: Mapping[str, Heading], default: Heading
-) -> Heading:
-    """The heading and caption of the page at a URL path: its last segment is the page's
-    name (``/evaluate``, ``/base/evaluate``); the root and an unknown name get the
-    default page's, which Streamlit shows there."""
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    return headings.get(name, default)
+) -> Heading | None:
+    """The heading and caption of the page at a URL path, or None for anything that is
+    not one of the app's pages: the root gets the default page's, a page's name
+    (``/evaluate``, ``/base/evaluate``) its own; anything else is left as it comes."""
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return default
+    if _NOT_PAGES.intersection(segments):
+        return None
+    return headings.get(segments[-1])
 
 
 class PageShell:
@@ -124,7 +136,10 @@ class PageShell:
         self.status = status
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        heading = None
+        if scope["type"] == "http" and scope["method"] == "GET":
+            heading = page_heading(scope["path"], self.headings, self.default)
+        if heading is None:
             await self.app(scope, receive, send)
             return
         start: dict | None = None
@@ -149,19 +164,19 @@ class PageShell:
                     start = None
                     await send({**message, "body": b"".join(chunks)})
                 elif not message.get("more_body", False):
-                    await self._send_page(start, b"".join(chunks), scope["path"], send)
+                    await self._send_page(start, b"".join(chunks), heading, send)
                 return
             await send(message)
 
         await self.app(scope, receive, rewrite)
 
-    async def _send_page(self, start: dict, body: bytes, path: str, send) -> None:
+    async def _send_page(
+        self, start: dict, body: bytes, heading: Heading, send
+    ) -> None:
         headers = [(k, v) for k, v in start.get("headers", [])]
         if any(k.lower() == b"content-encoding" and v == b"gzip" for k, v in headers):
             body = gzip.decompress(body)
-        page = with_shell(
-            body, page_heading(path, self.headings, self.default), self.status()
-        )
+        page = with_shell(body, heading, self.status())
         # The page now changes with the server's status: no validators for a 304 to reuse
         # an older copy, no encoding or length of the original.
         dropped = {b"content-length", b"content-encoding", b"etag", b"last-modified"}
