@@ -56,7 +56,7 @@ _SCRIPT = """
   const root = document.getElementById("root");
   const until = shell.dataset.until;
   let timer = null;
-  const done = () => { shell.remove(); drawn.disconnect(); clearTimeout(timer); };
+  const done = () => { shell.remove(); drawn.disconnect(); };
   const drawn = new MutationObserver(() => {
     if (!root.querySelector("h1")) return;
     shell.setAttribute("aria-hidden", "true");  // one page heading, Streamlit's
@@ -64,6 +64,7 @@ _SCRIPT = """
     timer = timer || setTimeout(done, 1000);
   });
   drawn.observe(root, {childList: true, subtree: true, characterData: true});
+  setTimeout(done, 20000);  // a page that never draws its heading is not hidden for good
 })();
 """
 
