@@ -20,3 +20,10 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 def load_average() -> str:
     """The machine's 1-, 5- and 15-minute load averages, as the kernel writes them."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far (Linux): what
+    it spent, whatever else the machine was doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -41,20 +41,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import load_average  # noqa: E402
+from benchmarks import cpu_seconds, load_average  # noqa: E402
 from benchmarks.app_server import chromium, machine, server_parser  # noqa: E402
 from tests.e2e_server import (  # noqa: E402
     FIRST_PAINT,
     file_name_labels,
     streamlit_server,
 )
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a process has used so far (Linux): what
-    the server spent, whatever else the machine was doing."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_run(

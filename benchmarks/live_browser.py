@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import load_average
+from benchmarks import cpu_seconds, load_average
 from components.live.controls import CLASSIFY_EVERY, EVERY_LABELS
 from tests.conftest import REPO
 from tests.e2e_server import (
@@ -99,12 +99,6 @@ async () => {
   return out;
 }
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def parse_readout(text: str) -> dict:
