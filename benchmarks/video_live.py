@@ -33,11 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from benchmarks import load_average
+from benchmarks.x264_settings import tracked_boxes
 from components.live.webrtc import frames_callback, session_processor_for
 from model_zoo import load_model
-from model_zoo.tracking import TRACK_CONF, ObjectTracker
 from tests.webrtc_loopback import run_loopback
-from visioncompare.kernel.display import filter_detections
 from visioncompare.kernel.draw import annotate
 from visioncompare.live.processor import LiveMode, LiveSettings
 from visioncompare.services.video_pipeline import run_video_analysis
@@ -141,11 +140,7 @@ def writer_steps(detector, frames: int, rounds: int = 3) -> list[str]:
     (drawing the tracked boxes, the conversion to yuv420p, x264 with the frame's
     hand-over), one thread alone on the benchmark's clip, least of ``rounds``."""
     images = panned_frames("bus.jpg", frames, (640, 480))
-    tracker = ObjectTracker("bytetrack")
-    shown = []
-    for image in images:
-        found = detector.predict([image], conf=TRACK_CONF, iou=0.7)[0].detections
-        shown.append(filter_detections(tracker.update(found, image), 0.25, None))
+    shown = tracked_boxes(detector, images)
     drawn = [annotate(i, s, track_labels(s)) for i, s in zip(images, shown)]
 
     def least(step) -> float:

@@ -30,7 +30,8 @@ from model_zoo.tracking import TRACK_CONF, ObjectTracker
 from visioncompare.kernel.display import filter_detections
 from visioncompare.kernel.draw import annotate
 from visioncompare.kernel.sample_images import SAMPLE_DIR
-from visioncompare.video.analysis import track_labels
+from visioncompare.kernel.types import Detections
+from visioncompare.video.analysis import VideoSettings, track_labels
 from visioncompare.video.demo_clip import panned_frames
 from visioncompare.video.io import X264_OPTIONS, rgb_to_yuv420p
 
@@ -75,16 +76,25 @@ def drift_frames(count: int) -> list[np.ndarray]:
     return frames
 
 
-def drawn(images: list[np.ndarray]) -> list[np.ndarray]:
-    """The frames as yuv420p planes, with tracked boxes drawn as the page does."""
-    detector = load_model("yolov8n-int8", "cpu")
-    tracker = ObjectTracker("bytetrack")
-    frames = []
+def tracked_boxes(detector, images: list[np.ndarray]) -> list[Detections]:
+    """Each frame's tracked boxes as the Video page shows them at its default settings
+    (one ByteTrack for the clip)."""
+    settings = VideoSettings()
+    tracker = ObjectTracker(settings.tracker)
+    shown = []
     for image in images:
-        found = detector.predict([image], conf=TRACK_CONF, iou=0.7)[0].detections
-        shown = filter_detections(tracker.update(found, image), 0.25, None)
-        frames.append(rgb_to_yuv420p(annotate(image, shown, track_labels(shown))))
-    return frames
+        found = detector.predict([image], conf=TRACK_CONF, iou=settings.iou)[0]
+        tracked = tracker.update(found.detections, image)
+        shown.append(filter_detections(tracked, settings.conf, settings.classes))
+    return shown
+
+
+def drawn(detector, images: list[np.ndarray]) -> list[np.ndarray]:
+    """The frames as yuv420p planes, with tracked boxes drawn as the page does."""
+    return [
+        rgb_to_yuv420p(annotate(image, shown, track_labels(shown)))
+        for image, shown in zip(images, tracked_boxes(detector, images))
+    ]
 
 
 def encode(frames: list[np.ndarray], options: dict[str, str], crf: int):
@@ -125,6 +135,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     clips = {"pan": pan_frames, "drift": drift_frames}
+    detector = load_model("yolov8n-int8", "cpu")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores;"
         f" load average before: {load_average()}"
@@ -134,7 +145,7 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|")
     for clip, make in clips.items():
-        frames = drawn(make(args.frames))
+        frames = drawn(detector, make(args.frames))
         first = None
         for name, (options, crf) in CANDIDATES.items():
             runs = [encode(frames, options, crf) for _ in range(args.rounds)]
