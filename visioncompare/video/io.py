@@ -276,8 +276,10 @@ took CPU from it and used about 0.8 ms more CPU a frame than one thread, for a f
 same size (640x480; docs/benchmarks.md, "Live camera and video files"). Sub-pixel motion
 refinement 1 instead of the preset's 2: about 25 % less encoding CPU for the same file
 size and PSNR within 0.05 dB on the benchmark's clip. Diamond motion search and no 8x8
-inter partitions (``superfast``'s two, without its other changes): about 17 % less again
-for a 7 % larger file at the same PSNR (docs/benchmarks.md, "x264 settings")."""
+inter partitions (``superfast``'s two, without its other changes): 14-28 % less again on
+a clip with sub-pixel motion, for a 4 % larger file and 0.05 dB lower PSNR
+(``python -m benchmarks.x264_settings``; docs/benchmarks.md, "The video ratio: drawing
+into the array, x264's diamond search")."""
 
 
 _LIMITED = 224 / 255
