@@ -213,6 +213,13 @@ def missing(reason: str) -> None:
 CORRUPTIONS_INSTALL = "pip install --no-deps imagecorruptions-imaug==1.1.5"
 """How the robustness lab's corruptions are installed (README, ``.ci/run``)."""
 
+TIDECV_INSTALL = "pip install --no-deps tidecv==1.0.1"
+"""How tidecv, the error types' reference, is installed (a test-only install,
+``.ci/run``)."""
+
+RAY_INSTALL = "pip install -r requirements-ray.txt"
+"""How Ray and psycopg, the cluster's and PostgreSQL store's libraries, are installed."""
+
 
 def optional_module(name: str, install: str):
     """The optional package ``name``, imported; missing, the test (or the module) fails

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.helpers import missing
+from tests.helpers import RAY_INSTALL, missing, optional_module
 
 POSTGRES_ENV = "VISIONCOMPARE_TEST_POSTGRES_URL"
 OUTAGE_PORT_ENV = "VISIONCOMPARE_TEST_POSTGRES_OUTAGE_PORT"
@@ -32,10 +32,7 @@ def _admin_connection():
             f"no PostgreSQL server: set {POSTGRES_ENV} "
             "(`.ci/postgres` starts one and prints its URL)"
         )
-    try:
-        import psycopg
-    except ImportError:
-        missing("psycopg is not installed (pip install -r requirements-ray.txt)")
+    psycopg = optional_module("psycopg", RAY_INSTALL)
     try:
         return url, psycopg.connect(url, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -150,10 +147,7 @@ def outage_server() -> Iterator[OutageServer]:
             f"no port for the outage tests' PostgreSQL server: set {OUTAGE_PORT_ENV}, "
             f"or {POSTGRES_ENV} (its port plus one is used)"
         )
-    try:
-        import psycopg  # noqa: F401 - the store needs it
-    except ImportError:
-        missing("psycopg is not installed (pip install -r requirements-ray.txt)")
+    optional_module("psycopg", RAY_INSTALL)  # the store needs it
     started = subprocess.run([str(CI_POSTGRES), port], capture_output=True, text=True,
                              timeout=180)  # fmt: skip
     if started.returncode:

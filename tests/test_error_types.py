@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import make_dataset, make_detections, missing, random_coco_case
+from tests.helpers import (
+    TIDECV_INSTALL,
+    make_dataset,
+    make_detections,
+    optional_module,
+    random_coco_case,
+)
 from visioncompare.datasets.types import Dataset, Sample, make_gt
 from visioncompare.evaluation.metrics.align import align_predictions
 from visioncompare.evaluation.metrics.cocoeval import EvalParams, evaluate
@@ -195,10 +201,7 @@ def _tide_case(seed: int, images: int = 120, classes: int = 5):
 
 def _tidecv_run(dataset, predictions):
     """tidecv's TIDE run on the same boxes (float32 boxes as xywh, in our flat order)."""
-    try:
-        import tidecv
-    except ImportError:  # the reference is a test-only install (.ci/run adds it)
-        missing("tidecv is not installed: pip install --no-deps tidecv==1.0.1")
+    tidecv = optional_module("tidecv", TIDECV_INSTALL)
     gt, preds = tidecv.Data("gt"), tidecv.Data("preds")
     for sample in sorted(dataset.samples, key=lambda s: s.image_id):
         gt.add_image(sample.image_id, sample.name)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import missing, realistic_coco_case
+from tests.helpers import TIDECV_INSTALL, optional_module, realistic_coco_case
 from visioncompare.datasets.coco import load_coco
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.metrics.coco import coco_ground_truth, coco_results
@@ -30,17 +30,9 @@ BUNDLED = Path(__file__).resolve().parent.parent / "data" / "coco-val2017-first3
 BUNDLED_GT = BUNDLED / "annotations" / "instances_val2017_first32.json"
 
 
-def _tidecv():
-    try:
-        import tidecv
-    except ImportError:  # the reference is a test-only install (.ci/run adds it)
-        missing("tidecv is not installed: pip install --no-deps tidecv==1.0.1")
-    return tidecv
-
-
 def _tidecv_on_files(gt_path: Path, results_path: Path):
     """tidecv's own loaders and run on the two files."""
-    tidecv = _tidecv()
+    tidecv = optional_module("tidecv", TIDECV_INSTALL)
     with contextlib.redirect_stdout(io.StringIO()):
         gt = tidecv.datasets.COCO(str(gt_path))
         preds = tidecv.datasets.COCOResult(str(results_path))

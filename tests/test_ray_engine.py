@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from tests.helpers import missing
+from tests.helpers import RAY_INSTALL, optional_module
 from visioncompare.datasets.registry import load_bundled
 from visioncompare.evaluation.prediction_runs import Interrupted, predict_detections
 from visioncompare.evaluation.store import PredictionStore
@@ -21,10 +21,7 @@ OPTIONS = RayOptions(actors=2, cpus_per_actor=1)
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    try:
-        import ray
-    except ImportError:
-        missing("Ray is not installed (pip install -r requirements-ray.txt)")
+    ray = optional_module("ray", RAY_INSTALL)
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
