@@ -84,7 +84,7 @@ def shell_html(heading: str, caption: str | None, status: str) -> str:
     )
 
 
-def with_shell(page: bytes, heading: tuple[str, str | None], status: str) -> bytes:
+def with_shell(page: bytes, heading: Heading, status: str) -> bytes:
     """Streamlit's ``index.html`` with the shell before its root element and the script
     that removes it after; any other HTML is returned as it came."""
     if page.count(_ROOT) != 1:
